@@ -1,0 +1,75 @@
+# Every task a person runs on this repository. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROTOS := $(shell find protos -name '*.proto')
+GEN := gen/python
+BUF_VERSION ?= 1.75.0
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): constraints.txt services/*/pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt \
+		-e services/common -e services/intake -e services/scheduling -e services/billing \
+		grpcio-tools pytest testcontainers ruff
+	@touch $(STAMP)
+
+$(GEN)/.stamp: $(STAMP) $(PROTOS)
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --grpc_python_out=$(GEN) \
+		--pyi_out=$(GEN) $(PROTOS)
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'clinic_gen.pth').write_text(str(pathlib.Path('$(GEN)').resolve()) + '\n')"
+	@touch $@
+
+.PHONY: install
+install: $(GEN)/.stamp ## Create .venv, install the services and generate the protobuf code
+
+.PHONY: proto
+proto: $(STAMP) ## Regenerate Python code from protos/ (into gen/, not committed)
+	@rm -f $(GEN)/.stamp && $(MAKE) --no-print-directory $(GEN)/.stamp
+
+.PHONY: run
+run: install ## Run the broker and the three services on the embedded default (Ctrl-C stops)
+	$(VENV)/bin/clinic-dev run
+
+.PHONY: migrate
+migrate: install ## Upgrade each service database (INTAKE_/SCHEDULING_/BILLING_DATABASE_URL)
+	$(PY) -m clinic_intake migrate
+	$(PY) -m clinic_scheduling migrate
+	$(PY) -m clinic_billing migrate
+
+.PHONY: test
+test: install ## Run the whole test suite (PostgreSQL and broker found or started by fixtures)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: install ## Run the unit tests only (no database server, no broker)
+	$(PY) -m pytest tests -m "not postgres and not broker and not e2e" $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## Lint Python (ruff) and protos (buf, from npm)
+	$(VENV)/bin/ruff check services tests
+	npx --yes @bufbuild/buf@$(BUF_VERSION) lint protos
+
+.PHONY: fmt
+fmt: install ## Format Python and protos
+	$(VENV)/bin/ruff check --fix services tests
+	$(VENV)/bin/ruff format services tests
+	npx --yes @bufbuild/buf@$(BUF_VERSION) format -w protos
+
+.PHONY: bench
+bench: install ## Run the benchmarks and print their numbers
+	$(PY) -m benchmarks
+
+.PHONY: clean
+clean: ## Remove generated code, data and the virtualenv
+	rm -rf gen data $(VENV)

@@ -1,0 +1,1 @@
+"""Shared infrastructure of the clinic services. No domain code lives here."""

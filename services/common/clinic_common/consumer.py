@@ -1,0 +1,215 @@
+"""Consumes events with effect-once semantics, retries and a dead-letter topic.
+
+For each record: decode the CloudEvents envelope; if this consumer already
+processed the event id (inbox), skip it; otherwise run the handler and record
+the event id in the same transaction. Offsets are committed only after that
+transaction, so a crash replays records and the inbox turns replays into no-ops.
+A record that keeps failing (or cannot be decoded) goes to ``<topic>.dlq`` with
+the error in its headers, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from clinic_common import context
+from clinic_common.config import KafkaSettings
+from clinic_common.envelope import Envelope, EventRegistry, MalformedEvent, from_kafka_headers
+from clinic_common.errors import ClinicError
+from clinic_common.publisher import EventPublisher, PublishError
+from clinic_common.unit_of_work import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Message, Envelope, SqlUnitOfWork], None]
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+@dataclass(frozen=True)
+class Record:
+    """The parts of a Kafka record the processor needs (also what tests feed it)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+class PermanentFailure(Exception):
+    """The record can never succeed; send it to the dead letters without retrying."""
+
+
+class EventProcessor:
+    """Handles one record at a time: inbox check, handler, inbox record, one commit."""
+
+    def __init__(self, name: str, registry: EventRegistry, handlers: dict[str, Handler],
+                 uow_factory: Callable[[], SqlUnitOfWork], dead_letters: EventPublisher,
+                 *, max_attempts: int = 5, retry_backoff: float = 0.2):
+        self.name = name
+        self.registry = registry
+        self.handlers = handlers
+        self.uow_factory = uow_factory
+        self.dead_letters = dead_letters
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff
+
+    def process(self, record: Record) -> str:
+        """Returns what happened: 'handled', 'duplicate', 'ignored' or 'dead-lettered'.
+
+        Raises PublishError only when a dead letter cannot be written; the caller
+        must then not commit the offset.
+        """
+        headers = from_kafka_headers(record.headers) if record.headers else {}
+        try:
+            envelope = self.registry.decode(record.value, headers)
+        except MalformedEvent as exc:
+            if headers.get("ce_type") and headers["ce_type"] not in self.registry:
+                return "ignored"  # a type this consumer does not know: not its concern
+            self._dead_letter(record, exc, attempts=1)
+            return "dead-lettered"
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return "ignored"
+        last_error: BaseException | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._apply(handler, envelope, record.topic)
+            except (PermanentFailure, ClinicError) as exc:
+                last_error = exc
+                self._dead_letter(record, exc, attempts=attempt)
+                return "dead-lettered"
+            except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered
+                last_error = exc
+                log.warning("event handling failed", extra={
+                    "consumer": self.name, "event_id": envelope.id, "event_type": envelope.type,
+                    "attempt": attempt, "error": f"{type(exc).__name__}: {exc}"})
+                time.sleep(self.retry_backoff * attempt)
+        self._dead_letter(record, last_error, attempts=self.max_attempts)
+        return "dead-lettered"
+
+    def _apply(self, handler: Handler, envelope: Envelope, topic: str) -> str:
+        with context.bound(correlation=envelope.correlation_id, trace=envelope.traceparent), \
+                self.uow_factory() as uow:
+            if uow.already_processed(self.name, envelope.id):
+                return "duplicate"
+            handler(envelope.message, envelope, uow)
+            uow.mark_processed(self.name, envelope.id, envelope.type, topic)
+            uow.commit()
+            return "handled"
+
+    def _dead_letter(self, record: Record, error: BaseException | None, attempts: int) -> None:
+        detail = f"{type(error).__name__}: {error}" if error else "unknown"
+        log.error("event sent to dead letters", extra={
+            "consumer": self.name, "topic": record.topic, "partition": record.partition,
+            "offset": record.offset, "error": detail})
+        headers = {k: v.decode(errors="replace") for k, v in record.headers or []}
+        headers.update({
+            "dlq_error": detail[:1000],
+            "dlq_error_class": type(error).__name__ if error else "unknown",
+            "dlq_trace": "".join(traceback.format_exception(error))[-2000:] if error else "",
+            "dlq_consumer": self.name,
+            "dlq_source_topic": record.topic,
+            "dlq_source_partition": str(record.partition),
+            "dlq_source_offset": str(record.offset),
+            "dlq_attempts": str(attempts),
+            "dlq_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        })
+        key = (record.key or b"").decode(errors="replace")
+        self.dead_letters.publish(dlq_topic(record.topic), key, record.value or b"", headers)
+
+
+class KafkaEventConsumer:
+    """Polls topics in a consumer group and feeds records to an :class:`EventProcessor`."""
+
+    def __init__(self, processor: EventProcessor, topics: list[str], settings: KafkaSettings,
+                 *, group_id: str):
+        self.processor = processor
+        self.topics = topics
+        self.settings = settings
+        self.group_id = group_id
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._consumer: KafkaConsumer | None = None
+        self.processed = 0
+
+    def _connect(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.settings.servers, group_id=self.group_id,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_poll_interval_ms=self.settings.max_poll_interval_ms,
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+            request_timeout_ms=max(self.settings.request_timeout_ms,
+                                   self.settings.session_timeout_ms + 1000),
+            max_poll_records=50,
+        )
+        consumer.subscribe(self.topics)
+        return consumer
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                if self._consumer is None:
+                    self._consumer = self._connect()
+                self._poll_once(self._consumer)
+                backoff = 0.5
+            except (KafkaError, OSError, PublishError) as exc:
+                log.warning("consumer cannot reach the broker; retrying",
+                            extra={"group": self.group_id, "error": str(exc), "retry_in_s": backoff})
+                self._close_consumer()
+                self._stopping.wait(backoff)
+                backoff = min(10.0, backoff * 2)
+            except Exception:
+                log.exception("consumer loop failed; restarting", extra={"group": self.group_id})
+                self._close_consumer()
+                self._stopping.wait(backoff)
+                backoff = min(10.0, backoff * 2)
+        self._close_consumer()
+
+    def _poll_once(self, consumer: KafkaConsumer) -> None:
+        batch = consumer.poll(timeout_ms=500)
+        for tp, messages in batch.items():
+            for message in messages:
+                if self._stopping.is_set():
+                    return
+                self.processor.process(Record(
+                    topic=message.topic, partition=message.partition, offset=message.offset,
+                    key=message.key, value=message.value, headers=list(message.headers or [])))
+                consumer.commit({TopicPartition(tp.topic, tp.partition):
+                                 OffsetAndMetadata(message.offset + 1, "", -1)})
+                self.processed += 1
+
+    def _close_consumer(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                consumer.close(autocommit=False)
+            except Exception:  # noqa: BLE001
+                log.debug("closing the consumer raised", exc_info=True)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=f"consumer-{self.group_id}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the record in hand, commit its offset and leave the group."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,130 @@
+"""The port through which stored events leave a service, and its Kafka adapter."""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from clinic_common.config import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(RuntimeError):
+    """The broker did not acknowledge a record; the caller keeps it and retries later."""
+
+
+class EventPublisher(abc.ABC):
+    """Sends records to a topic and returns only once the broker acknowledged them."""
+
+    @abc.abstractmethod
+    def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        """Publish one record durably (acks=all) or raise :class:`PublishError`."""
+
+    def publish_many(self, records: list[tuple[str, str, bytes, dict[str, str]]]) -> int:
+        """Publish records in order; stop at the first failure. Returns how many went out."""
+        sent = 0
+        for topic, key, value, headers in records:
+            self.publish(topic, key, value, headers)
+            sent += 1
+        return sent
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def ensure_topics(settings: KafkaSettings, topics: list[str]) -> None:
+    """Create topics that do not exist yet (idempotent)."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.servers,
+                             request_timeout_ms=settings.request_timeout_ms)
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics([
+                    NewTopic(t, settings.topic_partitions, settings.topic_replication_factor)
+                    for t in missing
+                ])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+class KafkaPublisher(EventPublisher):
+    """Idempotent, acks=all producer, created lazily so a missing broker is not fatal."""
+
+    def __init__(self, settings: KafkaSettings, *, topics: list[str] | None = None,
+                 send_timeout_s: float = 10.0):
+        self.settings = settings
+        self.topics = list(topics or [])
+        self.send_timeout_s = send_timeout_s
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> KafkaProducer:
+        if self._producer is None:
+            if self.topics:
+                ensure_topics(self.settings, self.topics)
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.settings.servers, acks="all", enable_idempotence=True,
+                linger_ms=0, request_timeout_ms=self.settings.request_timeout_ms,
+                max_block_ms=int(self.send_timeout_s * 1000),
+            )
+        return self._producer
+
+    def publish_many(self, records):
+        with self._lock:
+            try:
+                producer = self._connect()
+                futures = [
+                    producer.send(topic, key=key.encode(), value=value,
+                                  headers=[(k, v.encode()) for k, v in headers.items()])
+                    for topic, key, value, headers in records
+                ]
+                producer.flush(timeout=self.send_timeout_s)
+                for future in futures:
+                    future.get(timeout=self.send_timeout_s)
+                return len(futures)
+            except (KafkaError, OSError, ValueError) as exc:
+                self._reset()
+                raise PublishError(f"{type(exc).__name__}: {exc}") from exc
+
+    def publish(self, topic, key, value, headers):
+        self.publish_many([(topic, key, value, headers)])
+
+    def _reset(self) -> None:
+        # A producer that failed may hold a stale broker view (a restarted
+        # in-memory broker loses its topics), so start afresh next time.
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=1)
+            except Exception:  # noqa: BLE001 - closing a broken producer must not mask the error
+                log.debug("closing a failed producer raised", exc_info=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.flush(timeout=self.send_timeout_s)
+                self._producer.close(timeout=self.send_timeout_s)
+                self._producer = None
+
+
+class InMemoryPublisher(EventPublisher):
+    """A fake for unit tests: keeps what was published; can be told to fail."""
+
+    def __init__(self):
+        self.records: list[tuple[str, str, bytes, dict[str, str]]] = []
+        self.down = False
+
+    def publish(self, topic, key, value, headers):
+        if self.down:
+            raise PublishError("broker down")
+        self.records.append((topic, key, value, dict(headers)))

@@ -1,0 +1,138 @@
+"""The unit of work every service's own unit of work builds on.
+
+It owns one SQLAlchemy session and transaction. Besides the service's
+repositories (added by subclasses in ``_start``) it carries the platform pieces
+that must commit atomically with the domain change: the outbox (events out), the
+inbox (events in) and the request log (AIP-155 request ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clinic_common.errors import InvalidArgument
+from clinic_common.outbox import Outbox
+
+
+@dataclass
+class Platform:
+    """What a service's units of work share: tables, outbox and the relay's wake-up."""
+
+    session_factory: sessionmaker
+    outbox: Outbox
+    inbox: Table
+    request_log: Table
+    on_commit: Callable[[], None] = lambda: None
+
+
+class SqlUnitOfWork:
+    """Context manager: ``with uow: ...; uow.commit()``. Leaving without commit rolls back."""
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+        self.session: Session | None = None
+        self._emitted = 0
+
+    def __enter__(self):
+        self.session = self.platform.session_factory()
+        self._emitted = 0
+        self._start(self.session)
+        return self
+
+    def _start(self, session: Session) -> None:
+        """Subclasses build their repositories on the session here."""
+
+    def __exit__(self, *exc_info):
+        # close() rolls back what was not committed; unlike rollback() it leaves
+        # loaded objects readable, so a use case can return what it read.
+        self._emitted = 0
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self._emitted:
+            self._emitted = 0
+            self.platform.on_commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._emitted = 0
+
+    def emit(self, event: Message, *, key: str) -> str:
+        """Stage an event in this transaction. ``key`` keeps one aggregate's events in order."""
+        self._emitted += 1
+        return self.platform.outbox.add(self.session, event, key=key)
+
+    # Inbox: events already handled by a consumer, recorded with their effect.
+    def already_processed(self, consumer: str, event_id: str) -> bool:
+        inbox = self.platform.inbox
+        return self.session.execute(select(inbox.c.event_id).where(
+            inbox.c.consumer == consumer, inbox.c.event_id == event_id)).first() is not None
+
+    def mark_processed(self, consumer: str, event_id: str, event_type: str, topic: str) -> None:
+        self.session.execute(insert(self.platform.inbox).values(
+            consumer=consumer, event_id=event_id, event_type=event_type, topic=topic,
+            processed_at=datetime.now(UTC)))
+
+    # Request log: the first result of a mutating call, by its client request id.
+    def prior_result(self, method: str, request_id: str, fingerprint: str) -> str | None:
+        log = self.platform.request_log
+        row = self.session.execute(select(log.c.fingerprint, log.c.result).where(
+            log.c.method == method, log.c.request_id == request_id)).first()
+        if row is None:
+            return None
+        if row.fingerprint != fingerprint:
+            raise InvalidArgument(
+                f"request_id {request_id!r} was already used for a different {method} request",
+                reason="REQUEST_ID_REUSED", request_id=request_id)
+        return row.result
+
+    def record_result(self, method: str, request_id: str, fingerprint: str, result: str) -> None:
+        self.session.execute(insert(self.platform.request_log).values(
+            method=method, request_id=request_id, fingerprint=fingerprint, result=result,
+            created_at=datetime.now(UTC)))
+
+
+def fingerprint(request: Message, request_id_field: str = "request_id") -> str:
+    """A digest of a request without its request id, to tell a retry from a reuse."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    if request_id_field in copy.DESCRIPTOR.fields_by_name:
+        copy.ClearField(request_id_field)
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+def run_once(uow: SqlUnitOfWork, method: str, request_id: str, request_fingerprint: str,
+             action: Callable[[], str]) -> str:
+    """Run ``action`` and commit, unless ``request_id`` was seen: then return its first result.
+
+    ``action`` does its work in ``uow`` without committing and returns a reference
+    to the result (usually the resource id). A concurrent duplicate that loses the
+    race on the request log's unique key gets the winner's result.
+    """
+    if not request_id:
+        result = action()
+        uow.commit()
+        return result
+    prior = uow.prior_result(method, request_id, request_fingerprint)
+    if prior is not None:
+        return prior
+    result = action()
+    uow.record_result(method, request_id, request_fingerprint, result)
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        prior = uow.prior_result(method, request_id, request_fingerprint)
+        if prior is None:
+            raise
+        return prior
+    return result

@@ -1,0 +1,1 @@
+"""The intake service: where a patient enters the clinic group."""

@@ -1,0 +1,27 @@
+"""Wires intake: its spec for the shared runtime, and its gRPC services."""
+
+from pathlib import Path
+
+from clinic.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from clinic_common.runtime import Runtime, ServiceSpec
+from clinic_common.server import ServiceHost
+
+from clinic_intake.adapters import orm
+from clinic_intake.entrypoints.grpc_api import IntakeServicer
+from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
+
+TOPIC = "clinic.intake.v1"
+
+
+def build_spec() -> ServiceSpec:
+    orm.start_mappers()
+    return ServiceSpec(
+        name="intake", topic=TOPIC, metadata=orm.metadata,
+        migrations_dir=Path(__file__).parent / "migrations", uow_class=IntakeUnitOfWork,
+    )
+
+
+def add_services(host: ServiceHost, runtime: Runtime) -> None:
+    host.add_service(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
+                     IntakeServicer(runtime.uow),
+                     intake_service_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name)

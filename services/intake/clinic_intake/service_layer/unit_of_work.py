@@ -1,0 +1,10 @@
+"""Intake's unit of work: the platform's, plus intake's repositories."""
+
+from clinic_common.unit_of_work import SqlUnitOfWork
+
+from clinic_intake.adapters.repository import SqlPatientRepository
+
+
+class IntakeUnitOfWork(SqlUnitOfWork):
+    def _start(self, session):
+        self.patients = SqlPatientRepository(session)
