@@ -24,9 +24,11 @@ $(STAMP): constraints.txt services/*/pyproject.toml
 	@touch $(STAMP)
 
 $(GEN)/.stamp: $(STAMP) $(PROTOS)
-	rm -rf $(GEN) && mkdir -p $(GEN)
-	$(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN) --grpc_python_out=$(GEN) \
-		--pyi_out=$(GEN) $(PROTOS)
+	@# Generate beside the old tree, then swap, so a running process never sees half a tree.
+	rm -rf $(GEN).new && mkdir -p $(GEN).new
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=$(GEN).new --grpc_python_out=$(GEN).new \
+		--pyi_out=$(GEN).new $(PROTOS)
+	rm -rf $(GEN).old && { test ! -d $(GEN) || mv $(GEN) $(GEN).old; } && mv $(GEN).new $(GEN) && rm -rf $(GEN).old
 	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'clinic_gen.pth').write_text(str(pathlib.Path('$(GEN)').resolve()) + '\n')"
 	@touch $@
 

