@@ -26,7 +26,7 @@ from clinic_common import context
 from clinic_common.config import KafkaSettings
 from clinic_common.envelope import Envelope, EventRegistry, MalformedEvent, from_kafka_headers
 from clinic_common.errors import ClinicError
-from clinic_common.publisher import EventPublisher, PublishError
+from clinic_common.publisher import EventPublisher, PublishError, ensure_topics
 from clinic_common.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,9 @@ class KafkaEventConsumer:
         self.processed = 0
 
     def _connect(self) -> KafkaConsumer:
+        # Subscribing to a topic nobody created yet would leave the group idle
+        # until the next metadata refresh, so make sure the topics exist.
+        ensure_topics(self.settings, self.topics)
         consumer = KafkaConsumer(
             bootstrap_servers=self.settings.servers, group_id=self.group_id,
             enable_auto_commit=False, auto_offset_reset="earliest",
@@ -156,7 +159,7 @@ class KafkaEventConsumer:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             request_timeout_ms=max(self.settings.request_timeout_ms,
                                    self.settings.session_timeout_ms + 1000),
-            max_poll_records=50,
+            max_poll_records=50, metadata_max_age_ms=30_000,
         )
         consumer.subscribe(self.topics)
         return consumer

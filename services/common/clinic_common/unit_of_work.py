@@ -126,8 +126,10 @@ def run_once(uow: SqlUnitOfWork, method: str, request_id: str, request_fingerpri
     if prior is not None:
         return prior
     result = action()
-    uow.record_result(method, request_id, request_fingerprint, result)
     try:
+        # On PostgreSQL a concurrent duplicate blocks on the unique key here and
+        # fails once the first commits; on SQLite writers are already serialized.
+        uow.record_result(method, request_id, request_fingerprint, result)
         uow.commit()
     except IntegrityError:
         uow.rollback()

@@ -1,0 +1,141 @@
+"""The interceptor chain over a real socket: error mapping, correlation, deadlines."""
+
+import threading
+import time
+
+import grpc
+import pytest
+from clinic_common import context
+from clinic_common.errors import FailedPrecondition, FieldViolation
+from clinic_common.server import ServiceHost
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+
+SERVICE = "test.v1.ProbeService"
+seen: dict = {}
+
+
+def _refuse(request, ctx):
+    raise FailedPrecondition("weight is stale", reason="STALE_WEIGHT", patient_id="p1")
+
+
+def _bad_field(request, ctx):
+    raise FieldViolation("patient.phone", "must be E.164")
+
+
+def _crash(request, ctx):
+    raise RuntimeError("secret detail that must not reach the caller")
+
+
+def _echo_context(request, ctx):
+    seen["correlation"] = context.correlation_id.get()
+    seen["remaining"] = context.time_remaining()
+    return b"ok"
+
+
+def _slow(request, ctx):
+    time.sleep(1.5)
+    return b"done"
+
+
+class _Registrar:
+    def __call__(self, servicer, server):
+        handlers = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in {
+            "Refuse": _refuse, "BadField": _bad_field, "Crash": _crash,
+            "Echo": _echo_context, "Slow": _slow}.items()}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+
+
+@pytest.fixture
+def host():
+    server = ServiceHost("probe", host="127.0.0.1", port=0, grace_seconds=3)
+    server.add_service(_Registrar(), None, SERVICE)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    yield server, channel
+    channel.close()
+    server.stop()
+
+
+def call(channel, method, **kwargs):
+    return channel.unary_unary(f"/{SERVICE}/{method}")(b"", **kwargs)
+
+
+def error_info(error) -> error_details_pb2.ErrorInfo:
+    info = error_details_pb2.ErrorInfo()
+    status = rpc_status.from_call(error)
+    assert status.details[0].Unpack(info)
+    return info
+
+
+def test_a_domain_refusal_carries_its_code_reason_and_metadata(host):
+    _, channel = host
+    with pytest.raises(grpc.RpcError) as raised:
+        call(channel, "Refuse")
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert raised.value.details() == "weight is stale"
+    info = error_info(raised.value)
+    assert (info.reason, dict(info.metadata)) == ("STALE_WEIGHT", {"patient_id": "p1"})
+
+
+def test_a_field_violation_is_invalid_argument_with_bad_request_details(host):
+    _, channel = host
+    with pytest.raises(grpc.RpcError) as raised:
+        call(channel, "BadField")
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    bad_request = error_details_pb2.BadRequest()
+    assert rpc_status.from_call(raised.value).details[1].Unpack(bad_request)
+    assert bad_request.field_violations[0].field == "patient.phone"
+
+
+def test_an_unexpected_exception_is_internal_with_a_correlation_id_and_no_detail(host):
+    _, channel = host
+    with pytest.raises(grpc.RpcError) as raised:
+        call(channel, "Crash", metadata=[("x-correlation-id", "corr-42")])
+    assert raised.value.code() == grpc.StatusCode.INTERNAL
+    assert "corr-42" in raised.value.details()
+    assert "secret" not in raised.value.details()
+    assert error_info(raised.value).metadata["correlation_id"] == "corr-42"
+
+
+def test_the_correlation_id_and_deadline_reach_the_handler_and_come_back(host):
+    _, channel = host
+    _, call_info = channel.unary_unary(f"/{SERVICE}/Echo").with_call(
+        b"", metadata=[("x-correlation-id", "corr-7")], timeout=5)
+    assert seen["correlation"] == "corr-7"
+    assert 0 < seen["remaining"] <= 5
+    assert ("x-correlation-id", "corr-7") in tuple(call_info.trailing_metadata())
+
+
+def test_health_and_reflection_list_the_service(host):
+    _, channel = host
+    health = health_pb2_grpc.HealthStub(channel)
+    assert health.Check(health_pb2.HealthCheckRequest(service=SERVICE)).status == \
+        health_pb2.HealthCheckResponse.SERVING
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    reply = next(stub.ServerReflectionInfo(iter([
+        reflection_pb2.ServerReflectionRequest(list_services="")])))
+    names = {s.name for s in reply.list_services_response.service}
+    assert {SERVICE, "grpc.health.v1.Health"} <= names
+
+
+def test_shutdown_reports_not_serving_and_finishes_calls_in_flight(host):
+    server, channel = host
+    results = []
+    worker = threading.Thread(target=lambda: results.append(call(channel, "Slow")))
+    worker.start()
+    time.sleep(0.3)
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    time.sleep(0.2)
+    health = health_pb2_grpc.HealthStub(channel)
+    try:
+        status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=1).status
+        assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+    except grpc.RpcError as error:  # the port may already refuse new calls
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+    worker.join(5)
+    stopper.join(5)
+    assert results == [b"done"]

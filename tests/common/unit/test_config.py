@@ -1,0 +1,40 @@
+"""Settings: embedded defaults, and a bad value named at start."""
+
+import pytest
+from clinic_common.config import ConfigurationError, KafkaSettings, load
+from clinic_intake.config import IntakeSettings
+
+
+def test_defaults_run_the_embedded_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("INTAKE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(tmp_path))
+    settings = load(IntakeSettings)
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve()}/intake.db"
+    assert settings.listen_port == 50051
+
+
+def test_a_malformed_port_fails_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("INTAKE_PORT", "not-a-port")
+    with pytest.raises(ConfigurationError, match="INTAKE_PORT"):
+        load(IntakeSettings)
+
+
+def test_an_unsupported_database_fails_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "mysql://x")
+    with pytest.raises(ConfigurationError, match="INTAKE_DATABASE_URL"):
+        load(IntakeSettings)
+
+
+def test_broker_timeouts_are_configurable(monkeypatch):
+    monkeypatch.setenv("KAFKA_MAX_POLL_INTERVAL_MS", "5000")
+    monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "6000")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "b1:9092,b2:9092")
+    kafka = load(KafkaSettings)
+    assert (kafka.max_poll_interval_ms, kafka.session_timeout_ms) == (5000, 6000)
+    assert kafka.servers == ["b1:9092", "b2:9092"]
+
+
+def test_a_bootstrap_without_port_fails_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "localhost")
+    with pytest.raises(ConfigurationError, match="KAFKA_BOOTSTRAP_SERVERS"):
+        load(KafkaSettings)

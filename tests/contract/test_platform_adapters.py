@@ -1,0 +1,149 @@
+"""Outbox, relay, inbox and request log: the same tests on SQLite and PostgreSQL."""
+
+import threading
+
+import pytest
+from clinic.intake.v1 import events_pb2
+from clinic_common import context
+from clinic_common.db import make_engine, make_session_factory, new_metadata, platform_tables
+from clinic_common.outbox import Outbox
+from clinic_common.publisher import InMemoryPublisher
+from clinic_common.relay import OutboxRelay
+from clinic_common.unit_of_work import Platform, SqlUnitOfWork, run_once
+from clinic_common.errors import InvalidArgument
+from sqlalchemy import Column, String, Table, insert, select
+
+
+@pytest.fixture
+def platform(database_url):
+    metadata = new_metadata()
+    tables = platform_tables(metadata)
+    things = Table("things", metadata, Column("id", String(32), primary_key=True))
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    woken = []
+    outbox = Outbox(tables["outbox"], topic="clinic.test.v1", source="/clinic/test")
+    yield Platform(sessions, outbox, tables["inbox"], tables["request_log"],
+                   on_commit=lambda: woken.append(1)), things, woken
+    engine.dispose()
+
+
+def add_thing(uow: SqlUnitOfWork, things: Table, thing_id: str) -> str:
+    uow.session.execute(insert(things).values(id=thing_id))
+    uow.emit(events_pb2.PatientRegistered(patient_id=thing_id), key=thing_id)
+    return thing_id
+
+
+def count(platform, table) -> int:
+    with platform.session_factory() as session:
+        return len(session.execute(select(table)).all())
+
+
+def test_event_commits_with_the_change_and_wakes_the_relay(platform):
+    plat, things, woken = platform
+    with context.bound(correlation="corr-1"), SqlUnitOfWork(plat) as uow:
+        add_thing(uow, things, "a")
+        uow.commit()
+    with plat.session_factory() as session:
+        [row] = plat.outbox.pending(session, 10)
+    assert row.headers["correlation_id"] == "corr-1"
+    assert row.headers["ce_type"] == "clinic.intake.v1.PatientRegistered"
+    assert woken == [1]
+
+
+def test_event_rolls_back_with_the_change(platform):
+    plat, things, woken = platform
+    with SqlUnitOfWork(plat) as uow:
+        add_thing(uow, things, "a")  # no commit: leaving the block rolls back
+    assert count(plat, things) == 0
+    assert count(plat, plat.outbox.table) == 0
+    assert woken == []
+
+
+def test_relay_publishes_in_commit_order_and_marks_rows_sent(platform):
+    plat, things, _ = platform
+    for thing_id in ["a", "b", "c"]:
+        with SqlUnitOfWork(plat) as uow:
+            add_thing(uow, things, thing_id)
+            uow.commit()
+    publisher = InMemoryPublisher()
+    relay = OutboxRelay(plat.outbox, plat.session_factory, publisher)
+    assert relay.publish_pending() == 3
+    assert [key for _, key, _, _ in publisher.records] == ["a", "b", "c"]
+    assert relay.publish_pending() == 0
+    with plat.session_factory() as session:
+        assert plat.outbox.count_pending(session) == 0
+
+
+def test_relay_keeps_events_while_the_broker_is_down_and_sends_them_after(platform):
+    plat, things, _ = platform
+    with SqlUnitOfWork(plat) as uow:
+        add_thing(uow, things, "a")
+        uow.commit()
+    publisher = InMemoryPublisher()
+    publisher.down = True
+    relay = OutboxRelay(plat.outbox, plat.session_factory, publisher, poll_interval=0.01)
+    assert relay.drain(timeout=0.2) is False
+    with plat.session_factory() as session:
+        [pending] = plat.outbox.select(session)
+    assert pending.event_id and publisher.records == []
+    publisher.down = False
+    assert relay.drain(timeout=2) is True
+    assert [r[1] for r in publisher.records] == ["a"]
+
+
+def test_inbox_remembers_what_a_consumer_processed(platform):
+    plat, _, _ = platform
+    with SqlUnitOfWork(plat) as uow:
+        assert not uow.already_processed("billing", "e1")
+        uow.mark_processed("billing", "e1", "T", "topic")
+        uow.commit()
+    with SqlUnitOfWork(plat) as uow:
+        assert uow.already_processed("billing", "e1")
+        assert not uow.already_processed("scheduling", "e1")
+
+
+def test_a_retried_request_id_returns_the_first_result_and_changes_nothing(platform):
+    plat, things, _ = platform
+    for attempt in range(2):
+        with SqlUnitOfWork(plat) as uow:
+            result = run_once(uow, "AddThing", "req-1", "fp",
+                              lambda uow=uow, n=attempt: add_thing(uow, things, f"t{n}"))
+        assert result == "t0"
+    assert count(plat, things) == 1
+    assert count(plat, plat.outbox.table) == 1
+
+
+def test_a_request_id_reused_with_another_payload_is_refused(platform):
+    plat, things, _ = platform
+    with SqlUnitOfWork(plat) as uow:
+        run_once(uow, "AddThing", "req-1", "fp-1", lambda: add_thing(uow, things, "a"))
+    with SqlUnitOfWork(plat) as uow, pytest.raises(InvalidArgument) as refused:
+        run_once(uow, "AddThing", "req-1", "fp-2", lambda: add_thing(uow, things, "b"))
+    assert refused.value.reason == "REQUEST_ID_REUSED"
+    assert count(plat, things) == 1
+
+
+def test_concurrent_retries_of_one_request_apply_once(platform):
+    plat, things, _ = platform
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def attempt(n):
+        barrier.wait()
+        try:
+            with SqlUnitOfWork(plat) as uow:
+                results.append(run_once(uow, "AddThing", "req-9", "fp",
+                                        lambda: add_thing(uow, things, f"t{n}")))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(results)) == 1 and len(results) == 4
+    assert count(plat, things) == 1
