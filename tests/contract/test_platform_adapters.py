@@ -6,11 +6,11 @@ import pytest
 from clinic.intake.v1 import events_pb2
 from clinic_common import context
 from clinic_common.db import make_engine, make_session_factory, new_metadata, platform_tables
+from clinic_common.errors import InvalidArgument
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.relay import OutboxRelay
 from clinic_common.unit_of_work import Platform, SqlUnitOfWork, run_once
-from clinic_common.errors import InvalidArgument
 from sqlalchemy import Column, String, Table, insert, select
 
 

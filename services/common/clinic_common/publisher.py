@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import threading
 
@@ -34,7 +35,7 @@ class EventPublisher(abc.ABC):
             sent += 1
         return sent
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook; most fakes hold nothing
         """Release connections."""
 
 
@@ -46,13 +47,12 @@ def ensure_topics(settings: KafkaSettings, topics: list[str]) -> None:
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            try:
+            # Another service may create the same topic at the same moment.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([
                     NewTopic(t, settings.topic_partitions, settings.topic_replication_factor)
                     for t in missing
                 ])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         admin.close()
 

@@ -30,11 +30,17 @@ class ServiceProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServiceProcess:
+    def launch(self) -> ServiceProcess:
+        """Start the process in its own session, so a terminal's Ctrl-C reaches only us."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"clinic_{self.service}", "serve"], env=self.env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        return self
+
+    def start(self, timeout: float = 30.0) -> ServiceProcess:
+        self.launch()
         self.wait_serving(timeout)
         return self
 

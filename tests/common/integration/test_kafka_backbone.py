@@ -1,0 +1,118 @@
+"""The event backbone against a real Kafka-protocol broker and a real database."""
+
+import time
+import uuid
+
+import pytest
+from clinic.intake.v1 import events_pb2
+from clinic_common import envelope
+from clinic_common.consumer import EventProcessor, KafkaEventConsumer, dlq_topic
+from clinic_common.db import make_engine, make_session_factory, new_metadata, platform_tables
+from clinic_common.outbox import Outbox
+from clinic_common.publisher import KafkaPublisher, ensure_topics
+from clinic_common.relay import OutboxRelay
+from clinic_common.unit_of_work import Platform, SqlUnitOfWork
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import Column, String, Table, func, insert, select
+
+TYPE = "clinic.intake.v1.PatientRegistered"
+
+
+@pytest.fixture
+def backbone(kafka_settings, postgres_url):
+    metadata = new_metadata()
+    tables = platform_tables(metadata)
+    seen = Table("seen", metadata, Column("patient_id", String(32), primary_key=True))
+    engine = make_engine(postgres_url)
+    metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    topic = kafka_settings.topic("clinic.intake.v1")
+    outbox = Outbox(tables["outbox"], topic=topic, source="/clinic/intake")
+    publisher = KafkaPublisher(kafka_settings, topics=[topic, dlq_topic(topic)])
+    relay = OutboxRelay(outbox, sessions, publisher, poll_interval=0.05)
+    platform = Platform(sessions, outbox, tables["inbox"], tables["request_log"], relay.wake)
+
+    def record_patient(message, env, uow):
+        uow.session.execute(insert(seen).values(patient_id=message.patient_id))
+
+    processor = EventProcessor("scheduling", envelope.EventRegistry(events_pb2),
+                               {TYPE: record_patient}, lambda: SqlUnitOfWork(platform),
+                               publisher, max_attempts=2, retry_backoff=0)
+    consumer = KafkaEventConsumer(processor, [topic], kafka_settings,
+                                  group_id=f"{kafka_settings.topic_prefix}scheduling")
+
+    def count_seen():
+        with sessions() as session:
+            return session.execute(select(func.count()).select_from(seen)).scalar_one()
+
+    yield {"platform": platform, "relay": relay, "consumer": consumer, "topic": topic,
+           "count_seen": count_seen, "publisher": publisher, "settings": kafka_settings}
+    consumer.stop()
+    relay.stop(flush_timeout=1)
+    publisher.close()
+    engine.dispose()
+
+
+def register(platform, patient_id):
+    with SqlUnitOfWork(platform) as uow:
+        uow.emit(events_pb2.PatientRegistered(patient_id=patient_id), key=patient_id)
+        uow.commit()
+
+
+def wait_for(predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_committed_events_reach_the_consumer_in_order(backbone):
+    backbone["relay"].start()
+    backbone["consumer"].start()
+    for n in range(5):
+        register(backbone["platform"], f"p{n}")
+    assert wait_for(lambda: backbone["count_seen"]() == 5)
+    records = read_all(backbone["settings"], backbone["topic"], expected=5)
+    by_key = [r.key for r in records if r.key == b"p0"]
+    assert by_key == [b"p0"]
+    headers = dict(records[0].headers)
+    assert headers["ce_specversion"] == b"1.0" and headers["content-type"] == b"application/protobuf"
+
+
+def test_redelivered_event_has_one_effect_and_malformed_one_is_dead_lettered(backbone):
+    settings, topic = backbone["settings"], backbone["topic"]
+    ensure_topics(settings, [topic, dlq_topic(topic)])
+    producer = KafkaProducer(bootstrap_servers=settings.servers, acks="all")
+    good = events_pb2.PatientRegistered(patient_id="twice").SerializeToString()
+    headers = envelope.to_kafka_headers(envelope.attributes(
+        event_id=str(uuid.uuid4()), event_type=TYPE, source="/clinic/intake",
+        time=envelope.datetime.now(envelope.UTC), correlation_id="c"))
+    bad_headers = [(k, v if k != "ce_id" else b"bad-1") for k, v in headers]
+    producer.send(topic, key=b"twice", value=good, headers=headers)
+    producer.send(topic, key=b"twice", value=good, headers=headers)
+    producer.send(topic, key=b"bad", value=b"\xff\xff not protobuf", headers=bad_headers)
+    producer.send(topic, key=b"after", value=events_pb2.PatientRegistered(
+        patient_id="after").SerializeToString(), headers=[
+        (k, v if k != "ce_id" else b"after-1") for k, v in headers])
+    producer.flush()
+    producer.close()
+    backbone["consumer"].start()
+    assert wait_for(lambda: backbone["count_seen"]() == 2)
+    [dead] = read_all(settings, dlq_topic(topic), expected=1)
+    dead_headers = {k: v.decode() for k, v in dead.headers}
+    assert dead_headers["ce_id"] == "bad-1"
+    assert "not a valid" in dead_headers["dlq_error"]
+    assert dead_headers["dlq_consumer"] == "scheduling"
+
+
+def read_all(settings, topic, expected, timeout=20.0):
+    consumer = KafkaConsumer(topic, bootstrap_servers=settings.servers,
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             consumer_timeout_ms=1000)
+    records, end = [], time.monotonic() + timeout
+    while len(records) < expected and time.monotonic() < end:
+        records.extend(consumer)
+    consumer.close()
+    return records
