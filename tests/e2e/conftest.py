@@ -1,0 +1,136 @@
+"""The three services as separate processes on PostgreSQL and a real broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+from clinic.billing.v1 import billing_service_pb2 as billing_pb
+from clinic.billing.v1 import billing_service_pb2_grpc as billing_grpc
+from clinic.intake.v1 import intake_service_pb2 as intake_pb
+from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
+from clinic.intake.v1 import patient_pb2
+from clinic.scheduling.v1 import scheduling_service_pb2_grpc as scheduling_grpc
+from clinic_common.testing.processes import ServiceProcess
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("intake", "scheduling", "billing")
+
+
+def eventually(check, timeout: float = 40.0, interval: float = 0.2):
+    """Call ``check`` until it returns a truthy value (errors count as not yet)."""
+    end, last = time.monotonic() + timeout, None
+    while time.monotonic() < end:
+        try:
+            value = check()
+            if value:
+                return value
+        except grpc.RpcError as error:
+            last = error
+        time.sleep(interval)
+    raise AssertionError(f"not true within {timeout}s; last error: {last}")
+
+
+class Stack:
+    """Intake, scheduling and billing processes sharing one broker and topic prefix."""
+
+    def __init__(self, postgres_databases, kafka_settings, log_dir: Path):
+        self.kafka = kafka_settings
+        self.log_dir = log_dir
+        self.env = {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": kafka_settings.topic_prefix,
+            "KAFKA_MAX_POLL_INTERVAL_MS": "5000", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "1000", "KAFKA_REQUEST_TIMEOUT_MS": "10000",
+            "KAFKA_RELAY_POLL_INTERVAL_MS": "100", "KAFKA_RELAY_MAX_BACKOFF_MS": "1000",
+            "KAFKA_CONSUMER_RETRY_BACKOFF_MS": "50", "KAFKA_CONSUMER_MAX_ATTEMPTS": "3",
+        }
+        self.urls = {name: postgres_databases.create(name) for name in SERVICES}
+        self.processes = {name: self._process(name) for name in SERVICES}
+        self.channels: dict[str, grpc.Channel] = {}
+
+    def _process(self, name: str, port: int | None = None) -> ServiceProcess:
+        env = {**self.env, f"{name.upper()}_DATABASE_URL": self.urls[name],
+               f"{name.upper()}_SHUTDOWN_GRACE_SECONDS": "5"}
+        return ServiceProcess(name, env, self.log_dir, port=port)
+
+    def start(self) -> Stack:
+        for process in self.processes.values():
+            process.launch()
+        for process in self.processes.values():
+            process.wait_serving(60)
+        self.channels = {name: p.channel() for name, p in self.processes.items()}
+        return self
+
+    def restart(self, name: str) -> None:
+        """Start a service again on the same port and database (after a kill)."""
+        old = self.processes[name]
+        self.processes[name] = self._process(name, port=old.port).start(60)
+
+    def stop(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+        for process in self.processes.values():
+            process.terminate()
+
+    @property
+    def intake(self):
+        return intake_grpc.IntakeServiceStub(self.channels["intake"])
+
+    @property
+    def scheduling(self):
+        return scheduling_grpc.SchedulingServiceStub(self.channels["scheduling"])
+
+    @property
+    def billing(self):
+        return billing_grpc.BillingServiceStub(self.channels["billing"])
+
+    def apply_locations(self) -> list[str]:
+        from clinic_scheduling.apply_locations import apply_files
+
+        return apply_files(self.processes["scheduling"].address,
+                           sorted((REPO / "deploy" / "locations").glob("*.yaml")))
+
+    def register_patient(self, **fields) -> patient_pb2.Patient:
+        patient = patient_pb2.Patient(given_name="Test", family_name=f"P{uuid.uuid4().hex[:6]}",
+                                      **fields)
+        patient.date_of_birth.year, patient.date_of_birth.month, patient.date_of_birth.day = \
+            1980, 1, 2
+        return self.intake.CreatePatient(intake_pb.CreatePatientRequest(patient=patient)).patient
+
+    def account(self, patient_id: str):
+        return self.billing.GetAccount(
+            billing_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
+
+    def charges(self, patient_id: str) -> list:
+        found, token = [], ""
+        while True:
+            page = self.billing.ListCharges(billing_pb.ListChargesRequest(
+                patient_id=patient_id, page_size=200, page_token=token))
+            found += list(page.charges)
+            token = page.next_page_token
+            if not token:
+                return found
+
+
+def next_weekday_at(hour: int, days_ahead: int = 1, tz: str = "America/Los_Angeles"
+                    ) -> dt.datetime:
+    """A time in office hours on a coming weekday, in UTC."""
+    day = dt.datetime.now(ZoneInfo(tz)).date() + dt.timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(hour), ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+@pytest.fixture
+def stack(postgres_databases, kafka_settings, tmp_path):
+    running = Stack(postgres_databases, kafka_settings, tmp_path).start()
+    yield running
+    running.stop()
+    for process in running.processes.values():  # shown by pytest when the test failed
+        print(f"--- {process.service} log tail ---\n{process.log_tail(30)}")

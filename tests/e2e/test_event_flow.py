@@ -1,0 +1,148 @@
+"""Events between the services, end to end: processes, sockets, PostgreSQL, a real broker."""
+
+import time
+import uuid
+
+import grpc
+import pytest
+from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import events_pb2 as scheduling_events
+from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+from clinic_common import envelope
+from clinic_common.consumer import dlq_topic
+from clinic_common.protoconv import timestamp
+from kafka import KafkaConsumer, KafkaProducer
+
+from tests.e2e.conftest import eventually, next_weekday_at
+
+pytestmark = pytest.mark.e2e
+
+
+def book_and_complete(stack, patient_id: str, hour: int, days_ahead: int = 1) -> str:
+    """A follow-up booked at la-jolla and completed; returns the appointment id."""
+    appointment = appointment_pb2.Appointment(patient_id=patient_id, appointment_type="FOLLOW_UP")
+    appointment.start_time.CopyFrom(timestamp(next_weekday_at(hour, days_ahead)))
+    booked = eventually(lambda: stack.scheduling.CreateAppointment(
+        scheduling_pb.CreateAppointmentRequest(parent="locations/la-jolla",
+                                               appointment=appointment)).appointment)
+    stack.scheduling.CompleteAppointment(scheduling_pb.CompleteAppointmentRequest(
+        name=booked.name, rendering_provider_id="dr-1"))
+    return booked.appointment_id
+
+
+def read(settings, topic, expected, timeout=20.0):
+    consumer = KafkaConsumer(topic, bootstrap_servers=settings.servers,
+                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
+    records, end = [], time.monotonic() + timeout
+    while len(records) < expected and time.monotonic() < end:
+        records.extend(consumer)
+    consumer.close()
+    return records
+
+
+def test_a_patient_registered_in_intake_reaches_scheduling_and_billing(stack):
+    stack.apply_locations()
+    patient = stack.register_patient(preferred_location_id="la-jolla")
+    account = eventually(lambda: stack.account(patient.patient_id))
+    assert account.registered
+    appointment_id = book_and_complete(stack, patient.patient_id, hour=9)
+    charges = eventually(lambda: stack.charges(patient.patient_id))
+    assert {c.appointment_id for c in charges} == {appointment_id}
+
+
+def test_the_same_event_delivered_twice_has_one_effect(stack):
+    stack.apply_locations()
+    patient = stack.register_patient()
+    first = book_and_complete(stack, patient.patient_id, hour=9)
+    charges = eventually(lambda: stack.charges(patient.patient_id))
+    topic = stack.kafka.topic("clinic.scheduling.v1")
+    [completed] = [r for r in read(stack.kafka, topic, expected=2)
+                   if dict(r.headers)["ce_type"] == b"clinic.scheduling.v1.AppointmentCompleted"]
+    producer = KafkaProducer(bootstrap_servers=stack.kafka.servers, acks="all")
+    producer.send(topic, key=completed.key, value=completed.value,
+                  headers=list(completed.headers)).get(10)
+    producer.close()
+    # A later visit of the same patient shares the partition, so once its charge
+    # is posted the duplicate before it has been consumed too.
+    second = book_and_complete(stack, patient.patient_id, hour=11)
+    after = eventually(lambda: [c for c in stack.charges(patient.patient_id)
+                                if c.appointment_id == second])
+    all_charges = stack.charges(patient.patient_id)
+    assert len([c for c in all_charges if c.appointment_id == first]) == len(charges)
+    assert len(all_charges) == len(charges) + len(after)
+
+
+def test_a_malformed_event_is_dead_lettered_and_later_events_still_flow(stack):
+    stack.apply_locations()
+    patient = stack.register_patient()
+    eventually(lambda: stack.account(patient.patient_id))
+    topic = stack.kafka.topic("clinic.scheduling.v1")
+    headers = envelope.attributes(
+        event_id=f"bad-{uuid.uuid4()}", event_type="clinic.scheduling.v1.AppointmentCompleted",
+        source="/clinic/scheduling", time=envelope.datetime.now(envelope.UTC),
+        correlation_id="e2e")
+    producer = KafkaProducer(bootstrap_servers=stack.kafka.servers, acks="all")
+    producer.send(topic, key=patient.patient_id.encode(), value=b"\x0a\xff\xff garbage",
+                  headers=envelope.to_kafka_headers(headers)).get(10)
+    producer.close()
+    later = book_and_complete(stack, patient.patient_id, hour=10)
+    eventually(lambda: [c for c in stack.charges(patient.patient_id) if c.appointment_id == later])
+    dead = read(stack.kafka, dlq_topic(topic), expected=1)
+    dead_headers = {k: v.decode() for k, v in dead[0].headers}
+    assert dead_headers["ce_id"] == headers["ce_id"]
+    assert dead_headers["dlq_consumer"] == "billing"
+    assert dead_headers["dlq_error"]
+
+
+def test_a_change_made_while_the_broker_is_down_arrives_after_it_returns(stack, broker):
+    if not broker.can_restart:
+        pytest.skip("the broker comes from TEST_KAFKA_BOOTSTRAP and cannot be stopped here")
+    warm = stack.register_patient()
+    eventually(lambda: stack.account(warm.patient_id))
+    broker.stop()
+    try:
+        patient = stack.register_patient()  # commits although nothing can be published
+        time.sleep(1.0)
+        with pytest.raises(grpc.RpcError) as missing:
+            stack.account(patient.patient_id)
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        broker.start()
+    account = eventually(lambda: stack.account(patient.patient_id), timeout=90)
+    assert account.patient_id == patient.patient_id
+
+
+def test_a_consumer_killed_mid_stream_resumes_without_loss_or_duplicate(stack):
+    patient = stack.register_patient()
+    eventually(lambda: stack.account(patient.patient_id))
+    topic = stack.kafka.topic("clinic.scheduling.v1")
+    total = 150
+    producer = KafkaProducer(bootstrap_servers=stack.kafka.servers, acks="all", linger_ms=5)
+    for n in range(total):
+        event = scheduling_events.AppointmentCompleted(
+            appointment_id=f"burst-{n}", location_id="la-jolla", patient_id=patient.patient_id,
+            appointment_type="FOLLOW_UP", service_date="2026-11-20",
+            service_lines=[scheduling_events.ServiceLine(procedure_code="99213", units=1)])
+        headers = envelope.attributes(
+            event_id=str(uuid.uuid4()), event_type=event.DESCRIPTOR.full_name,
+            source="/clinic/scheduling", time=envelope.datetime.now(envelope.UTC),
+            correlation_id="burst")
+        producer.send(topic, key=patient.patient_id.encode(), value=event.SerializeToString(),
+                      headers=envelope.to_kafka_headers(headers))
+    producer.flush()
+    producer.close()
+
+    def burst_charges():
+        return [c for c in stack.charges(patient.patient_id)
+                if c.appointment_id.startswith("burst-")]
+
+    eventually(lambda: len(burst_charges()) >= 10, interval=0.02)
+    stack.processes["billing"].kill()
+    seen_at_kill = len(burst_charges())
+    assert seen_at_kill < total, "the burst finished before the kill; make it longer"
+    stack.restart("billing")
+    eventually(lambda: len(burst_charges()) == total, timeout=90)
+    time.sleep(2)  # anything still replaying after the restart would show up as extra charges
+    final = burst_charges()
+    assert len(final) == total
+    assert len({c.appointment_id for c in final}) == total

@@ -1,0 +1,78 @@
+"""The README's run command: everything up, discoverable by reflection, stopped by Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+import pytest
+from clinic_common.testing.infra import free_port
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from tests.e2e.conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED = {
+    "intake": "clinic.intake.v1.IntakeService",
+    "scheduling": "clinic.scheduling.v1.SchedulingService",
+    "billing": "clinic.billing.v1.BillingService",
+}
+
+
+def list_services(address: str) -> set[str]:
+    with grpc.insecure_channel(address) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        reply = next(stub.ServerReflectionInfo(iter([
+            reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5))
+        return {s.name for s in reply.list_services_response.service}
+
+
+def health(address: str) -> int:
+    with grpc.insecure_channel(address) as channel:
+        return health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=5).status
+
+
+def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_path):
+    ports = {name: free_port() for name in EXPECTED}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "INTAKE_",
+                                                                   "SCHEDULING_", "BILLING_"))}
+    env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    run = subprocess.Popen(
+        [sys.executable, "-m", "clinic_common.devstack", "run", "--data-dir", str(tmp_path),
+         "--broker-port", str(free_port())],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = run.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        text = "".join(output)
+        assert "Ctrl-C stops everything" in text, text
+        assert "locations" in text and "demo patients registered" in text, text
+        for name, port in ports.items():
+            address = f"127.0.0.1:{port}"
+            assert EXPECTED[name] in list_services(address)
+            assert health(address) == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        run.send_signal(signal.SIGINT)
+        try:
+            rest, _ = run.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            rest, _ = run.communicate()
+    assert run.returncode == 0, "".join(output) + rest
+    assert rest.count("stopped (exit 0)") == 3, rest
+    for port in ports.values():
+        with pytest.raises(grpc.RpcError):
+            health(f"127.0.0.1:{port}")
+    assert {p.name for p in tmp_path.glob("*.db")} == {"intake.db", "scheduling.db", "billing.db"}
