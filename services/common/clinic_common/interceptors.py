@@ -185,18 +185,3 @@ def _bind(link: CallInterceptor, call: CallInfo, proceed: Proceed) -> Proceed:
     def run(request, context):
         return link.intercept(call, request, context, proceed)
     return run
-
-
-def outgoing_timeout(default: float) -> float:
-    """Timeout for a call this service makes: never beyond its own caller's deadline."""
-    remaining = call_context.time_remaining()
-    return default if remaining is None else min(default, remaining)
-
-
-def outgoing_metadata() -> list[tuple[str, str]]:
-    """Metadata that carries this call's correlation and trace onward."""
-    items = [(CORRELATION_METADATA, call_context.current_correlation_id())]
-    trace = call_context.traceparent.get()
-    if trace:
-        items.append(("traceparent", trace))
-    return items

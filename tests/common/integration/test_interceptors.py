@@ -139,3 +139,34 @@ def test_shutdown_reports_not_serving_and_finishes_calls_in_flight(host):
     worker.join(5)
     stopper.join(5)
     assert results == [b"done"]
+
+
+def test_a_call_made_inside_a_call_inherits_its_deadline_and_correlation(host):
+    from clinic_common.client import connect
+
+    server, channel = host
+    inner = {}
+
+    def outer(request, ctx):
+        with connect(f"127.0.0.1:{server.port}") as onward:
+            onward.unary_unary(f"/{SERVICE}/Echo")(b"", timeout=60)
+        inner.update(seen)
+        return b"ok"
+
+    second = ServiceHost("outer", host="127.0.0.1", port=0)
+
+    class Outer:
+        def __call__(self, servicer, srv):
+            srv.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+                "test.v1.OuterService", {"Call": grpc.unary_unary_rpc_method_handler(outer)}),))
+
+    second.add_service(Outer(), None, "test.v1.OuterService")
+    second.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{second.port}") as to_outer:
+            to_outer.unary_unary("/test.v1.OuterService/Call")(
+                b"", timeout=3, metadata=[("x-correlation-id", "chain-1")])
+    finally:
+        second.stop()
+    assert inner["correlation"] == "chain-1"
+    assert 0 < inner["remaining"] <= 3  # not the 60 s the inner call asked for
