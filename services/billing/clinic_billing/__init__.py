@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The billing service: patient accounts, charges, the fee schedule and the ledger."""

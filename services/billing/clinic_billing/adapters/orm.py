@@ -1,0 +1,137 @@
+"""Billing's tables, and the mapping of domain classes onto them."""
+
+import enum
+
+from clinic_common.db import BigId, new_metadata, platform_tables
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry
+from sqlalchemy.types import JSON
+
+from clinic_billing.domain import charge, coverage, model, pricing
+
+metadata = new_metadata()
+platform_tables(metadata)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """An enum kept as its value in a VARCHAR(16), the same on PostgreSQL and SQLite."""
+    return Enum(cls, native_enum=False, length=16, validate_strings=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
+accounts = Table(
+    "accounts", metadata,
+    Column("patient_id", String(64), primary_key=True),
+    Column("state", _enum(model.AccountState), nullable=False),
+    Column("merged_into", String(64)),
+    Column("registered", Boolean, nullable=False),
+    Column("preferred_location_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_accounts_merged_into", accounts.c.merged_into)
+
+coverages = Table(
+    "coverages", metadata,
+    Column("coverage_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("group_number", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("effective_date", Date),
+    Column("end_date", Date),
+    Column("plan_type", String(32), nullable=False),
+    Column("subscriber_relationship", String(32), nullable=False),
+)
+Index("ix_coverages_patient_id", coverages.c.patient_id)
+
+charges = Table(
+    "charges", metadata,
+    Column("charge_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("appointment_id", String(64)),
+    Column("line_number", Integer),
+    Column("source", _enum(model.ChargeSource), nullable=False),
+    Column("procedure_code", String(16), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("modifiers", JSON, nullable=False),
+    Column("diagnosis_codes", JSON, nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("rendering_provider_id", String(64), nullable=False),
+    Column("responsibility", _enum(model.Responsibility), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("coverage_id", String(64), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("allowed_cents", BigInteger, nullable=False),
+    Column("state", _enum(model.ChargeState), nullable=False),
+    Column("void_reason", Text, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("voided_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False),
+    # A visit's line is charged once, however often its event arrives.
+    UniqueConstraint("appointment_id", "line_number", name="uq_charges_appointment_line"),
+)
+Index("ix_charges_patient_date", charges.c.patient_id, charges.c.service_date, charges.c.charge_id)
+Index("ix_charges_date", charges.c.service_date, charges.c.charge_id)
+
+ledger_entries = Table(
+    "ledger_entries", metadata,
+    Column("entry_id", BigId, primary_key=True, autoincrement=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("charge_id", String(32), ForeignKey("charges.charge_id")),
+    Column("kind", _enum(model.EntryKind), nullable=False),
+    Column("patient_cents", BigInteger, nullable=False),
+    Column("insurance_cents", BigInteger, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_ledger_entries_patient_id", ledger_entries.c.patient_id)
+
+fee_schedule_entries = Table(
+    "fee_schedule_entries", metadata,
+    Column("procedure_code", String(16), primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("unit", _enum(pricing.BillingUnit), nullable=False),
+    Column("kind", _enum(pricing.FeeKind), nullable=False),
+    Column("list_price_cents", BigInteger, nullable=False),
+    Column("self_pay_price_cents", BigInteger, nullable=False),
+    Column("insurance_billable", Boolean, nullable=False),
+)
+
+payer_rates = Table(
+    "payer_rates", metadata,
+    Column("procedure_code", String(16), ForeignKey("fee_schedule_entries.procedure_code"),
+           primary_key=True),
+    Column("payer_id", String(64), primary_key=True),
+    Column("allowed_cents", BigInteger, nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map domain classes to tables, once per process. The fee schedule is read as rows."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(model.Account, accounts)
+    mapper_registry.map_imperatively(coverage.Coverage, coverages)
+    mapper_registry.map_imperatively(charge.Charge, charges, version_id_col=charges.c.version)
+    mapper_registry.map_imperatively(model.LedgerEntry, ledger_entries)
+    _mapped = True

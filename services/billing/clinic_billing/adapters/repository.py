@@ -1,0 +1,134 @@
+"""Where billing's aggregates are kept: the ports and their SQLAlchemy adapters.
+
+Write paths lock the account row (``get_for_update``) so postings, voids and
+merges on one account serialize on PostgreSQL as BEGIN IMMEDIATE makes them on
+SQLite; charges carry a version so a lost race is detected, not overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.coverage import Coverage
+from clinic_billing.domain.model import Account, Balance, ChargeSource, LedgerEntry
+
+
+class SqlAccountRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, account: Account) -> None:
+        self.session.add(account)
+
+    def get(self, patient_id: str, *, for_update: bool = False) -> Account | None:
+        return self.session.get(Account, patient_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def list(self, *, limit: int, after: str | None = None) -> list[Account]:
+        """Accounts in patient id order, after a patient id."""
+        query = select(Account).order_by(Account.patient_id).limit(limit)
+        if after is not None:
+            query = query.where(Account.patient_id > after)
+        return list(self.session.scalars(query))
+
+    def redirect_merged(self, old_survivor: str, new_survivor: str) -> None:
+        """Accounts merged into one that is now merged itself point at the new survivor."""
+        self.session.execute(update(Account).where(Account.merged_into == old_survivor)
+                             .values(merged_into=new_survivor))
+
+
+class SqlCoverageRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, coverage: Coverage) -> None:
+        self.session.add(coverage)
+
+    def get(self, coverage_id: str) -> Coverage | None:
+        return self.session.get(Coverage, coverage_id)
+
+    def for_patient(self, patient_id: str) -> list[Coverage]:
+        return list(self.session.scalars(select(Coverage).where(Coverage.patient_id == patient_id)))
+
+    def for_patients(self, patient_ids: list[str]) -> dict[str, list[Coverage]]:
+        found: dict[str, list[Coverage]] = {}
+        for coverage in self.session.scalars(
+                select(Coverage).where(Coverage.patient_id.in_(patient_ids))):
+            found.setdefault(coverage.patient_id, []).append(coverage)
+        return found
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        self.session.execute(update(Coverage).where(Coverage.patient_id == from_patient)
+                             .values(patient_id=to_patient))
+
+
+@dataclass(frozen=True)
+class ChargeFilter:
+    patient_id: str = ""
+    appointment_id: str = ""
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+
+
+class SqlChargeRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, charge: Charge) -> None:
+        self.session.add(charge)
+
+    def get(self, charge_id: str) -> Charge | None:
+        return self.session.get(Charge, charge_id)
+
+    def for_appointment(self, appointment_id: str, sources: set[ChargeSource]) -> list[Charge]:
+        return list(self.session.scalars(select(Charge).where(
+            Charge.appointment_id == appointment_id, Charge.source.in_(sources))))
+
+    def list(self, flt: ChargeFilter, *, limit: int,
+             after: tuple[dt.date, str] | None = None) -> list[Charge]:
+        """Charges in (date of service, charge id) order, after such a key."""
+        query = select(Charge).order_by(Charge.service_date, Charge.charge_id).limit(limit)
+        if after is not None:
+            query = query.where(tuple_(Charge.service_date, Charge.charge_id) > tuple_(*after))
+        if flt.patient_id:
+            query = query.where(Charge.patient_id == flt.patient_id)
+        if flt.appointment_id:
+            query = query.where(Charge.appointment_id == flt.appointment_id)
+        if flt.start_date is not None:
+            query = query.where(Charge.service_date >= flt.start_date)
+        if flt.end_date is not None:
+            query = query.where(Charge.service_date <= flt.end_date)
+        return list(self.session.scalars(query))
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        # Bumping the version makes a void racing with the merge lose, not misfile its entry.
+        self.session.execute(update(Charge).where(Charge.patient_id == from_patient)
+                             .values(patient_id=to_patient, version=Charge.version + 1))
+
+
+class SqlLedger:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.session.add(entry)
+
+    def balance(self, patient_id: str) -> Balance:
+        return self.balances([patient_id]).get(patient_id, Balance())
+
+    def balances(self, patient_ids: list[str]) -> dict[str, Balance]:
+        E = LedgerEntry
+        rows = self.session.execute(
+            select(E.patient_id, func.coalesce(func.sum(E.patient_cents), 0),
+                   func.coalesce(func.sum(E.insurance_cents), 0))
+            .where(E.patient_id.in_(patient_ids)).group_by(E.patient_id))
+        return {pid: Balance(int(patient), int(insurance)) for pid, patient, insurance in rows}
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        self.session.execute(update(LedgerEntry).where(LedgerEntry.patient_id == from_patient)
+                             .values(patient_id=to_patient))

@@ -1,0 +1,41 @@
+"""Wires billing: its spec for the shared runtime, and its gRPC services."""
+
+from pathlib import Path
+
+from clinic.billing.v1 import billing_service_pb2, billing_service_pb2_grpc
+from clinic.intake.v1 import events_pb2 as intake_events
+from clinic.scheduling.v1 import events_pb2 as scheduling_events
+from clinic_common.config import load
+from clinic_common.envelope import EventRegistry
+from clinic_common.runtime import Runtime, ServiceSpec
+from clinic_common.server import ServiceHost
+
+from clinic_billing.adapters import orm
+from clinic_billing.config import BillingSettings
+from clinic_billing.entrypoints.events import build_handlers
+from clinic_billing.entrypoints.grpc_api import BillingServicer
+from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
+
+TOPIC = "clinic.billing.v1"
+CONSUMES = ["clinic.intake.v1", "clinic.scheduling.v1"]
+
+
+def build_spec(settings: BillingSettings | None = None) -> ServiceSpec:
+    """The spec; its event handlers apply the policy of ``settings`` (the environment's by default)."""
+    settings = settings or load(BillingSettings)
+    orm.start_mappers()
+    return ServiceSpec(
+        name="billing", topic=TOPIC, metadata=orm.metadata,
+        migrations_dir=Path(__file__).parent / "migrations", uow_class=BillingUnitOfWork,
+        consumes=list(CONSUMES), registry=EventRegistry(intake_events, scheduling_events),
+        handlers=build_handlers(settings.policy),
+    )
+
+
+def add_services(host: ServiceHost, runtime: Runtime) -> None:
+    settings = runtime.settings
+    policy = settings.policy if isinstance(settings, BillingSettings) else \
+        load(BillingSettings).policy
+    host.add_service(billing_service_pb2_grpc.add_BillingServiceServicer_to_server,
+                     BillingServicer(runtime.uow, policy),
+                     billing_service_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name)

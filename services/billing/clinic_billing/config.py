@@ -1,0 +1,51 @@
+"""Billing settings: BILLING_* environment variables.
+
+The policy fees are clinic settings (DOMAIN.md): a no-show fee and a late-cancel
+fee, in cents. The time zone turns appointment times into dates of service.
+"""
+
+from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from clinic_common.config import ServiceSettings
+from pydantic import field_validator
+from pydantic_settings import SettingsConfigDict
+
+from clinic_billing.domain.policy import BillingPolicy
+from clinic_billing.domain.pricing import PolicyFees
+
+
+class BillingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
+    service_name: ClassVar[str] = "billing"
+    default_port: ClassVar[int] = 50053
+
+    no_show_fee_cents: int = 7500
+    late_cancel_fee_cents: int = 5000
+    time_zone: str = "America/Los_Angeles"
+
+    @field_validator("no_show_fee_cents", "late_cancel_fee_cents")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def policy(self) -> BillingPolicy:
+        fees = PolicyFees(no_show_cents=self.no_show_fee_cents,
+                          late_cancel_cents=self.late_cancel_fee_cents)
+        return BillingPolicy(fees=fees, zone=self.zone)

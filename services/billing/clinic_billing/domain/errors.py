@@ -1,0 +1,94 @@
+"""Billing's refusals, each carried to the caller as a gRPC status with a reason.
+
+In the event consumer the same errors are permanent: the event goes to the dead
+letters with the reason in its headers.
+"""
+
+from clinic_common.errors import (
+    Aborted,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
+
+
+def field(name: str, message: str) -> FieldViolation:
+    return FieldViolation(name, message)
+
+
+class AccountNotFound(NotFound):
+    default_reason = "ACCOUNT_NOT_FOUND"
+
+    def __init__(self, patient_id: str):
+        super().__init__(f"no account for patient {patient_id!r}", patient_id=patient_id)
+
+
+class ChargeNotFound(NotFound):
+    default_reason = "CHARGE_NOT_FOUND"
+
+    def __init__(self, charge_id: str):
+        super().__init__(f"charge {charge_id!r} does not exist", charge_id=charge_id)
+
+
+class FeeScheduleEntryNotFound(NotFound):
+    default_reason = "FEE_SCHEDULE_ENTRY_NOT_FOUND"
+
+    def __init__(self, code: str):
+        super().__init__(f"no fee schedule entry for {code!r}", procedure_code=code)
+
+
+class ProcedureNotInFeeSchedule(FailedPrecondition):
+    """A charge names a code the fee schedule cannot price."""
+
+    default_reason = "PROCEDURE_NOT_IN_FEE_SCHEDULE"
+
+    def __init__(self, code: str):
+        super().__init__(f"procedure code {code!r} is not in the fee schedule",
+                         procedure_code=code)
+
+
+class AccountMerged(FailedPrecondition):
+    default_reason = "ACCOUNT_MERGED"
+
+    def __init__(self, patient_id: str, survivor_id: str):
+        super().__init__(f"account {patient_id!r} was merged into {survivor_id!r}",
+                         patient_id=patient_id, surviving_patient_id=survivor_id)
+
+
+class ChargeAlreadyVoided(FailedPrecondition):
+    default_reason = "CHARGE_ALREADY_VOIDED"
+
+    def __init__(self, charge_id: str):
+        super().__init__(f"charge {charge_id!r} is already voided", charge_id=charge_id)
+
+
+class NoActiveCoverage(FailedPrecondition):
+    default_reason = "NO_ACTIVE_COVERAGE"
+
+    def __init__(self, patient_id: str, service_date: object):
+        super().__init__(f"patient {patient_id!r} has no active coverage on {service_date}",
+                         patient_id=patient_id, service_date=service_date)
+
+
+class PolicyFeeNotBillableToInsurance(FailedPrecondition):
+    default_reason = "POLICY_FEE_NOT_BILLABLE_TO_INSURANCE"
+
+    def __init__(self, code: str):
+        super().__init__(f"{code} is a clinic policy fee; the patient owes it",
+                         procedure_code=code)
+
+
+class InvalidMerge(InvalidArgument):
+    default_reason = "INVALID_MERGE"
+
+    def __init__(self, merged_id: str, survivor_id: str, why: str):
+        super().__init__(f"cannot merge {merged_id!r} into {survivor_id!r}: {why}",
+                         merged_patient_id=merged_id, surviving_patient_id=survivor_id)
+
+
+class ConcurrentModification(Aborted):
+    default_reason = "CONCURRENT_MODIFICATION"
+
+    def __init__(self, what: str):
+        super().__init__(f"{what} was changed by another request; retry", resource=what)

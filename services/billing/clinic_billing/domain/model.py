@@ -1,0 +1,132 @@
+"""Billing's domain model: accounts, the coverage projection, charges and the ledger.
+
+No framework imports. Money is integer cents. An account's balance is the sum of
+its ledger entries, split into what the patient owes and what insurance is
+expected to pay; entries are only ever appended (a void appends a reversal).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+from clinic_billing.domain import errors
+
+MAX_UNITS = 10_000
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AccountState(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    MERGED = "MERGED"
+
+
+class Responsibility(enum.StrEnum):
+    PATIENT = "PATIENT"
+    INSURANCE = "INSURANCE"
+
+
+class ChargeSource(enum.StrEnum):
+    VISIT = "VISIT"
+    NO_SHOW_FEE = "NO_SHOW_FEE"
+    LATE_CANCEL_FEE = "LATE_CANCEL_FEE"
+    MANUAL = "MANUAL"
+
+
+class ChargeState(enum.StrEnum):
+    POSTED = "POSTED"
+    VOIDED = "VOIDED"
+
+
+class EntryKind(enum.StrEnum):
+    """Ledger entry kinds. Payments and adjustments (835 posting) join these later."""
+
+    CHARGE = "CHARGE"
+    VOID = "VOID"
+
+
+@dataclass
+class Account:
+    """A patient's account. Opened by whichever event about the patient arrives first."""
+
+    patient_id: str
+    state: AccountState = AccountState.ACTIVE
+    merged_into: str | None = None
+    registered: bool = False
+    preferred_location_id: str = ""
+    created_at: dt.datetime = field(default_factory=utcnow)
+    updated_at: dt.datetime = field(default_factory=utcnow)
+
+    @property
+    def is_merged(self) -> bool:
+        return self.state == AccountState.MERGED
+
+    def mark_registered(self, preferred_location_id: str, now: dt.datetime) -> None:
+        self.registered = True
+        self.preferred_location_id = preferred_location_id
+        self.updated_at = now
+
+    def merge_into(self, survivor_id: str, now: dt.datetime) -> None:
+        if survivor_id == self.patient_id:
+            raise errors.InvalidMerge(self.patient_id, survivor_id, "it is the same patient")
+        self.state = AccountState.MERGED
+        self.merged_into = survivor_id
+        self.updated_at = now
+
+    def ensure_open(self) -> None:
+        """Staff post to the surviving account, never to one merged away."""
+        if self.is_merged:
+            raise errors.AccountMerged(self.patient_id, self.merged_into or "")
+
+
+@dataclass(frozen=True)
+class Balance:
+    patient_cents: int = 0
+    insurance_cents: int = 0
+
+    @classmethod
+    def of(cls, entries: list[LedgerEntry]) -> Balance:
+        return cls(sum(e.patient_cents for e in entries), sum(e.insurance_cents for e in entries))
+
+
+@dataclass
+class LedgerEntry:
+    """One movement on an account, split between the patient and insurance."""
+
+    patient_id: str
+    charge_id: str
+    kind: EntryKind
+    patient_cents: int
+    insurance_cents: int
+    posted_at: dt.datetime = field(default_factory=utcnow)
+    entry_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """What is charged, before pricing: a service line of a visit or a manual charge."""
+
+    procedure_code: str
+    units: int = 1
+    modifiers: tuple[str, ...] = ()
+    diagnosis_codes: tuple[str, ...] = ()
+
+    def checked(self, field_prefix: str) -> LineItem:
+        code = self.procedure_code.strip().upper()
+        if not code:
+            raise errors.field(f"{field_prefix}.procedure_code", "is required")
+        units = self.units or 1  # proto3 leaves a single unit unset
+        if not 1 <= units <= MAX_UNITS:
+            raise errors.field(f"{field_prefix}.units", f"must be between 1 and {MAX_UNITS}")
+        if len(self.modifiers) > 4:
+            raise errors.field(f"{field_prefix}.modifiers", "takes at most four modifiers")
+        return LineItem(code, units, tuple(self.modifiers), tuple(self.diagnosis_codes))

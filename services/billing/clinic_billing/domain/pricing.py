@@ -1,0 +1,97 @@
+"""The fee schedule and how a line is priced and assigned to whoever pays first.
+
+Rules (DOMAIN.md): Spravato, TMS and psychiatry are usually billed to insurance;
+IV ketamine for depression is mostly self-pay. A line goes to insurance when its
+fee schedule entry is insurance-billable and the patient has an active coverage
+on the date of service; otherwise the patient pays the self-pay price. Policy
+fees are always the patient's and their amount is a clinic setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+
+from clinic_billing.domain import errors
+from clinic_billing.domain.coverage import Coverage
+from clinic_billing.domain.model import Responsibility
+
+NO_SHOW_FEE = "NO_SHOW_FEE"
+LATE_CANCEL_FEE = "LATE_CANCEL_FEE"
+
+
+class BillingUnit(enum.StrEnum):
+    SERVICE = "SERVICE"
+    MILLIGRAM = "MILLIGRAM"
+
+
+class FeeKind(enum.StrEnum):
+    SERVICE = "SERVICE"
+    POLICY = "POLICY"
+
+
+@dataclass(frozen=True)
+class FeeScheduleEntry:
+    procedure_code: str
+    description: str
+    unit: BillingUnit
+    kind: FeeKind
+    list_price_cents: int
+    self_pay_price_cents: int
+    insurance_billable: bool
+    payer_rates: dict[str, int] = field(default_factory=dict)  # payer id -> allowed per unit
+
+
+@dataclass(frozen=True)
+class PolicyFees:
+    """The clinic's policy fee amounts, in cents (configuration)."""
+
+    no_show_cents: int
+    late_cancel_cents: int
+
+    def apply(self, entry: FeeScheduleEntry) -> FeeScheduleEntry:
+        """The entry with the configured amount when it is a policy fee."""
+        amounts = {NO_SHOW_FEE: self.no_show_cents, LATE_CANCEL_FEE: self.late_cancel_cents}
+        if entry.kind != FeeKind.POLICY or entry.procedure_code not in amounts:
+            return entry
+        cents = amounts[entry.procedure_code]
+        return dataclasses.replace(entry, list_price_cents=cents, self_pay_price_cents=cents)
+
+
+@dataclass(frozen=True)
+class Price:
+    responsibility: Responsibility
+    amount_cents: int
+    allowed_cents: int = 0
+    payer_id: str = ""
+    coverage_id: str = ""
+
+
+def responsibility_for(entry: FeeScheduleEntry, coverage: Coverage | None, *,
+                       requested: Responsibility | None = None) -> Responsibility:
+    """Who pays first; ``requested`` is a staff member's explicit choice on a manual charge."""
+    if entry.kind == FeeKind.POLICY:
+        if requested == Responsibility.INSURANCE:
+            raise errors.PolicyFeeNotBillableToInsurance(entry.procedure_code)
+        return Responsibility.PATIENT
+    if requested is not None:
+        return requested
+    if entry.insurance_billable and coverage is not None:
+        return Responsibility.INSURANCE
+    return Responsibility.PATIENT
+
+
+def price(entry: FeeScheduleEntry, units: int, coverage: Coverage | None, *,
+          requested: Responsibility | None = None) -> Price:
+    """Prices ``units`` of ``entry``. Insurance is billed the list price, with the
+    payer's contracted allowed amount kept for reconciliation; a patient pays the
+    self-pay price."""
+    who = responsibility_for(entry, coverage, requested=requested)
+    if who == Responsibility.PATIENT:
+        return Price(who, entry.self_pay_price_cents * units)
+    if coverage is None:
+        raise ValueError("insurance responsibility needs a coverage")
+    allowed = entry.payer_rates.get(coverage.payer_id, 0) * units
+    return Price(who, entry.list_price_cents * units, allowed, coverage.payer_id,
+                 coverage.coverage_id)

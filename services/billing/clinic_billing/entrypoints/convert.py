@@ -1,0 +1,89 @@
+"""Domain objects as BillingService messages, and resource names back to ids."""
+
+from __future__ import annotations
+
+from clinic.billing.v1 import account_pb2, charge_pb2, fee_schedule_pb2
+from clinic_common.errors import FieldViolation
+from clinic_common.protoconv import fill_date, timestamp, utc
+
+from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.coverage import Coverage
+from clinic_billing.domain.model import AccountState, ChargeState, Responsibility
+from clinic_billing.domain.pricing import BillingUnit, FeeKind, FeeScheduleEntry
+from clinic_billing.service_layer.messages import RESPONSIBILITIES, SOURCES
+from clinic_billing.service_layer.queries import AccountView
+
+ACCOUNTS = "accounts/"
+CHARGES = "charges/"
+FEE_SCHEDULE_ENTRIES = "feeScheduleEntries/"
+
+ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
+                  AccountState.MERGED: account_pb2.ACCOUNT_STATE_MERGED}
+CHARGE_STATES = {ChargeState.POSTED: charge_pb2.CHARGE_STATE_POSTED,
+                 ChargeState.VOIDED: charge_pb2.CHARGE_STATE_VOIDED}
+UNITS = {BillingUnit.SERVICE: fee_schedule_pb2.BILLING_UNIT_SERVICE,
+         BillingUnit.MILLIGRAM: fee_schedule_pb2.BILLING_UNIT_MILLIGRAM}
+KINDS = {FeeKind.SERVICE: fee_schedule_pb2.FEE_KIND_SERVICE,
+         FeeKind.POLICY: fee_schedule_pb2.FEE_KIND_POLICY}
+REQUESTED = {v: k for k, v in RESPONSIBILITIES.items()}
+
+
+def id_from_name(name: str, collection: str, field: str = "name") -> str:
+    rest = name[len(collection):]
+    if not name.startswith(collection) or not rest or "/" in rest:
+        raise FieldViolation(field, f"must look like {collection}{{id}}, got {name!r}")
+    return rest
+
+
+def requested_responsibility(value: int) -> Responsibility | None:
+    if value == charge_pb2.RESPONSIBILITY_UNSPECIFIED:
+        return None
+    if value not in REQUESTED:
+        raise FieldViolation("charge.responsibility", f"unknown value {value}")
+    return REQUESTED[value]
+
+
+def account_to_proto(view: AccountView) -> account_pb2.Account:
+    a = view.account
+    return account_pb2.Account(
+        name=ACCOUNTS + a.patient_id, patient_id=a.patient_id, state=ACCOUNT_STATES[a.state],
+        merged_into=ACCOUNTS + a.merged_into if a.merged_into else "",
+        patient_balance_cents=view.balance.patient_cents,
+        insurance_balance_cents=view.balance.insurance_cents,
+        coverages=[coverage_to_proto(c) for c in view.coverages], registered=a.registered,
+        create_time=timestamp(utc(a.created_at)), update_time=timestamp(utc(a.updated_at)))
+
+
+def coverage_to_proto(c: Coverage) -> account_pb2.Coverage:
+    message = account_pb2.Coverage(
+        coverage_id=c.coverage_id, payer_id=c.payer_id, member_id=c.member_id,
+        group_number=c.group_number, priority=c.priority, plan_type=c.plan_type)
+    fill_date(message.effective_date, c.effective_date)
+    fill_date(message.end_date, c.end_date)
+    return message
+
+
+def charge_to_proto(c: Charge) -> charge_pb2.Charge:
+    message = charge_pb2.Charge(
+        name=CHARGES + c.charge_id, charge_id=c.charge_id, patient_id=c.patient_id,
+        appointment_id=c.appointment_id or "", line_number=c.line_number or 0,
+        source=SOURCES[c.source], procedure_code=c.procedure_code, units=c.units,
+        modifiers=c.modifiers, diagnosis_codes=c.diagnosis_codes, location_id=c.location_id,
+        rendering_provider_id=c.rendering_provider_id,
+        responsibility=RESPONSIBILITIES[c.responsibility], payer_id=c.payer_id,
+        coverage_id=c.coverage_id, amount_cents=c.amount_cents, allowed_cents=c.allowed_cents,
+        state=CHARGE_STATES[c.state], void_reason=c.void_reason,
+        post_time=timestamp(utc(c.posted_at)),
+        void_time=timestamp(utc(c.voided_at)) if c.voided_at else None)
+    fill_date(message.service_date, c.service_date)
+    return message
+
+
+def fee_entry_to_proto(e: FeeScheduleEntry) -> fee_schedule_pb2.FeeScheduleEntry:
+    return fee_schedule_pb2.FeeScheduleEntry(
+        name=FEE_SCHEDULE_ENTRIES + e.procedure_code, procedure_code=e.procedure_code,
+        description=e.description, unit=UNITS[e.unit], kind=KINDS[e.kind],
+        list_price_cents=e.list_price_cents, self_pay_price_cents=e.self_pay_price_cents,
+        insurance_billable=e.insurance_billable,
+        payer_rates=[fee_schedule_pb2.PayerRate(payer_id=p, allowed_cents=c)
+                     for p, c in sorted(e.payer_rates.items())])

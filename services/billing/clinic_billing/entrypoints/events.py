@@ -1,0 +1,94 @@
+"""Events billing consumes, translated to its use cases. No rules here.
+
+A handler runs inside the event processor's unit of work; a ClinicError it
+raises sends the event to the dead letters (a malformed or unpriceable event
+cannot succeed by retrying).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from clinic.intake.v1 import events_pb2 as intake
+from clinic.scheduling.v1 import events_pb2 as scheduling
+from clinic_common.consumer import Handler
+from clinic_common.errors import FieldViolation
+from clinic_common.protoconv import from_timestamp, to_date
+
+from clinic_billing.domain.coverage import Coverage
+from clinic_billing.domain.model import ChargeSource, LineItem, utcnow
+from clinic_billing.domain.policy import BillingPolicy
+from clinic_billing.service_layer import accounts, charges
+
+
+def _service_date(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> dt.date:
+    if event.service_date:
+        try:
+            return dt.date.fromisoformat(event.service_date)
+        except ValueError:
+            raise FieldViolation("service_date", f"is not YYYY-MM-DD: {event.service_date!r}") from None
+    return policy.local_date(from_timestamp(event.complete_time, "service_date"))
+
+
+def _visit(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> charges.CompletedVisit:
+    return charges.CompletedVisit(
+        appointment_id=event.appointment_id, patient_id=event.patient_id,
+        service_date=_service_date(event, policy), location_id=event.location_id,
+        rendering_provider_id=event.rendering_provider_id,
+        lines=[LineItem(line.procedure_code, line.units, tuple(line.modifiers),
+                        tuple(line.diagnosis_codes)) for line in event.service_lines])
+
+
+def _missed(event, source: ChargeSource, policy: BillingPolicy) -> charges.MissedAppointment:
+    start = from_timestamp(event.start_time, "start_time")
+    return charges.MissedAppointment(
+        appointment_id=event.appointment_id, patient_id=event.patient_id, source=source,
+        service_date=policy.local_date(start), location_id=event.location_id)
+
+
+def _coverage(event: intake.CoverageAdded) -> Coverage:
+    return Coverage(
+        coverage_id=event.coverage_id, patient_id=event.patient_id, payer_id=event.payer_id,
+        member_id=event.member_id, group_number=event.group_number,
+        priority=event.priority or 1,
+        effective_date=to_date(event.effective_date, "effective_date", required=False),
+        end_date=to_date(event.end_date, "end_date", required=False),
+        plan_type=event.plan_type, subscriber_relationship=event.subscriber_relationship)
+
+
+def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
+    """The handler of each event type billing acts on, by full message name."""
+
+    def completed(event, _envelope, uow):
+        charges.post_visit(uow, _visit(event, policy), policy, utcnow())
+
+    def no_show(event, _envelope, uow):
+        charges.post_policy_fee(uow, _missed(event, ChargeSource.NO_SHOW_FEE, policy), policy,
+                                utcnow())
+
+    def cancelled(event, _envelope, uow):
+        if event.late:
+            charges.post_policy_fee(uow, _missed(event, ChargeSource.LATE_CANCEL_FEE, policy),
+                                    policy, utcnow())
+
+    def registered(event, _envelope, uow):
+        accounts.register_patient(uow, event.patient_id, event.preferred_location_id, utcnow())
+
+    def merged(event, _envelope, uow):
+        accounts.merge_patients(uow, event.merged_patient_id, event.surviving_patient_id,
+                                utcnow())
+
+    def coverage_added(event, _envelope, uow):
+        accounts.add_coverage(uow, _coverage(event), utcnow())
+
+    def coverage_ended(event, _envelope, uow):
+        accounts.end_coverage(uow, event.patient_id, event.coverage_id,
+                              to_date(event.end_date, "end_date"), utcnow())
+
+    handlers = {
+        scheduling.AppointmentCompleted: completed, scheduling.AppointmentNoShow: no_show,
+        scheduling.AppointmentCancelled: cancelled, intake.PatientRegistered: registered,
+        intake.PatientMerged: merged, intake.CoverageAdded: coverage_added,
+        intake.CoverageEnded: coverage_ended,
+    }
+    return {cls.DESCRIPTOR.full_name: handler for cls, handler in handlers.items()}

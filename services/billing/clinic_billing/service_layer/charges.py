@@ -1,0 +1,103 @@
+"""Posting charges from scheduling's events: completed visits and policy fees.
+
+Every charge goes on the ledger in the same transaction, and is announced with
+the account's new balance through the outbox. A visit's lines and an
+appointment's policy fee are posted once: a replay finds them and does nothing,
+and the unique (appointment_id, line_number) key backs that up in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic_billing.domain import errors, pricing
+from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.coverage import primary_on
+from clinic_billing.domain.model import ChargeSource, LineItem
+from clinic_billing.domain.policy import BillingPolicy
+from clinic_billing.service_layer import messages
+from clinic_billing.service_layer.accounts import account_for_posting, announce_balance
+from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
+
+POLICY_FEES = {ChargeSource.NO_SHOW_FEE: pricing.NO_SHOW_FEE,
+               ChargeSource.LATE_CANCEL_FEE: pricing.LATE_CANCEL_FEE}
+
+
+@dataclass(frozen=True)
+class CompletedVisit:
+    appointment_id: str
+    patient_id: str
+    service_date: dt.date
+    lines: list[LineItem]
+    location_id: str = ""
+    rendering_provider_id: str = ""
+
+
+@dataclass(frozen=True)
+class MissedAppointment:
+    appointment_id: str
+    patient_id: str
+    source: ChargeSource  # NO_SHOW_FEE or LATE_CANCEL_FEE
+    service_date: dt.date
+    location_id: str = ""
+
+
+def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy) -> pricing.FeeScheduleEntry:
+    entry = uow.fee_schedule.get(code)
+    if entry is None:
+        raise errors.ProcedureNotInFeeSchedule(code)
+    return policy.fees.apply(entry)
+
+
+def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPolicy,
+               now: dt.datetime) -> list[Charge]:
+    """One charge per service line; nothing when the visit was charged already."""
+    if not visit.appointment_id:
+        raise errors.field("appointment_id", "is required")
+    if uow.charges.for_appointment(visit.appointment_id, {ChargeSource.VISIT}):
+        return []
+    account = account_for_posting(uow, visit.patient_id, now)
+    coverage = primary_on(uow.coverages.for_patient(account.patient_id), visit.service_date)
+    posted = []
+    for number, line in enumerate(visit.lines, start=1):
+        item = line.checked(f"service_lines[{number - 1}]")
+        entry = fee_entry(uow, item.procedure_code, policy)
+        posted.append(record(uow, Charge.post(
+            patient_id=account.patient_id, item=item,
+            price=pricing.price(entry, item.units, coverage), source=ChargeSource.VISIT,
+            service_date=visit.service_date, appointment_id=visit.appointment_id,
+            line_number=number, location_id=visit.location_id,
+            rendering_provider_id=visit.rendering_provider_id, now=now)))
+    if posted:
+        announce_balance(uow, account.patient_id, now)
+    return posted
+
+
+def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: BillingPolicy,
+                    now: dt.datetime) -> Charge | None:
+    """The no-show or late-cancel fee, once per appointment; none when the fee is set to 0."""
+    if not missed.appointment_id:
+        raise errors.field("appointment_id", "is required")
+    if uow.charges.for_appointment(missed.appointment_id, set(POLICY_FEES)):
+        return None
+    entry = fee_entry(uow, POLICY_FEES[missed.source], policy)
+    if entry.self_pay_price_cents == 0:
+        return None
+    account = account_for_posting(uow, missed.patient_id, now)
+    charge = record(uow, Charge.post(
+        patient_id=account.patient_id, item=LineItem(entry.procedure_code),
+        price=pricing.price(entry, 1, None), source=missed.source,
+        service_date=missed.service_date, appointment_id=missed.appointment_id,
+        line_number=0, location_id=missed.location_id, now=now))
+    announce_balance(uow, account.patient_id, now)
+    return charge
+
+
+def record(uow: BillingUnitOfWork, charge: Charge) -> Charge:
+    """Puts a charge on the account's ledger and announces it."""
+    uow.charges.add(charge)
+    uow.ledger.add(charge.ledger_entry())
+    uow.emit(messages.charge_posted(charge), key=charge.patient_id)
+    return charge
+

@@ -1,0 +1,54 @@
+"""The events billing announces, built from its domain objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from clinic.billing.v1 import charge_pb2, events_pb2
+from clinic.common.v1 import types_pb2
+from clinic_common.protoconv import fill_date, timestamp
+
+from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.model import Balance, ChargeSource, Responsibility
+
+SOURCES = {
+    ChargeSource.VISIT: charge_pb2.CHARGE_SOURCE_VISIT,
+    ChargeSource.NO_SHOW_FEE: charge_pb2.CHARGE_SOURCE_NO_SHOW_FEE,
+    ChargeSource.LATE_CANCEL_FEE: charge_pb2.CHARGE_SOURCE_LATE_CANCEL_FEE,
+    ChargeSource.MANUAL: charge_pb2.CHARGE_SOURCE_MANUAL,
+}
+RESPONSIBILITIES = {
+    Responsibility.PATIENT: charge_pb2.RESPONSIBILITY_PATIENT,
+    Responsibility.INSURANCE: charge_pb2.RESPONSIBILITY_INSURANCE,
+}
+
+
+def date(value: dt.date) -> types_pb2.Date:
+    message = types_pb2.Date()
+    fill_date(message, value)
+    return message
+
+
+def charge_posted(charge: Charge) -> events_pb2.ChargePosted:
+    return events_pb2.ChargePosted(
+        charge_id=charge.charge_id, patient_id=charge.patient_id,
+        appointment_id=charge.appointment_id or "", procedure_code=charge.procedure_code,
+        units=charge.units, amount_cents=charge.amount_cents,
+        post_time=timestamp(charge.posted_at), source=SOURCES[charge.source],
+        responsibility=RESPONSIBILITIES[charge.responsibility], payer_id=charge.payer_id,
+        service_date=date(charge.service_date), location_id=charge.location_id)
+
+
+def charge_voided(charge: Charge) -> events_pb2.ChargeVoided:
+    return events_pb2.ChargeVoided(
+        charge_id=charge.charge_id, patient_id=charge.patient_id,
+        appointment_id=charge.appointment_id or "", amount_cents=charge.amount_cents,
+        responsibility=RESPONSIBILITIES[charge.responsibility],
+        void_time=timestamp(charge.voided_at))
+
+
+def balance_changed(patient_id: str, balance: Balance,
+                    now: dt.datetime) -> events_pb2.AccountBalanceChanged:
+    return events_pb2.AccountBalanceChanged(
+        patient_id=patient_id, patient_balance_cents=balance.patient_cents,
+        insurance_balance_cents=balance.insurance_cents, change_time=timestamp(now))

@@ -1,0 +1,94 @@
+"""What staff do to charges over the API: post one by hand, void one.
+
+Both take an optional request id (AIP-155); a refusal leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic_common.unit_of_work import run_once
+
+from clinic_billing.domain import errors, pricing
+from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.coverage import primary_on
+from clinic_billing.domain.model import ChargeSource, LineItem, Responsibility, utcnow
+from clinic_billing.domain.policy import BillingPolicy
+from clinic_billing.service_layer import messages
+from clinic_billing.service_layer.accounts import announce_balance
+from clinic_billing.service_layer.charges import fee_entry, record
+from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
+
+
+@dataclass(frozen=True)
+class CreateCharge:
+    patient_id: str
+    item: LineItem
+    service_date: dt.date | None
+    appointment_id: str = ""
+    location_id: str = ""
+    responsibility: Responsibility | None = None
+    request_id: str = ""
+    fingerprint: str = ""
+
+
+def create_charge(cmd: CreateCharge, uow: BillingUnitOfWork, policy: BillingPolicy) -> str:
+    """Posts a charge by hand to an open account; returns the charge id."""
+    with uow:
+        def action() -> str:
+            now = utcnow()
+            item = cmd.item.checked("charge")
+            service_date = _checked_service_date(cmd.service_date, policy, now)
+            account = uow.accounts.get(cmd.patient_id, for_update=True)
+            if account is None:
+                raise errors.AccountNotFound(cmd.patient_id)
+            account.ensure_open()
+            entry = fee_entry(uow, item.procedure_code, policy)
+            coverage = primary_on(uow.coverages.for_patient(account.patient_id), service_date)
+            who = pricing.responsibility_for(entry, coverage, requested=cmd.responsibility)
+            if who == Responsibility.INSURANCE and coverage is None:
+                raise errors.NoActiveCoverage(account.patient_id, service_date)
+            charge = record(uow, Charge.post(
+                patient_id=account.patient_id, item=item,
+                price=pricing.price(entry, item.units, coverage, requested=who),
+                source=ChargeSource.MANUAL, service_date=service_date,
+                appointment_id=cmd.appointment_id, location_id=cmd.location_id, now=now))
+            announce_balance(uow, account.patient_id, now)
+            return charge.charge_id
+
+        return run_once(uow, "CreateCharge", cmd.request_id, cmd.fingerprint, action)
+
+
+def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.datetime) -> dt.date:
+    if day is None:
+        raise errors.field("charge.service_date", "is required")
+    if day > policy.today(now):
+        raise errors.field("charge.service_date", "is in the future")
+    return day
+
+
+@dataclass(frozen=True)
+class VoidCharge:
+    charge_id: str
+    reason: str
+    request_id: str = ""
+    fingerprint: str = ""
+
+
+def void_charge(cmd: VoidCharge, uow: BillingUnitOfWork) -> str:
+    """Voids a posted charge with a reversing entry; returns the charge id."""
+    with uow:
+        def action() -> str:
+            now = utcnow()
+            charge = uow.charges.get(cmd.charge_id)
+            if charge is None:
+                raise errors.ChargeNotFound(cmd.charge_id)
+            uow.accounts.get(charge.patient_id, for_update=True)
+            uow.ledger.add(charge.void(cmd.reason, now))
+            uow.flush()
+            uow.emit(messages.charge_voided(charge), key=charge.patient_id)
+            announce_balance(uow, charge.patient_id, now)
+            return charge.charge_id
+
+        return run_once(uow, "VoidCharge", cmd.request_id, cmd.fingerprint, action)

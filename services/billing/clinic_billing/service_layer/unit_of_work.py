@@ -1,0 +1,36 @@
+"""Billing's unit of work: the platform's, plus billing's repositories."""
+
+from clinic_common.unit_of_work import SqlUnitOfWork
+from sqlalchemy.orm.exc import StaleDataError
+
+from clinic_billing.adapters.fee_schedule import SqlFeeSchedule
+from clinic_billing.adapters.repository import (
+    SqlAccountRepository,
+    SqlChargeRepository,
+    SqlCoverageRepository,
+    SqlLedger,
+)
+from clinic_billing.domain.errors import ConcurrentModification
+
+
+class BillingUnitOfWork(SqlUnitOfWork):
+    def _start(self, session):
+        self.accounts = SqlAccountRepository(session)
+        self.coverages = SqlCoverageRepository(session)
+        self.charges = SqlChargeRepository(session)
+        self.ledger = SqlLedger(session)
+        self.fee_schedule = SqlFeeSchedule(session)
+
+    def flush(self) -> None:
+        """Write pending changes now; a charge changed by someone else is a lost race."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise ConcurrentModification("charge") from None
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except StaleDataError:
+            self.rollback()
+            raise ConcurrentModification("charge") from None
