@@ -1,4 +1,4 @@
-"""Wires intake: its spec for the shared runtime, and its gRPC services."""
+"""Wires intake: its spec for the shared runtime, its dependencies, and its gRPC services."""
 
 from pathlib import Path
 
@@ -7,7 +7,9 @@ from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
 
 from clinic_intake.adapters import orm
+from clinic_intake.config import IntakeSettings
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
+from clinic_intake.service_layer.deps import Deps
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 TOPIC = "clinic.intake.v1"
@@ -21,7 +23,19 @@ def build_spec() -> ServiceSpec:
     )
 
 
+def build_deps(runtime: Runtime) -> Deps:
+    """The use cases' dependencies, from the runtime and intake's settings."""
+    settings = runtime.settings
+    if not isinstance(settings, IntakeSettings):
+        settings = IntakeSettings()
+    return Deps(uow=runtime.uow)
+
+
+def _full_name(module, service: str) -> str:
+    return module.DESCRIPTOR.services_by_name[service].full_name
+
+
 def add_services(host: ServiceHost, runtime: Runtime) -> None:
+    deps = build_deps(runtime)
     host.add_service(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
-                     IntakeServicer(runtime.uow),
-                     intake_service_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name)
+                     IntakeServicer(deps), _full_name(intake_service_pb2, "IntakeService"))

@@ -11,8 +11,8 @@ from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
 from clinic_intake.bootstrap import add_services, build_spec
 from clinic_intake.config import IntakeSettings
-from grpc_status import rpc_status
 from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 
 @pytest.fixture

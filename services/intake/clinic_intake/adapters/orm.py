@@ -1,33 +1,35 @@
-"""Intake's tables, and the mapping of domain classes onto them."""
+"""The mapping of intake's domain classes onto its tables (imperative, as the domain knows
+nothing of SQLAlchemy)."""
 
-from clinic_common.db import new_metadata, platform_tables
-from sqlalchemy import Column, Date, DateTime, Index, String, Table
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import composite, registry
 
-from clinic_intake.domain import model
+from clinic_intake.adapters.tables import metadata
+from clinic_intake.adapters.tables import patients as t
+from clinic_intake.domain import duplicates, model, revisions
+from clinic_intake.domain.common import Contact, PostalAddress
 
-metadata = new_metadata()
-platform_tables(metadata)
-
-patients = Table(
-    "patients",
-    metadata,
-    Column("patient_id", String(32), primary_key=True),
-    Column("given_name", String(200), nullable=False),
-    Column("family_name", String(200), nullable=False),
-    Column("preferred_name", String(200), nullable=False, default=""),
-    Column("date_of_birth", Date, nullable=False),
-    Column("phone", String(20), nullable=False, default=""),
-    Column("email", String(320), nullable=False, default=""),
-    Column("preferred_location_id", String(64), nullable=False, default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-Index("ix_patients_name", patients.c.family_name, patients.c.given_name, patients.c.patient_id)
-Index("ix_patients_dob", patients.c.date_of_birth)
+__all__ = ["metadata", "start_mappers"]
 
 mapper_registry = registry(metadata=metadata)
 _mapped = False
+
+
+def _contact(prefix: str):
+    c = t.patients.c
+    return composite(Contact, c[f"{prefix}_name"], c[f"{prefix}_phone"],
+                     c[f"{prefix}_relationship"])
+
+
+def _map_patients() -> None:
+    c = t.patients.c
+    mapper_registry.map_imperatively(model.Patient, t.patients, properties={
+        "address": composite(PostalAddress, c.address_line1, c.address_line2, c.address_city,
+                             c.address_state, c.address_postal_code),
+        "emergency_contact": _contact("emergency_contact"),
+        "escort": _contact("escort"),
+    }, version_id_col=c.revision, version_id_generator=False)
+    mapper_registry.map_imperatively(duplicates.DuplicateSuspicion, t.patient_duplicates)
+    mapper_registry.map_imperatively(revisions.Revision, t.record_revisions)
 
 
 def start_mappers() -> None:
@@ -35,5 +37,5 @@ def start_mappers() -> None:
     global _mapped
     if _mapped:
         return
-    mapper_registry.map_imperatively(model.Patient, patients)
+    _map_patients()
     _mapped = True

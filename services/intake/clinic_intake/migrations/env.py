@@ -1,5 +1,4 @@
 from clinic_common.migrations import run_env
-
 from clinic_intake.adapters.orm import metadata
 
 run_env(metadata)

@@ -2,9 +2,11 @@
 
 from clinic_common.unit_of_work import SqlUnitOfWork
 
-from clinic_intake.adapters.repository import SqlPatientRepository
+from clinic_intake.adapters import repository
 
 
 class IntakeUnitOfWork(SqlUnitOfWork):
     def _start(self, session):
-        self.patients = SqlPatientRepository(session)
+        self.patients = repository.SqlPatientRepository(session)
+        self.duplicates = repository.SqlDuplicateRepository(session)
+        self.revisions = repository.SqlRevisionRepository(session)

@@ -1,0 +1,187 @@
+"""Registering, changing, finding, and de-duplicating patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from clinic.intake.v1 import events_pb2
+from clinic_common.protoconv import timestamp
+
+from clinic_intake.domain import duplicates, errors, model
+from clinic_intake.domain.duplicates import DuplicateSuspicion, SuspicionState
+from clinic_intake.service_layer.deps import (
+    Deps,
+    Mutation,
+    active_patient,
+    keep_revision,
+    mutate,
+    patient,
+    read,
+)
+
+RECORD = "patient"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterPatient(Mutation):
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date | None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdatePatient(Mutation):
+    patient_id: str
+    values: dict
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergePatients(Mutation):
+    surviving_patient_id: str
+    merged_patient_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmDistinct(Mutation):
+    patient_id: str
+    other_patient_id: str
+
+
+@dataclass
+class PatientView:
+    """A patient with what shows on the record: open duplicate flags (and, later, more)."""
+
+    patient: model.Patient
+    suspected_duplicates: list[tuple[str, str, dt.datetime]]
+
+
+def _flag_alike(uow, new: model.Patient) -> None:
+    known = {s.other_than(new.patient_id) for s in uow.duplicates.open_for(new.patient_id)}
+    for other in uow.patients.alike(new):
+        reason = duplicates.likeness(new, other)
+        if reason and other.patient_id not in known:
+            uow.duplicates.add(DuplicateSuspicion.flag(new.patient_id, other.patient_id, reason))
+
+
+def register_patient(cmd: RegisterPatient, deps: Deps) -> str:
+    """Registers a patient, flags look-alikes and announces it; returns the patient id."""
+    def action(uow) -> str:
+        new = model.Patient.register(given_name=cmd.given_name, family_name=cmd.family_name,
+                                     date_of_birth=cmd.date_of_birth, now=deps.clock(),
+                                     **cmd.details)
+        uow.patients.add(new)
+        _flag_alike(uow, new)
+        keep_revision(uow, RECORD, new.patient_id, 1, new.snapshot(), staff_id=cmd.staff_id,
+                      now=new.created_at, reason="registered")
+        uow.emit(events_pb2.PatientRegistered(
+            patient_id=new.patient_id, preferred_location_id=new.preferred_location_id,
+            registered_time=timestamp(new.created_at)), key=new.patient_id)
+        return new.patient_id
+
+    return mutate(deps, "CreatePatient", cmd, action)
+
+
+def update_patient(cmd: UpdatePatient, deps: Deps) -> str:
+    """Changes the named fields, keeps the revision and announces which fields changed."""
+    def action(uow) -> str:
+        now = deps.clock()
+        current = active_patient(uow, cmd.patient_id)
+        changed = current.update(cmd.values, now=now)
+        if changed:
+            if {"given_name", "family_name", "date_of_birth", "phone"} & set(changed):
+                _flag_alike(uow, current)
+            keep_revision(uow, RECORD, current.patient_id, current.revision, current.snapshot(),
+                          staff_id=cmd.staff_id, now=now, changed=changed)
+            uow.emit(events_pb2.PatientUpdated(
+                patient_id=current.patient_id,
+                preferred_location_id=current.preferred_location_id, changed_fields=changed,
+                update_time=timestamp(now)), key=current.patient_id)
+        return current.patient_id
+
+    return mutate(deps, "UpdatePatient", cmd, action)
+
+
+def merge_patients(cmd: MergePatients, deps: Deps) -> str:
+    """Moves everything held under the duplicate to the survivor and retires the duplicate.
+
+    The event is keyed by the merged patient so that it follows every earlier event
+    about that registration on the same partition.
+    """
+    def action(uow) -> str:
+        now = deps.clock()
+        survivor = patient(uow, cmd.surviving_patient_id)
+        merged = patient(uow, cmd.merged_patient_id)
+        merged.merge_into(survivor, now=now)
+        uow.patients.move_records(merged.patient_id, survivor.patient_id)
+        for suspicion in uow.duplicates.open_for(merged.patient_id):
+            suspicion.resolve(SuspicionState.MERGED, cmd.staff_id, now)
+        keep_revision(uow, RECORD, merged.patient_id, merged.revision, merged.snapshot(),
+                      staff_id=cmd.staff_id, now=now, reason="merged",
+                      changed=["state", "merged_into_patient_id"])
+        uow.emit(events_pb2.PatientMerged(
+            surviving_patient_id=survivor.patient_id, merged_patient_id=merged.patient_id,
+            merge_time=timestamp(now)), key=merged.patient_id)
+        return merged.patient_id
+
+    return mutate(deps, "MergePatients", cmd, action)
+
+
+def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:
+    """Clears the duplicate flags between two patients: staff found them to be two people."""
+    def action(uow) -> str:
+        first = active_patient(uow, cmd.patient_id)
+        other = patient(uow, cmd.other_patient_id)
+        flags = [s for s in uow.duplicates.open_for(first.patient_id)
+                 if s.other_than(first.patient_id) == other.patient_id]
+        if not flags:
+            raise errors.Refused("NOT_FLAGGED_AS_DUPLICATES",
+                                 "these two patients are not flagged as likely duplicates")
+        for suspicion in flags:
+            suspicion.resolve(SuspicionState.DISTINCT, cmd.staff_id, deps.clock())
+        return first.patient_id
+
+    return mutate(deps, "ConfirmDistinctPatients", cmd, action)
+
+
+def _view(found: model.Patient, flags: list[DuplicateSuspicion]) -> PatientView:
+    mine = [s for s in flags if found.patient_id in (s.patient_id, s.other_patient_id)]
+    return PatientView(found, [(s.other_than(found.patient_id), s.reason, s.flagged_at)
+                               for s in mine])
+
+
+def get_patient(patient_id: str, deps: Deps) -> PatientView:
+    def query(uow):
+        found = patient(uow, patient_id)
+        return _view(found, uow.duplicates.open_for(patient_id))
+
+    return read(deps, query)
+
+
+def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
+    """A page of active patients (with their open flags) and the key to continue after."""
+    def query(uow):
+        page = uow.patients.list(limit=limit, after=after, **filters)
+        flags = uow.duplicates.open_for_many([p.patient_id for p in page.items])
+        return [_view(p, flags) for p in page.items], page.next_key
+
+    return read(deps, query)
+
+
+# How to find the current record of each revised type, to check it is the patient's.
+OWNED_RECORDS: dict = {}
+
+
+def list_revisions(record_type: str, patient_id: str, record_id: str, deps: Deps, *,
+                   limit: int, after: list | None):
+    """A page of a record's revisions, after checking the record is under the patient."""
+    def query(uow):
+        patient(uow, patient_id)
+        if record_type != RECORD:
+            record = OWNED_RECORDS[record_type](uow, record_id)
+            if record is None or record.patient_id != patient_id:
+                raise errors.RecordNotFound(record_type.replace("_", " "), record_id)
+        return uow.revisions.list(record_type, record_id, limit=limit, after=after)
+
+    return read(deps, query)

@@ -1,0 +1,67 @@
+"""Helpers for intake's tests: messages, staff metadata, error reasons, outbox events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+from clinic.intake.v1 import events_pb2, patient_pb2
+from clinic_common.protoconv import fill_date
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+STAFF = (("x-staff-id", "dr-lee"),)
+FRONT_DESK = (("x-staff-id", "desk-1"),)
+
+
+def reason(error: grpc.RpcError) -> str:
+    info = error_details_pb2.ErrorInfo()
+    rpc_status.from_call(error).details[0].Unpack(info)
+    return info.reason
+
+
+def date(value: dt.date):
+    from clinic.common.v1 import types_pb2
+
+    message = types_pb2.Date()
+    fill_date(message, value)
+    return message
+
+
+def patient(**overrides) -> patient_pb2.Patient:
+    message = patient_pb2.Patient(given_name="Ana", family_name="Reyes", phone="+16195550101")
+    message.date_of_birth.CopyFrom(date(dt.date(1984, 5, 17)))
+    for key, value in overrides.items():
+        if isinstance(value, dt.date):
+            getattr(message, key).CopyFrom(date(value))
+        elif hasattr(value, "DESCRIPTOR"):
+            getattr(message, key).CopyFrom(value)
+        else:
+            setattr(message, key, value)
+    return message
+
+
+def outbox(runtime) -> list:
+    """Every event the service stored, oldest first, as (type name, key, message)."""
+    with runtime.session_factory() as session:
+        rows = runtime.outbox.select(session)
+    found = []
+    for row in rows:
+        short = row.event_type.rsplit(".", 1)[-1]
+        message = getattr(events_pb2, short)()
+        message.ParseFromString(row.payload)
+        found.append((short, row.partition_key, message))
+    return found
+
+
+def event_types(runtime) -> list[str]:
+    return [name for name, _, _ in outbox(runtime)]
+
+
+def refused(call, *args, **kwargs) -> grpc.RpcError:
+    """The error a call fails with; fails the test if the call succeeds."""
+    try:
+        call(*args, **kwargs)
+    except grpc.RpcError as error:
+        return error
+    raise AssertionError("the call succeeded but should have been refused")
