@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The scheduling service: locations, their resources and the appointments booked there."""

@@ -1,0 +1,184 @@
+"""Scheduling's tables. Migration 0001 creates the same schema (plus, on PostgreSQL, the
+exclusion constraints that make double booking impossible under concurrency)."""
+
+import datetime as dt
+
+from clinic_common.db import new_metadata, platform_tables
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Time,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, also on SQLite (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = new_metadata()
+platform_tables(metadata)
+
+
+def _location_fk() -> ForeignKey:
+    return ForeignKey("locations.location_id", ondelete="CASCADE")
+
+
+locations = Table(
+    "locations", metadata,
+    Column("location_id", String(63), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+location_hours = Table(
+    "location_hours", metadata,
+    Column("location_id", String(63), _location_fk(), primary_key=True),
+    Column("weekday", SmallInteger, primary_key=True),
+    Column("open_time", Time, primary_key=True),
+    Column("close_time", Time, nullable=False),
+)
+location_closures = Table(
+    "location_closures", metadata,
+    Column("location_id", String(63), _location_fk(), primary_key=True),
+    Column("closure_date", Date, primary_key=True),
+    Column("reason", String(200), nullable=False),
+)
+location_certifications = Table(
+    "location_certifications", metadata,
+    Column("location_id", String(63), _location_fk(), primary_key=True),
+    Column("code", String(64), primary_key=True),
+)
+location_resources = Table(
+    "location_resources", metadata,
+    Column("location_id", String(63), _location_fk(), primary_key=True),
+    Column("resource_id", String(63), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("display_name", String(200), nullable=False),
+)
+
+appointment_types = Table(
+    "appointment_types", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("observation_minutes", Integer, nullable=False),
+    Column("modality", String(32), nullable=False),
+    Column("required_certification", String(64), nullable=False),
+)
+appointment_type_needs = Table(
+    "appointment_type_needs", metadata,
+    Column("type_code", String(64), ForeignKey("appointment_types.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("need_kind", String(16), primary_key=True),
+    Column("code", String(64), primary_key=True),
+)
+appointment_type_lines = Table(
+    "appointment_type_lines", metadata,
+    Column("type_code", String(64), ForeignKey("appointment_types.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("procedure_code", String(16), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("units_from_dose", Boolean, nullable=False),
+    Column("dose_above_mg", Integer),
+    Column("dose_at_most_mg", Integer),
+)
+
+appointments = Table(
+    "appointments", metadata,
+    Column("appointment_id", String(32), primary_key=True),
+    Column("location_id", String(63), ForeignKey("locations.location_id"), nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Column("appointment_type", String(64), ForeignKey("appointment_types.code"), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("cancel_reason", String(64), nullable=False),
+    Column("late_cancellation", Boolean, nullable=False),
+    Column("rendering_provider_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("end_time > start_time", name="ends_after_start"),
+)
+Index("ix_appointments_start", appointments.c.start_time, appointments.c.appointment_id)
+Index("ix_appointments_location_start", appointments.c.location_id, appointments.c.start_time)
+Index("ix_appointments_patient_start", appointments.c.patient_id, appointments.c.start_time)
+Index("ix_appointments_service_date", appointments.c.service_date)
+
+appointment_resources = Table(
+    "appointment_resources", metadata,
+    Column("appointment_id", String(32),
+           ForeignKey("appointments.appointment_id", ondelete="CASCADE"), primary_key=True),
+    Column("resource_id", String(63), primary_key=True),
+    Column("location_id", String(63), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+Index("ix_appointment_resources_slot", appointment_resources.c.location_id,
+      appointment_resources.c.resource_id, appointment_resources.c.start_time)
+
+known_patients = Table(
+    "known_patients", metadata,
+    Column("patient_id", String(64), primary_key=True),
+    Column("preferred_location_id", String(64), nullable=False),
+    Column("merged_into", String(64)),
+    Column("registered_at", UtcDateTime),
+)
+Index("ix_known_patients_merged_into", known_patients.c.merged_into)
+
+clearances = Table(
+    "clearances", metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("modality", String(32), nullable=False),
+    Column("outcome", String(48), nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+)
+Index("ix_clearances_patient", clearances.c.patient_id, clearances.c.modality,
+      clearances.c.decided_at)
+
+treatment_plans = Table(
+    "treatment_plans", metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("modality", String(32), nullable=False),
+    Column("indication_code", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("series_sessions", Integer, nullable=False),
+    Column("min_spacing_hours", Integer, nullable=False),
+    Column("series_window_days", Integer, nullable=False),
+    Column("dose_mcg", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("end_reason", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+)
+Index("ix_treatment_plans_patient", treatment_plans.c.patient_id, treatment_plans.c.modality)

@@ -1,0 +1,65 @@
+"""Scheduling settings: SCHEDULING_* environment variables, with the clinics' policy defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from clinic_common.config import ServiceSettings
+from pydantic import field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from clinic_scheduling.domain.policy import WEEKDAY_NAMES, HoursSpec, SchedulingPolicy
+
+
+class SchedulingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SCHEDULING_", extra="ignore")
+    service_name: ClassVar[str] = "scheduling"
+    default_port: ClassVar[int] = 50052
+
+    # A cancellation less than this many hours before the start is late (a fee may apply).
+    late_cancel_hours: float = 24.0
+    # Opening hours a location gets when it is given none: days, opening and closing time.
+    default_open_days: str = "MON,TUE,WED,THU,FRI"
+    default_open_time: str = "08:00"
+    default_close_time: str = "19:00"
+
+    @field_validator("late_cancel_hours")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("default_open_days")
+    @classmethod
+    def _known_days(cls, value: str) -> str:
+        days = [d.strip().upper() for d in value.split(",") if d.strip()]
+        if not days or any(d not in WEEKDAY_NAMES for d in days):
+            raise ValueError(f"expected a comma-separated list of {', '.join(WEEKDAY_NAMES)}")
+        return ",".join(days)
+
+    @field_validator("default_open_time", "default_close_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            dt.time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected a time such as 08:00") from None
+        return value
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> SchedulingSettings:
+        if dt.time.fromisoformat(self.default_open_time) >= \
+                dt.time.fromisoformat(self.default_close_time):
+            raise ValueError("SCHEDULING_DEFAULT_OPEN_TIME must be before "
+                             "SCHEDULING_DEFAULT_CLOSE_TIME")
+        return self
+
+    def policy(self) -> SchedulingPolicy:
+        opens = dt.time.fromisoformat(self.default_open_time)
+        closes = dt.time.fromisoformat(self.default_close_time)
+        days = [WEEKDAY_NAMES.index(d) + 1 for d in self.default_open_days.split(",")]
+        return SchedulingPolicy(
+            late_cancel_window=dt.timedelta(hours=self.late_cancel_hours),
+            default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))))

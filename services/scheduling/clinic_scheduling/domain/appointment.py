@@ -1,0 +1,140 @@
+"""The appointment aggregate and its status machine, aligned with FHIR R4 Appointment.status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from clinic_scheduling.domain import errors
+from clinic_scheduling.domain.policy import is_late_cancellation
+
+REASON = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class Status(StrEnum):
+    PROPOSED = "PROPOSED"
+    PENDING = "PENDING"
+    BOOKED = "BOOKED"
+    ARRIVED = "ARRIVED"
+    CHECKED_IN = "CHECKED_IN"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+    NOSHOW = "NOSHOW"
+    ENTERED_IN_ERROR = "ENTERED_IN_ERROR"
+    WAITLIST = "WAITLIST"
+
+
+# Statuses in which an appointment holds its slot and resources. The PostgreSQL
+# exclusion constraints of migration 0001 use the same list.
+HOLDING = frozenset({Status.BOOKED, Status.ARRIVED, Status.CHECKED_IN, Status.FULFILLED})
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PROPOSED: frozenset({Status.PENDING, Status.BOOKED, Status.CANCELLED}),
+    Status.PENDING: frozenset({Status.BOOKED, Status.CANCELLED}),
+    Status.WAITLIST: frozenset({Status.BOOKED, Status.CANCELLED}),
+    Status.BOOKED: frozenset({Status.ARRIVED, Status.CHECKED_IN, Status.FULFILLED,
+                              Status.CANCELLED, Status.NOSHOW, Status.ENTERED_IN_ERROR}),
+    Status.ARRIVED: frozenset({Status.CHECKED_IN, Status.FULFILLED, Status.CANCELLED,
+                               Status.ENTERED_IN_ERROR}),
+    Status.CHECKED_IN: frozenset({Status.FULFILLED, Status.CANCELLED, Status.ENTERED_IN_ERROR}),
+    Status.FULFILLED: frozenset({Status.ENTERED_IN_ERROR}),
+}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def require_future(start: dt.datetime, now: dt.datetime) -> None:
+    """Visits are booked ahead; the past is recorded by the visit workflow, not booked."""
+    if start < now:
+        raise errors.StartInPast(
+            f"the appointment would start in the past ({start:%Y-%m-%d %H:%M} UTC)")
+
+
+@dataclass(eq=False)
+class ResourceBooking:
+    """A resource held by an appointment; the rows the resource exclusion constraint sees."""
+
+    resource_id: str
+    location_id: str
+    start_time: dt.datetime
+    end_time: dt.datetime
+    active: bool = True
+
+
+@dataclass(eq=False)
+class Appointment:
+    appointment_id: str
+    location_id: str
+    patient_id: str
+    appointment_type: str
+    start_time: dt.datetime
+    end_time: dt.datetime
+    service_date: dt.date
+    status: str = Status.BOOKED
+    resources: list[ResourceBooking] = field(default_factory=list)
+    cancel_reason: str = ""
+    late_cancellation: bool = False
+    rendering_provider_id: str = ""
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @classmethod
+    def book(cls, *, location_id: str, patient_id: str, appointment_type: str,
+             start: dt.datetime, end: dt.datetime, service_date: dt.date,
+             resource_ids: list[str], now: dt.datetime) -> Appointment:
+        require_future(start, now)
+        return cls(appointment_id=new_id(), location_id=location_id, patient_id=patient_id,
+                   appointment_type=appointment_type, start_time=start, end_time=end,
+                   service_date=service_date, created_at=now, updated_at=now,
+                   resources=[ResourceBooking(r, location_id, start, end) for r in resource_ids])
+
+    @property
+    def resource_ids(self) -> list[str]:
+        return sorted(r.resource_id for r in self.resources)
+
+    def cancel(self, reason: str, now: dt.datetime, late_window: dt.timedelta) -> None:
+        if not REASON.match(reason):
+            raise errors.field("reason", "is required: a lowercase word such as "
+                               "'patient_request'")
+        self._move(Status.CANCELLED, now)
+        self.cancel_reason = reason
+        self.late_cancellation = is_late_cancellation(self.start_time, now, late_window)
+
+    def mark_no_show(self, now: dt.datetime) -> None:
+        self._require_started(now)
+        self._move(Status.NOSHOW, now)
+
+    def complete(self, now: dt.datetime, rendering_provider_id: str = "") -> None:
+        self._require_started(now)
+        self._move(Status.FULFILLED, now)
+        self.rendering_provider_id = rendering_provider_id
+
+    def withdraw_duplicate(self, now: dt.datetime) -> bool:
+        """Release a slot held twice after two patient records were merged.
+
+        Returns True when that cancelled a visit still to happen (and is worth
+        announcing); a past visit recorded twice becomes entered-in-error.
+        """
+        if Status.CANCELLED in TRANSITIONS.get(Status(self.status), ()):
+            self._move(Status.CANCELLED, now)
+            self.cancel_reason = "duplicate_patient"
+            return True
+        self._move(Status.ENTERED_IN_ERROR, now)
+        return False
+
+    def _require_started(self, now: dt.datetime) -> None:
+        if now < self.start_time:
+            raise errors.AppointmentNotStarted(self.appointment_id)
+
+    def _move(self, wanted: Status, now: dt.datetime) -> None:
+        if wanted not in TRANSITIONS.get(Status(self.status), frozenset()):
+            raise errors.InvalidStatusTransition(self.appointment_id, self.status, wanted)
+        self.status = wanted
+        self.updated_at = now
+        for booking in self.resources:
+            booking.active = wanted in HOLDING

@@ -1,0 +1,95 @@
+"""Appointment types as data: how long a visit takes, what it needs, what it bills.
+
+The rows are seeded by a migration; a clinic changes them as data, not code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from clinic_scheduling.domain import errors
+
+RESOURCE = "RESOURCE"
+STAFF = "STAFF"
+
+
+@dataclass(frozen=True)
+class ServiceLineValue:
+    """One billable line of a completed visit."""
+
+    procedure_code: str
+    units: int
+
+
+@dataclass(eq=False)
+class BillableLine:
+    """A default billable line. Dose bands pick a code by dose (G2082 up to 56 mg, G2083 above)."""
+
+    position: int
+    procedure_code: str
+    units: int = 1
+    units_from_dose: bool = False  # units are the dose in mg (J3490), 0 when unknown
+    dose_above_mg: int | None = None  # only when the dose is known and above this
+    dose_at_most_mg: int | None = None  # only when the dose is unknown or at most this
+
+    def applies(self, dose_mg: int | None) -> bool:
+        if self.dose_above_mg is not None:
+            return dose_mg is not None and dose_mg > self.dose_above_mg
+        if self.dose_at_most_mg is not None:
+            return dose_mg is None or dose_mg <= self.dose_at_most_mg
+        return True
+
+    def line(self, dose_mg: int | None) -> ServiceLineValue:
+        units = (dose_mg or 0) if self.units_from_dose else self.units
+        return ServiceLineValue(self.procedure_code, units)
+
+
+@dataclass(eq=False)
+class Need:
+    """Something a visit needs: a resource kind, or a staff role (enforced once staff exist)."""
+
+    need_kind: str  # RESOURCE or STAFF
+    code: str  # such as INFUSION_CHAIR or RN
+
+
+@dataclass(eq=False)
+class AppointmentType:
+    code: str
+    display_name: str
+    duration_minutes: int
+    observation_minutes: int = 0  # recovery or observation inside the duration
+    modality: str = ""  # IV_KETAMINE, SPRAVATO, TMS, or empty
+    required_certification: str = ""  # such as SPRAVATO_REMS
+    needs: list[Need] = field(default_factory=list)
+    lines: list[BillableLine] = field(default_factory=list)
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def resource_kinds(self) -> list[str]:
+        return [n.code for n in self.needs if n.need_kind == RESOURCE]
+
+    def slot(self, start: dt.datetime, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+        """The visit's interval: the type's length unless a longer end is asked for."""
+        if end is None:
+            return start, start + self.duration
+        if end - start < self.duration:
+            raise errors.field("appointment.end_time",
+                               f"a {self.code} lasts at least {self.duration_minutes} minutes",
+                               reason="DURATION_TOO_SHORT")
+        return start, end
+
+    def service_lines(self, dose_mcg: int | None) -> list[ServiceLineValue]:
+        dose_mg = dose_in_mg(dose_mcg)
+        return [line.line(dose_mg) for line in sorted(self.lines, key=lambda b: b.position)
+                if line.applies(dose_mg)]
+
+
+def dose_in_mg(dose_mcg: int | None) -> int | None:
+    """Whole milligrams, rounded half up, as claim lines count them; None when unknown."""
+    if not dose_mcg:
+        return None
+    return (dose_mcg + 500) // 1000

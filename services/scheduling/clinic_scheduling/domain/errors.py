@@ -1,0 +1,127 @@
+"""Scheduling's refusals, each carried to the caller as a gRPC status with a reason."""
+
+from clinic_common.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    NotFound,
+)
+
+
+def field(name: str, message: str, reason: str = "INVALID_FIELD") -> FieldViolation:
+    return FieldViolation(name, message, reason=reason)
+
+
+class LocationNotFound(NotFound):
+    default_reason = "LOCATION_NOT_FOUND"
+
+    def __init__(self, location_id: str):
+        super().__init__(f"location {location_id!r} does not exist", location_id=location_id)
+
+
+class LocationAlreadyExists(AlreadyExists):
+    default_reason = "LOCATION_ALREADY_EXISTS"
+
+    def __init__(self, location_id: str):
+        super().__init__(f"location {location_id!r} already exists", location_id=location_id)
+
+
+class LocationUnknown(FailedPrecondition):
+    """Booking at a location scheduling does not have."""
+
+    default_reason = "LOCATION_UNKNOWN"
+
+    def __init__(self, location_id: str):
+        super().__init__(f"location {location_id!r} does not exist", location_id=location_id)
+
+
+class LocationClosed(FailedPrecondition):
+    """Reasons: OUTSIDE_OPENING_HOURS, LOCATION_CLOSED_ON_DATE."""
+
+    default_reason = "OUTSIDE_OPENING_HOURS"
+
+
+class LocationNotCertified(FailedPrecondition):
+    default_reason = "LOCATION_NOT_CERTIFIED"
+
+    def __init__(self, location_id: str, certification: str, appointment_type: str):
+        super().__init__(
+            f"{appointment_type} needs a {certification} location; {location_id!r} is not one",
+            location_id=location_id, certification=certification)
+
+
+class ResourceInUse(FailedPrecondition):
+    default_reason = "RESOURCE_IN_USE"
+
+    def __init__(self, location_id: str, resource_id: str):
+        super().__init__(f"resource {resource_id!r} has appointments to come; it cannot be "
+                         f"removed", location_id=location_id, resource_id=resource_id)
+
+
+class PatientUnknown(FailedPrecondition):
+    default_reason = "PATIENT_UNKNOWN"
+
+    def __init__(self, patient_id: str):
+        super().__init__(f"patient {patient_id!r} is not known to scheduling",
+                         patient_id=patient_id)
+
+
+class PatientMerged(FailedPrecondition):
+    default_reason = "PATIENT_MERGED"
+
+    def __init__(self, patient_id: str, survivor_id: str):
+        super().__init__(f"patient {patient_id!r} was merged into {survivor_id!r}",
+                         patient_id=patient_id, surviving_patient_id=survivor_id)
+
+
+class StartInPast(FailedPrecondition):
+    default_reason = "START_IN_PAST"
+
+
+class SlotTaken(FailedPrecondition):
+    """Reasons: PATIENT_ALREADY_BOOKED, RESOURCE_ALREADY_BOOKED."""
+
+
+class BookingRaceLost(Aborted):
+    """The database refused an overlapping booking that committed concurrently."""
+
+
+class NoResourceAvailable(FailedPrecondition):
+    default_reason = "NO_RESOURCE_AVAILABLE"
+
+    def __init__(self, location_id: str, kind: str):
+        super().__init__(f"no free {kind} at {location_id!r} for that time",
+                         location_id=location_id, resource_kind=kind)
+
+
+class AppointmentNotFound(NotFound):
+    default_reason = "APPOINTMENT_NOT_FOUND"
+
+    def __init__(self, location_id: str, appointment_id: str):
+        super().__init__(
+            f"appointment {appointment_id!r} does not exist at location {location_id!r}",
+            location_id=location_id, appointment_id=appointment_id)
+
+
+class InvalidStatusTransition(FailedPrecondition):
+    default_reason = "INVALID_STATUS_TRANSITION"
+
+    def __init__(self, appointment_id: str, current: str, wanted: str):
+        super().__init__(f"appointment {appointment_id!r} is {current}; it cannot become {wanted}",
+                         appointment_id=appointment_id, status=current)
+
+
+class AppointmentNotStarted(FailedPrecondition):
+    default_reason = "APPOINTMENT_NOT_STARTED"
+
+    def __init__(self, appointment_id: str):
+        super().__init__(f"appointment {appointment_id!r} has not started yet",
+                         appointment_id=appointment_id)
+
+
+class PlanUnknown(FailedPrecondition):
+    default_reason = "PLAN_UNKNOWN"
+
+    def __init__(self, plan_id: str):
+        super().__init__(f"treatment plan {plan_id!r} was never announced", plan_id=plan_id)

@@ -1,0 +1,77 @@
+"""Intake's events, as scheduling consumes them: translate, then apply in the given unit of
+work. The consumer records the event in the inbox and commits; a handler never commits."""
+
+from __future__ import annotations
+
+from clinic.intake.v1 import events_pb2 as intake
+from clinic_common.consumer import Handler
+from clinic_common.envelope import Envelope
+from clinic_common.protoconv import from_timestamp
+
+from clinic_scheduling.domain.projections import Clearance, PlanTerms, TreatmentPlan
+from clinic_scheduling.service_layer import intake_projection as projection
+from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+
+TOPIC = "clinic.intake.v1"
+MODALITY_PREFIX = "MODALITY_"
+OUTCOME_PREFIX = "CANDIDACY_OUTCOME_"
+
+
+def _when(stamp, envelope: Envelope):
+    """The time the event states, or the time it was announced."""
+    return from_timestamp(stamp, "time", required=False) or envelope.time
+
+
+def patient_registered(msg: intake.PatientRegistered, envelope: Envelope,
+                       uow: SchedulingUnitOfWork) -> None:
+    projection.patient_registered(uow, msg.patient_id, msg.preferred_location_id,
+                                  _when(msg.registered_time, envelope))
+
+
+def patient_merged(msg: intake.PatientMerged, envelope: Envelope,
+                   uow: SchedulingUnitOfWork) -> None:
+    projection.patient_merged(uow, msg.surviving_patient_id, msg.merged_patient_id,
+                              _when(msg.merge_time, envelope))
+
+
+def candidacy_decided(msg: intake.CandidacyDecided, envelope: Envelope,
+                      uow: SchedulingUnitOfWork) -> None:
+    projection.candidacy_decided(uow, Clearance(
+        decision_id=msg.decision_id, patient_id=msg.patient_id,
+        modality=intake.Modality.Name(msg.modality).removeprefix(MODALITY_PREFIX),
+        outcome=intake.CandidacyOutcome.Name(msg.outcome).removeprefix(OUTCOME_PREFIX),
+        decided_by=msg.decided_by, decided_at=_when(msg.decide_time, envelope)))
+
+
+def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
+                 uow: SchedulingUnitOfWork) -> None:
+    projection.plan_created(uow, TreatmentPlan(
+        plan_id=msg.plan_id, patient_id=msg.patient_id,
+        modality=intake.Modality.Name(msg.modality).removeprefix(MODALITY_PREFIX),
+        indication_code=msg.indication_code, version=msg.version or 1,
+        series_sessions=msg.series_sessions, min_spacing_hours=msg.min_spacing_hours,
+        series_window_days=msg.series_window_days, dose_mcg=msg.dose_mcg,
+        created_at=envelope.time))
+
+
+def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
+                 uow: SchedulingUnitOfWork) -> None:
+    projection.plan_amended(uow, msg.plan_id, PlanTerms(
+        version=msg.version, series_sessions=msg.series_sessions,
+        min_spacing_hours=msg.min_spacing_hours, series_window_days=msg.series_window_days,
+        dose_mcg=msg.dose_mcg))
+
+
+def plan_ended(msg: intake.TreatmentPlanEnded, envelope: Envelope,
+               uow: SchedulingUnitOfWork) -> None:
+    projection.plan_ended(uow, msg.plan_id, msg.reason, _when(msg.end_time, envelope))
+
+
+HANDLERS: dict[str, Handler] = {
+    intake.PatientRegistered.DESCRIPTOR.full_name: patient_registered,
+    intake.PatientMerged.DESCRIPTOR.full_name: patient_merged,
+    intake.CandidacyDecided.DESCRIPTOR.full_name: candidacy_decided,
+    intake.TreatmentPlanCreated.DESCRIPTOR.full_name: plan_created,
+    intake.TreatmentPlanAmended.DESCRIPTOR.full_name: plan_amended,
+    intake.TreatmentPlanEnded.DESCRIPTOR.full_name: plan_ended,
+}

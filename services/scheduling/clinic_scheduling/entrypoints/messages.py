@@ -1,0 +1,108 @@
+"""Translation between scheduling's protobuf messages and its domain. No rules here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from clinic.scheduling.v1 import appointment_pb2, location_pb2
+from clinic_common.errors import FieldViolation
+from clinic_common.protoconv import fill_date, timestamp, to_date
+
+from clinic_scheduling.domain.appointment import Appointment
+from clinic_scheduling.domain.location import Location
+from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
+from clinic_scheduling.domain.policy import HoursSpec
+
+LOCATION_NAME = re.compile(r"^locations/([^/]+)$")
+APPOINTMENT_NAME = re.compile(r"^locations/([^/]+)/appointments/([^/]+)$")
+ALL_LOCATIONS = "-"
+KIND_PREFIX = "RESOURCE_KIND_"
+STATUS_PREFIX = "APPOINTMENT_STATUS_"
+
+
+def location_id_from_name(name: str, field: str = "name") -> str:
+    match = LOCATION_NAME.match(name)
+    if not match or match.group(1) == ALL_LOCATIONS:
+        raise FieldViolation(field, f"must look like locations/{{location}}, got {name!r}")
+    return match.group(1)
+
+
+def location_filter_from_parent(parent: str) -> str | None:
+    """The location of a list's parent; None for "locations/-" (every location)."""
+    match = LOCATION_NAME.match(parent)
+    if not match:
+        raise FieldViolation("parent", f"must look like locations/{{location}} or "
+                             f"locations/-, got {parent!r}")
+    return None if match.group(1) == ALL_LOCATIONS else match.group(1)
+
+
+def appointment_ref_from_name(name: str) -> tuple[str, str]:
+    match = APPOINTMENT_NAME.match(name)
+    if not match:
+        raise FieldViolation("name", "must look like locations/{location}/appointments/"
+                             f"{{appointment}}, got {name!r}")
+    return match.group(1), match.group(2)
+
+
+def _time(message: location_pb2.TimeOfDay, field: str) -> dt.time:
+    if not (0 <= message.hours <= 23 and 0 <= message.minutes <= 59):
+        raise FieldViolation(field, "hours must be 0-23 and minutes 0-59")
+    return dt.time(message.hours, message.minutes)
+
+
+def details_from_proto(message: location_pb2.Location) -> LocationDetails:
+    return LocationDetails(
+        display_name=message.display_name, time_zone=message.time_zone,
+        weekly_hours=tuple(HoursSpec(h.weekday, _time(h.open_time, "location.weekly_hours"),
+                                     _time(h.close_time, "location.weekly_hours"))
+                           for h in message.weekly_hours),
+        closures=tuple(ClosureSpec(to_date(c.date, "location.closures.date"), c.reason)
+                       for c in message.closures),
+        certifications=tuple(message.certifications),
+        resources=tuple(ResourceSpec(r.resource_id, _kind_name(r.kind), r.display_name)
+                        for r in message.resources))
+
+
+def _kind_name(kind: int) -> str:
+    try:
+        return location_pb2.ResourceKind.Name(kind).removeprefix(KIND_PREFIX)
+    except ValueError:
+        return str(kind)
+
+
+def location_to_proto(location: Location) -> location_pb2.Location:
+    message = location_pb2.Location(
+        name=f"locations/{location.location_id}", location_id=location.location_id,
+        display_name=location.display_name, time_zone=location.time_zone,
+        certifications=sorted(c.code for c in location.certifications),
+        create_time=timestamp(location.created_at), update_time=timestamp(location.updated_at))
+    for hours in sorted(location.weekly_hours, key=lambda h: (h.weekday, h.open_time)):
+        message.weekly_hours.add(
+            weekday=hours.weekday,
+            open_time=location_pb2.TimeOfDay(hours=hours.open_time.hour,
+                                             minutes=hours.open_time.minute),
+            close_time=location_pb2.TimeOfDay(hours=hours.close_time.hour,
+                                              minutes=hours.close_time.minute))
+    for closure in sorted(location.closures, key=lambda c: c.date):
+        fill_date(message.closures.add(reason=closure.reason).date, closure.date)
+    for resource in sorted(location.resources, key=lambda r: r.resource_id):
+        message.resources.add(resource_id=resource.resource_id,
+                              kind=location_pb2.ResourceKind.Value(KIND_PREFIX + resource.kind),
+                              display_name=resource.display_name)
+    return message
+
+
+def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointment:
+    message = appointment_pb2.Appointment(
+        name=f"locations/{appointment.location_id}/appointments/{appointment.appointment_id}",
+        appointment_id=appointment.appointment_id, location_id=appointment.location_id,
+        patient_id=appointment.patient_id, appointment_type=appointment.appointment_type,
+        start_time=timestamp(appointment.start_time), end_time=timestamp(appointment.end_time),
+        status=appointment_pb2.AppointmentStatus.Value(STATUS_PREFIX + appointment.status),
+        resource_ids=appointment.resource_ids, cancel_reason=appointment.cancel_reason,
+        late_cancellation=appointment.late_cancellation,
+        create_time=timestamp(appointment.created_at),
+        update_time=timestamp(appointment.updated_at))
+    fill_date(message.service_date, appointment.service_date)
+    return message

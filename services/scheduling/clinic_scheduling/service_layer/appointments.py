@@ -1,0 +1,111 @@
+"""Appointment use cases: book, read, list. Each owns its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic_common.unit_of_work import run_once
+
+from clinic_scheduling.domain import errors
+from clinic_scheduling.domain.appointment import Appointment, require_future
+from clinic_scheduling.service_layer import announcements
+from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+
+
+@dataclass(frozen=True)
+class BookAppointment:
+    location_id: str
+    patient_id: str
+    appointment_type: str
+    start: dt.datetime
+    end: dt.datetime | None = None
+    resource_ids: tuple[str, ...] = ()
+    request_id: str = ""
+    fingerprint: str = ""
+
+
+def book_appointment(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
+    """Books a visit after checking every rule; returns the appointment id.
+
+    The checks see committed bookings; on PostgreSQL the exclusion constraints
+    also stop a concurrent booking that the checks could not see yet.
+    """
+    try:
+        with uow:
+            return run_once(uow, "CreateAppointment", cmd.request_id, cmd.fingerprint,
+                            lambda: _book(cmd, uow, now))
+    except errors.BookingRaceLost:
+        if cmd.request_id:  # the winner may be a concurrent retry of this very request
+            with uow:
+                prior = uow.prior_result("CreateAppointment", cmd.request_id, cmd.fingerprint)
+            if prior is not None:
+                return prior
+        raise
+
+
+def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
+    patient_id = known_patient(uow, cmd.patient_id)
+    location = uow.locations.get(cmd.location_id)
+    if location is None:
+        raise errors.LocationUnknown(cmd.location_id)
+    kind = uow.appointment_types.get(cmd.appointment_type)
+    if kind is None:
+        raise errors.field("appointment.appointment_type",
+                           f"{cmd.appointment_type!r} is not an appointment type",
+                           reason="APPOINTMENT_TYPE_UNKNOWN")
+    start, end = kind.slot(cmd.start, cmd.end)
+    require_future(start, now)
+    location.check_open(start, end)
+    if kind.required_certification and not location.is_certified(kind.required_certification):
+        raise errors.LocationNotCertified(location.location_id, kind.required_certification,
+                                          kind.code)
+    busy = uow.appointments.busy_resources(location.location_id, start, end)
+    resource_ids = location.pick_resources(cmd.resource_ids, kind.resource_kinds, busy)
+    if uow.appointments.patient_is_booked(patient_id, start, end):
+        raise errors.SlotTaken("the patient has another appointment at that time",
+                               reason="PATIENT_ALREADY_BOOKED", patient_id=patient_id)
+    appointment = Appointment.book(
+        location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
+        start=start, end=end, service_date=location.local_date(start),
+        resource_ids=resource_ids, now=now)
+    uow.appointments.add(appointment)
+    uow.emit(announcements.booked(appointment), key=patient_id)
+    return appointment.appointment_id
+
+
+def known_patient(uow: SchedulingUnitOfWork, patient_id: str) -> str:
+    """The id of a patient intake announced and did not merge away."""
+    if not patient_id:
+        raise errors.field("appointment.patient_id", "is required")
+    patient = uow.projections.patient(patient_id)
+    if patient is None:
+        raise errors.PatientUnknown(patient_id)
+    if patient.merged_into:
+        raise errors.PatientMerged(patient_id, patient.merged_into)
+    return patient.patient_id
+
+
+def get_appointment(location_id: str, appointment_id: str,
+                    uow: SchedulingUnitOfWork) -> Appointment:
+    with uow:
+        appointment = uow.appointments.get(location_id, appointment_id)
+        if appointment is None:
+            raise errors.AppointmentNotFound(location_id, appointment_id)
+        return appointment
+
+
+@dataclass(frozen=True)
+class AppointmentQuery:
+    location_id: str | None = None
+    patient_id: str | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+
+
+def list_appointments(uow: SchedulingUnitOfWork, query: AppointmentQuery, *, limit: int,
+                      after: tuple[dt.datetime, str] | None) -> list[Appointment]:
+    with uow:
+        return uow.appointments.list(
+            limit=limit, after=after, location_id=query.location_id,
+            patient_id=query.patient_id, start_date=query.start_date, end_date=query.end_date)

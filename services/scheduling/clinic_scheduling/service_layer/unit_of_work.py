@@ -1,0 +1,18 @@
+"""Scheduling's unit of work: the platform's, plus scheduling's repositories."""
+
+from clinic_common.unit_of_work import SqlUnitOfWork
+
+from clinic_scheduling.adapters.projection_repository import SqlProjectionRepository
+from clinic_scheduling.adapters.repository import (
+    SqlAppointmentRepository,
+    SqlAppointmentTypeRepository,
+    SqlLocationRepository,
+)
+
+
+class SchedulingUnitOfWork(SqlUnitOfWork):
+    def _start(self, session):
+        self.locations = SqlLocationRepository(session)
+        self.appointment_types = SqlAppointmentTypeRepository(session)
+        self.appointments = SqlAppointmentRepository(session)
+        self.projections = SqlProjectionRepository(session)

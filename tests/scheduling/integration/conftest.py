@@ -1,0 +1,117 @@
+"""A scheduling service on a real socket and database, fed intake events by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.intake.v1 import events_pb2 as intake
+from clinic.scheduling.v1 import appointment_pb2, location_pb2
+from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic_common.config import KafkaSettings
+from clinic_common.publisher import InMemoryPublisher
+from clinic_common.runtime import Runtime
+from clinic_common.server import ServiceHost
+from clinic_scheduling.bootstrap import add_services, build_spec
+from clinic_scheduling.config import SchedulingSettings
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from tests.scheduling.helpers import FakeClock, intake_record
+
+# Monday 1 March 2027, 04:00 in San Diego: every test books in the days after.
+NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+class Scheduling:
+    """The running service as a test drives it."""
+
+    def __init__(self, stub, runtime: Runtime, clock: FakeClock):
+        self.stub = stub
+        self.runtime = runtime
+        self.clock = clock
+        self.processor = runtime.processor()
+
+    def feed(self, message, **kwargs) -> str:
+        return self.processor.process(intake_record(message, **kwargs))
+
+    def register(self, patient_id: str) -> str:
+        self.feed(intake.PatientRegistered(patient_id=patient_id), key=patient_id)
+        return patient_id
+
+    def events(self) -> list:
+        with self.runtime.session_factory() as session:
+            return self.runtime.outbox.pending(session, 1000)
+
+    def create_location(self, location_id: str = "la-jolla", **fields):
+        location = location_pb2.Location(display_name="La Jolla",
+                                          time_zone="America/Los_Angeles",
+                                          certifications=["SPRAVATO_REMS"], resources=[
+            location_pb2.Resource(resource_id=rid, kind=kind, display_name=rid)
+            for rid, kind in [("consult-1", location_pb2.RESOURCE_KIND_CONSULT_ROOM),
+                              ("chair-1", location_pb2.RESOURCE_KIND_INFUSION_CHAIR),
+                              ("chair-2", location_pb2.RESOURCE_KIND_INFUSION_CHAIR),
+                              ("room-1", location_pb2.RESOURCE_KIND_TREATMENT_ROOM),
+                              ("tms-1", location_pb2.RESOURCE_KIND_TMS_DEVICE)]])
+        for key, value in fields.items():
+            location.ClearField(key)
+            if isinstance(value, list):
+                getattr(location, key).extend(value)
+            else:
+                setattr(location, key, value)
+        return self.stub.CreateLocation(pb.CreateLocationRequest(
+            location_id=location_id, location=location)).location
+
+    def book(self, patient_id: str, start: dt.datetime, kind: str = "IV_KETAMINE_INFUSION",
+             location_id: str = "la-jolla", resource_ids=(), request_id: str = "",
+             end: dt.datetime | None = None):
+        appointment = appointment_pb2.Appointment(
+            patient_id=patient_id, appointment_type=kind, start_time=stamp(start),
+            resource_ids=list(resource_ids))
+        if end is not None:
+            appointment.end_time.CopyFrom(stamp(end))
+        return self.stub.CreateAppointment(pb.CreateAppointmentRequest(
+            parent=f"locations/{location_id}", appointment=appointment,
+            request_id=request_id)).appointment
+
+    def appointments(self, **request) -> list:
+        found, token = [], ""
+        while True:
+            page = self.stub.ListAppointments(pb.ListAppointmentsRequest(
+                parent=request.pop("parent", "locations/-"), page_token=token, **request))
+            found += page.appointments
+            token = page.next_page_token
+            if not token:
+                return found
+
+
+def stamp(value: dt.datetime) -> Timestamp:
+    result = Timestamp()
+    result.FromDatetime(value)
+    return result
+
+
+def start_service(database_url: str, clock: FakeClock, **settings):
+    runtime = Runtime(build_spec(), SchedulingSettings(database_url=database_url, **settings),
+                      KafkaSettings(), publisher=InMemoryPublisher())
+    runtime.migrate()
+    host = ServiceHost("scheduling", host="127.0.0.1", port=0)
+    add_services(host, runtime, clock=clock)
+    host.start()
+    return host, runtime
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def scheduling(database_url, clock):
+    host, runtime = start_service(database_url, clock)
+    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+    yield Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+    channel.close()
+    host.stop()
+    runtime.close()
