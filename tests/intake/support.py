@@ -65,3 +65,11 @@ def refused(call, *args, **kwargs) -> grpc.RpcError:
     except grpc.RpcError as error:
         return error
     raise AssertionError("the call succeeded but should have been refused")
+
+
+def register(api, **fields):
+    """Registers a patient at the front desk; returns the stored message."""
+    from clinic.intake.v1 import intake_service_pb2
+
+    return api.patients.CreatePatient(intake_service_pb2.CreatePatientRequest(
+        patient=patient(**fields)), metadata=FRONT_DESK).patient

@@ -2,12 +2,18 @@
 
 from pathlib import Path
 
-from clinic.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from clinic.intake.v1 import (
+    coverage_service_pb2,
+    coverage_service_pb2_grpc,
+    intake_service_pb2,
+    intake_service_pb2_grpc,
+)
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
 
 from clinic_intake.adapters import orm
 from clinic_intake.config import IntakeSettings
+from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
 from clinic_intake.service_layer.deps import Deps
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -39,3 +45,5 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
     deps = build_deps(runtime)
     host.add_service(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
                      IntakeServicer(deps), _full_name(intake_service_pb2, "IntakeService"))
+    host.add_service(coverage_service_pb2_grpc.add_CoverageServiceServicer_to_server,
+                     CoverageServicer(deps), _full_name(coverage_service_pb2, "CoverageService"))

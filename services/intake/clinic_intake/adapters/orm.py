@@ -5,7 +5,8 @@ from sqlalchemy.orm import composite, registry
 
 from clinic_intake.adapters.tables import metadata
 from clinic_intake.adapters.tables import patients as t
-from clinic_intake.domain import duplicates, model, revisions
+from clinic_intake.adapters.tables import records
+from clinic_intake.domain import coverage, duplicates, model, revisions
 from clinic_intake.domain.common import Contact, PostalAddress
 
 __all__ = ["metadata", "start_mappers"]
@@ -32,10 +33,17 @@ def _map_patients() -> None:
     mapper_registry.map_imperatively(revisions.Revision, t.record_revisions)
 
 
+def _map_records() -> None:
+    mapper_registry.map_imperatively(
+        coverage.Coverage, records.coverages,
+        version_id_col=records.coverages.c.revision, version_id_generator=False)
+
+
 def start_mappers() -> None:
     """Map domain classes to tables, once per process."""
     global _mapped
     if _mapped:
         return
     _map_patients()
+    _map_records()
     _mapped = True

@@ -1,6 +1,7 @@
 """Intake's refusals, each carried to the caller as a gRPC status with a reason."""
 
 from clinic_common.errors import (
+    AlreadyExists,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -56,3 +57,11 @@ class Invalid(InvalidArgument):
 
     def __init__(self, reason: str, message: str, **metadata: object):
         super().__init__(message, reason=reason, **metadata)
+
+
+class CoverageExists(AlreadyExists):
+    default_reason = "COVERAGE_EXISTS"
+
+    def __init__(self, coverage_id: str):
+        super().__init__("this payer and member id are already recorded for these dates",
+                         coverage_id=coverage_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
 
-from clinic_intake.domain import duplicates, errors, model
+from clinic_intake.domain import coverage, duplicates, errors, model
 from clinic_intake.domain.duplicates import DuplicateSuspicion, SuspicionState
 from clinic_intake.service_layer.deps import (
     Deps,
@@ -114,6 +114,7 @@ def merge_patients(cmd: MergePatients, deps: Deps) -> str:
         survivor = patient(uow, cmd.surviving_patient_id)
         merged = patient(uow, cmd.merged_patient_id)
         merged.merge_into(survivor, now=now)
+        _refuse_conflicts(uow, survivor.patient_id, merged.patient_id)
         uow.patients.move_records(merged.patient_id, survivor.patient_id)
         for suspicion in uow.duplicates.open_for(merged.patient_id):
             suspicion.resolve(SuspicionState.MERGED, cmd.staff_id, now)
@@ -126,6 +127,16 @@ def merge_patients(cmd: MergePatients, deps: Deps) -> str:
         return merged.patient_id
 
     return mutate(deps, "MergePatients", cmd, action)
+
+
+def _refuse_conflicts(uow, survivor_id: str, merged_id: str) -> None:
+    """A merge may not leave the survivor with two coverages of one priority in force."""
+    clashes = coverage.merge_conflicts(uow.coverages.for_patient(survivor_id),
+                                       uow.coverages.for_patient(merged_id))
+    if clashes:
+        raise errors.Refused("MERGE_COVERAGE_CONFLICT",
+                             "both patients hold a coverage of the same priority in force on "
+                             "the same days; end one first", coverage_id=clashes[0])
 
 
 def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:
@@ -170,7 +181,9 @@ def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
 
 
 # How to find the current record of each revised type, to check it is the patient's.
-OWNED_RECORDS: dict = {}
+OWNED_RECORDS = {
+    "coverage": lambda uow, record_id: uow.coverages.get(record_id),
+}
 
 
 def list_revisions(record_type: str, patient_id: str, record_id: str, deps: Deps, *,

@@ -2,7 +2,7 @@
 
 from clinic_common.unit_of_work import SqlUnitOfWork
 
-from clinic_intake.adapters import repository
+from clinic_intake.adapters import records, repository
 
 
 class IntakeUnitOfWork(SqlUnitOfWork):
@@ -10,3 +10,4 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.patients = repository.SqlPatientRepository(session)
         self.duplicates = repository.SqlDuplicateRepository(session)
         self.revisions = repository.SqlRevisionRepository(session)
+        self.coverages = records.SqlCoverages(session)

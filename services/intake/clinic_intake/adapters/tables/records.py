@@ -1,0 +1,31 @@
+"""Records kept under a patient: coverages, history entries, vitals, consents."""
+
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, Table
+
+from clinic_intake.adapters.tables import metadata
+
+coverages = Table(
+    "coverages",
+    metadata,
+    Column("coverage_id", String(32), primary_key=True),
+    Column("patient_id", String(32), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("payer_name", String(200), nullable=False),
+    Column("member_id", String(64), nullable=False),
+    Column("group_number", String(64), nullable=False),
+    Column("subscriber_name", String(200), nullable=False),
+    Column("subscriber_date_of_birth", Date),
+    Column("subscriber_relationship", String(16), nullable=False),
+    Column("plan_type", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("card_front_image_uri", String(500), nullable=False),
+    Column("card_back_image_uri", String(500), nullable=False),
+    Column("ended", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_coverages_patient_id", coverages.c.patient_id, coverages.c.priority,
+      coverages.c.effective_date)
