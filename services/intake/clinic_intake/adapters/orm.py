@@ -3,9 +3,8 @@ nothing of SQLAlchemy)."""
 
 from sqlalchemy.orm import composite, registry
 
-from clinic_intake.adapters.tables import metadata
+from clinic_intake.adapters.tables import metadata, records
 from clinic_intake.adapters.tables import patients as t
-from clinic_intake.adapters.tables import records
 from clinic_intake.domain import coverage, duplicates, model, revisions
 from clinic_intake.domain.common import Contact, PostalAddress
 
