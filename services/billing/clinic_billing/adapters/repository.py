@@ -1,8 +1,9 @@
 """Where billing's aggregates are kept: the ports and their SQLAlchemy adapters.
 
-Write paths lock the account row (``get_for_update``) so postings, voids and
-merges on one account serialize on PostgreSQL as BEGIN IMMEDIATE makes them on
-SQLite; charges carry a version so a lost race is detected, not overwritten.
+Write paths lock the rows they change (``for_update=True``): postings and merges
+lock the account, a void locks its charge. They serialize on PostgreSQL as BEGIN
+IMMEDIATE makes them on SQLite; charges also carry a version, so a race that
+slips past the locks is detected (ABORTED), never overwritten.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class SqlChargeRepository:
     def add(self, charge: Charge) -> None:
         self.session.add(charge)
 
-    def get(self, charge_id: str) -> Charge | None:
-        return self.session.get(Charge, charge_id)
+    def get(self, charge_id: str, *, for_update: bool = False) -> Charge | None:
+        return self.session.get(Charge, charge_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
 
     def for_appointment(self, appointment_id: str, sources: set[ChargeSource]) -> list[Charge]:
         return list(self.session.scalars(select(Charge).where(

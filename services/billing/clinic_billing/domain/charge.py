@@ -13,7 +13,7 @@ from clinic_billing.domain.model import (
     LedgerEntry,
     LineItem,
     Responsibility,
-    new_id,
+    sortable_id,
     utcnow,
 )
 from clinic_billing.domain.pricing import Price
@@ -41,7 +41,7 @@ class Charge:
     void_reason: str = ""
     posted_at: dt.datetime = field(default_factory=utcnow)
     voided_at: dt.datetime | None = None
-    charge_id: str = field(default_factory=new_id)
+    charge_id: str = field(default_factory=sortable_id)
     version: int = 0
 
     @classmethod

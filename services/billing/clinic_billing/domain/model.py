@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -17,8 +19,17 @@ from clinic_billing.domain import errors
 MAX_UNITS = 10_000
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex[:16]
+_tick_lock = threading.Lock()
+_last = 0
+
+
+def sortable_id() -> str:
+    """An id that sorts in creation order within this process: a visit's lines list in order."""
+    global _last
+    with _tick_lock:
+        _last = max(_last + 1, time.time_ns())
+        tick = _last
+    return f"{tick:016x}{uuid.uuid4().hex[:8]}"
 
 
 def utcnow() -> dt.datetime:

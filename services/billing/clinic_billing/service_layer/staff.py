@@ -81,10 +81,9 @@ def void_charge(cmd: VoidCharge, uow: BillingUnitOfWork) -> str:
     with uow:
         def action() -> str:
             now = utcnow()
-            charge = uow.charges.get(cmd.charge_id)
+            charge = uow.charges.get(cmd.charge_id, for_update=True)
             if charge is None:
                 raise errors.ChargeNotFound(cmd.charge_id)
-            uow.accounts.get(charge.patient_id, for_update=True)
             uow.ledger.add(charge.void(cmd.reason, now))
             uow.flush()
             uow.emit(messages.charge_voided(charge), key=charge.patient_id)

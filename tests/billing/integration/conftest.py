@@ -1,0 +1,87 @@
+"""A billing server on a real socket, on SQLite and PostgreSQL, and its event processor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from clinic.billing.v1 import billing_service_pb2_grpc
+from clinic.intake.v1 import events_pb2 as intake
+from clinic_billing.bootstrap import add_services, build_spec
+from clinic_billing.config import BillingSettings
+from clinic_common.config import KafkaSettings
+from clinic_common.consumer import EventProcessor
+from clinic_common.publisher import InMemoryPublisher
+from clinic_common.runtime import Runtime
+from clinic_common.server import ServiceHost
+from sqlalchemy import insert
+
+from tests.billing import support
+
+
+@dataclass
+class Billing:
+    """The stub, the runtime behind it, and a processor that feeds it events."""
+
+    stub: billing_service_pb2_grpc.BillingServiceStub
+    runtime: Runtime
+    processor: EventProcessor
+    dead_letters: InMemoryPublisher
+
+    def deliver(self, message, **kwargs) -> str:
+        return self.processor.process(support.record(message, **kwargs))
+
+    def register(self, patient_id: str) -> None:
+        assert self.deliver(intake.PatientRegistered(patient_id=patient_id)) == "handled"
+
+    def cover(self, patient_id: str, coverage_id: str, payer_id: str, *, priority: int = 1,
+              effective: dt.date = dt.date(2025, 1, 1), end: dt.date | None = None) -> None:
+        event = intake.CoverageAdded(patient_id=patient_id, coverage_id=coverage_id,
+                                     payer_id=payer_id, member_id="M-1", priority=priority,
+                                     effective_date=support.date(effective), plan_type="PPO")
+        if end is not None:
+            event.end_date.CopyFrom(support.date(end))
+        assert self.deliver(event) == "handled"
+
+    def contract(self, code: str, payer_id: str, allowed_cents: int) -> None:
+        """A payer's contracted rate, as the clinic's data would hold it."""
+        table = self.runtime.spec.metadata.tables["payer_rates"]
+        with self.runtime.session_factory() as session:
+            session.execute(insert(table).values(procedure_code=code, payer_id=payer_id,
+                                                 allowed_cents=allowed_cents))
+            session.commit()
+
+
+@pytest.fixture
+def start_billing(database_url):
+    """Starts billing with settings of the test's choosing; stops everything afterwards."""
+    started = []
+
+    def start(**overrides) -> Billing:
+        settings = BillingSettings(database_url=database_url, **overrides)
+        spec = build_spec(settings)
+        runtime = Runtime(spec, settings, KafkaSettings(), publisher=InMemoryPublisher())
+        runtime.migrate()
+        host = ServiceHost("billing", host="127.0.0.1", port=0)
+        add_services(host, runtime)
+        host.start()
+        channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+        dead_letters = InMemoryPublisher()
+        processor = EventProcessor(spec.name, spec.registry, spec.handlers, runtime.uow,
+                                   dead_letters, max_attempts=2, retry_backoff=0)
+        started.append((channel, host, runtime))
+        return Billing(billing_service_pb2_grpc.BillingServiceStub(channel), runtime, processor,
+                       dead_letters)
+
+    yield start
+    for channel, host, runtime in started:
+        channel.close()
+        host.stop()
+        runtime.close()
+
+
+@pytest.fixture
+def billing(start_billing) -> Billing:
+    return start_billing()

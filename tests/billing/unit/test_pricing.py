@@ -1,0 +1,77 @@
+"""Pricing and who pays first, from the fee schedule and the coverage on the date of service."""
+
+import datetime as dt
+
+import pytest
+from clinic_billing.domain import errors
+from clinic_billing.domain.coverage import Coverage
+from clinic_billing.domain.model import Responsibility
+from clinic_billing.domain.pricing import (
+    LATE_CANCEL_FEE,
+    NO_SHOW_FEE,
+    BillingUnit,
+    FeeKind,
+    FeeScheduleEntry,
+    PolicyFees,
+    price,
+    responsibility_for,
+)
+
+KETAMINE = FeeScheduleEntry("J3490", "ketamine per mg", BillingUnit.MILLIGRAM, FeeKind.SERVICE,
+                            list_price_cents=200, self_pay_price_cents=100,
+                            insurance_billable=False)
+TMS = FeeScheduleEntry("90868", "TMS session", BillingUnit.SERVICE, FeeKind.SERVICE,
+                       list_price_cents=30000, self_pay_price_cents=25000,
+                       insurance_billable=True, payer_rates={"60054": 21000})
+NO_SHOW = FeeScheduleEntry(NO_SHOW_FEE, "No-show fee", BillingUnit.SERVICE, FeeKind.POLICY,
+                           7500, 7500, False)
+COVERAGE = Coverage("cov-1", "p1", payer_id="60054", effective_date=dt.date(2026, 1, 1))
+OTHER_PAYER = Coverage("cov-2", "p1", payer_id="87726")
+
+
+def test_self_pay_price_is_per_unit_so_ketamine_is_priced_per_milligram():
+    assert price(KETAMINE, 35, None).amount_cents == 3500
+
+
+def test_insurance_is_billed_the_list_price_with_the_contracted_allowed_amount():
+    priced = price(TMS, 2, COVERAGE)
+    assert (priced.responsibility, priced.amount_cents, priced.allowed_cents) == \
+        (Responsibility.INSURANCE, 60000, 42000)
+    assert (priced.payer_id, priced.coverage_id) == ("60054", "cov-1")
+
+
+def test_a_payer_without_a_contract_has_no_allowed_amount():
+    assert price(TMS, 1, OTHER_PAYER).allowed_cents == 0
+
+
+def test_an_insurable_service_without_coverage_is_self_pay():
+    priced = price(TMS, 1, None)
+    assert (priced.responsibility, priced.amount_cents, priced.payer_id) == \
+        (Responsibility.PATIENT, 25000, "")
+
+
+def test_a_self_pay_service_stays_self_pay_with_coverage():
+    assert responsibility_for(KETAMINE, COVERAGE) == Responsibility.PATIENT
+
+
+def test_staff_may_choose_who_pays_for_a_service():
+    assert responsibility_for(TMS, COVERAGE, requested=Responsibility.PATIENT) == \
+        Responsibility.PATIENT
+    assert responsibility_for(KETAMINE, COVERAGE, requested=Responsibility.INSURANCE) == \
+        Responsibility.INSURANCE
+
+
+def test_a_policy_fee_is_always_the_patients():
+    assert responsibility_for(NO_SHOW, COVERAGE) == Responsibility.PATIENT
+    with pytest.raises(errors.PolicyFeeNotBillableToInsurance):
+        responsibility_for(NO_SHOW, COVERAGE, requested=Responsibility.INSURANCE)
+
+
+def test_configured_policy_fees_replace_the_stored_amount_of_policy_entries_only():
+    fees = PolicyFees(no_show_cents=9900, late_cancel_cents=4000)
+    assert fees.apply(NO_SHOW).self_pay_price_cents == 9900
+    assert fees.apply(NO_SHOW).list_price_cents == 9900
+    assert fees.apply(TMS) == TMS
+    late = FeeScheduleEntry(LATE_CANCEL_FEE, "Late cancel", BillingUnit.SERVICE, FeeKind.POLICY,
+                            1, 1, False)
+    assert fees.apply(late).self_pay_price_cents == 4000
