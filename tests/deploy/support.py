@@ -1,0 +1,134 @@
+"""Reading the deployment files: YAML, kustomizations, Dockerfiles, settings names."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from clinic_common.config import KafkaSettings, ServiceSettings
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+K8S = DEPLOY / "k8s"
+SERVICES = {"intake": 50051, "scheduling": 50052, "billing": 50053}
+LOCATION_OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.name != "dev")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def load_all(path: Path) -> list[dict]:
+    with path.open() as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc is not None]
+
+
+def load_one(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def settings_names(service: str) -> set[str]:
+    """Every environment variable the service's settings read, with its prefix."""
+    try:
+        module = importlib.import_module(f"clinic_{service}.config")
+        classes = [v for v in vars(module).values() if isinstance(v, type)
+                   and issubclass(v, ServiceSettings) and v is not ServiceSettings]
+        fields = classes[0].model_fields
+    except (ImportError, IndexError):
+        fields = ServiceSettings.model_fields
+    return {f"{service.upper()}_{name.upper()}" for name in fields}
+
+
+def kafka_names() -> set[str]:
+    return {f"KAFKA_{name.upper()}" for name in KafkaSettings.model_fields}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key] = value
+    return pairs
+
+
+# --- kustomize -------------------------------------------------------------------
+
+def _strip_key(source: str) -> str:
+    """``key=path`` in a generator's files list names the file after the ``=``."""
+    return source.split("=", 1)[1] if "=" in source else source
+
+
+def kustomization_references(directory: Path) -> list[Path]:
+    """Every file or folder a kustomization.yaml names, resolved from its folder."""
+    spec = load_one(directory / "kustomization.yaml")
+    names = [*spec.get("resources", []), *spec.get("components", [])]
+    names += [p["path"] for p in spec.get("patches", []) if "path" in p]
+    names += spec.get("patchesStrategicMerge", [])
+    for generator in [*spec.get("configMapGenerator", []), *spec.get("secretGenerator", [])]:
+        names += [_strip_key(f) for f in generator.get("files", [])]
+        names += generator.get("envs", [])
+    return [(directory / name).resolve() for name in names]
+
+
+def all_kustomizations() -> list[Path]:
+    return sorted(p.parent for p in K8S.rglob("kustomization.yaml"))
+
+
+def kustomize_command() -> list[str] | None:
+    """``kustomize build`` or ``kubectl kustomize``: the venv's first, then PATH."""
+    bin_dir = Path(sys.executable).parent
+    for name, args in (("kustomize", ["build"]), ("kubectl", ["kustomize"])):
+        for candidate in (bin_dir / name, shutil.which(name)):
+            if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+                return [str(candidate), *args]
+    return None
+
+
+def render(overlay: Path) -> list[dict]:
+    """The manifests an overlay renders to. Location files live outside the overlay."""
+    command = kustomize_command()
+    assert command, "no kustomize or kubectl binary"
+    result = subprocess.run([*command, "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
+
+
+def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in docs if d.get("kind") == kind}
+
+
+# --- Dockerfiles -------------------------------------------------------------------
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs with continuation lines joined and comments dropped."""
+    instructions, current = [], ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not current and (not line or line.startswith("#")):
+            continue
+        if current and line.startswith("#"):
+            continue
+        current += line[:-1] + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            keyword, _, rest = current.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+            current = ""
+    return instructions
+
+
+def stages(instructions: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """Instructions per build stage, by the stage's ``AS`` name."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    name = None
+    for keyword, rest in instructions:
+        if keyword == "FROM":
+            name = rest.split()[-1] if " AS " in rest.upper() else rest
+            result[name] = []
+        elif name is not None:
+            result[name].append((keyword, rest))
+    return result

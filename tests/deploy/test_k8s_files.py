@@ -1,0 +1,126 @@
+"""Kubernetes manifests as committed: parse, reference real files, follow the rules.
+
+These run without kustomize; test_k8s_render.py checks the rendered overlays.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.deploy.invariants import deployment_problems
+from tests.deploy.support import (
+    DEPLOY,
+    K8S,
+    LOCATION_OVERLAYS,
+    SERVICES,
+    all_kustomizations,
+    kafka_names,
+    kustomization_references,
+    load_all,
+    load_one,
+    read_env_file,
+    settings_names,
+)
+
+
+def test_every_yaml_file_under_deploy_parses():
+    files = sorted([*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")])
+    assert len(files) > 20
+    for path in files:
+        docs = load_all(path)
+        assert docs, f"{path} is empty"
+        if K8S in path.parents and path.name != "kustomization.yaml":
+            for doc in docs:
+                assert {"apiVersion", "kind", "metadata"} <= set(doc), path
+
+
+@pytest.mark.parametrize("directory", all_kustomizations(), ids=lambda p: str(p.relative_to(K8S)))
+def test_every_file_a_kustomization_names_exists(directory):
+    missing = [str(p) for p in kustomization_references(directory) if not p.exists()]
+    assert not missing, f"{directory} names missing files: {missing}"
+
+
+def test_there_are_three_location_overlays_and_a_dev_overlay():
+    assert LOCATION_OVERLAYS == ["encinitas", "la-jolla", "temecula"]
+    assert (K8S / "overlays" / "dev" / "kustomization.yaml").is_file()
+
+
+@pytest.mark.parametrize("location", LOCATION_OVERLAYS)
+def test_location_overlay_takes_its_configuration_from_the_location_file(location):
+    spec = load_one(K8S / "overlays" / location / "kustomization.yaml")
+    assert spec["namespace"] == f"clinic-{location}"
+    assert {"clinic/location": location} in [entry["pairs"] for entry in spec["labels"]]
+    generator = next(g for g in spec["configMapGenerator"] if g["name"] == "location-config")
+    assert generator["files"] == [f"location.yaml=../../../locations/{location}.yaml"]
+    assert "../../components/location" in spec["components"]
+
+
+def test_location_overlays_differ_only_in_the_location_name():
+    """So a fourth location is a copied folder with the name changed, not new code."""
+    def normalized(location: str) -> dict[str, str]:
+        folder = K8S / "overlays" / location
+        title = location.replace("-", " ").title()
+        return {p.name: p.read_text().replace(location, "LOC").replace(title, "LOC")
+                for p in sorted(folder.iterdir())}
+
+    first, *others = LOCATION_OVERLAYS
+    for other in others:
+        assert normalized(other) == normalized(first), other
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_config_files_name_only_settings_the_service_reads(service):
+    keys = set(read_env_file(K8S / "base" / service / "config.env"))
+    unknown = keys - settings_names(service)
+    assert not unknown, f"{service} does not read {unknown}"
+
+
+def test_kafka_config_files_name_only_kafka_settings():
+    for path in [K8S / "base" / "kafka.env", K8S / "components" / "production" / "kafka.env"]:
+        unknown = set(read_env_file(path)) - kafka_names()
+        assert not unknown, f"{path}: unknown {unknown}"
+
+
+def _bootstrap_value(path) -> str:
+    return read_env_file(path)["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+def test_kafka_bootstrap_servers_are_host_port_lists():
+    for path in [K8S / "base" / "kafka.env", K8S / "components" / "production" / "kafka.env"]:
+        for server in _bootstrap_value(path).split(","):
+            assert re.fullmatch(r"[a-z0-9.-]+:\d+", server), (path, server)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_base_deployment_meets_the_service_rules(service):
+    folder = K8S / "base" / service
+    deployment = load_one(folder / "deployment.yaml")
+    configmaps = {f"{service}-config": {"data": read_env_file(folder / "config.env")},
+                  "clinic-kafka": {"data": read_env_file(K8S / "base" / "kafka.env")}}
+    assert deployment_problems(service, SERVICES[service], deployment, configmaps) == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_base_service_routes_the_grpc_port_to_the_pods(service):
+    spec = load_one(K8S / "base" / service / "service.yaml")["spec"]
+    assert spec["selector"] == {"app.kubernetes.io/name": service}
+    assert spec["ports"] == [{"name": "grpc", "port": SERVICES[service], "targetPort": "grpc",
+                              "protocol": "TCP", "appProtocol": "kubernetes.io/h2c"}]
+
+
+def test_rule_checker_catches_a_deployment_that_breaks_the_rules():
+    """The checker itself: a Deployment without probes, hardening or limits fails it."""
+    deployment = load_one(K8S / "base" / "intake" / "deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    main = pod["containers"][0]
+    del main["readinessProbe"], main["resources"]["limits"]
+    main["securityContext"]["readOnlyRootFilesystem"] = False
+    pod["terminationGracePeriodSeconds"] = 10
+    configmaps = {"intake-config": {"data": {"INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": "50051"}},
+                  "clinic-kafka": {"data": {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}}}
+    problems = "\n".join(deployment_problems("intake", 50051, deployment, configmaps))
+    for expected in ["readinessProbe", "readOnlyRootFilesystem", "resources.limits",
+                     "terminationGracePeriodSeconds", "INTAKE_HOST", "MIGRATE_ON_START"]:
+        assert expected in problems
