@@ -112,3 +112,9 @@ def test_compose_file_matches_the_compose_specification():
     broken = {**COMPOSE, "services": {"kafka": {**SERVICE_DEFS["kafka"], "restart": 3}}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+def test_scheduling_sees_the_location_files_read_only():
+    volumes = SERVICE_DEFS["scheduling"]["volumes"]
+    assert "./locations:/etc/clinic/locations:ro" in volumes
+    assert sorted((DEPLOY / "locations").glob("*.yaml"))

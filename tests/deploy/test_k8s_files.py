@@ -42,8 +42,10 @@ def test_every_file_a_kustomization_names_exists(directory):
     assert not missing, f"{directory} names missing files: {missing}"
 
 
-def test_there_are_three_location_overlays_and_a_dev_overlay():
-    assert LOCATION_OVERLAYS == ["encinitas", "la-jolla", "temecula"]
+def test_every_location_file_has_an_overlay_and_every_overlay_a_location_file():
+    location_files = sorted(p.stem for p in (DEPLOY / "locations").glob("*.yaml"))
+    assert {"la-jolla", "encinitas", "temecula"} <= set(LOCATION_OVERLAYS)
+    assert LOCATION_OVERLAYS == location_files
     assert (K8S / "overlays" / "dev" / "kustomization.yaml").is_file()
 
 

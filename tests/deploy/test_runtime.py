@@ -14,7 +14,7 @@ from clinic_common.testing.infra import free_port
 from clinic_common.testing.processes import ServiceProcess
 from sqlalchemy.engine import make_url
 
-from tests.deploy.support import DEPLOY
+from tests.deploy.support import DEPLOY, K8S, by_kind, render
 
 HEALTH_CHECK = DEPLOY / "docker" / "grpc_health_check.py"
 INIT_SCRIPT = DEPLOY / "postgres" / "init" / "10-service-databases.sh"
@@ -134,3 +134,25 @@ def test_init_script_refuses_to_run_without_a_password():
                             timeout=30)
     assert result.returncode == 1
     assert "NOPASSWORD_DB_PASSWORD is not set" in result.stderr
+
+
+def test_location_config_rendered_for_a_cluster_applies_through_the_scheduling_api(
+        tmp_path, kustomize):
+    """What ops run in the pod: apply_locations on the file the overlay mounts."""
+    docs = render(K8S / "overlays" / "la-jolla")
+    configmap = next(d for name, d in by_kind(docs, "ConfigMap").items()
+                     if name.startswith("location-config-"))
+    mounted = tmp_path / "location.yaml"
+    mounted.write_text(configmap["data"]["location.yaml"])
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "SCHEDULING_CONSUME_EVENTS": "false",
+           "SCHEDULING_DATABASE_URL": f"sqlite:///{tmp_path / 'scheduling.db'}"}
+    service = ServiceProcess("scheduling", env, tmp_path).start()
+    try:
+        command = [sys.executable, "-m", "clinic_scheduling.apply_locations", "--target",
+                   service.address, str(mounted)]
+        first = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    finally:
+        service.terminate()
+    assert (first.returncode, first.stdout.strip()) == (0, "la-jolla created"), first.stderr
+    assert (second.returncode, second.stdout.strip()) == (0, "la-jolla unchanged"), second.stderr
