@@ -101,6 +101,8 @@ REFUSALS = [
      grpc.StatusCode.FAILED_PRECONDITION, "POLICY_FEE_NOT_BILLABLE_TO_INSURANCE"),
     ("no_code", dict(procedure_code=" "), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD"),
     ("negative_units", dict(units=-2), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD"),
+    ("drug_without_dose", dict(procedure_code="J3490"), grpc.StatusCode.INVALID_ARGUMENT,
+     "INVALID_FIELD"),
     ("no_date", dict(service_date=None), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD"),
     ("future_date", dict(service_date=date(dt.date.today() + dt.timedelta(days=3))),
      grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD"),

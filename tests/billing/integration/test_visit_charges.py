@@ -41,6 +41,14 @@ def test_completed_ketamine_infusion_posts_one_self_pay_charge_per_line(billing)
     assert {key for key, _ in outbox_events(billing.runtime)} == {"p1"}
 
 
+def test_an_infusion_without_a_recorded_dose_posts_its_drug_line_at_no_charge(billing):
+    billing.deliver(completed("a1", "p1", DAY, ("96365", 0), ("J3490", 0)))
+    charges = _charges(billing, appointment_id="a1")
+    assert [(c.procedure_code, c.units, c.amount_cents) for c in charges] == \
+        [("96365", 1, 45000), ("J3490", 0, 0)]
+    assert _balance(billing, "p1") == (45000, 0)
+
+
 def test_the_same_completed_visit_delivered_twice_posts_its_charges_once(billing):
     visit = completed("a1", "p1", DAY, ("96365", 1), ("J3490", 35))
     assert billing.deliver(visit, event_id="ev-1") == "handled"

@@ -65,8 +65,8 @@ def test_a_void_needs_a_reason():
         _charge(SELF_PAY).void("   ", NOW)
 
 
-def test_a_line_without_units_is_one_unit_and_codes_are_normalized():
-    assert LineItem(" j3490 ", 0).checked("line") == LineItem("J3490", 1)
+def test_a_line_keeps_its_units_and_its_code_is_normalized():
+    assert LineItem(" j3490 ", 0).checked("line") == LineItem("J3490", 0)
 
 
 @pytest.mark.parametrize("item", [LineItem("", 1), LineItem("99213", -1),

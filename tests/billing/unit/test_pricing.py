@@ -13,6 +13,7 @@ from clinic_billing.domain.pricing import (
     FeeKind,
     FeeScheduleEntry,
     PolicyFees,
+    billable_units,
     price,
     responsibility_for,
 )
@@ -75,3 +76,13 @@ def test_configured_policy_fees_replace_the_stored_amount_of_policy_entries_only
     late = FeeScheduleEntry(LATE_CANCEL_FEE, "Late cancel", BillingUnit.SERVICE, FeeKind.POLICY,
                             1, 1, False)
     assert fees.apply(late).self_pay_price_cents == 4000
+
+
+def test_zero_units_of_a_service_is_one_service():
+    assert billable_units(TMS, 0) == 1
+    assert billable_units(TMS, 3) == 3
+
+
+def test_zero_units_of_a_drug_per_milligram_is_no_dose_to_charge():
+    assert billable_units(KETAMINE, 0) == 0
+    assert price(KETAMINE, billable_units(KETAMINE, 0), None).amount_cents == 0

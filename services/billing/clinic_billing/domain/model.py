@@ -135,9 +135,8 @@ class LineItem:
         code = self.procedure_code.strip().upper()
         if not code:
             raise errors.field(f"{field_prefix}.procedure_code", "is required")
-        units = self.units or 1  # proto3 leaves a single unit unset
-        if not 1 <= units <= MAX_UNITS:
-            raise errors.field(f"{field_prefix}.units", f"must be between 1 and {MAX_UNITS}")
+        if not 0 <= self.units <= MAX_UNITS:
+            raise errors.field(f"{field_prefix}.units", f"must be between 0 and {MAX_UNITS}")
         if len(self.modifiers) > 4:
             raise errors.field(f"{field_prefix}.modifiers", "takes at most four modifiers")
-        return LineItem(code, units, tuple(self.modifiers), tuple(self.diagnosis_codes))
+        return LineItem(code, self.units, tuple(self.modifiers), tuple(self.diagnosis_codes))

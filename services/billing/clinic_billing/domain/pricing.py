@@ -68,6 +68,14 @@ class Price:
     coverage_id: str = ""
 
 
+def billable_units(entry: FeeScheduleEntry, units: int) -> int:
+    """The units to charge. Zero means one service (proto3 leaves a single unit unset), but
+    for a drug billed per milligram it means the dose was not recorded: nothing to charge."""
+    if units:
+        return units
+    return 1 if entry.unit == BillingUnit.SERVICE else 0
+
+
 def responsibility_for(entry: FeeScheduleEntry, coverage: Coverage | None, *,
                        requested: Responsibility | None = None) -> Responsibility:
     """Who pays first; ``requested`` is a staff member's explicit choice on a manual charge."""

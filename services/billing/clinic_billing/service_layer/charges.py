@@ -8,6 +8,7 @@ and the unique (appointment_id, line_number) key backs that up in the database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -63,6 +64,8 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     for number, line in enumerate(visit.lines, start=1):
         item = line.checked(f"service_lines[{number - 1}]")
         entry = fee_entry(uow, item.procedure_code, policy)
+        # A drug line without its dose posts at no charge, visible for staff to correct.
+        item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
         posted.append(record(uow, Charge.post(
             patient_id=account.patient_id, item=item,
             price=pricing.price(entry, item.units, coverage), source=ChargeSource.VISIT,

@@ -5,6 +5,7 @@ Both take an optional request id (AIP-155); a refusal leaves nothing behind.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -45,6 +46,10 @@ def create_charge(cmd: CreateCharge, uow: BillingUnitOfWork, policy: BillingPoli
                 raise errors.AccountNotFound(cmd.patient_id)
             account.ensure_open()
             entry = fee_entry(uow, item.procedure_code, policy)
+            item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
+            if item.units == 0:
+                raise errors.field("charge.units",
+                                   f"the dose in mg is required for {entry.procedure_code}")
             coverage = primary_on(uow.coverages.for_patient(account.patient_id), service_date)
             who = pricing.responsibility_for(entry, coverage, requested=cmd.responsibility)
             if who == Responsibility.INSURANCE and coverage is None:
