@@ -1,0 +1,109 @@
+"""Applies location files through the scheduling API: creates or updates each location.
+
+  python -m clinic_scheduling.apply_locations --target HOST:PORT deploy/locations/*.yaml
+
+Idempotent: a location already as its file describes is left alone, so applying
+twice changes nothing the second time. Every file is read before any is applied,
+so a malformed file applies nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+import grpc
+from clinic.scheduling.v1 import location_pb2
+from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from clinic_scheduling.entrypoints import location_files
+from clinic_scheduling.entrypoints.location_files import LocationFile, LocationFileError
+
+TIMEOUT_SECONDS = 15.0
+
+
+class ApplyError(RuntimeError):
+    """The service refused a location; the message names the file and the reason."""
+
+
+def apply_files(target: str, paths: list[Path]) -> list[str]:
+    """Apply each file to the service at ``target``; returns one line per location,
+    such as "la-jolla created", "encinitas unchanged" or "temecula updated (resources)"."""
+    files = [location_files.read(Path(p)) for p in paths]
+    with grpc.insecure_channel(target) as channel:
+        stub = pb_grpc.SchedulingServiceStub(channel)
+        return [_apply(stub, file) for file in files]
+
+
+def _apply(stub: pb_grpc.SchedulingServiceStub, file: LocationFile) -> str:
+    name = f"locations/{file.location_id}"
+    try:
+        try:
+            current = stub.GetLocation(pb.GetLocationRequest(name=name),
+                                       timeout=TIMEOUT_SECONDS).location
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            stub.CreateLocation(pb.CreateLocationRequest(
+                location_id=file.location_id, location=file.location,
+                request_id=_request_id(file, file.fields)), timeout=TIMEOUT_SECONDS)
+            return f"{file.location_id} created"
+        changed = [f for f in file.fields if _value(current, f) != _value(file.location, f)]
+        if not changed:
+            return f"{file.location_id} unchanged"
+        desired = location_pb2.Location(name=name)
+        desired.MergeFrom(file.location)
+        stub.UpdateLocation(pb.UpdateLocationRequest(
+            location=desired, update_mask=FieldMask(paths=changed),
+            request_id=_request_id(file, changed, current)), timeout=TIMEOUT_SECONDS)
+        return f"{file.location_id} updated ({', '.join(changed)})"
+    except grpc.RpcError as exc:
+        raise ApplyError(f"{file.path}: {exc.code().name}: {exc.details()}") from None
+
+
+def _value(location: location_pb2.Location, field: str):
+    """A field's value in a form that ignores list order and whitespace."""
+    value = getattr(location, field)
+    if isinstance(value, str):
+        return value.strip()
+    if field == "certifications":
+        return sorted(value)
+    return sorted(item.SerializeToString(deterministic=True) for item in value)
+
+
+def _request_id(file: LocationFile, fields, current: location_pb2.Location | None = None) -> str:
+    """The same change of the same state (a retry after a timeout) is the same request.
+
+    The state's update_time is part of it, so changing a location back to what it
+    was once before is a new request, not a replay of the old one.
+    """
+    digest = hashlib.sha256(file.location.SerializeToString(deterministic=True))
+    digest.update(",".join(fields).encode())
+    if current is not None:
+        digest.update(current.update_time.SerializeToString(deterministic=True))
+    verb = "update" if current is not None else "create"
+    return f"apply-{verb}-{file.location_id}-{digest.hexdigest()[:24]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clinic_scheduling.apply_locations",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", required=True, help="the scheduling service, HOST:PORT")
+    parser.add_argument("files", nargs="+", type=Path, help="location files (YAML)")
+    args = parser.parse_args(argv)
+    try:
+        for line in apply_files(args.target, args.files):
+            print(line)
+    except (LocationFileError, ApplyError) as exc:
+        print(f"apply_locations: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

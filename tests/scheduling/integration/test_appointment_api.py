@@ -1,0 +1,198 @@
+"""Booking over a real gRPC socket, on SQLite and PostgreSQL: every rule and its refusal."""
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.scheduling.v1 import appointment_pb2, location_pb2
+from clinic.scheduling.v1 import events_pb2 as scheduling_events
+from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic_common.protoconv import utc
+
+from tests.scheduling.helpers import PACIFIC, reason
+
+TUESDAY_9 = dt.datetime(2027, 3, 2, 9, 0, tzinfo=PACIFIC)
+
+
+@pytest.fixture
+def ready(scheduling):
+    scheduling.create_location()
+    scheduling.create_location("temecula", display_name="Temecula", certifications=[])
+    for patient_id in ("p1", "p2", "p3"):
+        scheduling.register(patient_id)
+    return scheduling
+
+
+def refused_with(call, code, expected_reason):
+    with pytest.raises(grpc.RpcError) as refused:
+        call()
+    assert (refused.value.code(), reason(refused.value)) == (code, expected_reason), \
+        refused.value.details()
+
+
+def nothing_booked(scheduling):
+    assert scheduling.appointments() == []
+    assert scheduling.events() == []
+
+
+def test_a_booking_is_stored_and_announced_keyed_by_patient(ready):
+    booked = ready.book("p1", TUESDAY_9)
+    assert booked.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
+    assert list(booked.resource_ids) == ["chair-1"]
+    assert utc(booked.end_time.ToDatetime()) - utc(booked.start_time.ToDatetime()) == \
+        dt.timedelta(minutes=90)
+    assert (booked.service_date.year, booked.service_date.month, booked.service_date.day) == \
+        (2027, 3, 2)
+    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    assert fetched == booked
+    [event] = ready.events()
+    assert (event.event_type, event.partition_key) == \
+        ("clinic.scheduling.v1.AppointmentBooked", "p1")
+    message = scheduling_events.AppointmentBooked.FromString(event.payload)
+    assert (message.appointment_id, message.location_id, message.appointment_type) == \
+        (booked.appointment_id, "la-jolla", "IV_KETAMINE_INFUSION")
+
+
+def test_an_unknown_patient_is_a_failed_precondition_and_books_nothing(ready):
+    refused_with(lambda: ready.book("stranger", TUESDAY_9), grpc.StatusCode.FAILED_PRECONDITION,
+                 "PATIENT_UNKNOWN")
+    nothing_booked(ready)
+
+
+def test_an_unknown_location_is_a_failed_precondition_and_books_nothing(ready):
+    refused_with(lambda: ready.book("p1", TUESDAY_9, location_id="oceanside"),
+                 grpc.StatusCode.FAILED_PRECONDITION, "LOCATION_UNKNOWN")
+    nothing_booked(ready)
+
+
+@pytest.mark.parametrize("start, expected", [
+    (dt.datetime(2027, 3, 2, 7, 0, tzinfo=PACIFIC), "OUTSIDE_OPENING_HOURS"),
+    (dt.datetime(2027, 3, 2, 18, 0, tzinfo=PACIFIC), "OUTSIDE_OPENING_HOURS"),  # ends 19:30
+    (dt.datetime(2027, 3, 6, 10, 0, tzinfo=PACIFIC), "OUTSIDE_OPENING_HOURS"),  # Saturday
+])
+def test_a_visit_outside_the_location_hours_is_refused(ready, start, expected):
+    refused_with(lambda: ready.book("p1", start), grpc.StatusCode.FAILED_PRECONDITION, expected)
+    nothing_booked(ready)
+
+
+def test_a_visit_on_a_closure_day_is_refused(scheduling):
+    closure = location_pb2.Closure(reason="Staff training")
+    closure.date.year, closure.date.month, closure.date.day = 2027, 3, 2
+    scheduling.create_location(closures=[closure])
+    scheduling.register("p1")
+    refused_with(lambda: scheduling.book("p1", TUESDAY_9), grpc.StatusCode.FAILED_PRECONDITION,
+                 "LOCATION_CLOSED_ON_DATE")
+    nothing_booked(scheduling)
+
+
+def test_spravato_is_booked_only_at_a_rems_certified_location(ready):
+    refused_with(lambda: ready.book("p1", TUESDAY_9, kind="SPRAVATO_SESSION",
+                                    location_id="temecula"),
+                 grpc.StatusCode.FAILED_PRECONDITION, "LOCATION_NOT_CERTIFIED")
+    nothing_booked(ready)
+    booked = ready.book("p1", TUESDAY_9, kind="SPRAVATO_SESSION")
+    assert list(booked.resource_ids) == ["room-1"]
+    assert booked.end_time.seconds - booked.start_time.seconds >= 2 * 3600
+
+
+def test_the_same_patient_cannot_be_in_two_overlapping_visits(ready):
+    ready.book("p1", TUESDAY_9)
+    refused_with(lambda: ready.book("p1", TUESDAY_9 + dt.timedelta(minutes=30),
+                                    kind="FOLLOW_UP", location_id="temecula"),
+                 grpc.StatusCode.FAILED_PRECONDITION, "PATIENT_ALREADY_BOOKED")
+    assert len(ready.appointments()) == 1
+    assert len(ready.events()) == 1
+
+
+def test_a_requested_chair_cannot_be_booked_twice_but_another_chair_is_picked(ready):
+    ready.book("p1", TUESDAY_9, resource_ids=["chair-1"])
+    refused_with(lambda: ready.book("p2", TUESDAY_9, resource_ids=["chair-1"]),
+                 grpc.StatusCode.FAILED_PRECONDITION, "RESOURCE_ALREADY_BOOKED")
+    assert list(ready.book("p2", TUESDAY_9).resource_ids) == ["chair-2"]
+    refused_with(lambda: ready.book("p3", TUESDAY_9), grpc.StatusCode.FAILED_PRECONDITION,
+                 "NO_RESOURCE_AVAILABLE")
+    assert len(ready.appointments()) == 2
+
+
+def test_back_to_back_visits_share_a_chair(ready):
+    first = ready.book("p1", TUESDAY_9, resource_ids=["chair-1"])
+    second = ready.book("p2", TUESDAY_9 + dt.timedelta(minutes=90), resource_ids=["chair-1"])
+    assert first.end_time == second.start_time
+
+
+@pytest.mark.parametrize("change, field, expected", [
+    ({"appointment_type": "MASSAGE"}, "appointment.appointment_type", "APPOINTMENT_TYPE_UNKNOWN"),
+    ({"resource_ids": ["chair-9"]}, "appointment.resource_ids", "RESOURCE_UNKNOWN"),
+    ({"end_minutes": 30}, "appointment.end_time", "DURATION_TOO_SHORT"),
+    ({"patient_id": ""}, "appointment.patient_id", "INVALID_FIELD"),
+])
+def test_malformed_bookings_are_invalid_and_book_nothing(ready, change, field, expected):
+    change = dict(change)
+    end = TUESDAY_9 + dt.timedelta(minutes=change.pop("end_minutes")) \
+        if "end_minutes" in change else None
+    kwargs = {"kind": change.pop("appointment_type", "IV_KETAMINE_INFUSION"),
+              "resource_ids": change.pop("resource_ids", ()), "end": end}
+    patient_id = change.pop("patient_id", "p1")
+    with pytest.raises(grpc.RpcError) as refused:
+        ready.book(patient_id, TUESDAY_9, **kwargs)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason(refused.value) == expected and field in refused.value.details()
+    nothing_booked(ready)
+
+
+def test_a_missing_start_or_a_start_in_the_past_is_refused(ready):
+    with pytest.raises(grpc.RpcError) as missing:
+        ready.stub.CreateAppointment(pb.CreateAppointmentRequest(
+            parent="locations/la-jolla", appointment=appointment_pb2.Appointment(
+                patient_id="p1", appointment_type="FOLLOW_UP")))
+    assert missing.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    ready.clock.advance(days=2)
+    refused_with(lambda: ready.book("p1", TUESDAY_9), grpc.StatusCode.FAILED_PRECONDITION,
+                 "START_IN_PAST")
+    nothing_booked(ready)
+
+
+def test_a_longer_visit_is_booked_when_asked(ready):
+    booked = ready.book("p1", TUESDAY_9, end=TUESDAY_9 + dt.timedelta(hours=4))
+    assert booked.end_time.seconds - booked.start_time.seconds == 4 * 3600
+
+
+def test_a_retried_booking_with_the_same_request_id_books_once(ready):
+    first = ready.book("p1", TUESDAY_9, request_id="book-1")
+    again = ready.book("p1", TUESDAY_9, request_id="book-1")
+    assert again == first
+    assert len(ready.appointments()) == 1 and len(ready.events()) == 1
+
+
+def test_an_unknown_appointment_is_not_found(ready):
+    refused_with(lambda: ready.stub.GetAppointment(pb.GetAppointmentRequest(
+        name="locations/la-jolla/appointments/nope")), grpc.StatusCode.NOT_FOUND,
+        "APPOINTMENT_NOT_FOUND")
+    booked = ready.book("p1", TUESDAY_9)
+    refused_with(lambda: ready.stub.GetAppointment(pb.GetAppointmentRequest(
+        name=f"locations/temecula/appointments/{booked.appointment_id}")),
+        grpc.StatusCode.NOT_FOUND, "APPOINTMENT_NOT_FOUND")
+
+
+def test_appointments_are_listed_by_start_and_filtered(ready):
+    day = dt.timedelta(days=1)
+    a = ready.book("p1", TUESDAY_9 + dt.timedelta(hours=2), kind="FOLLOW_UP")
+    b = ready.book("p2", TUESDAY_9, kind="FOLLOW_UP", location_id="temecula")
+    c = ready.book("p1", TUESDAY_9 + day, kind="FOLLOW_UP")
+    d = ready.book("p3", TUESDAY_9 + 2 * day, kind="FOLLOW_UP")
+    ids = lambda found: [x.appointment_id for x in found]  # noqa: E731
+    assert ids(ready.appointments(page_size=1)) == ids([b, a, c, d])
+    assert ids(ready.appointments(parent="locations/la-jolla")) == ids([a, c, d])
+    assert ids(ready.appointments(patient_id="p1")) == ids([a, c])
+    wednesday = {"year": 2027, "month": 3, "day": 3}
+    assert ids(ready.appointments(start_date=wednesday)) == ids([c, d])
+    assert ids(ready.appointments(end_date=wednesday, parent="locations/la-jolla",
+                                  page_size=1)) == ids([a, c])
+
+
+def test_a_bad_list_parent_or_page_token_is_invalid(ready):
+    for request in [pb.ListAppointmentsRequest(parent="clinics/x"),
+                    pb.ListAppointmentsRequest(parent="locations/-", page_token="bm9wZQ==")]:
+        with pytest.raises(grpc.RpcError) as refused:
+            ready.stub.ListAppointments(request)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

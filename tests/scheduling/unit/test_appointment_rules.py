@@ -1,0 +1,98 @@
+"""Appointments: overlap, late cancellation, the FHIR status machine, visit length."""
+
+import datetime as dt
+
+import pytest
+from clinic_common.errors import FieldViolation
+from clinic_scheduling.domain import errors
+from clinic_scheduling.domain.appointment import Appointment, Status
+from clinic_scheduling.domain.appointment_type import AppointmentType
+from clinic_scheduling.domain.policy import is_late_cancellation, overlaps
+
+NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
+START = dt.datetime(2027, 3, 3, 17, tzinfo=dt.UTC)
+DAY = dt.timedelta(hours=24)
+
+
+def booked(start=START, minutes=90) -> Appointment:
+    return Appointment.book(location_id="la-jolla", patient_id="p1",
+                            appointment_type="IV_KETAMINE_INFUSION", start=start,
+                            end=start + dt.timedelta(minutes=minutes),
+                            service_date=start.date(), resource_ids=["chair-1"], now=NOW)
+
+
+def test_intervals_overlap_only_when_they_share_time():
+    h = dt.timedelta(hours=1)
+    assert overlaps(START, START + h, START + h / 2, START + 2 * h)
+    assert overlaps(START, START + 3 * h, START + h, START + 2 * h)
+    assert not overlaps(START, START + h, START + h, START + 2 * h)  # back to back
+    assert not overlaps(START + 2 * h, START + 3 * h, START, START + h)
+
+
+@pytest.mark.parametrize("before_start, late", [
+    (DAY + dt.timedelta(minutes=1), False), (DAY, False), (DAY - dt.timedelta(seconds=1), True),
+    (dt.timedelta(0), True), (-dt.timedelta(hours=1), True)])
+def test_a_cancellation_within_the_window_is_late(before_start, late):
+    assert is_late_cancellation(START, START - before_start, DAY) is late
+
+
+def test_the_late_cancel_window_is_a_parameter():
+    assert is_late_cancellation(START, START - 30 * dt.timedelta(hours=1),
+                                48 * dt.timedelta(hours=1))
+    assert not is_late_cancellation(START, START - 30 * dt.timedelta(hours=1), DAY)
+
+
+def test_cancelling_frees_the_resources_and_records_lateness():
+    appointment = booked()
+    appointment.cancel("patient_request", START - dt.timedelta(hours=2), DAY)
+    assert appointment.status == Status.CANCELLED
+    assert appointment.late_cancellation is True
+    assert [r.active for r in appointment.resources] == [False]
+
+
+def test_a_cancelled_appointment_cannot_be_cancelled_or_completed_again():
+    appointment = booked()
+    appointment.cancel("patient_request", NOW, DAY)
+    for change in (lambda: appointment.cancel("clinic_request", NOW, DAY),
+                   lambda: appointment.complete(START)):
+        with pytest.raises(errors.InvalidStatusTransition):
+            change()
+    assert appointment.cancel_reason == "patient_request"
+
+
+def test_a_cancellation_needs_a_reason_word():
+    with pytest.raises(FieldViolation):
+        booked().cancel("Patient asked!", NOW, DAY)
+
+
+def test_a_no_show_is_recorded_only_once_the_visit_should_have_started():
+    appointment = booked()
+    with pytest.raises(errors.AppointmentNotStarted):
+        appointment.mark_no_show(START - dt.timedelta(minutes=1))
+    appointment.mark_no_show(START + dt.timedelta(minutes=20))
+    assert appointment.status == Status.NOSHOW
+    assert [r.active for r in appointment.resources] == [False]
+
+
+def test_a_completed_visit_keeps_holding_its_slot():
+    appointment = booked()
+    appointment.complete(START + dt.timedelta(hours=2), "dr-1")
+    assert appointment.status == Status.FULFILLED
+    assert [r.active for r in appointment.resources] == [True]
+    with pytest.raises(errors.InvalidStatusTransition):
+        appointment.mark_no_show(START + dt.timedelta(hours=3))
+
+
+def test_a_visit_cannot_be_booked_in_the_past():
+    with pytest.raises(errors.StartInPast):
+        booked(start=NOW - dt.timedelta(minutes=1))
+
+
+def test_a_visit_lasts_its_type_length_unless_a_longer_end_is_asked():
+    infusion = AppointmentType(code="IV_KETAMINE_INFUSION", display_name="IV",
+                               duration_minutes=90, observation_minutes=45)
+    assert infusion.slot(START, None) == (START, START + dt.timedelta(minutes=90))
+    assert infusion.slot(START, START + dt.timedelta(hours=4))[1] == START + dt.timedelta(hours=4)
+    with pytest.raises(FieldViolation) as short:
+        infusion.slot(START, START + dt.timedelta(minutes=60))
+    assert short.value.reason == "DURATION_TOO_SHORT"

@@ -1,0 +1,39 @@
+"""Scheduling's settings: SCHEDULING_* variables and the policy they make."""
+
+import datetime as dt
+
+import pytest
+from clinic_common.config import ConfigurationError, load
+from clinic_scheduling.config import SchedulingSettings
+
+
+def test_defaults_are_the_clinic_policy(monkeypatch):
+    for name in ("LATE_CANCEL_HOURS", "DEFAULT_OPEN_DAYS", "DEFAULT_OPEN_TIME",
+                 "DEFAULT_CLOSE_TIME", "PORT"):
+        monkeypatch.delenv(f"SCHEDULING_{name}", raising=False)
+    settings = load(SchedulingSettings)
+    policy = settings.policy()
+    assert settings.listen_port == 50052 and SchedulingSettings.service_name == "scheduling"
+    assert policy.late_cancel_window == dt.timedelta(hours=24)
+    assert [(h.weekday, h.open_time, h.close_time) for h in policy.default_hours] == \
+        [(day, dt.time(8), dt.time(19)) for day in range(1, 6)]
+
+
+def test_policy_values_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SCHEDULING_LATE_CANCEL_HOURS", "48")
+    monkeypatch.setenv("SCHEDULING_DEFAULT_OPEN_DAYS", "mon,sat")
+    monkeypatch.setenv("SCHEDULING_DEFAULT_OPEN_TIME", "09:30")
+    policy = load(SchedulingSettings).policy()
+    assert policy.late_cancel_window == dt.timedelta(hours=48)
+    assert [(h.weekday, h.open_time) for h in policy.default_hours] == \
+        [(1, dt.time(9, 30)), (6, dt.time(9, 30))]
+
+
+@pytest.mark.parametrize("name, value", [
+    ("SCHEDULING_LATE_CANCEL_HOURS", "-1"), ("SCHEDULING_DEFAULT_OPEN_DAYS", "MON,FUNDAY"),
+    ("SCHEDULING_DEFAULT_OPEN_TIME", "8am"), ("SCHEDULING_DEFAULT_CLOSE_TIME", "07:00")])
+def test_a_bad_policy_value_fails_at_start_naming_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as failed:
+        load(SchedulingSettings)
+    assert "SCHEDULING_" in str(failed.value)
