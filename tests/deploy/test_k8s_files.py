@@ -45,7 +45,7 @@ def test_every_file_a_kustomization_names_exists(directory):
 def test_every_location_file_has_an_overlay_and_every_overlay_a_location_file():
     location_files = sorted(p.stem for p in (DEPLOY / "locations").glob("*.yaml"))
     assert {"la-jolla", "encinitas", "temecula"} <= set(LOCATION_OVERLAYS)
-    assert LOCATION_OVERLAYS == location_files
+    assert location_files == LOCATION_OVERLAYS
     assert (K8S / "overlays" / "dev" / "kustomization.yaml").is_file()
 
 
