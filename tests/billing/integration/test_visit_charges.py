@@ -92,6 +92,10 @@ def test_spravato_with_active_coverage_is_billed_to_the_primary_payer_at_list_pr
     assert {(c.responsibility, c.payer_id, c.coverage_id) for c in charges} == \
         {(charge_pb2.RESPONSIBILITY_INSURANCE, "60054", "cov-1")}
     assert _balance(billing, "p1") == (0, 259400)
+    posted = events_of(billing.runtime, billing_events.ChargePosted)
+    assert {(e.responsibility, e.payer_id, e.source, e.service_date.day, e.location_id)
+            for e in posted} == {(charge_pb2.RESPONSIBILITY_INSURANCE, "60054",
+                                  charge_pb2.CHARGE_SOURCE_VISIT, 10, "carlsbad")}
 
 
 def test_ketamine_infusion_stays_self_pay_even_with_active_coverage(billing):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from clinic_billing.domain import errors, pricing
@@ -20,6 +21,8 @@ from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import messages
 from clinic_billing.service_layer.accounts import account_for_posting, announce_balance
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
+
+log = logging.getLogger(__name__)
 
 POLICY_FEES = {ChargeSource.NO_SHOW_FEE: pricing.NO_SHOW_FEE,
                ChargeSource.LATE_CANCEL_FEE: pricing.LATE_CANCEL_FEE}
@@ -57,6 +60,7 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     if not visit.appointment_id:
         raise errors.field("appointment_id", "is required")
     if uow.charges.for_appointment(visit.appointment_id, {ChargeSource.VISIT}):
+        log.info("visit already charged", extra={"appointment_id": visit.appointment_id})
         return []
     account = account_for_posting(uow, visit.patient_id, now)
     coverage = primary_on(uow.coverages.for_patient(account.patient_id), visit.service_date)
@@ -66,6 +70,10 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
         entry = fee_entry(uow, item.procedure_code, policy)
         # A drug line without its dose posts at no charge, visible for staff to correct.
         item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
+        if item.units == 0:
+            log.warning("drug line without a dose posted at no charge", extra={
+                "appointment_id": visit.appointment_id, "line_number": number,
+                "procedure_code": item.procedure_code})
         posted.append(record(uow, Charge.post(
             patient_id=account.patient_id, item=item,
             price=pricing.price(entry, item.units, coverage), source=ChargeSource.VISIT,
@@ -83,6 +91,7 @@ def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: B
     if not missed.appointment_id:
         raise errors.field("appointment_id", "is required")
     if uow.charges.for_appointment(missed.appointment_id, set(POLICY_FEES)):
+        log.info("policy fee already charged", extra={"appointment_id": missed.appointment_id})
         return None
     entry = fee_entry(uow, POLICY_FEES[missed.source], policy)
     if entry.self_pay_price_cents == 0:
