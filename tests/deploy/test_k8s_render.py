@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.deploy.invariants import deployment_problems, service_deployments
@@ -106,3 +108,19 @@ def test_dev_overlay_brings_its_own_postgres_and_kafka(kustomize):
         env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
         ref = next(e for e in env if e["name"] == f"{service.upper()}_DATABASE_URL")
         assert ref["valueFrom"]["secretKeyRef"]["name"] in secrets
+
+
+# The oldest Kubernetes the manifests are written for (gRPC probes, matchLabelKeys).
+KUBERNETES_VERSION = "1.30.0"
+
+
+def test_rendered_manifests_match_the_kubernetes_api_schemas(rendered):
+    """Strict: a misspelt or misplaced field fails, as the API server would refuse it."""
+    validator = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate")
+    overlay, docs = rendered
+    for doc in docs:
+        validator.validate(doc, KUBERNETES_VERSION, strict=True)
+    broken = copy.deepcopy(next(d for d in docs if d["kind"] == "Deployment"))
+    broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["grpcc"] = {"port": 1}
+    with pytest.raises(validator.ValidationError):
+        validator.validate(broken, KUBERNETES_VERSION, strict=True)
