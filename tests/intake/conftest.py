@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from clinic.intake.v1 import coverage_service_pb2_grpc, intake_service_pb2_grpc
+from clinic.intake.v1 import (
+    coverage_service_pb2_grpc,
+    history_service_pb2_grpc,
+    intake_service_pb2_grpc,
+)
 from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
@@ -25,6 +29,7 @@ class IntakeClient:
     def __post_init__(self):
         self.patients = intake_service_pb2_grpc.IntakeServiceStub(self.channel)
         self.coverages = coverage_service_pb2_grpc.CoverageServiceStub(self.channel)
+        self.history = history_service_pb2_grpc.HistoryServiceStub(self.channel)
 
 
 @pytest.fixture

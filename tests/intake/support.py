@@ -73,3 +73,29 @@ def register(api, **fields):
 
     return api.patients.CreatePatient(intake_service_pb2.CreatePatientRequest(
         patient=patient(**fields)), metadata=FRONT_DESK).patient
+
+
+def stamp(value: dt.datetime):
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    message = Timestamp()
+    message.FromDatetime(value)
+    return message
+
+
+def record_vitals(api, parent, measured: dt.datetime | None = None, **values):
+    """Records vital signs (default: now); returns the stored message."""
+    from clinic.intake.v1 import history_pb2, history_service_pb2
+
+    vitals = history_pb2.Vitals(measure_time=stamp(measured or dt.datetime.now(dt.UTC)),
+                                **values)
+    return api.history.RecordVitals(history_service_pb2.RecordVitalsRequest(
+        parent=parent, vitals=vitals), metadata=STAFF).vitals
+
+
+def add_history(api, parent, **detail):
+    """Records one history entry, given as condition=..., medication=... and so on."""
+    from clinic.intake.v1 import history_pb2, history_service_pb2
+
+    return api.history.CreateHistoryEntry(history_service_pb2.CreateHistoryEntryRequest(
+        parent=parent, entry=history_pb2.HistoryEntry(**detail)), metadata=STAFF).entry

@@ -5,6 +5,8 @@ from pathlib import Path
 from clinic.intake.v1 import (
     coverage_service_pb2,
     coverage_service_pb2_grpc,
+    history_service_pb2,
+    history_service_pb2_grpc,
     intake_service_pb2,
     intake_service_pb2_grpc,
 )
@@ -15,6 +17,7 @@ from clinic_intake.adapters import orm
 from clinic_intake.config import IntakeSettings
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
+from clinic_intake.entrypoints.history_api import HistoryServicer
 from clinic_intake.service_layer.deps import Deps
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -34,7 +37,7 @@ def build_deps(runtime: Runtime) -> Deps:
     settings = runtime.settings
     if not isinstance(settings, IntakeSettings):
         settings = IntakeSettings()
-    return Deps(uow=runtime.uow)
+    return Deps(uow=runtime.uow, policy=settings.policy())
 
 
 def _full_name(module, service: str) -> str:
@@ -47,3 +50,5 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
                      IntakeServicer(deps), _full_name(intake_service_pb2, "IntakeService"))
     host.add_service(coverage_service_pb2_grpc.add_CoverageServiceServicer_to_server,
                      CoverageServicer(deps), _full_name(coverage_service_pb2, "CoverageService"))
+    host.add_service(history_service_pb2_grpc.add_HistoryServiceServicer_to_server,
+                     HistoryServicer(deps), _full_name(history_service_pb2, "HistoryService"))

@@ -1,12 +1,70 @@
-"""Intake settings: INTAKE_* environment variables (see the README table)."""
+"""Intake settings: INTAKE_* environment variables. Dicts and lists are given as JSON.
 
+Clinical policies have the clinic's defaults (DOMAIN.md); a deployment overrides
+them per environment, for example ``INTAKE_WEIGHT_MAX_AGE_DAYS=14``.
+"""
+
+from decimal import Decimal
+from pathlib import Path
 from typing import ClassVar
 
 from clinic_common.config import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from clinic_intake.domain.policy import Policy, Series
+
+_DEFAULT = Policy()
 
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
     service_name: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 50051
+
+    # The initial IV ketamine dose per kilogram of body weight.
+    ketamine_mg_per_kg: Decimal = _DEFAULT.ketamine_mg_per_kg
+    # The most a provider may prescribe per kilogram, adjustments included.
+    ketamine_max_mg_per_kg: Decimal = _DEFAULT.ketamine_max_mg_per_kg
+    # The most any IV ketamine dose may be, in mg; 0 for no absolute cap.
+    ketamine_max_dose_mg: Decimal = _DEFAULT.ketamine_max_dose_mg
+    # A weight older than this many days cannot be used to compute a dose.
+    weight_max_age_days: int = _DEFAULT.weight_max_age_days
+    # The Spravato doses a plan may prescribe, in mg.
+    spravato_doses_mg: list[int] = list(_DEFAULT.spravato_doses_mg)
+    # A screening older than this many days does not count towards a clearance.
+    screening_max_age_days: int = _DEFAULT.screening_max_age_days
+    # The instruments that must be scored before a clearance, by modality.
+    clearance_instruments: dict[str, list[str]] = {
+        k: list(v) for k, v in _DEFAULT.clearance_instruments.items()}
+    # The signed consents a clearance needs, by modality.
+    required_consents: dict[str, list[str]] = {
+        k: list(v) for k, v in _DEFAULT.required_consents.items()}
+    # The drop from baseline, in percent, that counts as a response.
+    response_drop_percent: int = _DEFAULT.response_drop_percent
+    # How many failed antidepressant trials make depression treatment-resistant.
+    treatment_resistance_min_failed_trials: int = _DEFAULT.treatment_resistance_min_failed_trials
+    # Default series by modality: [sessions, min spacing hours, window days].
+    series_defaults: dict[str, list[int]] = {
+        k: [v.sessions, v.min_spacing_hours, v.window_days]
+        for k, v in _DEFAULT.series_defaults.items()}
+    # The least spacing a plan may set between sessions, in hours, by modality.
+    min_spacing_hours: dict[str, int] = dict(_DEFAULT.min_spacing_hours)
+    # A YAML file of contraindication rules replacing the packaged one, if set.
+    contraindication_rules_path: Path | None = None
+    # A folder of instrument definitions (YAML) added to, or replacing, the packaged ones.
+    instruments_dir: Path | None = None
+
+    def policy(self) -> Policy:
+        return Policy(
+            ketamine_mg_per_kg=self.ketamine_mg_per_kg,
+            ketamine_max_mg_per_kg=self.ketamine_max_mg_per_kg,
+            ketamine_max_dose_mg=self.ketamine_max_dose_mg,
+            weight_max_age_days=self.weight_max_age_days,
+            spravato_doses_mg=tuple(self.spravato_doses_mg),
+            screening_max_age_days=self.screening_max_age_days,
+            clearance_instruments={k: tuple(v) for k, v in self.clearance_instruments.items()},
+            required_consents={k: tuple(v) for k, v in self.required_consents.items()},
+            response_drop_percent=self.response_drop_percent,
+            treatment_resistance_min_failed_trials=self.treatment_resistance_min_failed_trials,
+            series_defaults={k: Series(*v) for k, v in self.series_defaults.items()},
+            min_spacing_hours=dict(self.min_spacing_hours))

@@ -5,7 +5,7 @@ from sqlalchemy.orm import composite, registry
 
 from clinic_intake.adapters.tables import metadata, records
 from clinic_intake.adapters.tables import patients as t
-from clinic_intake.domain import coverage, duplicates, model, revisions
+from clinic_intake.domain import coverage, duplicates, history, model, revisions, vitals
 from clinic_intake.domain.common import Contact, PostalAddress
 
 __all__ = ["metadata", "start_mappers"]
@@ -36,6 +36,10 @@ def _map_records() -> None:
     mapper_registry.map_imperatively(
         coverage.Coverage, records.coverages,
         version_id_col=records.coverages.c.revision, version_id_generator=False)
+    mapper_registry.map_imperatively(
+        history.HistoryEntry, records.history_entries,
+        version_id_col=records.history_entries.c.revision, version_id_generator=False)
+    mapper_registry.map_imperatively(vitals.Vitals, records.vitals)
 
 
 def start_mappers() -> None:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from clinic_intake.adapters import paging
 from clinic_intake.domain.coverage import Coverage
+from clinic_intake.domain.history import HistoryEntry
+from clinic_intake.domain.vitals import Vitals
 
 T = TypeVar("T")
 
@@ -73,3 +75,23 @@ class SqlCoverages(SqlPatientRecords[Coverage]):
             query = query.where(Coverage.effective_date <= on,
                                 or_(Coverage.end_date.is_(None), Coverage.end_date >= on))
         return query
+
+
+class SqlHistory(SqlPatientRecords[HistoryEntry]):
+    model = HistoryEntry
+    order = ("created_at", "entry_id")
+
+    def _query(self, patient_id, *, kind: str = ""):
+        query = super()._query(patient_id)
+        return query.where(HistoryEntry.kind == kind) if kind else query
+
+
+class SqlVitals(SqlPatientRecords[Vitals]):
+    model = Vitals
+    order = ("measured_at", "vitals_id")
+
+    def latest(self, patient_id: str, measurement: str) -> Vitals | None:
+        """The latest vitals of the patient in which ``measurement`` was taken."""
+        query = (self._query(patient_id).where(getattr(Vitals, measurement).is_not(None))
+                 .order_by(Vitals.measured_at.desc(), Vitals.vitals_id.desc()).limit(1))
+        return self.session.scalars(query).first()

@@ -11,7 +11,7 @@ from clinic_intake.domain.revisions import Revision
 from clinic_intake.entrypoints.common import parse_name
 
 # The collection in a resource name, and the record type it holds.
-COLLECTIONS = {"coverages": "coverage"}
+COLLECTIONS = {"coverages": "coverage", "historyEntries": "history_entry"}
 
 
 def parse_record(name: str) -> tuple[str, str, str]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from clinic_intake.domain import errors, model, revisions
 from clinic_intake.domain.common import utcnow
+from clinic_intake.domain.policy import Policy
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -26,7 +27,7 @@ class Deps:
     """The unit of work factory, the clinic's policies, the instrument and rule data, a clock."""
 
     uow: Callable[[], IntakeUnitOfWork]
-    policy: object = None
+    policy: Policy = field(default_factory=Policy)
     instruments: object = None
     rules: object = None
     clock: Callable[[], dt.datetime] = field(default=utcnow)

@@ -183,6 +183,7 @@ def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
 # How to find the current record of each revised type, to check it is the patient's.
 OWNED_RECORDS = {
     "coverage": lambda uow, record_id: uow.coverages.get(record_id),
+    "history_entry": lambda uow, record_id: uow.history.get(record_id),
 }
 
 

@@ -11,3 +11,5 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.duplicates = repository.SqlDuplicateRepository(session)
         self.revisions = repository.SqlRevisionRepository(session)
         self.coverages = records.SqlCoverages(session)
+        self.history = records.SqlHistory(session)
+        self.vitals = records.SqlVitals(session)

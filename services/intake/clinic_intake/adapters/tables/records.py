@@ -1,6 +1,6 @@
 """Records kept under a patient: coverages, history entries, vitals, consents."""
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, String, Table
 
 from clinic_intake.adapters.tables import metadata
 
@@ -29,3 +29,34 @@ coverages = Table(
 )
 Index("ix_coverages_patient_id", coverages.c.patient_id, coverages.c.priority,
       coverages.c.effective_date)
+
+history_entries = Table(
+    "history_entries",
+    metadata,
+    Column("entry_id", String(32), primary_key=True),
+    Column("patient_id", String(32), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_history_entries_patient_id", history_entries.c.patient_id,
+      history_entries.c.created_at)
+
+vitals = Table(
+    "vitals",
+    metadata,
+    Column("vitals_id", String(32), primary_key=True),
+    Column("patient_id", String(32), nullable=False),
+    Column("measured_at", DateTime(timezone=True), nullable=False),
+    Column("height_mm", Integer),
+    Column("weight_grams", Integer),
+    Column("systolic_mmhg", Integer),
+    Column("diastolic_mmhg", Integer),
+    Column("pulse_bpm", Integer),
+    Column("recorded_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_vitals_patient_id", vitals.c.patient_id, vitals.c.measured_at)
