@@ -45,24 +45,29 @@ def create_charge(cmd: CreateCharge, uow: BillingUnitOfWork, policy: BillingPoli
             if account is None:
                 raise errors.AccountNotFound(cmd.patient_id)
             account.ensure_open()
-            entry = fee_entry(uow, item.procedure_code, policy)
-            item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
-            if item.units == 0:
-                raise errors.field("charge.units",
-                                   f"the dose in mg is required for {entry.procedure_code}")
-            coverage = primary_on(uow.coverages.for_patient(account.patient_id), service_date)
-            who = pricing.responsibility_for(entry, coverage, requested=cmd.responsibility)
-            if who == Responsibility.INSURANCE and coverage is None:
-                raise errors.NoActiveCoverage(account.patient_id, service_date)
+            item, price = _priced(uow, cmd, item, service_date, policy)
             charge = record(uow, Charge.post(
-                patient_id=account.patient_id, item=item,
-                price=pricing.price(entry, item.units, coverage, requested=who),
+                patient_id=account.patient_id, item=item, price=price,
                 source=ChargeSource.MANUAL, service_date=service_date,
                 appointment_id=cmd.appointment_id, location_id=cmd.location_id, now=now))
             announce_balance(uow, account.patient_id, now)
             return charge.charge_id
 
         return run_once(uow, "CreateCharge", cmd.request_id, cmd.fingerprint, action)
+
+
+def _priced(uow: BillingUnitOfWork, cmd: CreateCharge, item: LineItem, service_date: dt.date,
+            policy: BillingPolicy) -> tuple[LineItem, pricing.Price]:
+    """The item with its billable units, and its price for whoever pays first."""
+    entry = fee_entry(uow, item.procedure_code, policy)
+    item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
+    if item.units == 0:
+        raise errors.field("charge.units", f"the dose in mg is required for {entry.procedure_code}")
+    coverage = primary_on(uow.coverages.for_patient(cmd.patient_id), service_date)
+    who = pricing.responsibility_for(entry, coverage, requested=cmd.responsibility)
+    if who == Responsibility.INSURANCE and coverage is None:
+        raise errors.NoActiveCoverage(cmd.patient_id, service_date)
+    return item, pricing.price(entry, item.units, coverage, requested=who)
 
 
 def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.datetime) -> dt.date:
