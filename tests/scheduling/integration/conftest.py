@@ -27,7 +27,8 @@ NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 class Scheduling:
     """The running service as a test drives it."""
 
-    def __init__(self, stub, runtime: Runtime, clock: FakeClock):
+    def __init__(self, stub, runtime: Runtime, clock: FakeClock, address: str = ""):
+        self.address = address
         self.stub = stub
         self.runtime = runtime
         self.clock = clock
@@ -110,8 +111,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def scheduling(database_url, clock):
     host, runtime = start_service(database_url, clock)
-    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
-    yield Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+    address = f"127.0.0.1:{host.port}"
+    channel = grpc.insecure_channel(address)
+    yield Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock, address)
     channel.close()
     host.stop()
     runtime.close()

@@ -1,0 +1,94 @@
+"""The location files under deploy/locations, applied to a running service."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from clinic.scheduling.v1 import location_pb2
+from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic_scheduling import apply_locations
+from clinic_scheduling.apply_locations import apply_files
+from clinic_scheduling.entrypoints.location_files import LocationFileError
+
+REPO = Path(__file__).resolve().parents[3]
+FILES = sorted((REPO / "deploy" / "locations").glob("*.yaml"))
+
+
+def all_locations(scheduling) -> list[location_pb2.Location]:
+    return list(scheduling.stub.ListLocations(pb.ListLocationsRequest()).locations)
+
+
+def test_the_three_clinic_files_apply_and_a_second_apply_changes_nothing(scheduling):
+    assert [f.name for f in FILES] == ["encinitas.yaml", "la-jolla.yaml", "temecula.yaml"]
+    assert apply_files(scheduling.address, FILES) == \
+        ["encinitas created", "la-jolla created", "temecula created"]
+    first = all_locations(scheduling)
+    scheduling.clock.advance(hours=1)
+    assert apply_files(scheduling.address, FILES) == \
+        ["encinitas unchanged", "la-jolla unchanged", "temecula unchanged"]
+    assert all_locations(scheduling) == first
+    by_id = {loc.location_id: loc for loc in first}
+    assert [loc.certifications for loc in first] == [["SPRAVATO_REMS"], ["SPRAVATO_REMS"], []]
+    assert {loc.time_zone for loc in first} == {"America/Los_Angeles"}
+    kinds = {r.kind for r in by_id["temecula"].resources}
+    assert location_pb2.RESOURCE_KIND_TREATMENT_ROOM not in kinds
+    assert {location_pb2.RESOURCE_KIND_INFUSION_CHAIR, location_pb2.RESOURCE_KIND_TMS_DEVICE,
+            location_pb2.RESOURCE_KIND_CONSULT_ROOM} <= kinds
+
+
+def test_a_fourth_location_is_a_new_file(scheduling, tmp_path):
+    carlsbad = tmp_path / "carlsbad.yaml"
+    carlsbad.write_text(
+        "location_id: carlsbad\ndisplay_name: Carlsbad\ntime_zone: America/Los_Angeles\n"
+        "resources:\n  - {id: tms-1, kind: TMS_DEVICE, name: TMS device 1}\n")
+    assert apply_files(scheduling.address, [carlsbad]) == ["carlsbad created"]
+    created = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/carlsbad"))
+    assert len(created.location.weekly_hours) == 5  # the policy default
+    assert apply_files(scheduling.address, [carlsbad]) == ["carlsbad unchanged"]
+
+
+def test_an_edited_file_updates_only_what_changed(scheduling, tmp_path):
+    apply_files(scheduling.address, FILES)
+    edited = tmp_path / "temecula.yaml"
+    edited.write_text((REPO / "deploy/locations/temecula.yaml").read_text().replace(
+        "  - {id: tms-2, kind: TMS_DEVICE, name: TMS device 2}\n", ""))
+    assert apply_files(scheduling.address, [edited]) == ["temecula updated (resources)"]
+    temecula = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/temecula"))
+    assert "tms-2" not in [r.resource_id for r in temecula.location.resources]
+    assert apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"]) == \
+        ["temecula updated (resources)"]
+    assert apply_files(scheduling.address, [edited]) == ["temecula updated (resources)"]
+
+
+@pytest.mark.parametrize("content", [
+    "display_name: X\ntime_zone: UTC\n",  # no location_id
+    "location_id: x\ndisplay_name: X\ntime_zone: UTC\ncolour: blue\n",
+    "location_id: x\ndisplay_name: X\ntime_zone: UTC\nweekly_hours: {funday: ['08:00-19:00']}\n",
+    "location_id: x\ndisplay_name: X\ntime_zone: UTC\nresources: [{id: a, kind: SOFA, name: A}]\n",
+    "- just\n- a list\n",
+])
+def test_a_malformed_file_applies_nothing(scheduling, tmp_path, content):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content)
+    with pytest.raises(LocationFileError) as refused:
+        apply_files(scheduling.address, [FILES[0], bad])
+    assert str(bad) in str(refused.value)
+    assert all_locations(scheduling) == []
+
+
+def test_a_file_the_service_refuses_is_reported_with_its_reason(scheduling, tmp_path, capsys):
+    bad = tmp_path / "oceanside.yaml"
+    bad.write_text("location_id: oceanside\ndisplay_name: Oceanside\ntime_zone: Mars/Base\n")
+    assert apply_locations.main(["--target", scheduling.address, str(bad)]) == 1
+    assert "INVALID_ARGUMENT" in capsys.readouterr().err
+    assert all_locations(scheduling) == []
+
+
+def test_the_command_line_applies_the_files(scheduling):
+    done = subprocess.run(
+        [sys.executable, "-m", "clinic_scheduling.apply_locations", "--target",
+         scheduling.address, *map(str, FILES)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["encinitas created", "la-jolla created",
+                                        "temecula created"]

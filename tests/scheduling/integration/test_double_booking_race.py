@@ -1,0 +1,120 @@
+"""Concurrent bookings on PostgreSQL: the exclusion constraints let exactly one win."""
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import pytest
+from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic_scheduling.adapters.repository import SqlAppointmentRepository
+from sqlalchemy import text
+
+from tests.scheduling.helpers import PACIFIC, reason
+from tests.scheduling.integration.conftest import Scheduling, start_service
+
+START = dt.datetime(2027, 3, 3, 9, 0, tzinfo=PACIFIC)
+THREADS = 8
+
+
+@pytest.fixture
+def on_postgres(postgres_url, clock):
+    host, runtime = start_service(postgres_url, clock)
+    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+    service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+    service.create_location()
+    for i in range(THREADS):
+        service.register(f"p{i}")
+    yield service
+    channel.close()
+    host.stop()
+    runtime.close()
+
+
+@pytest.fixture
+def checks_blind(monkeypatch):
+    """Make the booking checks see nothing, so only the database can refuse."""
+    monkeypatch.setattr(SqlAppointmentRepository, "busy_resources", lambda self, *a: set())
+    monkeypatch.setattr(SqlAppointmentRepository, "patient_is_booked", lambda self, *a: False)
+
+
+def race(attempt) -> list:
+    """Run ``attempt(i)`` in THREADS threads released at the same instant."""
+    gate = threading.Barrier(THREADS)
+
+    def run(i):
+        gate.wait()
+        try:
+            return attempt(i)
+        except grpc.RpcError as exc:
+            return exc
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(run, range(THREADS)))
+
+
+def split(results):
+    won = [r for r in results if not isinstance(r, grpc.RpcError)]
+    lost = [r for r in results if isinstance(r, grpc.RpcError)]
+    return won, lost
+
+
+def active_bookings(service, resource_id="chair-1") -> int:
+    with service.runtime.engine.connect() as connection:
+        return connection.execute(text(
+            "SELECT count(*) FROM appointment_resources WHERE active AND resource_id = :r"),
+            {"r": resource_id}).scalar_one()
+
+
+def test_many_clients_booking_one_chair_at_once_leave_exactly_one_booking(on_postgres):
+    results = race(lambda i: on_postgres.book(f"p{i}", START, resource_ids=["chair-1"]))
+    won, lost = split(results)
+    assert len(won) == 1
+    assert {(e.code(), reason(e)) for e in lost} <= {
+        (grpc.StatusCode.ABORTED, "RESOURCE_ALREADY_BOOKED"),
+        (grpc.StatusCode.FAILED_PRECONDITION, "RESOURCE_ALREADY_BOOKED")}
+    assert active_bookings(on_postgres) == 1
+    assert len(on_postgres.events()) == 1
+
+
+def test_the_constraint_alone_stops_a_race_the_checks_cannot_see(on_postgres, checks_blind):
+    results = race(lambda i: on_postgres.book(f"p{i}", START, resource_ids=["chair-1"]))
+    won, lost = split(results)
+    assert len(won) == 1
+    assert [(e.code(), reason(e)) for e in lost] == \
+        [(grpc.StatusCode.ABORTED, "RESOURCE_ALREADY_BOOKED")] * (THREADS - 1)
+    assert active_bookings(on_postgres) == 1
+    assert len(on_postgres.events()) == 1
+
+
+def test_one_patient_booked_from_many_clients_at_once_gets_one_visit(on_postgres, checks_blind):
+    results = race(lambda i: on_postgres.book("p0", START + dt.timedelta(minutes=i),
+                                              kind="FOLLOW_UP"))
+    won, lost = split(results)
+    assert len(won) == 1
+    assert {(e.code(), reason(e)) for e in lost} == \
+        {(grpc.StatusCode.ABORTED, "PATIENT_ALREADY_BOOKED")}
+    assert len(on_postgres.appointments(patient_id="p0")) == 1
+
+
+def test_concurrent_retries_of_one_request_all_get_the_one_booking(on_postgres, checks_blind):
+    results = race(lambda i: on_postgres.book("p0", START, resource_ids=["chair-1"],
+                                              request_id="same-request"))
+    won, lost = split(results)
+    assert lost == []
+    assert len({a.appointment_id for a in won}) == 1
+    assert active_bookings(on_postgres) == 1
+
+
+def test_a_cancelled_booking_no_longer_holds_the_chair_for_the_constraint(on_postgres,
+                                                                          checks_blind):
+    from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+
+    first = on_postgres.book("p0", START, resource_ids=["chair-1"])
+    with pytest.raises(grpc.RpcError) as refused:
+        on_postgres.book("p1", START, resource_ids=["chair-1"])
+    assert refused.value.code() == grpc.StatusCode.ABORTED
+    on_postgres.stub.CancelAppointment(pb.CancelAppointmentRequest(name=first.name,
+                                                                   reason="patient_request"))
+    assert list(on_postgres.book("p1", START, resource_ids=["chair-1"]).resource_ids) == \
+        ["chair-1"]

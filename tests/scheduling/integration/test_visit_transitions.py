@@ -1,0 +1,172 @@
+"""Cancel, no-show and complete over gRPC, with the events they announce."""
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.intake.v1 import events_pb2 as intake
+from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import events_pb2 as scheduling_events
+from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+
+from tests.scheduling.helpers import PACIFIC, reason
+from tests.scheduling.integration.conftest import Scheduling, start_service
+
+START = dt.datetime(2027, 3, 3, 9, 0, tzinfo=PACIFIC)  # Wednesday
+
+
+@pytest.fixture
+def ready(scheduling):
+    scheduling.create_location()
+    scheduling.register("p1")
+    scheduling.register("p2")
+    return scheduling
+
+
+def events_of(scheduling, kind):
+    return [kind.FromString(e.payload) for e in scheduling.events()
+            if e.event_type == kind.DESCRIPTOR.full_name]
+
+
+def cancel(scheduling, name, why="patient_request", request_id=""):
+    return scheduling.stub.CancelAppointment(pb.CancelAppointmentRequest(
+        name=name, reason=why, request_id=request_id)).appointment
+
+
+def complete(scheduling, name, **fields):
+    return scheduling.stub.CompleteAppointment(pb.CompleteAppointmentRequest(
+        name=name, **fields)).appointment
+
+
+def test_a_cancellation_well_ahead_is_not_late_and_frees_the_chair(ready):
+    booked = ready.book("p1", START, resource_ids=["chair-1"])
+    cancelled = cancel(ready, booked.name)
+    assert cancelled.status == appointment_pb2.APPOINTMENT_STATUS_CANCELLED
+    assert (cancelled.cancel_reason, cancelled.late_cancellation) == ("patient_request", False)
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert (event.appointment_id, event.patient_id, event.late, event.reason) == \
+        (booked.appointment_id, "p1", False, "patient_request")
+    assert ready.book("p2", START, resource_ids=["chair-1"]).resource_ids == ["chair-1"]
+
+
+def test_a_cancellation_within_24_hours_is_late(ready):
+    booked = ready.book("p1", START)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=23)
+    assert cancel(ready, booked.name).late_cancellation is True
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert event.late is True
+
+
+def test_the_late_cancel_window_is_configurable(database_url, clock):
+    host, runtime = start_service(database_url, clock, late_cancel_hours=48)
+    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+    try:
+        service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+        service.create_location()
+        service.register("p1")
+        booked = service.book("p1", START)
+        clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=30)
+        assert cancel(service, booked.name).late_cancellation is True
+    finally:
+        channel.close()
+        host.stop()
+        runtime.close()
+
+
+def test_a_cancelled_visit_cannot_be_cancelled_again_and_is_announced_once(ready):
+    booked = ready.book("p1", START)
+    cancel(ready, booked.name)
+    with pytest.raises(grpc.RpcError) as refused:
+        cancel(ready, booked.name, why="clinic_request")
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason(refused.value) == "INVALID_STATUS_TRANSITION"
+    assert len(events_of(ready, scheduling_events.AppointmentCancelled)) == 1
+    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    assert fetched.cancel_reason == "patient_request"
+
+
+def test_a_retried_cancel_with_its_request_id_returns_the_first_result(ready):
+    booked = ready.book("p1", START)
+    first = cancel(ready, booked.name, request_id="c-1")
+    assert cancel(ready, booked.name, request_id="c-1") == first
+    assert len(events_of(ready, scheduling_events.AppointmentCancelled)) == 1
+
+
+def test_a_cancellation_without_a_reason_is_invalid_and_changes_nothing(ready):
+    booked = ready.book("p1", START)
+    with pytest.raises(grpc.RpcError) as refused:
+        cancel(ready, booked.name, why="")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    assert fetched.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
+    assert events_of(ready, scheduling_events.AppointmentCancelled) == []
+
+
+def test_a_no_show_is_refused_before_the_start_and_announced_after(ready):
+    booked = ready.book("p1", START)
+    request = pb.MarkAppointmentNoShowRequest(name=booked.name)
+    with pytest.raises(grpc.RpcError) as early:
+        ready.stub.MarkAppointmentNoShow(request)
+    assert reason(early.value) == "APPOINTMENT_NOT_STARTED"
+    ready.clock.now = START.astimezone(dt.UTC) + dt.timedelta(minutes=30)
+    marked = ready.stub.MarkAppointmentNoShow(request).appointment
+    assert marked.status == appointment_pb2.APPOINTMENT_STATUS_NOSHOW
+    [event] = events_of(ready, scheduling_events.AppointmentNoShow)
+    assert (event.appointment_id, event.patient_id, event.appointment_type) == \
+        (booked.appointment_id, "p1", "IV_KETAMINE_INFUSION")
+
+
+def test_a_completed_infusion_bills_the_plan_dose_with_the_plan_indication(ready):
+    ready.feed(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_IV_KETAMINE,
+        indication_code="F33.2", series_sessions=6, min_spacing_hours=24, dose_mcg=35_500))
+    booked = ready.book("p1", START)
+    done = complete(ready, booked.name, rendering_provider_id="dr-7")
+    assert done.status == appointment_pb2.APPOINTMENT_STATUS_FULFILLED
+    [event] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert (event.service_date, event.rendering_provider_id, event.location_id) == \
+        ("2027-03-03", "dr-7", "la-jolla")
+    assert [(line.procedure_code, line.units, list(line.diagnosis_codes))
+            for line in event.service_lines] == [("96365", 1, ["F33.2"]),
+                                                 ("J3490", 36, ["F33.2"])]
+
+
+def test_an_administered_dose_overrides_the_plan_and_no_plan_bills_zero_mg(ready):
+    first = ready.book("p1", START)
+    second = ready.book("p2", START)
+    complete(ready, first.name)
+    complete(ready, second.name, administered_dose_mcg=40_000)
+    units = {e.patient_id: [(line.procedure_code, line.units) for line in e.service_lines]
+             for e in events_of(ready, scheduling_events.AppointmentCompleted)}
+    assert units == {"p1": [("96365", 1), ("J3490", 0)], "p2": [("96365", 1), ("J3490", 40)]}
+
+
+@pytest.mark.parametrize("kind, lines", [
+    ("SPRAVATO_SESSION", [("G2083", 1)]), ("TMS_SESSION", [("90868", 1)]),
+    ("PSYCHIATRIC_EVALUATION", [("90792", 1)]), ("FOLLOW_UP", [("99213", 1)]),
+    ("FREE_CONSULTATION", [])])
+def test_each_visit_type_bills_its_default_lines(ready, kind, lines):
+    ready.feed(intake.TreatmentPlanCreated(patient_id="p1", plan_id="plan-s", version=1,
+                                           modality=intake.MODALITY_SPRAVATO, dose_mcg=84_000))
+    complete(ready, ready.book("p1", START, kind=kind).name)
+    [event] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert [(line.procedure_code, line.units) for line in event.service_lines] == lines
+
+
+def test_a_completed_visit_cannot_be_completed_or_cancelled_again(ready):
+    booked = ready.book("p1", START)
+    complete(ready, booked.name)
+    for again in (lambda: complete(ready, booked.name), lambda: cancel(ready, booked.name)):
+        with pytest.raises(grpc.RpcError) as refused:
+            again()
+        assert reason(refused.value) == "INVALID_STATUS_TRANSITION"
+    assert len(ready.events()) == 2  # booked, completed
+
+
+def test_a_negative_dose_is_invalid(ready):
+    booked = ready.book("p1", START)
+    with pytest.raises(grpc.RpcError) as refused:
+        complete(ready, booked.name, administered_dose_mcg=-1)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert len(ready.events()) == 1
