@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from clinic.intake.v1 import (
+    consent_service_pb2_grpc,
     coverage_service_pb2_grpc,
     history_service_pb2_grpc,
     intake_service_pb2_grpc,
@@ -30,6 +31,7 @@ class IntakeClient:
         self.patients = intake_service_pb2_grpc.IntakeServiceStub(self.channel)
         self.coverages = coverage_service_pb2_grpc.CoverageServiceStub(self.channel)
         self.history = history_service_pb2_grpc.HistoryServiceStub(self.channel)
+        self.consents = consent_service_pb2_grpc.ConsentServiceStub(self.channel)
 
 
 @pytest.fixture

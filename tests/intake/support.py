@@ -99,3 +99,16 @@ def add_history(api, parent, **detail):
 
     return api.history.CreateHistoryEntry(history_service_pb2.CreateHistoryEntryRequest(
         parent=parent, entry=history_pb2.HistoryEntry(**detail)), metadata=STAFF).entry
+
+
+def sign_consent(api, parent, consent_type, signed: dt.datetime | None = None, **fields):
+    """Records a signed consent of a type (a ConsentType value); returns the stored message."""
+    from clinic.intake.v1 import consent_pb2, consent_service_pb2
+
+    if consent_type == consent_pb2.CONSENT_TYPE_SPRAVATO_REMS_ENROLLMENT:
+        fields.setdefault("rems_patient_id", "REMS-001")
+    consent = consent_pb2.Consent(
+        type=consent_type, form_version=fields.pop("form_version", "2025-01"),
+        sign_time=stamp(signed or dt.datetime.now(dt.UTC)), signed_by="Ana Reyes", **fields)
+    return api.consents.CreateConsent(consent_service_pb2.CreateConsentRequest(
+        parent=parent, consent=consent), metadata=STAFF).consent

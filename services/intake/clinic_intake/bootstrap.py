@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from clinic.intake.v1 import (
+    consent_service_pb2,
+    consent_service_pb2_grpc,
     coverage_service_pb2,
     coverage_service_pb2_grpc,
     history_service_pb2,
@@ -15,6 +17,7 @@ from clinic_common.server import ServiceHost
 
 from clinic_intake.adapters import orm
 from clinic_intake.config import IntakeSettings
+from clinic_intake.entrypoints.consent_api import ConsentServicer
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
 from clinic_intake.entrypoints.history_api import HistoryServicer
@@ -52,3 +55,5 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
                      CoverageServicer(deps), _full_name(coverage_service_pb2, "CoverageService"))
     host.add_service(history_service_pb2_grpc.add_HistoryServiceServicer_to_server,
                      HistoryServicer(deps), _full_name(history_service_pb2, "HistoryService"))
+    host.add_service(consent_service_pb2_grpc.add_ConsentServiceServicer_to_server,
+                     ConsentServicer(deps), _full_name(consent_service_pb2, "ConsentService"))

@@ -5,7 +5,15 @@ from sqlalchemy.orm import composite, registry
 
 from clinic_intake.adapters.tables import metadata, records
 from clinic_intake.adapters.tables import patients as t
-from clinic_intake.domain import coverage, duplicates, history, model, revisions, vitals
+from clinic_intake.domain import (
+    consent,
+    coverage,
+    duplicates,
+    history,
+    model,
+    revisions,
+    vitals,
+)
 from clinic_intake.domain.common import Contact, PostalAddress
 
 __all__ = ["metadata", "start_mappers"]
@@ -40,6 +48,9 @@ def _map_records() -> None:
         history.HistoryEntry, records.history_entries,
         version_id_col=records.history_entries.c.revision, version_id_generator=False)
     mapper_registry.map_imperatively(vitals.Vitals, records.vitals)
+    mapper_registry.map_imperatively(
+        consent.Consent, records.consents,
+        version_id_col=records.consents.c.revision, version_id_generator=False)
 
 
 def start_mappers() -> None:

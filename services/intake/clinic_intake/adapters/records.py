@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clinic_intake.adapters import paging
+from clinic_intake.domain.consent import Consent
 from clinic_intake.domain.coverage import Coverage
 from clinic_intake.domain.history import HistoryEntry
 from clinic_intake.domain.vitals import Vitals
@@ -95,3 +96,8 @@ class SqlVitals(SqlPatientRecords[Vitals]):
         query = (self._query(patient_id).where(getattr(Vitals, measurement).is_not(None))
                  .order_by(Vitals.measured_at.desc(), Vitals.vitals_id.desc()).limit(1))
         return self.session.scalars(query).first()
+
+
+class SqlConsents(SqlPatientRecords[Consent]):
+    model = Consent
+    order = ("signed_at", "consent_id")

@@ -65,3 +65,11 @@ class CoverageExists(AlreadyExists):
     def __init__(self, coverage_id: str):
         super().__init__("this payer and member id are already recorded for these dates",
                          coverage_id=coverage_id)
+
+
+class ConsentExists(AlreadyExists):
+    default_reason = "CONSENT_EXISTS"
+
+    def __init__(self, consent_id: str):
+        super().__init__("this form version is already signed and stands",
+                         consent_id=consent_id)

@@ -11,7 +11,8 @@ from clinic_intake.domain.revisions import Revision
 from clinic_intake.entrypoints.common import parse_name
 
 # The collection in a resource name, and the record type it holds.
-COLLECTIONS = {"coverages": "coverage", "historyEntries": "history_entry"}
+COLLECTIONS = {"coverages": "coverage", "historyEntries": "history_entry",
+               "consents": "consent"}
 
 
 def parse_record(name: str) -> tuple[str, str, str]:

@@ -184,6 +184,7 @@ def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
 OWNED_RECORDS = {
     "coverage": lambda uow, record_id: uow.coverages.get(record_id),
     "history_entry": lambda uow, record_id: uow.history.get(record_id),
+    "consent": lambda uow, record_id: uow.consents.get(record_id),
 }
 
 

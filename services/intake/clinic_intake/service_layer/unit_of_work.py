@@ -13,3 +13,4 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.coverages = records.SqlCoverages(session)
         self.history = records.SqlHistory(session)
         self.vitals = records.SqlVitals(session)
+        self.consents = records.SqlConsents(session)

@@ -60,3 +60,24 @@ vitals = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_vitals_patient_id", vitals.c.patient_id, vitals.c.measured_at)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("consent_id", String(32), primary_key=True),
+    Column("patient_id", String(32), nullable=False),
+    Column("consent_type", String(40), nullable=False),
+    Column("form_version", String(40), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("signed_by", String(200), nullable=False),
+    Column("signer_relationship", String(60), nullable=False),
+    Column("witnessed_by", String(64), nullable=False),
+    Column("rems_patient_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(64), nullable=False),
+    Column("revoke_reason", String(500), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_consents_patient_id", consents.c.patient_id, consents.c.signed_at)
