@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
-from clinic_scheduling.adapters.repository import SqlAppointmentRepository
+from clinic_scheduling.adapters.appointment_repository import SqlAppointmentRepository
 from sqlalchemy import text
 
 from tests.scheduling.helpers import PACIFIC, reason

@@ -120,3 +120,19 @@ def test_an_amendment_of_a_plan_never_announced_is_dead_lettered_without_effect(
 
 def test_events_scheduling_does_not_need_are_ignored(scheduling):
     assert scheduling.feed(intake.CoverageAdded(patient_id="p1", coverage_id="c")) == "ignored"
+
+
+def test_a_changed_preferred_location_is_kept(scheduling):
+    scheduling.register("p1")
+    scheduling.feed(intake.PatientUpdated(patient_id="p1", preferred_location_id="temecula",
+                                          changed_fields=["preferred_location_id"]))
+    scheduling.feed(intake.PatientUpdated(patient_id="p1", preferred_location_id="",
+                                          changed_fields=["phone"]))
+    assert projection(scheduling, lambda p: p.patient("p1")).preferred_location_id == "temecula"
+
+
+def test_a_modality_newer_than_this_build_is_stored_not_dead_lettered(scheduling):
+    assert scheduling.feed(intake.CandidacyDecided(
+        patient_id="p1", decision_id="d-9", modality=9,
+        outcome=intake.CANDIDACY_OUTCOME_CLEARED)) == "handled"
+    assert projection(scheduling, lambda p: p.clearance("d-9")).modality == "UNKNOWN_9"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from clinic_scheduling.domain import errors
+from clinic_scheduling.domain.children import sync as _sync
 from clinic_scheduling.domain.location_details import FIELDS, LocationDetails, check_slug
 from clinic_scheduling.domain.policy import HoursSpec
 
@@ -148,24 +149,3 @@ class Location:
             chosen.append(free[0])
         return [r.resource_id for r in chosen]
 
-
-def _sync(current: list, wanted: list, *, key: Callable, copied: tuple[str, ...] = ()) -> bool:
-    """Make a child list hold ``wanted`` in place, so unchanged rows stay untouched."""
-    existing = {key(child): child for child in current}
-    wanted_by_key = {key(child): child for child in wanted}
-    changed = False
-    for child in list(current):
-        if key(child) not in wanted_by_key:
-            current.remove(child)
-            changed = True
-    for child_key, new in wanted_by_key.items():
-        old = existing.get(child_key)
-        if old is None:
-            current.append(new)
-            changed = True
-            continue
-        for name in copied:
-            if getattr(old, name) != getattr(new, name):
-                setattr(old, name, getattr(new, name))
-                changed = True
-    return changed

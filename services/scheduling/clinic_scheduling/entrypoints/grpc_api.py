@@ -103,7 +103,7 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
             end_date=to_date(request.end_date, "end_date", required=False))
         limit = paging.page_size(request.page_size)
         rows = appointments.list_appointments(self.uow(), query, limit=limit + 1,
-                                              after=_after(request.page_token))
+                                              after=m.appointment_page_start(request.page_token))
         page, more = rows[:limit], len(rows) > limit
         token = paging.encode_token({"after": [page[-1].start_time.isoformat(),
                                                page[-1].appointment_id]}) if more else ""
@@ -145,14 +145,3 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
         return m.appointment_to_proto(
             appointments.get_appointment(location_id, appointment_id, self.uow()))
 
-
-def _after(page_token: str) -> tuple[dt.datetime, str] | None:
-    token = paging.decode_token(page_token)
-    if token is None:
-        return None
-    try:
-        start, appointment_id = token["after"]
-        return dt.datetime.fromisoformat(start), str(appointment_id)
-    except (KeyError, TypeError, ValueError):
-        raise FieldViolation("page_token", "is not a token this service issued",
-                             reason="INVALID_PAGE_TOKEN") from None

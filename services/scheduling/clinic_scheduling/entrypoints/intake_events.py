@@ -17,6 +17,14 @@ MODALITY_PREFIX = "MODALITY_"
 OUTCOME_PREFIX = "CANDIDACY_OUTCOME_"
 
 
+def _name(enum, value: int, prefix: str) -> str:
+    """An enum value's short name; a value newer than this build reads as UNKNOWN_<n>."""
+    try:
+        return enum.Name(value).removeprefix(prefix)
+    except ValueError:
+        return f"UNKNOWN_{value}"
+
+
 def _when(stamp, envelope: Envelope):
     """The time the event states, or the time it was announced."""
     return from_timestamp(stamp, "time", required=False) or envelope.time
@@ -26,6 +34,12 @@ def patient_registered(msg: intake.PatientRegistered, envelope: Envelope,
                        uow: SchedulingUnitOfWork) -> None:
     projection.patient_registered(uow, msg.patient_id, msg.preferred_location_id,
                                   _when(msg.registered_time, envelope))
+
+
+def patient_updated(msg: intake.PatientUpdated, envelope: Envelope,
+                    uow: SchedulingUnitOfWork) -> None:
+    if not msg.changed_fields or "preferred_location_id" in msg.changed_fields:
+        projection.preferred_location_changed(uow, msg.patient_id, msg.preferred_location_id)
 
 
 def patient_merged(msg: intake.PatientMerged, envelope: Envelope,
@@ -38,8 +52,8 @@ def candidacy_decided(msg: intake.CandidacyDecided, envelope: Envelope,
                       uow: SchedulingUnitOfWork) -> None:
     projection.candidacy_decided(uow, Clearance(
         decision_id=msg.decision_id, patient_id=msg.patient_id,
-        modality=intake.Modality.Name(msg.modality).removeprefix(MODALITY_PREFIX),
-        outcome=intake.CandidacyOutcome.Name(msg.outcome).removeprefix(OUTCOME_PREFIX),
+        modality=_name(intake.Modality, msg.modality, MODALITY_PREFIX),
+        outcome=_name(intake.CandidacyOutcome, msg.outcome, OUTCOME_PREFIX),
         decided_by=msg.decided_by, decided_at=_when(msg.decide_time, envelope)))
 
 
@@ -47,7 +61,7 @@ def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
                  uow: SchedulingUnitOfWork) -> None:
     projection.plan_created(uow, TreatmentPlan(
         plan_id=msg.plan_id, patient_id=msg.patient_id,
-        modality=intake.Modality.Name(msg.modality).removeprefix(MODALITY_PREFIX),
+        modality=_name(intake.Modality, msg.modality, MODALITY_PREFIX),
         indication_code=msg.indication_code, version=msg.version or 1,
         series_sessions=msg.series_sessions, min_spacing_hours=msg.min_spacing_hours,
         series_window_days=msg.series_window_days, dose_mcg=msg.dose_mcg,
@@ -69,6 +83,7 @@ def plan_ended(msg: intake.TreatmentPlanEnded, envelope: Envelope,
 
 HANDLERS: dict[str, Handler] = {
     intake.PatientRegistered.DESCRIPTOR.full_name: patient_registered,
+    intake.PatientUpdated.DESCRIPTOR.full_name: patient_updated,
     intake.PatientMerged.DESCRIPTOR.full_name: patient_merged,
     intake.CandidacyDecided.DESCRIPTOR.full_name: candidacy_decided,
     intake.TreatmentPlanCreated.DESCRIPTOR.full_name: plan_created,

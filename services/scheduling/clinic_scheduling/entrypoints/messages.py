@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from clinic.scheduling.v1 import appointment_pb2, location_pb2
+from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import fill_date, timestamp, to_date
 
@@ -106,3 +107,16 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         update_time=timestamp(appointment.updated_at))
     fill_date(message.service_date, appointment.service_date)
     return message
+
+
+def appointment_page_start(page_token: str) -> tuple[dt.datetime, str] | None:
+    """The (start_time, appointment_id) a ListAppointments page token continues after."""
+    token = paging.decode_token(page_token)
+    if token is None:
+        return None
+    try:
+        start, appointment_id = token["after"]
+        return dt.datetime.fromisoformat(start), str(appointment_id)
+    except (KeyError, TypeError, ValueError):
+        raise FieldViolation("page_token", "is not a token this service issued",
+                             reason="INVALID_PAGE_TOKEN") from None

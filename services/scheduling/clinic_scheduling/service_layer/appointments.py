@@ -46,7 +46,7 @@ def book_appointment(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.da
 
 def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
     patient_id = known_patient(uow, cmd.patient_id)
-    location = uow.locations.get(cmd.location_id)
+    location = uow.locations.get(cmd.location_id, lock="share")
     if location is None:
         raise errors.LocationUnknown(cmd.location_id)
     kind = uow.appointment_types.get(cmd.appointment_type)

@@ -28,6 +28,11 @@ def patient_registered(uow: SchedulingUnitOfWork, patient_id: str, preferred_loc
     patient.registered_at = patient.registered_at or registered_at
 
 
+def preferred_location_changed(uow: SchedulingUnitOfWork, patient_id: str,
+                               preferred_location_id: str) -> None:
+    _ensure_patient(uow, patient_id).preferred_location_id = preferred_location_id
+
+
 def patient_merged(uow: SchedulingUnitOfWork, surviving_id: str, merged_id: str,
                    at: dt.datetime) -> None:
     """Point the merged-away record, and all it held, at the survivor."""

@@ -34,15 +34,23 @@ class UpdateLocation:
 def create_location(cmd: CreateLocation, uow: SchedulingUnitOfWork, policy: SchedulingPolicy,
                     now: dt.datetime) -> str:
     """Creates a location; returns its id."""
-    with uow:
-        def action() -> str:
-            if uow.locations.get(cmd.location_id) is not None:
-                raise errors.LocationAlreadyExists(cmd.location_id)
-            location = Location.create(cmd.location_id, cmd.details, policy.default_hours, now)
-            uow.locations.add(location)
-            return location.location_id
+    def action() -> str:
+        if uow.locations.get(cmd.location_id) is not None:
+            raise errors.LocationAlreadyExists(cmd.location_id)
+        location = Location.create(cmd.location_id, cmd.details, policy.default_hours, now)
+        uow.locations.add(location)
+        return location.location_id
 
-        return run_once(uow, "CreateLocation", cmd.request_id, cmd.fingerprint, action)
+    try:
+        with uow:
+            return run_once(uow, "CreateLocation", cmd.request_id, cmd.fingerprint, action)
+    except errors.LocationAlreadyExists:
+        if cmd.request_id:  # a concurrent retry of this very request may have created it
+            with uow:
+                prior = uow.prior_result("CreateLocation", cmd.request_id, cmd.fingerprint)
+            if prior is not None:
+                return prior
+        raise
 
 
 def update_location(cmd: UpdateLocation, uow: SchedulingUnitOfWork, policy: SchedulingPolicy,
@@ -50,7 +58,7 @@ def update_location(cmd: UpdateLocation, uow: SchedulingUnitOfWork, policy: Sche
     """Changes the masked fields; unchanged values leave the row (and update_time) alone."""
     with uow:
         def action() -> str:
-            location = uow.locations.get(cmd.location_id)
+            location = uow.locations.get(cmd.location_id, lock="update")
             if location is None:
                 raise errors.LocationNotFound(cmd.location_id)
             cmd.details.validate(set(cmd.fields))

@@ -2,9 +2,9 @@
 
 from clinic_common.unit_of_work import SqlUnitOfWork
 
+from clinic_scheduling.adapters.appointment_repository import SqlAppointmentRepository
 from clinic_scheduling.adapters.projection_repository import SqlProjectionRepository
 from clinic_scheduling.adapters.repository import (
-    SqlAppointmentRepository,
     SqlAppointmentTypeRepository,
     SqlLocationRepository,
 )

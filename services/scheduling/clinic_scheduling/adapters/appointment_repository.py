@@ -1,0 +1,123 @@
+"""Where appointments are kept: the port and its SQL adapter."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clinic_scheduling.domain import errors
+from clinic_scheduling.domain.appointment import HOLDING, Appointment, ResourceBooking
+
+# The database constraints that stop a double booking, and the reason each one means.
+BOOKING_CONSTRAINTS = {
+    "ex_appointments_patient_overlap": "PATIENT_ALREADY_BOOKED",
+    "ex_appointment_resources_overlap": "RESOURCE_ALREADY_BOOKED",
+}
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+class AppointmentRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, appointment: Appointment) -> None:
+        """Store a booking; BookingRaceLost when the database sees an overlap."""
+
+    @abc.abstractmethod
+    def get(self, location_id: str, appointment_id: str) -> Appointment | None: ...
+
+    @abc.abstractmethod
+    def patient_is_booked(self, patient_id: str, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether the patient holds another slot overlapping [start, end)."""
+
+    @abc.abstractmethod
+    def busy_resources(self, location_id: str, start: dt.datetime, end: dt.datetime) -> set[str]:
+        """Ids of the location's resources held by a booking overlapping [start, end)."""
+
+    @abc.abstractmethod
+    def resources_booked_after(self, location_id: str, resource_ids: set[str],
+                               now: dt.datetime) -> set[str]:
+        """Which of these resources are held by a booking that has not ended by ``now``."""
+
+    @abc.abstractmethod
+    def of_patient(self, patient_id: str) -> list[Appointment]: ...
+
+    @abc.abstractmethod
+    def list(self, *, limit: int, after: tuple[dt.datetime, str] | None, location_id: str | None,
+             patient_id: str | None, start_date: dt.date | None,
+             end_date: dt.date | None) -> list[Appointment]:
+        """Appointments ordered by (start_time, appointment_id), after a key."""
+
+
+class SqlAppointmentRepository(AppointmentRepository):
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, appointment):
+        self.session.add(appointment)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write pending changes now, so a constraint refuses them here, with a reason."""
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            reason = BOOKING_CONSTRAINTS.get(violated_constraint(exc))
+            if reason is None:
+                raise
+            raise errors.BookingRaceLost("a concurrent booking took the slot first",
+                                         reason=reason) from None
+
+    def get(self, location_id, appointment_id):
+        appointment = self.session.get(Appointment, appointment_id)
+        if appointment is None or appointment.location_id != location_id:
+            return None
+        return appointment
+
+    def patient_is_booked(self, patient_id, start, end):
+        A = Appointment
+        query = select(A.appointment_id).where(
+            A.patient_id == patient_id, A.status.in_([str(s) for s in HOLDING]),
+            A.start_time < end, A.end_time > start).limit(1)
+        return self.session.execute(query).first() is not None
+
+    def busy_resources(self, location_id, start, end):
+        R = ResourceBooking
+        query = select(R.resource_id).where(R.location_id == location_id, R.active,
+                                            R.start_time < end, R.end_time > start)
+        return set(self.session.scalars(query))
+
+    def resources_booked_after(self, location_id, resource_ids, now):
+        if not resource_ids:
+            return set()
+        R = ResourceBooking
+        query = select(R.resource_id).where(R.location_id == location_id, R.active,
+                                            R.resource_id.in_(resource_ids), R.end_time > now)
+        return set(self.session.scalars(query))
+
+    def of_patient(self, patient_id):
+        A = Appointment
+        query = select(A).where(A.patient_id == patient_id).order_by(A.start_time)
+        return list(self.session.scalars(query))
+
+    def list(self, *, limit, after, location_id, patient_id, start_date, end_date):
+        A = Appointment
+        query = select(A).order_by(A.start_time, A.appointment_id).limit(limit)
+        for column, value in ((A.location_id, location_id), (A.patient_id, patient_id)):
+            if value:
+                query = query.where(column == value)
+        if start_date is not None:
+            query = query.where(A.service_date >= start_date)
+        if end_date is not None:
+            query = query.where(A.service_date <= end_date)
+        if after is not None:
+            start, appointment_id = after
+            query = query.where(or_(A.start_time > start, and_(
+                A.start_time == start, A.appointment_id > appointment_id)))
+        return list(self.session.scalars(query))
