@@ -152,6 +152,17 @@ def test_a_missing_start_or_a_start_in_the_past_is_refused(ready):
     nothing_booked(ready)
 
 
+def test_an_out_of_range_timestamp_is_invalid_not_an_internal_error(ready):
+    for start in [{"seconds": 10**13}, {"seconds": 1_804_006_800, "nanos": 2 * 10**9}]:
+        with pytest.raises(grpc.RpcError) as refused:
+            ready.stub.CreateAppointment(pb.CreateAppointmentRequest(
+                parent="locations/la-jolla", appointment=appointment_pb2.Appointment(
+                    patient_id="p1", appointment_type="FOLLOW_UP", start_time=start)))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "appointment.start_time" in refused.value.details()
+    nothing_booked(ready)
+
+
 def test_a_longer_visit_is_booked_when_asked(ready):
     booked = ready.book("p1", TUESDAY_9, end=TUESDAY_9 + dt.timedelta(hours=4))
     assert booked.end_time.seconds - booked.start_time.seconds == 4 * 3600

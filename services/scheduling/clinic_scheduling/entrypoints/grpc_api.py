@@ -9,7 +9,7 @@ from clinic.scheduling.v1 import scheduling_service_pb2 as pb
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
 from clinic_common import paging
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import from_timestamp, to_date
+from clinic_common.protoconv import to_date
 from clinic_common.unit_of_work import fingerprint
 
 from clinic_scheduling.domain.location_details import FIELDS
@@ -84,8 +84,8 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
         a = request.appointment
         appointment_id = appointments.book_appointment(appointments.BookAppointment(
             location_id=location_id, patient_id=a.patient_id, appointment_type=a.appointment_type,
-            start=from_timestamp(a.start_time, "appointment.start_time"),
-            end=from_timestamp(a.end_time, "appointment.end_time", required=False),
+            start=m.instant(a.start_time, "appointment.start_time"),
+            end=m.instant(a.end_time, "appointment.end_time", required=False),
             resource_ids=tuple(a.resource_ids), request_id=request.request_id,
             fingerprint=fingerprint(request)), self.uow(), self.clock())
         return pb.CreateAppointmentResponse(

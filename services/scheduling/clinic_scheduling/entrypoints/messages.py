@@ -8,7 +8,7 @@ import re
 from clinic.scheduling.v1 import appointment_pb2, location_pb2
 from clinic_common import paging
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import fill_date, timestamp, to_date
+from clinic_common.protoconv import fill_date, from_timestamp, timestamp, to_date
 
 from clinic_scheduling.domain.appointment import Appointment
 from clinic_scheduling.domain.location import Location
@@ -44,6 +44,14 @@ def appointment_ref_from_name(name: str) -> tuple[str, str]:
         raise FieldViolation("name", "must look like locations/{location}/appointments/"
                              f"{{appointment}}, got {name!r}")
     return match.group(1), match.group(2)
+
+
+def instant(stamp, field: str, *, required: bool = True) -> dt.datetime | None:
+    """A Timestamp field as an aware UTC datetime; out-of-range values are the caller's error."""
+    try:
+        return from_timestamp(stamp, field, required=required)
+    except (ValueError, OverflowError, OSError):
+        raise FieldViolation(field, "is not a valid timestamp") from None
 
 
 def _time(message: location_pb2.TimeOfDay, field: str) -> dt.time:
