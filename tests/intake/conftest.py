@@ -11,6 +11,7 @@ from clinic.intake.v1 import (
     coverage_service_pb2_grpc,
     history_service_pb2_grpc,
     intake_service_pb2_grpc,
+    screening_service_pb2_grpc,
 )
 from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
@@ -32,6 +33,7 @@ class IntakeClient:
         self.coverages = coverage_service_pb2_grpc.CoverageServiceStub(self.channel)
         self.history = history_service_pb2_grpc.HistoryServiceStub(self.channel)
         self.consents = consent_service_pb2_grpc.ConsentServiceStub(self.channel)
+        self.screenings = screening_service_pb2_grpc.ScreeningServiceStub(self.channel)
 
 
 @pytest.fixture

@@ -112,3 +112,28 @@ def sign_consent(api, parent, consent_type, signed: dt.datetime | None = None, *
         sign_time=stamp(signed or dt.datetime.now(dt.UTC)), signed_by="Ana Reyes", **fields)
     return api.consents.CreateConsent(consent_service_pb2.CreateConsentRequest(
         parent=parent, consent=consent), metadata=STAFF).consent
+
+
+def answers_totalling(total: int, count: int, top: int) -> list[int]:
+    """Item values (each 0..top) that add up to ``total``, filled from the first item."""
+    values = []
+    for _ in range(count):
+        values.append(min(top, total))
+        total -= values[-1]
+    assert total == 0, "total out of range"
+    return values
+
+
+def screen(api, parent, instrument="PHQ-9", values=None, when: dt.datetime | None = None,
+           **fields):
+    """Submits a screening with the given item values (all zero by default)."""
+    from clinic.intake.v1 import screening_pb2, screening_service_pb2
+
+    counts = {"PHQ-9": 9, "GAD-7": 7, "PCL-5": 20, "PAIN-NRS": 1}
+    values = values if values is not None else [0] * counts.get(instrument, 1)
+    screening = screening_pb2.Screening(
+        instrument=instrument, administer_time=stamp(when or dt.datetime.now(dt.UTC)),
+        answers=[screening_pb2.ItemAnswer(item=i, value=v) for i, v in enumerate(values, 1)],
+        **fields)
+    return api.screenings.CreateScreening(screening_service_pb2.CreateScreeningRequest(
+        parent=parent, screening=screening), metadata=STAFF).screening

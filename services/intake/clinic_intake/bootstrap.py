@@ -11,16 +11,19 @@ from clinic.intake.v1 import (
     history_service_pb2_grpc,
     intake_service_pb2,
     intake_service_pb2_grpc,
+    screening_service_pb2,
+    screening_service_pb2_grpc,
 )
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
 
-from clinic_intake.adapters import orm
+from clinic_intake.adapters import definitions, orm
 from clinic_intake.config import IntakeSettings
 from clinic_intake.entrypoints.consent_api import ConsentServicer
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
 from clinic_intake.entrypoints.history_api import HistoryServicer
+from clinic_intake.entrypoints.screening_api import ScreeningServicer
 from clinic_intake.service_layer.deps import Deps
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -40,7 +43,8 @@ def build_deps(runtime: Runtime) -> Deps:
     settings = runtime.settings
     if not isinstance(settings, IntakeSettings):
         settings = IntakeSettings()
-    return Deps(uow=runtime.uow, policy=settings.policy())
+    return Deps(uow=runtime.uow, policy=settings.policy(),
+                instruments=definitions.load_instruments(settings.instruments_dir))
 
 
 def _full_name(module, service: str) -> str:
@@ -57,3 +61,6 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
                      HistoryServicer(deps), _full_name(history_service_pb2, "HistoryService"))
     host.add_service(consent_service_pb2_grpc.add_ConsentServiceServicer_to_server,
                      ConsentServicer(deps), _full_name(consent_service_pb2, "ConsentService"))
+    host.add_service(screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server,
+                     ScreeningServicer(deps),
+                     _full_name(screening_service_pb2, "ScreeningService"))

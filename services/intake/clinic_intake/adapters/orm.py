@@ -3,7 +3,7 @@ nothing of SQLAlchemy)."""
 
 from sqlalchemy.orm import composite, registry
 
-from clinic_intake.adapters.tables import metadata, records
+from clinic_intake.adapters.tables import care, metadata, records
 from clinic_intake.adapters.tables import patients as t
 from clinic_intake.domain import (
     consent,
@@ -12,6 +12,7 @@ from clinic_intake.domain import (
     history,
     model,
     revisions,
+    screening,
     vitals,
 )
 from clinic_intake.domain.common import Contact, PostalAddress
@@ -53,6 +54,13 @@ def _map_records() -> None:
         version_id_col=records.consents.c.revision, version_id_generator=False)
 
 
+def _map_care() -> None:
+    mapper_registry.map_imperatively(screening.Screening, care.screenings)
+    mapper_registry.map_imperatively(
+        screening.SafetyFlag, care.safety_flags,
+        version_id_col=care.safety_flags.c.revision, version_id_generator=False)
+
+
 def start_mappers() -> None:
     """Map domain classes to tables, once per process."""
     global _mapped
@@ -60,4 +68,5 @@ def start_mappers() -> None:
         return
     _map_patients()
     _map_records()
+    _map_care()
     _mapped = True

@@ -13,6 +13,7 @@ from clinic_intake.adapters import paging
 from clinic_intake.domain.consent import Consent
 from clinic_intake.domain.coverage import Coverage
 from clinic_intake.domain.history import HistoryEntry
+from clinic_intake.domain.screening import SafetyFlag, Screening
 from clinic_intake.domain.vitals import Vitals
 
 T = TypeVar("T")
@@ -101,3 +102,33 @@ class SqlVitals(SqlPatientRecords[Vitals]):
 class SqlConsents(SqlPatientRecords[Consent]):
     model = Consent
     order = ("signed_at", "consent_id")
+
+
+class SqlScreenings(SqlPatientRecords[Screening]):
+    model = Screening
+    order = ("administered_at", "screening_id")
+
+    def _query(self, patient_id, *, instrument: str = ""):
+        query = super()._query(patient_id)
+        return query.where(Screening.instrument == instrument) if instrument else query
+
+    def of_instrument(self, patient_id: str, instrument: str) -> list[Screening]:
+        return list(self.session.scalars(self._query(patient_id, instrument=instrument)
+                                         .order_by(*self._columns())))
+
+
+class SqlSafetyFlags(SqlPatientRecords[SafetyFlag]):
+    model = SafetyFlag
+    order = ("raised_at", "flag_id")
+
+    def _query(self, patient_id, *, open_only: bool = False):
+        query = super()._query(patient_id)
+        return query.where(SafetyFlag.acknowledged_at.is_(None)) if open_only else query
+
+    def open_for_many(self, patient_ids: list[str]) -> list[SafetyFlag]:
+        """Unacknowledged flags of any of the patients, oldest first."""
+        if not patient_ids:
+            return []
+        query = select(SafetyFlag).where(SafetyFlag.patient_id.in_(patient_ids),
+                                         SafetyFlag.acknowledged_at.is_(None))
+        return list(self.session.scalars(query.order_by(*self._columns())))

@@ -8,6 +8,7 @@ from clinic_common.protoconv import fill_date, timestamp, to_date, utc
 
 from clinic_intake.domain.common import Contact, PostalAddress
 from clinic_intake.entrypoints.common import enum_in, enum_out
+from clinic_intake.entrypoints.screening_messages import flag_out
 from clinic_intake.service_layer.patients import PatientView
 
 PATIENTS = "patients/"
@@ -64,7 +65,7 @@ def to_proto(view: PatientView) -> patient_pb2.Patient:
         escort=patient_pb2.Contact(**vars(p.escort)),
         state=enum_out(patient_pb2.PatientState, p.state),
         merged_into=PATIENTS + p.merged_into_patient_id if p.merged_into_patient_id else "",
-        revision=p.revision)
+        revision=p.revision, open_safety_flags=[flag_out(f) for f in view.open_safety_flags])
     fill_date(message.date_of_birth, p.date_of_birth)
     for other, reason, flagged in view.suspected_duplicates:
         message.suspected_duplicates.add(

@@ -51,10 +51,11 @@ class ConfirmDistinct(Mutation):
 
 @dataclass
 class PatientView:
-    """A patient with what shows on the record: open duplicate flags (and, later, more)."""
+    """A patient with what shows on the record: open duplicate and safety flags."""
 
     patient: model.Patient
     suspected_duplicates: list[tuple[str, str, dt.datetime]]
+    open_safety_flags: list = field(default_factory=list)
 
 
 def _flag_alike(uow, new: model.Patient) -> None:
@@ -156,26 +157,28 @@ def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:
     return mutate(deps, "ConfirmDistinctPatients", cmd, action)
 
 
-def _view(found: model.Patient, flags: list[DuplicateSuspicion]) -> PatientView:
-    mine = [s for s in flags if found.patient_id in (s.patient_id, s.other_patient_id)]
-    return PatientView(found, [(s.other_than(found.patient_id), s.reason, s.flagged_at)
-                               for s in mine])
+def _views(uow, found: list[model.Patient]) -> list[PatientView]:
+    ids = [p.patient_id for p in found]
+    duplicate_flags = uow.duplicates.open_for_many(ids)
+    safety_flags = uow.safety_flags.open_for_many(ids)
+    views = []
+    for p in found:
+        mine = [s for s in duplicate_flags if p.patient_id in (s.patient_id, s.other_patient_id)]
+        views.append(PatientView(
+            p, [(s.other_than(p.patient_id), s.reason, s.flagged_at) for s in mine],
+            [f for f in safety_flags if f.patient_id == p.patient_id]))
+    return views
 
 
 def get_patient(patient_id: str, deps: Deps) -> PatientView:
-    def query(uow):
-        found = patient(uow, patient_id)
-        return _view(found, uow.duplicates.open_for(patient_id))
-
-    return read(deps, query)
+    return read(deps, lambda uow: _views(uow, [patient(uow, patient_id)])[0])
 
 
 def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
     """A page of active patients (with their open flags) and the key to continue after."""
     def query(uow):
         page = uow.patients.list(limit=limit, after=after, **filters)
-        flags = uow.duplicates.open_for_many([p.patient_id for p in page.items])
-        return [_view(p, flags) for p in page.items], page.next_key
+        return _views(uow, page.items), page.next_key
 
     return read(deps, query)
 

@@ -14,3 +14,5 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.history = records.SqlHistory(session)
         self.vitals = records.SqlVitals(session)
         self.consents = records.SqlConsents(session)
+        self.screenings = records.SqlScreenings(session)
+        self.safety_flags = records.SqlSafetyFlags(session)

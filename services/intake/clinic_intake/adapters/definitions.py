@@ -1,0 +1,36 @@
+"""Loading intake's data files: instrument definitions and the contraindication rule set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from clinic_intake.domain.instrument_definitions import InstrumentRegistry, instrument_from
+from clinic_intake.domain.instruments import DefinitionError
+
+PACKAGE = Path(__file__).resolve().parent.parent
+INSTRUMENTS = PACKAGE / "instruments"
+
+
+def _yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DefinitionError(f"{path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{path}: expected a mapping at the top")
+    return data
+
+
+def load_instruments(extra_dir: Path | None = None) -> InstrumentRegistry:
+    """The packaged instruments, then those of ``extra_dir`` (same code replaces)."""
+    folders = [INSTRUMENTS, *([Path(extra_dir)] if extra_dir else [])]
+    found = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise DefinitionError(f"{folder}: no such folder of instrument definitions")
+        for path in sorted(folder.glob("*.yaml")):
+            instrument = instrument_from(_yaml(path), str(path))
+            found[instrument.code] = instrument
+    return InstrumentRegistry(list(found.values()))
