@@ -89,6 +89,19 @@ def test_an_update_to_the_same_values_leaves_update_time_alone(scheduling):
     assert updated == created
 
 
+def test_a_refused_update_changes_no_field_at_all(scheduling):
+    created = scheduling.create_location()
+    scheduling.clock.advance(hours=1)
+    change = location_pb2.Location(name=created.name, display_name="Renamed",
+                                   time_zone="Nowhere/Special")
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+            location=change, update_mask=FieldMask(paths=["display_name", "time_zone"])))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert scheduling.stub.GetLocation(pb.GetLocationRequest(name=created.name)).location == \
+        created
+
+
 def test_an_unknown_mask_path_or_location_is_refused(scheduling):
     scheduling.create_location()
     with pytest.raises(grpc.RpcError) as bad_mask:

@@ -109,6 +109,7 @@ def test_a_no_show_is_refused_before_the_start_and_announced_after(ready):
     with pytest.raises(grpc.RpcError) as early:
         ready.stub.MarkAppointmentNoShow(request)
     assert reason(early.value) == "APPOINTMENT_NOT_STARTED"
+    assert events_of(ready, scheduling_events.AppointmentNoShow) == []
     ready.clock.now = START.astimezone(dt.UTC) + dt.timedelta(minutes=30)
     marked = ready.stub.MarkAppointmentNoShow(request).appointment
     assert marked.status == appointment_pb2.APPOINTMENT_STATUS_NOSHOW
