@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from clinic.intake.v1 import (
+    candidacy_service_pb2_grpc,
     consent_service_pb2_grpc,
     coverage_service_pb2_grpc,
     history_service_pb2_grpc,
@@ -34,6 +35,7 @@ class IntakeClient:
         self.history = history_service_pb2_grpc.HistoryServiceStub(self.channel)
         self.consents = consent_service_pb2_grpc.ConsentServiceStub(self.channel)
         self.screenings = screening_service_pb2_grpc.ScreeningServiceStub(self.channel)
+        self.candidacy = candidacy_service_pb2_grpc.CandidacyServiceStub(self.channel)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from clinic.intake.v1 import (
+    candidacy_service_pb2,
+    candidacy_service_pb2_grpc,
     consent_service_pb2,
     consent_service_pb2_grpc,
     coverage_service_pb2,
@@ -19,6 +21,7 @@ from clinic_common.server import ServiceHost
 
 from clinic_intake.adapters import definitions, orm
 from clinic_intake.config import IntakeSettings
+from clinic_intake.entrypoints.candidacy_api import CandidacyServicer
 from clinic_intake.entrypoints.consent_api import ConsentServicer
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
@@ -44,7 +47,8 @@ def build_deps(runtime: Runtime) -> Deps:
     if not isinstance(settings, IntakeSettings):
         settings = IntakeSettings()
     return Deps(uow=runtime.uow, policy=settings.policy(),
-                instruments=definitions.load_instruments(settings.instruments_dir))
+                instruments=definitions.load_instruments(settings.instruments_dir),
+                rules=definitions.load_rules(settings.contraindication_rules_path))
 
 
 def _full_name(module, service: str) -> str:
@@ -64,3 +68,6 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
     host.add_service(screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server,
                      ScreeningServicer(deps),
                      _full_name(screening_service_pb2, "ScreeningService"))
+    host.add_service(candidacy_service_pb2_grpc.add_CandidacyServiceServicer_to_server,
+                     CandidacyServicer(deps),
+                     _full_name(candidacy_service_pb2, "CandidacyService"))

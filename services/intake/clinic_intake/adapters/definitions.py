@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from clinic_intake.domain.contraindication_rules import rule_set_from
+from clinic_intake.domain.contraindications import RuleSet
 from clinic_intake.domain.instrument_definitions import InstrumentRegistry, instrument_from
 from clinic_intake.domain.instruments import DefinitionError
 
@@ -34,3 +36,12 @@ def load_instruments(extra_dir: Path | None = None) -> InstrumentRegistry:
             instrument = instrument_from(_yaml(path), str(path))
             found[instrument.code] = instrument
     return InstrumentRegistry(list(found.values()))
+
+
+RULES = PACKAGE / "policies" / "contraindications.yaml"
+
+
+def load_rules(path: Path | None = None) -> RuleSet:
+    """The contraindication rule set: the packaged file, or the one at ``path``."""
+    source = Path(path) if path else RULES
+    return rule_set_from(_yaml(source), str(source))
