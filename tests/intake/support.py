@@ -137,3 +137,30 @@ def screen(api, parent, instrument="PHQ-9", values=None, when: dt.datetime | Non
         **fields)
     return api.screenings.CreateScreening(screening_service_pb2.CreateScreeningRequest(
         parent=parent, screening=screening), metadata=STAFF).screening
+
+
+def decide(api, parent, modality, outcome=None, reason="meets criteria", overrides=(),
+           metadata=STAFF):
+    """Records a candidacy decision (a clearance unless told otherwise)."""
+    from clinic.intake.v1 import candidacy_pb2, candidacy_service_pb2, events_pb2
+
+    return api.candidacy.DecideCandidacy(candidacy_service_pb2.DecideCandidacyRequest(
+        parent=parent, modality=modality, reason=reason,
+        outcome=outcome or events_pb2.CANDIDACY_OUTCOME_CLEARED,
+        overrides=[candidacy_pb2.FindingOverride(rule_id=r, reason=w) for r, w in overrides]),
+        metadata=metadata).decision
+
+
+def prepare_for(api, parent, modality):
+    """What a clearance needs: a PHQ-9, a normal recent blood pressure, the consents."""
+    from clinic.intake.v1 import consent_pb2, events_pb2
+
+    screen(api, parent, "PHQ-9", [2, 2, 2, 2, 1, 1, 1, 1, 0])
+    record_vitals(api, parent, systolic_mmhg=122, diastolic_mmhg=78, weight_grams=82300)
+    consents = {
+        events_pb2.MODALITY_IV_KETAMINE: [consent_pb2.CONSENT_TYPE_KETAMINE_TREATMENT],
+        events_pb2.MODALITY_SPRAVATO: [consent_pb2.CONSENT_TYPE_SPRAVATO_TREATMENT,
+                                       consent_pb2.CONSENT_TYPE_SPRAVATO_REMS_ENROLLMENT],
+        events_pb2.MODALITY_TMS: [consent_pb2.CONSENT_TYPE_TMS_TREATMENT],
+    }[modality]
+    return [sign_consent(api, parent, kind) for kind in consents]

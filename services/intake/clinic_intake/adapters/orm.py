@@ -6,6 +6,7 @@ from sqlalchemy.orm import composite, registry
 from clinic_intake.adapters.tables import care, metadata, records
 from clinic_intake.adapters.tables import patients as t
 from clinic_intake.domain import (
+    candidacy,
     consent,
     coverage,
     duplicates,
@@ -61,6 +62,10 @@ def _map_care() -> None:
         version_id_col=care.safety_flags.c.revision, version_id_generator=False)
 
 
+def _map_decisions() -> None:
+    mapper_registry.map_imperatively(candidacy.CandidacyDecision, care.candidacy_decisions)
+
+
 def start_mappers() -> None:
     """Map domain classes to tables, once per process."""
     global _mapped
@@ -69,4 +74,5 @@ def start_mappers() -> None:
     _map_patients()
     _map_records()
     _map_care()
+    _map_decisions()
     _mapped = True

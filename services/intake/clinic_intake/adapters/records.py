@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clinic_intake.adapters import paging
+from clinic_intake.domain.candidacy import CandidacyDecision
 from clinic_intake.domain.consent import Consent
 from clinic_intake.domain.coverage import Coverage
 from clinic_intake.domain.history import HistoryEntry
@@ -132,3 +133,18 @@ class SqlSafetyFlags(SqlPatientRecords[SafetyFlag]):
         query = select(SafetyFlag).where(SafetyFlag.patient_id.in_(patient_ids),
                                          SafetyFlag.acknowledged_at.is_(None))
         return list(self.session.scalars(query.order_by(*self._columns())))
+
+
+class SqlDecisions(SqlPatientRecords[CandidacyDecision]):
+    model = CandidacyDecision
+    order = ("decided_at", "decision_id")
+
+    def _query(self, patient_id, *, modality: str = ""):
+        query = super()._query(patient_id)
+        return query.where(CandidacyDecision.modality == modality) if modality else query
+
+    def latest(self, patient_id: str, modality: str) -> CandidacyDecision | None:
+        """The decision in force for the modality: the latest one."""
+        query = self._query(patient_id, modality=modality).order_by(
+            CandidacyDecision.decided_at.desc(), CandidacyDecision.decision_id.desc())
+        return self.session.scalars(query.limit(1)).first()

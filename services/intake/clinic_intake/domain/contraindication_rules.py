@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from clinic_intake.domain.common import aware
 from clinic_intake.domain.contraindications import Fact, Outcome, PatientFacts, Rule, RuleSet
 from clinic_intake.domain.history import Kind
 from clinic_intake.domain.instruments import DefinitionError
@@ -76,14 +77,10 @@ def no_blood_pressure_within_days(days):
 
     def test(facts: PatientFacts) -> list[Fact]:
         bp = facts.latest_blood_pressure
-        if bp is not None and _aware(bp.measured_at) >= facts.now - dt.timedelta(days=days):
+        if bp is not None and aware(bp.measured_at) >= facts.now - dt.timedelta(days=days):
             return []
         return [Fact(f"no blood pressure measured in the last {days} days")]
     return test
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 TESTS = {f.__name__: f for f in (condition_codes, allergy_substances, substance_use,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from clinic.intake.v1 import candidacy_pb2, events_pb2
+from clinic_common.protoconv import timestamp, utc
 
+from clinic_intake.domain.candidacy import CandidacyDecision, Override
 from clinic_intake.domain.contraindications import Finding
 from clinic_intake.entrypoints.common import enum_in, enum_out
 
@@ -22,3 +24,27 @@ def finding_out(f: Finding) -> candidacy_pb2.Finding:
         outcome=enum_out(candidacy_pb2.FindingOutcome, f.outcome),
         facts=[candidacy_pb2.TriggeringFact(description=x.description, record=x.record)
                for x in f.facts])
+
+
+def override_in(message) -> Override:
+    return Override(rule_id=message.rule_id.strip(), reason=message.reason)
+
+
+def decision_out(d: CandidacyDecision) -> candidacy_pb2.CandidacyDecision:
+    prefix = f"patients/{d.patient_id}"
+    return candidacy_pb2.CandidacyDecision(
+        name=f"{prefix}/candidacyDecisions/{d.decision_id}", decision_id=d.decision_id,
+        modality=modality_out(d.modality),
+        outcome=enum_out(events_pb2.CandidacyOutcome, d.outcome), reason=d.reason,
+        decided_by=d.decided_by, decide_time=timestamp(utc(d.decided_at)),
+        findings=[_stored_finding(f) for f in d.findings],
+        overrides=[candidacy_pb2.FindingOverride(**o) for o in d.overrides],
+        screenings=[f"{prefix}/screenings/{s}" for s in d.screening_ids],
+        consents=[f"{prefix}/consents/{c}" for c in d.consent_ids])
+
+
+def _stored_finding(data: dict) -> candidacy_pb2.Finding:
+    return candidacy_pb2.Finding(
+        rule_id=data["rule_id"], title=data["title"],
+        outcome=enum_out(candidacy_pb2.FindingOutcome, data["outcome"]),
+        facts=[candidacy_pb2.TriggeringFact(**fact) for fact in data["facts"]])

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from clinic_intake.domain import errors
+from dataclasses import dataclass, field
+
+from clinic.intake.v1 import events_pb2
+from clinic_common.protoconv import timestamp
+
+from clinic_intake.domain import candidacy, errors
+from clinic_intake.domain.candidacy import CandidacyDecision, Evidence, Override
 from clinic_intake.domain.contraindications import Finding, PatientFacts
-from clinic_intake.service_layer.deps import Deps, patient, read
+from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, mutate, patient, read
 
 MODALITIES = ("IV_KETAMINE", "SPRAVATO", "TMS")
 
 
-def checked_modality(value: str, field: str = "modality") -> str:
+@dataclass(frozen=True, kw_only=True)
+class DecideCandidacy(Mutation):
+    patient_id: str
+    modality: str
+    outcome: str
+    reason: str
+    overrides: list[Override] = field(default_factory=list)
+
+
+def checked_modality(value: str, field_name: str = "modality") -> str:
     if value not in MODALITIES:
-        raise errors.field(field, f"must be one of {', '.join(MODALITIES)}")
+        raise errors.field(field_name, f"must be one of {', '.join(MODALITIES)}")
     return value
 
 
@@ -28,5 +43,55 @@ def evaluate(patient_id: str, modality: str, deps: Deps) -> tuple[list[Finding],
         patient(uow, patient_id)
         now = deps.clock()
         return deps.rules.evaluate(modality, patient_facts(uow, patient_id, now)), now
+
+    return read(deps, query)
+
+
+def _evidence(uow, deps: Deps, patient_id: str, modality: str, now) -> Evidence:
+    return Evidence(
+        findings=deps.rules.evaluate(modality, patient_facts(uow, patient_id, now)),
+        rule_ids=deps.rules.ids(), screenings=uow.screenings.for_patient(patient_id),
+        open_flags=uow.safety_flags.page(patient_id, limit=1, open_only=True).items,
+        consents=uow.consents.for_patient(patient_id))
+
+
+def decide_candidacy(cmd: DecideCandidacy, deps: Deps) -> str:
+    """Records the decision after checking what its outcome requires, and announces it."""
+    checked_modality(cmd.modality)
+
+    def action(uow) -> str:
+        now = deps.clock()
+        active_patient(uow, cmd.patient_id)
+        decision = candidacy.decide(
+            cmd.patient_id, cmd.modality, cmd.outcome, cmd.reason, cmd.overrides,
+            _evidence(uow, deps, cmd.patient_id, cmd.modality, now), staff_id=cmd.staff_id,
+            policy=deps.policy, now=now)
+        uow.decisions.add(decision)
+        uow.emit(events_pb2.CandidacyDecided(
+            patient_id=decision.patient_id, decision_id=decision.decision_id,
+            modality=events_pb2.Modality.Value(f"MODALITY_{decision.modality}"),
+            outcome=events_pb2.CandidacyOutcome.Value(f"CANDIDACY_OUTCOME_{decision.outcome}"),
+            decided_by=decision.decided_by, decide_time=timestamp(now)), key=cmd.patient_id)
+        return decision.decision_id
+
+    return mutate(deps, "DecideCandidacy", cmd, action)
+
+
+def decision_of(uow, patient_id: str, decision_id: str) -> CandidacyDecision:
+    found = uow.decisions.get(decision_id)
+    if found is None or found.patient_id != patient_id:
+        raise errors.RecordNotFound("candidacy decision", decision_id)
+    return found
+
+
+def get_decision(patient_id: str, decision_id: str, deps: Deps) -> CandidacyDecision:
+    return read(deps, lambda uow: decision_of(uow, patient_id, decision_id))
+
+
+def list_decisions(patient_id: str, deps: Deps, *, limit: int, after: list | None,
+                   modality: str = ""):
+    def query(uow):
+        patient(uow, patient_id)
+        return uow.decisions.page(patient_id, limit=limit, after=after, modality=modality)
 
     return read(deps, query)

@@ -16,3 +16,4 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.consents = records.SqlConsents(session)
         self.screenings = records.SqlScreenings(session)
         self.safety_flags = records.SqlSafetyFlags(session)
+        self.decisions = records.SqlDecisions(session)

@@ -35,3 +35,21 @@ safety_flags = Table(
     Column("revision", Integer, nullable=False),
 )
 Index("ix_safety_flags_patient_id", safety_flags.c.patient_id, safety_flags.c.raised_at)
+
+candidacy_decisions = Table(
+    "candidacy_decisions",
+    metadata,
+    Column("decision_id", String(32), primary_key=True),
+    Column("patient_id", String(32), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("reason", String(1000), nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("findings", JSON, nullable=False),
+    Column("overrides", JSON, nullable=False),
+    Column("screening_ids", JSON, nullable=False),
+    Column("consent_ids", JSON, nullable=False),
+)
+Index("ix_candidacy_decisions_patient_id", candidacy_decisions.c.patient_id,
+      candidacy_decisions.c.modality, candidacy_decisions.c.decided_at)
