@@ -13,6 +13,7 @@ from clinic.intake.v1 import (
     history_service_pb2_grpc,
     intake_service_pb2_grpc,
     screening_service_pb2_grpc,
+    treatment_plan_service_pb2_grpc,
 )
 from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
@@ -36,6 +37,7 @@ class IntakeClient:
         self.consents = consent_service_pb2_grpc.ConsentServiceStub(self.channel)
         self.screenings = screening_service_pb2_grpc.ScreeningServiceStub(self.channel)
         self.candidacy = candidacy_service_pb2_grpc.CandidacyServiceStub(self.channel)
+        self.plans = treatment_plan_service_pb2_grpc.TreatmentPlanServiceStub(self.channel)
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from clinic.intake.v1 import (
     intake_service_pb2_grpc,
     screening_service_pb2,
     screening_service_pb2_grpc,
+    treatment_plan_service_pb2,
+    treatment_plan_service_pb2_grpc,
 )
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
@@ -26,11 +28,24 @@ from clinic_intake.entrypoints.consent_api import ConsentServicer
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
 from clinic_intake.entrypoints.history_api import HistoryServicer
+from clinic_intake.entrypoints.plan_api import TreatmentPlanServicer
 from clinic_intake.entrypoints.screening_api import ScreeningServicer
 from clinic_intake.service_layer.deps import Deps
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 TOPIC = "clinic.intake.v1"
+
+# Each gRPC service: its descriptor module, its generated module, its name, its servicer.
+SERVICES = [
+    (intake_service_pb2, intake_service_pb2_grpc, "IntakeService", IntakeServicer),
+    (coverage_service_pb2, coverage_service_pb2_grpc, "CoverageService", CoverageServicer),
+    (history_service_pb2, history_service_pb2_grpc, "HistoryService", HistoryServicer),
+    (consent_service_pb2, consent_service_pb2_grpc, "ConsentService", ConsentServicer),
+    (screening_service_pb2, screening_service_pb2_grpc, "ScreeningService", ScreeningServicer),
+    (candidacy_service_pb2, candidacy_service_pb2_grpc, "CandidacyService", CandidacyServicer),
+    (treatment_plan_service_pb2, treatment_plan_service_pb2_grpc, "TreatmentPlanService",
+     TreatmentPlanServicer),
+]
 
 
 def build_spec() -> ServiceSpec:
@@ -42,7 +57,11 @@ def build_spec() -> ServiceSpec:
 
 
 def build_deps(runtime: Runtime) -> Deps:
-    """The use cases' dependencies, from the runtime and intake's settings."""
+    """The use cases' dependencies, from the runtime and intake's settings.
+
+    Instrument definitions and the rule set are read here, so a malformed file stops
+    the service at start rather than failing calls later.
+    """
     settings = runtime.settings
     if not isinstance(settings, IntakeSettings):
         settings = IntakeSettings()
@@ -51,23 +70,9 @@ def build_deps(runtime: Runtime) -> Deps:
                 rules=definitions.load_rules(settings.contraindication_rules_path))
 
 
-def _full_name(module, service: str) -> str:
-    return module.DESCRIPTOR.services_by_name[service].full_name
-
-
 def add_services(host: ServiceHost, runtime: Runtime) -> None:
     deps = build_deps(runtime)
-    host.add_service(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
-                     IntakeServicer(deps), _full_name(intake_service_pb2, "IntakeService"))
-    host.add_service(coverage_service_pb2_grpc.add_CoverageServiceServicer_to_server,
-                     CoverageServicer(deps), _full_name(coverage_service_pb2, "CoverageService"))
-    host.add_service(history_service_pb2_grpc.add_HistoryServiceServicer_to_server,
-                     HistoryServicer(deps), _full_name(history_service_pb2, "HistoryService"))
-    host.add_service(consent_service_pb2_grpc.add_ConsentServiceServicer_to_server,
-                     ConsentServicer(deps), _full_name(consent_service_pb2, "ConsentService"))
-    host.add_service(screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server,
-                     ScreeningServicer(deps),
-                     _full_name(screening_service_pb2, "ScreeningService"))
-    host.add_service(candidacy_service_pb2_grpc.add_CandidacyServiceServicer_to_server,
-                     CandidacyServicer(deps),
-                     _full_name(candidacy_service_pb2, "CandidacyService"))
+    for module, generated, name, servicer in SERVICES:
+        register = getattr(generated, f"add_{name}Servicer_to_server")
+        host.add_service(register, servicer(deps),
+                         module.DESCRIPTOR.services_by_name[name].full_name)

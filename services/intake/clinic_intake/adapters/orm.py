@@ -12,6 +12,7 @@ from clinic_intake.domain import (
     duplicates,
     history,
     model,
+    plans,
     revisions,
     screening,
     vitals,
@@ -64,6 +65,10 @@ def _map_care() -> None:
 
 def _map_decisions() -> None:
     mapper_registry.map_imperatively(candidacy.CandidacyDecision, care.candidacy_decisions)
+    mapper_registry.map_imperatively(
+        plans.TreatmentPlan, care.treatment_plans,
+        version_id_col=care.treatment_plans.c.version, version_id_generator=False)
+    mapper_registry.map_imperatively(plans.PlanVersion, care.treatment_plan_versions)
 
 
 def start_mappers() -> None:

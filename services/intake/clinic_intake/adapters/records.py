@@ -14,6 +14,7 @@ from clinic_intake.domain.candidacy import CandidacyDecision
 from clinic_intake.domain.consent import Consent
 from clinic_intake.domain.coverage import Coverage
 from clinic_intake.domain.history import HistoryEntry
+from clinic_intake.domain.plans import PlanState, PlanVersion, TreatmentPlan
 from clinic_intake.domain.screening import SafetyFlag, Screening
 from clinic_intake.domain.vitals import Vitals
 
@@ -148,3 +149,23 @@ class SqlDecisions(SqlPatientRecords[CandidacyDecision]):
         query = self._query(patient_id, modality=modality).order_by(
             CandidacyDecision.decided_at.desc(), CandidacyDecision.decision_id.desc())
         return self.session.scalars(query.limit(1)).first()
+
+
+class SqlPlans(SqlPatientRecords[TreatmentPlan]):
+    model = TreatmentPlan
+    order = ("created_at", "plan_id")
+
+    def active(self, patient_id: str, modality: str) -> TreatmentPlan | None:
+        query = self._query(patient_id).where(TreatmentPlan.modality == modality,
+                                              TreatmentPlan.state == PlanState.ACTIVE)
+        return self.session.scalars(query).first()
+
+    def add_version(self, version: PlanVersion) -> None:
+        self.session.add(version)
+
+    def version(self, plan_id: str, version: int) -> PlanVersion | None:
+        return self.session.get(PlanVersion, (plan_id, version))
+
+    def versions(self, plan_id: str, *, limit: int, after: list | None = None) -> paging.Page:
+        query = select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+        return paging.fetch(self.session, query, [PlanVersion.version], after, limit)

@@ -104,16 +104,24 @@ def _check_findings(findings: list[Finding], overrides: list[Override]) -> None:
                              "otherwise", rules=",".join(blocking))
 
 
-def _standing_consents(modality: str, evidence: Evidence, policy: Policy) -> list[str]:
+def no_open_flags(open_flags: list[SafetyFlag]) -> None:
+    if open_flags:
+        raise errors.Refused("UNACKNOWLEDGED_SAFETY_FLAG", "a clinician must acknowledge the "
+                             "patient's safety flags first", flag_id=open_flags[0].flag_id)
+
+
+def standing_consents(modality: str, consents: list[consent.Consent],
+                      policy: Policy) -> list[str]:
+    """Ids of the standing consents the modality needs; refused if any is missing."""
     required = policy.required_consents.get(modality, ())
-    missing = consent.missing(required, evidence.consents)
+    missing = consent.missing(required, consents)
     if consent.ConsentType.SPRAVATO_REMS_ENROLLMENT in missing:
         raise errors.Refused("REMS_ENROLLMENT_REQUIRED", "Spravato needs the patient's REMS "
                              "enrollment recorded first")
     if missing:
         raise errors.Refused("CONSENT_REQUIRED", f"a clearance for {modality} needs signed "
                              f"consent: {', '.join(missing)}", missing=",".join(missing))
-    return [c.consent_id for c in evidence.consents if c.stands and c.consent_type in required]
+    return [c.consent_id for c in consents if c.stands and c.consent_type in required]
 
 
 def decide(patient_id: str, modality: str, outcome: str, reason: str,
@@ -134,10 +142,7 @@ def decide(patient_id: str, modality: str, outcome: str, reason: str,
         return decision
     decision.screening_ids = [s.screening_id for s in
                               _qualifying_screenings(modality, evidence, policy, now)]
-    if evidence.open_flags:
-        raise errors.Refused("UNACKNOWLEDGED_SAFETY_FLAG", "a clinician must acknowledge the "
-                             "patient's safety flags before a clearance",
-                             flag_id=evidence.open_flags[0].flag_id)
+    no_open_flags(evidence.open_flags)
     _check_findings(evidence.findings, overrides)
-    decision.consent_ids = _standing_consents(modality, evidence, policy)
+    decision.consent_ids = standing_consents(modality, evidence.consents, policy)
     return decision

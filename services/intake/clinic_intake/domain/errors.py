@@ -73,3 +73,11 @@ class ConsentExists(AlreadyExists):
     def __init__(self, consent_id: str):
         super().__init__("this form version is already signed and stands",
                          consent_id=consent_id)
+
+
+class PlanExists(AlreadyExists):
+    default_reason = "ACTIVE_PLAN_EXISTS"
+
+    def __init__(self, modality: str):
+        super().__init__(f"the patient already has an active {modality} plan; amend or end it",
+                         modality=modality)

@@ -131,13 +131,18 @@ def merge_patients(cmd: MergePatients, deps: Deps) -> str:
 
 
 def _refuse_conflicts(uow, survivor_id: str, merged_id: str) -> None:
-    """A merge may not leave the survivor with two coverages of one priority in force."""
+    """A merge may not leave the survivor with two coverages of one priority in force, or
+    two active plans of one modality."""
     clashes = coverage.merge_conflicts(uow.coverages.for_patient(survivor_id),
                                        uow.coverages.for_patient(merged_id))
     if clashes:
         raise errors.Refused("MERGE_COVERAGE_CONFLICT",
                              "both patients hold a coverage of the same priority in force on "
                              "the same days; end one first", coverage_id=clashes[0])
+    for plan in uow.plans.for_patient(merged_id):
+        if plan.active and uow.plans.active(survivor_id, plan.modality) is not None:
+            raise errors.Refused("MERGE_PLAN_CONFLICT", f"both patients have an active "
+                                 f"{plan.modality} plan; end one first", plan_id=plan.plan_id)
 
 
 def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:

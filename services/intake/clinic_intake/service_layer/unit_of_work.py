@@ -17,3 +17,4 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.screenings = records.SqlScreenings(session)
         self.safety_flags = records.SqlSafetyFlags(session)
         self.decisions = records.SqlDecisions(session)
+        self.plans = records.SqlPlans(session)

@@ -1,6 +1,6 @@
 """Clinical work on a patient: screenings, safety flags, candidacy decisions, treatment plans."""
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, String, Table
 
 from clinic_intake.adapters.tables import metadata
 
@@ -53,3 +53,45 @@ candidacy_decisions = Table(
 )
 Index("ix_candidacy_decisions_patient_id", candidacy_decisions.c.patient_id,
       candidacy_decisions.c.modality, candidacy_decisions.c.decided_at)
+
+treatment_plans = Table(
+    "treatment_plans",
+    metadata,
+    Column("plan_id", String(32), primary_key=True),
+    Column("patient_id", String(32), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("decision_id", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_by", String(64), nullable=False),
+    Column("end_reason", String(32), nullable=False),
+)
+Index("ix_treatment_plans_patient_id", treatment_plans.c.patient_id,
+      treatment_plans.c.created_at)
+# One active plan per patient and modality, also under concurrent requests.
+Index("uq_treatment_plans_active", treatment_plans.c.patient_id, treatment_plans.c.modality,
+      unique=True, sqlite_where=treatment_plans.c.state == "ACTIVE",
+      postgresql_where=treatment_plans.c.state == "ACTIVE")
+
+treatment_plan_versions = Table(
+    "treatment_plan_versions",
+    metadata,
+    Column("plan_id", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("indication_code", String(10), nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("min_spacing_hours", Integer, nullable=False),
+    Column("window_days", Integer, nullable=False),
+    Column("dose_mcg", BigInteger, nullable=False),
+    Column("computed_dose_mcg", BigInteger, nullable=False),
+    Column("mg_per_kg", String(10), nullable=False),
+    Column("weight_grams", Integer, nullable=False),
+    Column("weight_vitals_id", String(32), nullable=False),
+    Column("weight_measured_at", DateTime(timezone=True)),
+    Column("adjustment_reason", String(500), nullable=False),
+    Column("reason", String(1000), nullable=False),
+    Column("written_by", String(64), nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False),
+)
