@@ -8,7 +8,7 @@ from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import to_date
 
 from clinic_intake.entrypoints import common, patient_messages, revision_messages
-from clinic_intake.service_layer import patients
+from clinic_intake.service_layer import merges, patients
 from clinic_intake.service_layer.deps import Deps
 
 
@@ -53,7 +53,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         meta = common.change(request, context)
         survivor = common.patient_id(request.surviving_patient, "surviving_patient")
         merged = common.patient_id(request.merged_patient, "merged_patient")
-        patients.merge_patients(patients.MergePatients(
+        merges.merge_patients(merges.MergePatients(
             surviving_patient_id=survivor, merged_patient_id=merged, **meta), self.deps)
         return pb.MergePatientsResponse(surviving_patient=self._patient(survivor),
                                         merged_patient=self._patient(merged))
@@ -62,7 +62,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         meta = common.change(request, context)
         first = common.patient_id(request.patient, "patient")
         other = common.patient_id(request.other_patient, "other_patient")
-        patients.confirm_distinct(patients.ConfirmDistinct(
+        merges.confirm_distinct(merges.ConfirmDistinct(
             patient_id=first, other_patient_id=other, **meta), self.deps)
         return pb.ConfirmDistinctPatientsResponse(patient=self._patient(first))
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from clinic_intake.domain import errors, model, revisions
 from clinic_intake.domain.common import utcnow
+from clinic_intake.domain.contraindications import RuleSet
+from clinic_intake.domain.instrument_definitions import InstrumentRegistry
 from clinic_intake.domain.policy import Policy
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
@@ -28,8 +30,8 @@ class Deps:
 
     uow: Callable[[], IntakeUnitOfWork]
     policy: Policy = field(default_factory=Policy)
-    instruments: object = None
-    rules: object = None
+    instruments: InstrumentRegistry = field(default_factory=lambda: InstrumentRegistry([]))
+    rules: RuleSet = field(default_factory=lambda: RuleSet(()))
     clock: Callable[[], dt.datetime] = field(default=utcnow)
 
 

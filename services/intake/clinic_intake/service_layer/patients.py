@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
 
-from clinic_intake.domain import coverage, duplicates, errors, model
-from clinic_intake.domain.duplicates import DuplicateSuspicion, SuspicionState
+from clinic_intake.domain import duplicates, errors, model
+from clinic_intake.domain.duplicates import DuplicateSuspicion
 from clinic_intake.service_layer.deps import (
     Deps,
     Mutation,
@@ -37,18 +37,6 @@ class UpdatePatient(Mutation):
     values: dict
 
 
-@dataclass(frozen=True, kw_only=True)
-class MergePatients(Mutation):
-    surviving_patient_id: str
-    merged_patient_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConfirmDistinct(Mutation):
-    patient_id: str
-    other_patient_id: str
-
-
 @dataclass
 class PatientView:
     """A patient with what shows on the record: open duplicate and safety flags."""
@@ -58,7 +46,7 @@ class PatientView:
     open_safety_flags: list = field(default_factory=list)
 
 
-def _flag_alike(uow, new: model.Patient) -> None:
+def flag_alike(uow, new: model.Patient) -> None:
     known = {s.other_than(new.patient_id) for s in uow.duplicates.open_for(new.patient_id)}
     for other in uow.patients.alike(new):
         reason = duplicates.likeness(new, other)
@@ -73,7 +61,7 @@ def register_patient(cmd: RegisterPatient, deps: Deps) -> str:
                                      date_of_birth=cmd.date_of_birth, now=deps.clock(),
                                      **cmd.details)
         uow.patients.add(new)
-        _flag_alike(uow, new)
+        flag_alike(uow, new)
         keep_revision(uow, RECORD, new.patient_id, 1, new.snapshot(), staff_id=cmd.staff_id,
                       now=new.created_at, reason="registered")
         uow.emit(events_pb2.PatientRegistered(
@@ -92,7 +80,7 @@ def update_patient(cmd: UpdatePatient, deps: Deps) -> str:
         changed = current.update(cmd.values, now=now)
         if changed:
             if {"given_name", "family_name", "date_of_birth", "phone"} & set(changed):
-                _flag_alike(uow, current)
+                flag_alike(uow, current)
             keep_revision(uow, RECORD, current.patient_id, current.revision, current.snapshot(),
                           staff_id=cmd.staff_id, now=now, changed=changed)
             uow.emit(events_pb2.PatientUpdated(
@@ -102,64 +90,6 @@ def update_patient(cmd: UpdatePatient, deps: Deps) -> str:
         return current.patient_id
 
     return mutate(deps, "UpdatePatient", cmd, action)
-
-
-def merge_patients(cmd: MergePatients, deps: Deps) -> str:
-    """Moves everything held under the duplicate to the survivor and retires the duplicate.
-
-    The event is keyed by the merged patient so that it follows every earlier event
-    about that registration on the same partition.
-    """
-    def action(uow) -> str:
-        now = deps.clock()
-        survivor = patient(uow, cmd.surviving_patient_id)
-        merged = patient(uow, cmd.merged_patient_id)
-        merged.merge_into(survivor, now=now)
-        _refuse_conflicts(uow, survivor.patient_id, merged.patient_id)
-        uow.patients.move_records(merged.patient_id, survivor.patient_id)
-        for suspicion in uow.duplicates.open_for(merged.patient_id):
-            suspicion.resolve(SuspicionState.MERGED, cmd.staff_id, now)
-        keep_revision(uow, RECORD, merged.patient_id, merged.revision, merged.snapshot(),
-                      staff_id=cmd.staff_id, now=now, reason="merged",
-                      changed=["state", "merged_into_patient_id"])
-        uow.emit(events_pb2.PatientMerged(
-            surviving_patient_id=survivor.patient_id, merged_patient_id=merged.patient_id,
-            merge_time=timestamp(now)), key=merged.patient_id)
-        return merged.patient_id
-
-    return mutate(deps, "MergePatients", cmd, action)
-
-
-def _refuse_conflicts(uow, survivor_id: str, merged_id: str) -> None:
-    """A merge may not leave the survivor with two coverages of one priority in force, or
-    two active plans of one modality."""
-    clashes = coverage.merge_conflicts(uow.coverages.for_patient(survivor_id),
-                                       uow.coverages.for_patient(merged_id))
-    if clashes:
-        raise errors.Refused("MERGE_COVERAGE_CONFLICT",
-                             "both patients hold a coverage of the same priority in force on "
-                             "the same days; end one first", coverage_id=clashes[0])
-    for plan in uow.plans.for_patient(merged_id):
-        if plan.active and uow.plans.active(survivor_id, plan.modality) is not None:
-            raise errors.Refused("MERGE_PLAN_CONFLICT", f"both patients have an active "
-                                 f"{plan.modality} plan; end one first", plan_id=plan.plan_id)
-
-
-def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:
-    """Clears the duplicate flags between two patients: staff found them to be two people."""
-    def action(uow) -> str:
-        first = active_patient(uow, cmd.patient_id)
-        other = patient(uow, cmd.other_patient_id)
-        flags = [s for s in uow.duplicates.open_for(first.patient_id)
-                 if s.other_than(first.patient_id) == other.patient_id]
-        if not flags:
-            raise errors.Refused("NOT_FLAGGED_AS_DUPLICATES",
-                                 "these two patients are not flagged as likely duplicates")
-        for suspicion in flags:
-            suspicion.resolve(SuspicionState.DISTINCT, cmd.staff_id, deps.clock())
-        return first.patient_id
-
-    return mutate(deps, "ConfirmDistinctPatients", cmd, action)
 
 
 def _views(uow, found: list[model.Patient]) -> list[PatientView]:

@@ -2,7 +2,7 @@
 
 from clinic_common.unit_of_work import SqlUnitOfWork
 
-from clinic_intake.adapters import records, repository
+from clinic_intake.adapters import care_records, records, repository
 
 
 class IntakeUnitOfWork(SqlUnitOfWork):
@@ -14,7 +14,7 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.history = records.SqlHistory(session)
         self.vitals = records.SqlVitals(session)
         self.consents = records.SqlConsents(session)
-        self.screenings = records.SqlScreenings(session)
-        self.safety_flags = records.SqlSafetyFlags(session)
-        self.decisions = records.SqlDecisions(session)
-        self.plans = records.SqlPlans(session)
+        self.screenings = care_records.SqlScreenings(session)
+        self.safety_flags = care_records.SqlSafetyFlags(session)
+        self.decisions = care_records.SqlDecisions(session)
+        self.plans = care_records.SqlPlans(session)
