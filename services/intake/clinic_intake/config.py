@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from clinic_common.config import ServiceSettings
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from clinic_intake.domain.policy import Policy, Series
 
 _DEFAULT = Policy()
+MODALITIES = {"IV_KETAMINE", "SPRAVATO", "TMS"}
 
 
 class IntakeSettings(ServiceSettings):
@@ -22,17 +24,17 @@ class IntakeSettings(ServiceSettings):
     default_port: ClassVar[int] = 50051
 
     # The initial IV ketamine dose per kilogram of body weight.
-    ketamine_mg_per_kg: Decimal = _DEFAULT.ketamine_mg_per_kg
+    ketamine_mg_per_kg: Decimal = Field(_DEFAULT.ketamine_mg_per_kg, gt=0)
     # The most a provider may prescribe per kilogram, adjustments included.
-    ketamine_max_mg_per_kg: Decimal = _DEFAULT.ketamine_max_mg_per_kg
+    ketamine_max_mg_per_kg: Decimal = Field(_DEFAULT.ketamine_max_mg_per_kg, gt=0)
     # The most any IV ketamine dose may be, in mg; 0 for no absolute cap.
-    ketamine_max_dose_mg: Decimal = _DEFAULT.ketamine_max_dose_mg
+    ketamine_max_dose_mg: Decimal = Field(_DEFAULT.ketamine_max_dose_mg, ge=0)
     # A weight older than this many days cannot be used to compute a dose.
-    weight_max_age_days: int = _DEFAULT.weight_max_age_days
+    weight_max_age_days: int = Field(_DEFAULT.weight_max_age_days, gt=0)
     # The Spravato doses a plan may prescribe, in mg.
     spravato_doses_mg: list[int] = list(_DEFAULT.spravato_doses_mg)
     # A screening older than this many days does not count towards a clearance.
-    screening_max_age_days: int = _DEFAULT.screening_max_age_days
+    screening_max_age_days: int = Field(_DEFAULT.screening_max_age_days, gt=0)
     # The instruments that must be scored before a clearance, by modality.
     clearance_instruments: dict[str, list[str]] = {
         k: list(v) for k, v in _DEFAULT.clearance_instruments.items()}
@@ -40,9 +42,10 @@ class IntakeSettings(ServiceSettings):
     required_consents: dict[str, list[str]] = {
         k: list(v) for k, v in _DEFAULT.required_consents.items()}
     # The drop from baseline, in percent, that counts as a response.
-    response_drop_percent: int = _DEFAULT.response_drop_percent
+    response_drop_percent: int = Field(_DEFAULT.response_drop_percent, gt=0, le=100)
     # How many failed antidepressant trials make depression treatment-resistant.
-    treatment_resistance_min_failed_trials: int = _DEFAULT.treatment_resistance_min_failed_trials
+    treatment_resistance_min_failed_trials: int = Field(
+        _DEFAULT.treatment_resistance_min_failed_trials, ge=1)
     # Default series by modality: [sessions, min spacing hours, window days].
     series_defaults: dict[str, list[int]] = {
         k: [v.sessions, v.min_spacing_hours, v.window_days]
@@ -53,6 +56,23 @@ class IntakeSettings(ServiceSettings):
     contraindication_rules_path: Path | None = None
     # A folder of instrument definitions (YAML) added to, or replacing, the packaged ones.
     instruments_dir: Path | None = None
+
+    @field_validator("clearance_instruments", "required_consents", "min_spacing_hours",
+                     "series_defaults")
+    @classmethod
+    def _known_modalities(cls, value: dict) -> dict:
+        unknown = set(value) - MODALITIES
+        if unknown:
+            raise ValueError(f"keys must be among {sorted(MODALITIES)}, got {sorted(unknown)}")
+        return value
+
+    @field_validator("series_defaults")
+    @classmethod
+    def _three_positive_numbers(cls, value: dict[str, list[int]]) -> dict[str, list[int]]:
+        for modality, series in value.items():
+            if len(series) != 3 or min(series) < 1:
+                raise ValueError(f"{modality}: give [sessions, min spacing hours, window days]")
+        return value
 
     def policy(self) -> Policy:
         return Policy(
