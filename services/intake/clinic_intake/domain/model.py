@@ -61,9 +61,6 @@ def _field_rules(today: dt.date) -> dict:
     }
 
 
-UPDATABLE_FIELDS = frozenset(_field_rules(dt.date.today()))
-
-
 def checked(values: dict, today: dt.date | None = None) -> dict:
     """The given field values, checked and normalised; unknown names are refused."""
     rules = _field_rules(today or dt.date.today())
