@@ -96,6 +96,13 @@ class Stack:
         return apply_files(self.processes["scheduling"].address,
                            sorted((REPO / "deploy" / "locations").glob("*.yaml")))
 
+    def closures(self, location_id: str) -> frozenset:
+        from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+
+        location = self.scheduling.GetLocation(
+            scheduling_pb.GetLocationRequest(name=f"locations/{location_id}")).location
+        return frozenset(dt.date(c.date.year, c.date.month, c.date.day) for c in location.closures)
+
     def register_patient(self, **fields) -> patient_pb2.Patient:
         patient = patient_pb2.Patient(given_name="Test", family_name=f"P{uuid.uuid4().hex[:6]}",
                                       **fields)
@@ -118,11 +125,11 @@ class Stack:
                 return found
 
 
-def next_weekday_at(hour: int, days_ahead: int = 1, tz: str = "America/Los_Angeles"
-                    ) -> dt.datetime:
-    """A time in office hours on a coming weekday, in UTC."""
+def next_open_time(hour: int, days_ahead: int = 1, closed: frozenset = frozenset(),
+                   tz: str = "America/Los_Angeles") -> dt.datetime:
+    """A time in office hours on a coming weekday that is not a closure date, in UTC."""
     day = dt.datetime.now(ZoneInfo(tz)).date() + dt.timedelta(days=days_ahead)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or day in closed:
         day += dt.timedelta(days=1)
     return dt.datetime.combine(day, dt.time(hour), ZoneInfo(tz)).astimezone(dt.UTC)
 
@@ -133,4 +140,6 @@ def stack(postgres_databases, kafka_settings, tmp_path):
     yield running
     running.stop()
     for process in running.processes.values():  # shown by pytest when the test failed
-        print(f"--- {process.service} log tail ---\n{process.log_tail(30)}")
+        lines = [line for line in process.log_tail(5000).splitlines() if '"msg": "rpc"' not in line]
+        print(f"--- {process.service} log, without per-call lines ---")
+        print("\n".join(lines[-150:]))

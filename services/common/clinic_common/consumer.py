@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Message, Envelope, SqlUnitOfWork], None]
 
 
+# How often an idle consumer checks that its positions are still inside the logs.
+LOG_CHECK_INTERVAL_S = 5.0
+
+
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
@@ -145,6 +149,8 @@ class KafkaEventConsumer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: KafkaConsumer | None = None
+        self._last_log_check = time.monotonic()
+        self._committed: dict[TopicPartition, int] = {}
         self.processed = 0
 
     def _connect(self) -> KafkaConsumer:
@@ -187,6 +193,9 @@ class KafkaEventConsumer:
 
     def _poll_once(self, consumer: KafkaConsumer) -> None:
         batch = consumer.poll(timeout_ms=500)
+        if not batch and time.monotonic() - self._last_log_check > LOG_CHECK_INTERVAL_S:
+            self._last_log_check = time.monotonic()
+            self._rewind_if_log_lost(consumer)
         for tp, messages in batch.items():
             for message in messages:
                 if self._stopping.is_set():
@@ -194,9 +203,35 @@ class KafkaEventConsumer:
                 self.processor.process(Record(
                     topic=message.topic, partition=message.partition, offset=message.offset,
                     key=message.key, value=message.value, headers=list(message.headers or [])))
-                consumer.commit({TopicPartition(tp.topic, tp.partition):
-                                 OffsetAndMetadata(message.offset + 1, "", -1)})
+                partition = TopicPartition(tp.topic, tp.partition)
+                consumer.commit({partition: OffsetAndMetadata(message.offset + 1, "", -1)})
+                self._committed[partition] = message.offset + 1
                 self.processed += 1
+
+    def _rewind_if_log_lost(self, consumer: KafkaConsumer) -> None:
+        """Re-read a partition whose log the broker lost.
+
+        Signs of loss: the log ends before our position, or the broker no longer
+        has the offset this consumer committed there (an in-memory broker
+        restarted; on Kafka, an unclean leader election). Waiting at the old
+        position would skip whatever is written there next; re-reading from the
+        start is safe because the inbox turns what was applied into no-ops.
+        """
+        assigned = list(consumer.assignment())
+        if not assigned:
+            return
+        ends = consumer.end_offsets(assigned, timeout_ms=5000)
+        for tp in assigned:
+            position = consumer.position(tp, timeout_ms=5000)
+            end = ends.get(tp)
+            beyond_end = position is not None and end is not None and position > end
+            forgotten = tp in self._committed and consumer.committed(tp) is None
+            if beyond_end or forgotten:
+                log.warning("the broker lost a partition's log; re-reading it", extra={
+                    "group": self.group_id, "topic": tp.topic, "partition": tp.partition,
+                    "position": position, "log_end": end, "offset_forgotten": forgotten})
+                self._committed.pop(tp, None)
+                consumer.seek_to_beginning(tp)
 
     def _close_consumer(self) -> None:
         consumer, self._consumer = self._consumer, None

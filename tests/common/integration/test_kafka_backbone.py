@@ -116,3 +116,19 @@ def read_all(settings, topic, expected, timeout=20.0):
         records.extend(consumer)
     consumer.close()
     return records
+
+
+def test_after_the_broker_loses_its_log_the_consumer_reads_new_events(backbone, broker):
+    if not broker.can_restart:
+        pytest.skip("the broker comes from TEST_KAFKA_BOOTSTRAP and cannot be restarted here")
+    backbone["relay"].start()
+    backbone["consumer"].start()
+    register(backbone["platform"], "same-key")
+    assert wait_for(lambda: backbone["count_seen"]() == 1)
+    broker.stop()
+    broker.start()  # in memory: topics, records and committed offsets are gone
+    # Same key, same partition, same offset 0 as the record consumed before the loss.
+    with SqlUnitOfWork(backbone["platform"]) as uow:
+        uow.emit(events_pb2.PatientRegistered(patient_id="after-loss"), key="same-key")
+        uow.commit()
+    assert wait_for(lambda: backbone["count_seen"]() == 2, timeout=60)
