@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import grpc
 import pytest
@@ -22,6 +23,8 @@ from tests.scheduling.helpers import FakeClock, intake_record
 
 # Monday 1 March 2027, 04:00 in San Diego: every test books in the days after.
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
+# Candidacy decisions fed by hand are dated from here, a minute apart, in feeding order.
+DECISIONS_FROM = dt.datetime(2027, 2, 1, 18, 0, tzinfo=dt.UTC)
 
 
 class Scheduling:
@@ -33,6 +36,7 @@ class Scheduling:
         self.runtime = runtime
         self.clock = clock
         self.processor = runtime.processor()
+        self._sequence = itertools.count(1)
 
     def feed(self, message, **kwargs) -> str:
         return self.processor.process(intake_record(message, **kwargs))
@@ -40,6 +44,40 @@ class Scheduling:
     def register(self, patient_id: str) -> str:
         self.feed(intake.PatientRegistered(patient_id=patient_id), key=patient_id)
         return patient_id
+
+    def decide(self, patient_id: str, modality: int = intake.MODALITY_IV_KETAMINE,
+               outcome: int = intake.CANDIDACY_OUTCOME_CLEARED,
+               at: dt.datetime | None = None) -> str:
+        """Feed intake's candidacy decision; each one is later than the last unless ``at``."""
+        number = next(self._sequence)
+        decision = intake.CandidacyDecided(
+            patient_id=patient_id, decision_id=f"d-{patient_id}-{number}", modality=modality,
+            outcome=outcome, decided_by="dr-1")
+        decision.decide_time.FromDatetime(at or DECISIONS_FROM + dt.timedelta(minutes=number))
+        assert self.feed(decision, key=patient_id) == "handled"
+        return decision.decision_id
+
+    def start_plan(self, patient_id: str, modality: int = intake.MODALITY_IV_KETAMINE,
+                   dose_mcg: int = 35_000, indication_code: str = "F33.2") -> str:
+        """Feed intake's new treatment plan; returns its id."""
+        plan = intake.TreatmentPlanCreated(
+            patient_id=patient_id, plan_id=f"plan-{patient_id}-{next(self._sequence)}",
+            version=1, modality=modality, indication_code=indication_code, series_sessions=6,
+            min_spacing_hours=24, dose_mcg=dose_mcg)
+        assert self.feed(plan, key=patient_id) == "handled"
+        return plan.plan_id
+
+    def end_plan(self, patient_id: str, plan_id: str) -> None:
+        assert self.feed(intake.TreatmentPlanEnded(patient_id=patient_id, plan_id=plan_id,
+                                                   reason="completed"),
+                         key=patient_id) == "handled"
+
+    def clear(self, patient_id: str, modality: int = intake.MODALITY_IV_KETAMINE,
+              **plan) -> str:
+        """A clearance and an active plan for ``modality``, as intake announces them; what a
+        treatment booking needs. Returns the plan id."""
+        self.decide(patient_id, modality)
+        return self.start_plan(patient_id, modality, **plan)
 
     def events(self) -> list:
         with self.runtime.session_factory() as session:

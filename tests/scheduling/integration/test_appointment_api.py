@@ -4,6 +4,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2, location_pb2
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
 from clinic.scheduling.v1 import scheduling_service_pb2 as pb
@@ -20,6 +21,7 @@ def ready(scheduling):
     scheduling.create_location("temecula", display_name="Temecula", certifications=[])
     for patient_id in ("p1", "p2", "p3"):
         scheduling.register(patient_id)
+        scheduling.clear(patient_id)  # for IV ketamine, the type booked unless told
     return scheduling
 
 
@@ -80,12 +82,14 @@ def test_a_visit_on_a_closure_day_is_refused(scheduling):
     closure.date.year, closure.date.month, closure.date.day = 2027, 3, 2
     scheduling.create_location(closures=[closure])
     scheduling.register("p1")
+    scheduling.clear("p1")
     refused_with(lambda: scheduling.book("p1", TUESDAY_9), grpc.StatusCode.FAILED_PRECONDITION,
                  "LOCATION_CLOSED_ON_DATE")
     nothing_booked(scheduling)
 
 
 def test_spravato_is_booked_only_at_a_rems_certified_location(ready):
+    ready.clear("p1", intake.MODALITY_SPRAVATO, dose_mcg=56_000)
     refused_with(lambda: ready.book("p1", TUESDAY_9, kind="SPRAVATO_SESSION",
                                     location_id="temecula"),
                  grpc.StatusCode.FAILED_PRECONDITION, "LOCATION_NOT_CERTIFIED")

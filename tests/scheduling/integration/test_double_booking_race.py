@@ -25,6 +25,7 @@ def on_postgres(postgres_url, clock):
     service.create_location()
     for i in range(THREADS):
         service.register(f"p{i}")
+        service.clear(f"p{i}")
     yield service
     channel.close()
     host.stop()

@@ -34,16 +34,18 @@ def test_the_same_registration_delivered_twice_has_one_effect(scheduling):
 
 def test_a_registered_patient_can_be_booked(scheduling):
     scheduling.create_location()
-    with pytest.raises(grpc.RpcError):
-        scheduling.book("p1", START)
+    with pytest.raises(grpc.RpcError) as unknown:
+        scheduling.book("p1", START, kind="FOLLOW_UP")
+    assert reason(unknown.value) == "PATIENT_UNKNOWN"
     scheduling.register("p1")
-    assert scheduling.book("p1", START).patient_id == "p1"
+    assert scheduling.book("p1", START, kind="FOLLOW_UP").patient_id == "p1"
 
 
 def test_a_merge_moves_visits_to_the_survivor_and_retires_the_merged_id(scheduling):
     scheduling.create_location()
     scheduling.register("keep")
     scheduling.register("dupe")
+    scheduling.clear("dupe")
     visit = scheduling.book("dupe", START)
     assert scheduling.feed(intake.PatientMerged(surviving_patient_id="keep",
                                                 merged_patient_id="dupe")) == "handled"

@@ -120,6 +120,7 @@ def test_an_unknown_mask_path_or_location_is_refused(scheduling):
 def test_a_resource_with_a_visit_to_come_cannot_be_removed(scheduling):
     created = scheduling.create_location()
     scheduling.register("p1")
+    scheduling.clear("p1")
     scheduling.book("p1", dt.datetime(2027, 3, 2, 9, tzinfo=PACIFIC), resource_ids=["chair-2"])
     change = location_pb2.Location(name=created.name)
     change.resources.extend(r for r in created.resources if r.resource_id != "chair-2")

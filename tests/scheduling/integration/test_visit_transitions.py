@@ -14,13 +14,15 @@ from tests.scheduling.helpers import PACIFIC, reason
 from tests.scheduling.integration.conftest import Scheduling, start_service
 
 START = dt.datetime(2027, 3, 3, 9, 0, tzinfo=PACIFIC)  # Wednesday
+PLAN_DOSE_MCG = 35_500  # 71 kg at 0.5 mg/kg
 
 
 @pytest.fixture
 def ready(scheduling):
     scheduling.create_location()
-    scheduling.register("p1")
-    scheduling.register("p2")
+    for patient_id in ("p1", "p2"):
+        scheduling.register(patient_id)
+        scheduling.clear(patient_id, dose_mcg=PLAN_DOSE_MCG, indication_code="F33.2")
     return scheduling
 
 
@@ -65,6 +67,7 @@ def test_the_late_cancel_window_is_configurable(database_url, clock):
         service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
         service.create_location()
         service.register("p1")
+        service.clear("p1")
         booked = service.book("p1", START)
         clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=30)
         assert cancel(service, booked.name).late_cancellation is True
@@ -119,9 +122,6 @@ def test_a_no_show_is_refused_before_the_start_and_announced_after(ready):
 
 
 def test_a_completed_infusion_bills_the_plan_dose_with_the_plan_indication(ready):
-    ready.feed(intake.TreatmentPlanCreated(
-        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_IV_KETAMINE,
-        indication_code="F33.2", series_sessions=6, min_spacing_hours=24, dose_mcg=35_500))
     booked = ready.book("p1", START)
     done = complete(ready, booked.name, rendering_provider_id="dr-7")
     assert done.status == appointment_pb2.APPOINTMENT_STATUS_FULFILLED
@@ -130,17 +130,24 @@ def test_a_completed_infusion_bills_the_plan_dose_with_the_plan_indication(ready
         ("2027-03-03", "dr-7", "la-jolla")
     assert [(line.procedure_code, line.units, list(line.diagnosis_codes))
             for line in event.service_lines] == [("96365", 1, ["F33.2"]),
-                                                 ("J3490", 36, ["F33.2"])]
+                                                 ("J3490", 36, ["F33.2"])]  # 35.5 mg
 
 
-def test_an_administered_dose_overrides_the_plan_and_no_plan_bills_zero_mg(ready):
+def test_an_administered_dose_overrides_the_plan_and_a_plan_ended_since_booking_bills_zero_mg(
+        ready):
     first = ready.book("p1", START)
     second = ready.book("p2", START)
+    ready.register("p3")
+    plan_id = ready.clear("p3")
+    third = ready.book("p3", START + dt.timedelta(hours=2))
+    ready.end_plan("p3", plan_id)
     complete(ready, first.name)
     complete(ready, second.name, administered_dose_mcg=40_000)
+    complete(ready, third.name)
     units = {e.patient_id: [(line.procedure_code, line.units) for line in e.service_lines]
              for e in events_of(ready, scheduling_events.AppointmentCompleted)}
-    assert units == {"p1": [("96365", 1), ("J3490", 0)], "p2": [("96365", 1), ("J3490", 40)]}
+    assert units == {"p1": [("96365", 1), ("J3490", 36)], "p2": [("96365", 1), ("J3490", 40)],
+                     "p3": [("96365", 1), ("J3490", 0)]}
 
 
 @pytest.mark.parametrize("kind, lines", [
@@ -148,8 +155,8 @@ def test_an_administered_dose_overrides_the_plan_and_no_plan_bills_zero_mg(ready
     ("PSYCHIATRIC_EVALUATION", [("90792", 1)]), ("FOLLOW_UP", [("99213", 1)]),
     ("FREE_CONSULTATION", [])])
 def test_each_visit_type_bills_its_default_lines(ready, kind, lines):
-    ready.feed(intake.TreatmentPlanCreated(patient_id="p1", plan_id="plan-s", version=1,
-                                           modality=intake.MODALITY_SPRAVATO, dose_mcg=84_000))
+    ready.clear("p1", intake.MODALITY_SPRAVATO, dose_mcg=84_000)
+    ready.clear("p1", intake.MODALITY_TMS, dose_mcg=0)
     complete(ready, ready.book("p1", START, kind=kind).name)
     [event] = events_of(ready, scheduling_events.AppointmentCompleted)
     assert [(line.procedure_code, line.units) for line in event.service_lines] == lines

@@ -59,7 +59,9 @@ class AppointmentType:
     display_name: str
     duration_minutes: int
     observation_minutes: int = 0  # recovery or observation inside the duration
-    modality: str = ""  # IV_KETAMINE, SPRAVATO, TMS, or empty
+    # The treatment modality (IV_KETAMINE, SPRAVATO, TMS) as intake names it: booking the
+    # type needs a clearance and an active plan for it. Empty for visits that need neither.
+    modality: str = ""
     required_certification: str = ""  # such as SPRAVATO_REMS
     needs: list[Need] = field(default_factory=list)
     lines: list[BillableLine] = field(default_factory=list)
@@ -67,6 +69,10 @@ class AppointmentType:
     @property
     def duration(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def needs_clearance(self) -> bool:
+        return bool(self.modality)
 
     @property
     def resource_kinds(self) -> list[str]:

@@ -125,3 +125,25 @@ class PlanUnknown(FailedPrecondition):
 
     def __init__(self, plan_id: str):
         super().__init__(f"treatment plan {plan_id!r} was never announced", plan_id=plan_id)
+
+
+class PatientNotCleared(FailedPrecondition):
+    """No candidacy decision for the treatment's modality, or the latest is not a clearance."""
+
+    default_reason = "PATIENT_NOT_CLEARED"
+
+    def __init__(self, patient_id: str, modality: str, appointment_type: str, latest: str = ""):
+        why = f"the latest decision is {latest}" if latest else "no decision was received"
+        super().__init__(
+            f"patient {patient_id!r} is not cleared for {modality}, which a {appointment_type} "
+            f"needs ({why})", patient_id=patient_id, modality=modality,
+            latest_outcome=latest or "NONE")
+
+
+class NoActivePlan(FailedPrecondition):
+    default_reason = "NO_ACTIVE_PLAN"
+
+    def __init__(self, patient_id: str, modality: str, appointment_type: str):
+        super().__init__(
+            f"patient {patient_id!r} has no active {modality} treatment plan, which a "
+            f"{appointment_type} needs", patient_id=patient_id, modality=modality)

@@ -9,6 +9,8 @@ from clinic_common.unit_of_work import run_once
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import Appointment, require_future
+from clinic_scheduling.domain.appointment_type import AppointmentType
+from clinic_scheduling.domain.eligibility import require_cleared_with_plan
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
@@ -27,6 +29,9 @@ class BookAppointment:
 
 def book_appointment(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
     """Books a visit after checking every rule; returns the appointment id.
+
+    A treatment (a type with a modality) needs the patient cleared for that
+    modality under an active plan, as scheduling's projection of intake has it.
 
     The checks see committed bookings; on PostgreSQL the exclusion constraints
     also stop a concurrent booking that the checks could not see yet.
@@ -55,6 +60,7 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> 
                            f"{cmd.appointment_type!r} is not an appointment type",
                            reason="APPOINTMENT_TYPE_UNKNOWN")
     start, end = kind.slot(cmd.start, cmd.end)
+    require_treatment_clearance(uow, patient_id, kind)
     require_future(start, now)
     location.check_open(start, end)
     if kind.required_certification and not location.is_certified(kind.required_certification):
@@ -84,6 +90,15 @@ def known_patient(uow: SchedulingUnitOfWork, patient_id: str) -> str:
     if patient.merged_into:
         raise errors.PatientMerged(patient_id, patient.merged_into)
     return patient.patient_id
+
+
+def require_treatment_clearance(uow: SchedulingUnitOfWork, patient_id: str,
+                                kind: AppointmentType) -> None:
+    """A treatment needs the clearance and the active plan intake announced for its modality."""
+    if kind.needs_clearance:
+        require_cleared_with_plan(kind, patient_id,
+                                  uow.projections.latest_clearance(patient_id, kind.modality),
+                                  uow.projections.active_plan(patient_id, kind.modality))
 
 
 def get_appointment(location_id: str, appointment_id: str,
