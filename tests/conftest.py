@@ -7,6 +7,7 @@ test that needs it is skipped, except under CI=true, where it fails.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import pytest
@@ -38,10 +39,12 @@ def postgres_databases():
 
 
 @pytest.fixture
-def postgres_url(postgres_databases, request) -> str:
-    """A fresh, empty PostgreSQL database for this test."""
-    return postgres_databases.create(request.node.name[:20].lower().strip("_").replace("[", "_")
-                                     .replace("]", "").replace("-", "_"))
+def postgres_url(postgres_databases, request):
+    """A fresh, empty PostgreSQL database for this test, dropped after it."""
+    label = re.sub(r"[^a-z0-9_]", "_", request.node.name[:20].lower())
+    url = postgres_databases.create(label)
+    yield url
+    postgres_databases.drop(url)
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +71,11 @@ test_kafka_settings.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture
-def kafka_settings(broker) -> KafkaSettings:
-    """Broker settings for one test: its own topics, short timeouts."""
-    return test_kafka_settings(broker.bootstrap, f"t{uuid.uuid4().hex[:8]}.")
+def kafka_settings(broker):
+    """Broker settings for one test: its own topics (deleted after it), short timeouts."""
+    settings = test_kafka_settings(broker.bootstrap, f"t{uuid.uuid4().hex[:8]}.")
+    yield settings
+    infra.delete_topics(settings.servers, settings.topic_prefix)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

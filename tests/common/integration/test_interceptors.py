@@ -169,4 +169,4 @@ def test_a_call_made_inside_a_call_inherits_its_deadline_and_correlation(host):
     finally:
         second.stop()
     assert inner["correlation"] == "chain-1"
-    assert 0 < inner["remaining"] <= 3  # not the 60 s the inner call asked for
+    assert 0 < inner["remaining"] < 4  # the caller's 3 s (give or take clock rounding), not 60 s

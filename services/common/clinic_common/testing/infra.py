@@ -98,6 +98,13 @@ class PostgresDatabases:
         self.created.append(name)
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
 
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if name in self.created:
+            self.created.remove(name)
+
     def drop_all(self) -> None:
         with self.engine.connect() as connection:
             for name in self.created:
@@ -107,6 +114,24 @@ class PostgresDatabases:
 
 
 # --- Broker ---------------------------------------------------------------------------------
+
+
+def delete_topics(servers: list[str], prefix: str) -> None:
+    """Delete a test's topics (best effort: a broker that is down keeps nothing anyway)."""
+    from kafka import KafkaAdminClient
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=5000)
+    except Exception:  # noqa: BLE001
+        return
+    try:
+        topics = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if topics:
+            admin.delete_topics(topics, timeout_ms=5000)
+    except Exception:  # noqa: BLE001 - cleanup must not fail the test
+        pass
+    finally:
+        admin.close()
 
 
 @dataclass
