@@ -22,11 +22,11 @@ from clinic.intake.v1 import events_pb2, patient_pb2
 from clinic.intake.v1 import intake_service_pb2 as pb
 from clinic.intake.v1 import intake_service_pb2_grpc as pb_grpc
 from clinic_common.config import KafkaSettings
-from clinic_common.publisher import InMemoryPublisher, KafkaPublisher
+from clinic_common.publisher import KafkaPublisher
 from clinic_common.runtime import Runtime
-from clinic_common.server import ServiceHost
 from clinic_common.testing import infra
-from clinic_intake.bootstrap import add_services, build_spec
+from clinic_common.testing.processes import ServiceProcess
+from clinic_intake.bootstrap import build_spec
 from clinic_intake.config import IntakeSettings
 
 
@@ -41,14 +41,15 @@ def database_url(kind: str, tmp: Path, databases) -> str:
     return databases.create("bench")
 
 
-def bench_create_patient(url: str, calls: int, concurrency: int) -> str:
-    runtime = Runtime(build_spec(), IntakeSettings(database_url=url), KafkaSettings(),
-                      publisher=InMemoryPublisher())
-    runtime.migrate()
-    host = ServiceHost("intake", host="127.0.0.1", port=0, workers=concurrency * 2)
-    add_services(host, runtime)
-    host.start()
-    stub = pb_grpc.IntakeServiceStub(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
+def bench_create_patient(url: str, calls: int, concurrency: int, bootstrap: str,
+                         log_dir: Path) -> str:
+    """CreatePatient against intake running as its own process, as in production."""
+    service = ServiceProcess("intake", {
+        "INTAKE_DATABASE_URL": url, "INTAKE_LOG_LEVEL": "WARNING",
+        "INTAKE_GRPC_WORKERS": str(concurrency * 2), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_TOPIC_PREFIX": f"bench{time.time_ns()}."}, log_dir).start(60)
+    channel = grpc.insecure_channel(service.address)
+    stub = pb_grpc.IntakeServiceStub(channel)
 
     def one(n: int) -> float:
         patient = patient_pb2.Patient(given_name="Bench", family_name=f"N{n}",
@@ -59,12 +60,13 @@ def bench_create_patient(url: str, calls: int, concurrency: int) -> str:
         stub.CreatePatient(pb.CreatePatientRequest(patient=patient, request_id=f"b{n}"))
         return (time.perf_counter() - started) * 1000
 
+    one(-1)  # connect and warm up
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         latencies = list(pool.map(one, range(calls)))
     elapsed = time.perf_counter() - started
-    host.stop()
-    runtime.close()
+    channel.close()
+    service.terminate()
     return (f"CreatePatient x{calls} c={concurrency}: {calls / elapsed:.0f} calls/s, "
             f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms")
 
@@ -108,7 +110,7 @@ def main() -> None:
             for kind in kinds:
                 (Path(tmp) / kind).mkdir(exist_ok=True)
                 url = database_url(kind, Path(tmp) / kind, databases)
-                print(f"[{kind}] {bench_create_patient(url, args.calls, args.concurrency)}")
+                print(f"[{kind}] {bench_create_patient(url, args.calls, args.concurrency, broker.bootstrap, Path(tmp))}")
                 url = database_url(kind, Path(tmp) / f"{kind}-relay", databases) \
                     if kind == "postgres" else f"sqlite:///{Path(tmp) / kind / 'relay.db'}"
                 print(f"[{kind}] {bench_relay(url, args.events, broker.bootstrap)}")
