@@ -147,3 +147,16 @@ def test_concurrent_retries_of_one_request_apply_once(platform):
     assert errors == []
     assert len(set(results)) == 1 and len(results) == 4
     assert count(plat, things) == 1
+
+
+def test_stopping_the_relay_flushes_what_is_still_pending(platform):
+    plat, things, _ = platform
+    publisher = InMemoryPublisher()
+    relay = OutboxRelay(plat.outbox, plat.session_factory, publisher, poll_interval=60)
+    relay.start()
+    for thing_id in ["a", "b"]:
+        with SqlUnitOfWork(plat) as uow:  # on_commit here does not wake this relay
+            add_thing(uow, things, thing_id)
+            uow.commit()
+    assert relay.stop(flush_timeout=5) is True
+    assert [r[1] for r in publisher.records] == ["a", "b"]

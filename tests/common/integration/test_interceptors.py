@@ -170,3 +170,29 @@ def test_a_call_made_inside_a_call_inherits_its_deadline_and_correlation(host):
         second.stop()
     assert inner["correlation"] == "chain-1"
     assert 0 < inner["remaining"] < 4  # the caller's 3 s (give or take clock rounding), not 60 s
+
+
+def test_health_is_not_serving_until_start_up_work_is_done():
+    server = ServiceHost("probe", host="127.0.0.1", port=0)
+    server.add_service(_Registrar(), None, SERVICE)
+    release, seen_status = threading.Event(), []
+
+    def startup():
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            seen_status.append(health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=SERVICE), timeout=2).status)
+        release.wait(5)
+
+    starter = threading.Thread(target=server.start, kwargs={"startup": startup})
+    starter.start()
+    time.sleep(0.3)
+    release.set()
+    starter.join(5)
+    try:
+        assert seen_status == [health_pb2.HealthCheckResponse.NOT_SERVING]
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            assert health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=SERVICE)).status == \
+                health_pb2.HealthCheckResponse.SERVING
+    finally:
+        server.stop()

@@ -1,0 +1,46 @@
+"""A service as a process: configuration errors, the migrate command, signals."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from clinic_common.testing.processes import ServiceProcess
+
+SERVICES = ["intake", "scheduling", "billing"]
+
+
+def run(service, *args, env=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", f"clinic_{service}", *args],
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_bad_setting_stops_the_service_at_start_naming_the_variable(service):
+    prefix = service.upper()
+    result = run(service, "serve", env={f"{prefix}_PORT": "eighty"})
+    assert result.returncode == 2
+    assert f"{prefix}_PORT" in result.stderr
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_migrate_creates_the_database_and_exits(service, tmp_path):
+    result = run(service, "migrate", env={f"{service.upper()}_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / f"{service}.db") as db:
+        tables = {row[0] for row in db.execute("select name from sqlite_master")}
+    assert {"outbox", "inbox", "request_log", "alembic_version"} <= tables
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_shuts_the_service_down_cleanly(signum, tmp_path):
+    service = ServiceProcess("intake", {"INTAKE_DATA_DIR": str(tmp_path),
+                                        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                                        "INTAKE_LOG_JSON": "true"}, tmp_path).start(60)
+    service.process.send_signal(signum)
+    assert service.process.wait(30) == 0
+    log = service.log_path.read_text()
+    assert '"msg": "shutting down"' in log and '"msg": "stopped"' in log
