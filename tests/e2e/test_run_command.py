@@ -45,7 +45,8 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
     run = subprocess.Popen(
         [sys.executable, "-m", "clinic_common.devstack", "run", "--data-dir", str(tmp_path),
          "--broker-port", str(free_port())],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
     output = []
     try:
         deadline = time.monotonic() + 120
@@ -64,7 +65,7 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
             assert EXPECTED[name] in list_services(address)
             assert health(address) == health_pb2.HealthCheckResponse.SERVING
     finally:
-        run.send_signal(signal.SIGINT)
+        os.killpg(run.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
         try:
             rest, _ = run.communicate(timeout=60)
         except subprocess.TimeoutExpired:
@@ -72,6 +73,7 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
             rest, _ = run.communicate()
     assert run.returncode == 0, "".join(output) + rest
     assert rest.count("stopped (exit 0)") == 3, rest
+    assert "broker     stopped" in rest, rest  # after the services, so they could flush
     for port in ports.values():
         with pytest.raises(grpc.RpcError):
             health(f"127.0.0.1:{port}")

@@ -167,10 +167,12 @@ class Broker:
 def start_tansu_process(binary: str, port: int, log_path: str | None) -> subprocess.Popen:
     url = f"tcp://127.0.0.1:{port}"
     log = open(log_path or os.devnull, "ab")  # noqa: SIM115 - handed to the child
+    # Its own session: a terminal's Ctrl-C must not stop the broker before the
+    # services have flushed their outboxes into it; whoever started it stops it.
     return subprocess.Popen(
         [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
          "--storage-engine", "memory://tansu/"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 @contextlib.contextmanager
