@@ -21,6 +21,7 @@ import sys
 from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy.exc import SQLAlchemyError
 
 from clinic_common.config import ConfigurationError, KafkaSettings, ServiceSettings, load
 from clinic_common.db import make_engine, make_session_factory
@@ -166,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"clinic-ops: {exc}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as exc:
+        service = getattr(args, "service", "")
+        print(f"clinic-ops: cannot read the {service} database ({type(exc.orig or exc).__name__}:"
+              f" {str(exc.orig or exc).strip()}); check {service.upper()}_DATABASE_URL or "
+              f"{service.upper()}_DATA_DIR and that `python -m clinic_{service} migrate` ran",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -104,3 +104,12 @@ def test_dead_letters_are_listed_and_redriven_to_their_topic(intake_env, kafka_s
     assert back_headers["ce_id"] == "bad-1"
     assert not any(k.startswith("dlq_") for k in back_headers)
     assert back_headers["redriven_from"].startswith(dlq_topic(topic))
+
+
+def test_a_database_that_was_never_migrated_is_reported_not_traced(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("BILLING_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("BILLING_DATABASE_URL", raising=False)
+    assert ops.main(["outbox", "billing"]) == 1
+    error = capsys.readouterr().err
+    assert "BILLING_DATABASE_URL" in error and "migrate" in error
+    assert "Traceback" not in error
