@@ -85,9 +85,6 @@ class EventRegistry:
     def __contains__(self, event_type: str) -> bool:
         return event_type in self._classes
 
-    def names(self) -> list[str]:
-        return sorted(self._classes)
-
     def decode(self, value: bytes | None, headers: dict[str, str]) -> Envelope:
         """Parse one record; raise :class:`MalformedEvent` when it cannot be trusted."""
         missing = [h for h in ("ce_id", "ce_type", "ce_source", "ce_specversion") if not headers.get(h)]

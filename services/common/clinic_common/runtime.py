@@ -8,7 +8,6 @@ publisher) or real parts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,9 +70,6 @@ class Runtime:
 
     def uow(self) -> SqlUnitOfWork:
         return self.spec.uow_class(self.platform)
-
-    def uow_factory(self) -> Callable[[], SqlUnitOfWork]:
-        return self.uow
 
     def migrate(self) -> None:
         migrations.upgrade(self.spec.migrations_dir, self.database_url)
