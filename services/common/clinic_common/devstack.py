@@ -86,9 +86,8 @@ class Stack:
             service.wait_serving(60)
 
     def stop(self) -> None:
-        for service in self.services:
-            if service.process and service.process.poll() is None:
-                service.process.send_signal(signal.SIGTERM)
+        for service in self.services:  # all at once, then wait for each
+            service.request_stop()
         for service in self.services:
             code = service.terminate(timeout=30)
             print(f"{service.service:<10} stopped (exit {code})")

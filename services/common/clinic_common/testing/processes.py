@@ -25,6 +25,7 @@ class ServiceProcess:
                     f"{service.upper()}_HOST": "127.0.0.1"}
         self.log_path = log_dir / f"{service}.log"
         self.process: subprocess.Popen | None = None
+        self._stop_sent = False
 
     @property
     def address(self) -> str:
@@ -33,6 +34,7 @@ class ServiceProcess:
     def launch(self) -> ServiceProcess:
         """Start the process in its own session, so a terminal's Ctrl-C reaches only us."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self._stop_sent = False
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"clinic_{self.service}", "serve"], env=self.env,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -67,11 +69,18 @@ class ServiceProcess:
         except OSError:
             return ""
 
+    def request_stop(self) -> None:
+        """Send SIGTERM once. A second one could land while the interpreter is
+        exiting, after its handlers are gone, and kill it with -15."""
+        if self.process is not None and self.process.poll() is None and not self._stop_sent:
+            self.process.send_signal(signal.SIGTERM)
+            self._stop_sent = True
+
     def terminate(self, timeout: float = 20.0) -> int:
-        """SIGTERM and wait; returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
+        """SIGTERM (once) and wait; returns the exit code."""
+        if self.process is None:
+            return 0
+        self.request_stop()
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
