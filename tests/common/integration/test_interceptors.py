@@ -105,7 +105,7 @@ def test_the_correlation_id_and_deadline_reach_the_handler_and_come_back(host):
     _, call_info = channel.unary_unary(f"/{SERVICE}/Echo").with_call(
         b"", metadata=[("x-correlation-id", "corr-7")], timeout=5)
     assert seen["correlation"] == "corr-7"
-    assert 0 < seen["remaining"] <= 5
+    assert 0 < seen["remaining"] < 6  # the caller's 5 s, give or take gRPC's rounding
     assert ("x-correlation-id", "corr-7") in tuple(call_info.trailing_metadata())
 
 
