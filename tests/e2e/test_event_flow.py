@@ -11,7 +11,8 @@ from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
 from clinic_common import envelope
 from clinic_common.consumer import dlq_topic
 from clinic_common.protoconv import timestamp
-from kafka import KafkaConsumer, KafkaProducer
+from clinic_common.testing.infra import read_topic
+from kafka import KafkaProducer
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import eventually, next_open_time
@@ -32,16 +33,6 @@ def book_and_complete(stack, patient_id: str, hour: int, days_ahead: int = 1) ->
     return booked.appointment_id
 
 
-def read(settings, topic, expected, timeout=20.0):
-    consumer = KafkaConsumer(topic, bootstrap_servers=settings.servers,
-                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
-    records, end = [], time.monotonic() + timeout
-    while len(records) < expected and time.monotonic() < end:
-        records.extend(consumer)
-    consumer.close()
-    return records
-
-
 def test_a_patient_registered_in_intake_reaches_scheduling_and_billing(stack):
     stack.apply_locations()
     patient = stack.register_patient(preferred_location_id="la-jolla")
@@ -58,7 +49,7 @@ def test_the_same_event_delivered_twice_has_one_effect(stack):
     first = book_and_complete(stack, patient.patient_id, hour=9)
     charges = eventually(lambda: stack.charges(patient.patient_id))
     topic = stack.kafka.topic("clinic.scheduling.v1")
-    [completed] = [r for r in read(stack.kafka, topic, expected=2)
+    [completed] = [r for r in read_topic(stack.kafka.servers, topic, expected=2)
                    if dict(r.headers)["ce_type"] == b"clinic.scheduling.v1.AppointmentCompleted"]
     producer = KafkaProducer(bootstrap_servers=stack.kafka.servers, acks="all")
     producer.send(topic, key=completed.key, value=completed.value,
@@ -89,7 +80,7 @@ def test_a_malformed_event_is_dead_lettered_and_later_events_still_flow(stack):
     producer.close()
     later = book_and_complete(stack, patient.patient_id, hour=10)
     eventually(lambda: [c for c in stack.charges(patient.patient_id) if c.appointment_id == later])
-    dead = read(stack.kafka, dlq_topic(topic), expected=1)
+    dead = read_topic(stack.kafka.servers, dlq_topic(topic), expected=1)
     dead_headers = {k: v.decode() for k, v in dead[0].headers}
     assert dead_headers["ce_id"] == headers["ce_id"]
     assert dead_headers["dlq_consumer"] == "billing"

@@ -11,8 +11,9 @@ from clinic_common.db import make_engine, make_session_factory, new_metadata, pl
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import KafkaPublisher, ensure_topics
 from clinic_common.relay import OutboxRelay
+from clinic_common.testing.infra import read_topic
 from clinic_common.unit_of_work import Platform, SqlUnitOfWork
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from sqlalchemy import Column, String, Table, func, insert, select
 
 TYPE = "clinic.intake.v1.PatientRegistered"
@@ -74,7 +75,7 @@ def test_committed_events_reach_the_consumer_in_order(backbone):
     for n in range(5):
         register(backbone["platform"], f"p{n}")
     assert wait_for(lambda: backbone["count_seen"]() == 5)
-    records = read_all(backbone["settings"], backbone["topic"], expected=5)
+    records = read_topic(backbone["settings"].servers, backbone["topic"], expected=5)
     by_key = [r.key for r in records if r.key == b"p0"]
     assert by_key == [b"p0"]
     headers = dict(records[0].headers)
@@ -100,22 +101,11 @@ def test_redelivered_event_has_one_effect_and_malformed_one_is_dead_lettered(bac
     producer.close()
     backbone["consumer"].start()
     assert wait_for(lambda: backbone["count_seen"]() == 2)
-    [dead] = read_all(settings, dlq_topic(topic), expected=1)
+    [dead] = read_topic(settings.servers, dlq_topic(topic), expected=1)
     dead_headers = {k: v.decode() for k, v in dead.headers}
     assert dead_headers["ce_id"] == "bad-1"
     assert "not a valid" in dead_headers["dlq_error"]
     assert dead_headers["dlq_consumer"] == "scheduling"
-
-
-def read_all(settings, topic, expected, timeout=20.0):
-    consumer = KafkaConsumer(topic, bootstrap_servers=settings.servers,
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=1000)
-    records, end = [], time.monotonic() + timeout
-    while len(records) < expected and time.monotonic() < end:
-        records.extend(consumer)
-    consumer.close()
-    return records
 
 
 def test_after_the_broker_loses_its_log_the_consumer_reads_new_events(backbone, broker):

@@ -1,7 +1,6 @@
 """Operator commands against a real broker and a service database."""
 
 import json
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -10,9 +9,9 @@ from clinic_common import envelope, ops
 from clinic_common.consumer import EventProcessor, Record, dlq_topic
 from clinic_common.publisher import KafkaPublisher
 from clinic_common.runtime import Runtime
+from clinic_common.testing.infra import read_topic
 from clinic_intake.bootstrap import build_spec
 from clinic_intake.config import IntakeSettings
-from kafka import KafkaConsumer
 
 
 @pytest.fixture
@@ -35,16 +34,6 @@ def emit_patients(runtime, count):
     return ids
 
 
-def read_topic(kafka_settings, topic, expected, timeout=20):
-    consumer = KafkaConsumer(topic, bootstrap_servers=kafka_settings.servers,
-                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
-    records, end = [], time.monotonic() + timeout
-    while len(records) < expected and time.monotonic() < end:
-        records.extend(consumer)
-    consumer.close()
-    return records
-
-
 def output_lines(capsys):
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
 
@@ -60,7 +49,7 @@ def test_outbox_lists_pending_events_and_replay_republishes_one_by_id(intake_env
 
     assert ops.main(["replay", "intake", "--event-id", ids[1]]) == 0
     assert output_lines(capsys) == [{"replayed": 1, "topic": intake_env.topic}]
-    records = read_topic(kafka_settings, intake_env.topic, expected=4)
+    records = read_topic(kafka_settings.servers, intake_env.topic, expected=4)
     ce_ids = [dict(r.headers)["ce_id"].decode() for r in records]
     assert sorted(ce_ids) == sorted([*ids, ids[1]])
     replayed = [r for r in records if "replayed_at" in dict(r.headers)]
@@ -99,7 +88,7 @@ def test_dead_letters_are_listed_and_redriven_to_their_topic(intake_env, kafka_s
 
     assert ops.main(["dlq", "redrive", "clinic.intake.v1", "--at", listed["at"]]) == 0
     assert output_lines(capsys) == [{"redriven": 1}]
-    [back] = read_topic(kafka_settings, topic, expected=1)
+    [back] = read_topic(kafka_settings.servers, topic, expected=1)
     back_headers = {k: v.decode() for k, v in back.headers}
     assert back_headers["ce_id"] == "bad-1"
     assert not any(k.startswith("dlq_") for k in back_headers)

@@ -4,7 +4,6 @@ plan over gRPC, and the events that reach the intake topic, in order, for that p
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from clinic.intake.v1 import (
@@ -26,8 +25,8 @@ from clinic.intake.v1 import (
     treatment_plan_service_pb2,
     treatment_plan_service_pb2_grpc,
 )
+from clinic_common.testing.infra import read_topic
 from clinic_common.testing.processes import ServiceProcess
-from kafka import KafkaConsumer
 
 from tests.intake.support import STAFF, patient, stamp
 
@@ -91,20 +90,9 @@ def _drive_to_a_plan(channel) -> tuple[str, treatment_plan_pb2.TreatmentPlan]:
 
 def _events_for(kafka_settings, key: str, expected: int, timeout: float = 30.0) -> list:
     """(type, payload) of the records with ``key`` on the intake topic, in topic order."""
-    consumer = KafkaConsumer(kafka_settings.topic("clinic.intake.v1"),
-                             bootstrap_servers=kafka_settings.servers,
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=1000)
-    found, end = [], time.monotonic() + timeout
-    try:
-        while len(found) < expected and time.monotonic() < end:
-            for record in consumer:
-                if record.key == key.encode():
-                    headers = {k: v.decode() for k, v in record.headers}
-                    found.append((headers["ce_type"].rsplit(".", 1)[-1], record.value))
-    finally:
-        consumer.close()
-    return found
+    records = read_topic(kafka_settings.servers, kafka_settings.topic("clinic.intake.v1"),
+                         expected, timeout, keep=lambda record: record.key == key.encode())
+    return [(dict(r.headers)["ce_type"].decode().rsplit(".", 1)[-1], r.value) for r in records]
 
 
 def test_a_patient_from_registration_to_a_plan_is_announced_in_order(intake, kafka_settings):

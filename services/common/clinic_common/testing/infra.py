@@ -202,3 +202,20 @@ def broker() -> Iterator[Broker]:
         yield running
     finally:
         running.stop()
+
+
+def read_topic(servers: list[str], topic: str, expected: int, timeout: float = 20.0,
+               keep=lambda record: True) -> list:
+    """Records of ``topic`` from its start (no consumer group), until ``expected`` of
+    them pass ``keep`` or ``timeout`` runs out. A test then asserts on what came."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=servers, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=1000)
+    found, end = [], time.monotonic() + timeout
+    try:
+        while len(found) < expected and time.monotonic() < end:
+            found.extend(record for record in consumer if keep(record))
+    finally:
+        consumer.close()
+    return found
