@@ -101,6 +101,11 @@ class ServiceHost:
         """Block until SIGTERM/SIGINT, then shut down gracefully."""
         def _on_signal(signum, _frame):
             log.info("signal received", extra={"signal": signal.Signals(signum).name})
+            # Shutdown is under way and bounded by the grace period. A further
+            # signal must not land while the interpreter exits, when Python's
+            # handler is gone and the default action would end us with -15.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             threading.Thread(target=self.stop, name="shutdown").start()
 
         signal.signal(signal.SIGTERM, _on_signal)

@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from clinic_common.testing.processes import ServiceProcess
@@ -44,3 +45,13 @@ def test_a_signal_shuts_the_service_down_cleanly(signum, tmp_path):
     assert service.process.wait(30) == 0
     log = service.log_path.read_text()
     assert '"msg": "shutting down"' in log and '"msg": "stopped"' in log
+
+
+def test_signals_repeated_during_shutdown_still_end_in_a_clean_exit(tmp_path):
+    service = ServiceProcess("intake", {"INTAKE_DATA_DIR": str(tmp_path),
+                                        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, tmp_path).start(60)
+    deadline = time.monotonic() + 30
+    while service.process.poll() is None and time.monotonic() < deadline:
+        service.process.send_signal(signal.SIGTERM)  # as an impatient supervisor might
+        time.sleep(0.005)
+    assert service.process.wait(5) == 0
