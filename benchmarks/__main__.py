@@ -17,15 +17,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import grpc
 from clinic.intake.v1 import events_pb2, patient_pb2
 from clinic.intake.v1 import intake_service_pb2 as pb
 from clinic.intake.v1 import intake_service_pb2_grpc as pb_grpc
 from clinic_common.config import KafkaSettings
+from clinic_common.identity import Role
 from clinic_common.publisher import KafkaPublisher
 from clinic_common.runtime import Runtime
-from clinic_common.testing import infra
-from clinic_common.testing.processes import ServiceProcess
+from clinic_devtools.testing import infra
+from clinic_devtools.testing.processes import ServiceProcess
 from clinic_intake.bootstrap import build_spec
 from clinic_intake.config import IntakeSettings
 
@@ -48,7 +48,7 @@ def bench_create_patient(url: str, calls: int, concurrency: int, bootstrap: str,
         "INTAKE_DATABASE_URL": url, "INTAKE_LOG_LEVEL": "WARNING",
         "INTAKE_GRPC_WORKERS": str(concurrency * 2), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA_TOPIC_PREFIX": f"bench{time.time_ns()}."}, log_dir).start(60)
-    channel = grpc.insecure_channel(service.address)
+    channel = service.channel(Role.FRONT_DESK)  # every call carries a front-desk token
     stub = pb_grpc.IntakeServiceStub(channel)
 
     def one(n: int) -> float:

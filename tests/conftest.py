@@ -1,6 +1,6 @@
 """Fixtures for real infrastructure: PostgreSQL databases and a Kafka-protocol broker.
 
-Where each comes from is decided in clinic_common.testing.infra. Without one, a
+Where each comes from is decided in clinic_devtools.testing.infra. Without one, a
 test that needs it is skipped, except under CI=true, where it fails.
 """
 
@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 from clinic_common.config import KafkaSettings
-from clinic_common.testing import infra
+from clinic_devtools.testing import infra
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

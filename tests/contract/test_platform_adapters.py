@@ -6,11 +6,12 @@ import pytest
 from clinic.intake.v1 import events_pb2
 from clinic_common import context
 from clinic_common.db import make_engine, make_session_factory, new_metadata, platform_tables
-from clinic_common.errors import InvalidArgument
+from clinic_common.errors import Aborted, AlreadyExists, InvalidArgument
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.relay import OutboxRelay
-from clinic_common.unit_of_work import Platform, SqlUnitOfWork, run_once
+from clinic_common.runner import RequestKey, Runner
+from clinic_common.unit_of_work import Platform, SqlUnitOfWork
 from sqlalchemy import Column, String, Table, insert, select
 
 
@@ -104,49 +105,80 @@ def test_inbox_remembers_what_a_consumer_processed(platform):
         assert not uow.already_processed("scheduling", "e1")
 
 
+def runner(plat) -> Runner[SqlUnitOfWork]:
+    return Runner(lambda: SqlUnitOfWork(plat))
+
+
 def test_a_retried_request_id_returns_the_first_result_and_changes_nothing(platform):
     plat, things, _ = platform
-    for attempt in range(2):
-        with SqlUnitOfWork(plat) as uow:
-            result = run_once(uow, "AddThing", "req-1", "fp",
-                              lambda uow=uow, n=attempt: add_thing(uow, things, f"t{n}"))
-        assert result == "t0"
+    key = RequestKey("req-1", "fp")
+    results = [runner(plat).change("AddThing", key, lambda uow, c, n=n: add_thing(
+        uow, things, f"t{n}")) for n in range(2)]
+    assert results == ["t0", "t0"]
     assert count(plat, things) == 1
     assert count(plat, plat.outbox.table) == 1
 
 
 def test_a_request_id_reused_with_another_payload_is_refused(platform):
     plat, things, _ = platform
-    with SqlUnitOfWork(plat) as uow:
-        run_once(uow, "AddThing", "req-1", "fp-1", lambda: add_thing(uow, things, "a"))
-    with SqlUnitOfWork(plat) as uow, pytest.raises(InvalidArgument) as refused:
-        run_once(uow, "AddThing", "req-1", "fp-2", lambda: add_thing(uow, things, "b"))
+    runner(plat).change("AddThing", RequestKey("req-1", "fp-1"),
+                        lambda uow, c: add_thing(uow, things, "a"))
+    with pytest.raises(InvalidArgument) as refused:
+        runner(plat).change("AddThing", RequestKey("req-1", "fp-2"),
+                            lambda uow, c: add_thing(uow, things, "b"))
     assert refused.value.reason == "REQUEST_ID_REUSED"
     assert count(plat, things) == 1
 
 
-def test_concurrent_retries_of_one_request_apply_once(platform):
-    plat, things, _ = platform
+def _concurrently(n: int, attempt) -> tuple[list, list]:
     results, errors = [], []
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(n)
 
-    def attempt(n):
+    def run(i):
         barrier.wait()
         try:
-            with SqlUnitOfWork(plat) as uow:
-                results.append(run_once(uow, "AddThing", "req-9", "fp",
-                                        lambda: add_thing(uow, things, f"t{n}")))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            results.append(attempt(i))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the caller
             errors.append(exc)
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return results, errors
+
+
+def test_concurrent_retries_of_one_request_apply_once(platform):
+    plat, things, _ = platform
+    results, errors = _concurrently(4, lambda n: runner(plat).change(
+        "AddThing", RequestKey("req-9", "fp"), lambda uow, c: add_thing(uow, things, f"t{n}")))
     assert errors == []
     assert len(set(results)) == 1 and len(results) == 4
     assert count(plat, things) == 1
+
+
+def test_a_concurrent_retry_refused_by_a_check_gets_the_winners_result(platform):
+    """The loser's own check sees the winner's row and refuses; the runner answers with the
+    winner's result, as for any repeat of the same request."""
+    plat, things, _ = platform
+
+    def add_once(uow, c):
+        if uow.session.execute(select(things)).first() is not None:
+            raise AlreadyExists("a thing exists")
+        return add_thing(uow, things, "only")
+
+    results, errors = _concurrently(4, lambda n: runner(plat).change(
+        "AddOnce", RequestKey("req-7", "fp"), add_once))
+    assert errors == [] and results == ["only"] * 4
+
+
+def test_a_conflict_without_a_request_id_is_aborted(platform):
+    plat, things, _ = platform
+    runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "x"))
+    with pytest.raises(Aborted) as refused:
+        runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "x"))
+    assert refused.value.reason == "CONCURRENT_CHANGE"
 
 
 def test_stopping_the_relay_flushes_what_is_still_pending(platform):

@@ -10,8 +10,10 @@ import sys
 import uuid
 
 import pytest
-from clinic_common.testing.infra import free_port
-from clinic_common.testing.processes import ServiceProcess
+from clinic_common.identity import Role
+from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import free_port
+from clinic_devtools.testing.processes import ServiceProcess
 from sqlalchemy.engine import make_url
 
 from tests.deploy.support import DEPLOY, K8S, by_kind, render
@@ -61,7 +63,7 @@ READ_ONLY = ('mount --rbind / / && mount -o remount,bind,ro / && '
 def test_service_migrates_and_serves_on_a_read_only_root(tmp_path, postgres_url):
     writable = tmp_path / "writable"
     writable.mkdir()
-    env = {**os.environ, **NO_BROKER, "INTAKE_DATABASE_URL": postgres_url,
+    env = {**os.environ, **auth.env(), **NO_BROKER, "INTAKE_DATABASE_URL": postgres_url,
            "INTAKE_MIGRATE_ON_START": "false", "INTAKE_DATA_DIR": str(writable / "data"),
            "HOME": str(writable), "TMPDIR": str(writable), "PYTHONDONTWRITEBYTECODE": "1"}
     wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c", READ_ONLY,
@@ -150,8 +152,9 @@ def test_location_config_rendered_for_a_cluster_applies_through_the_scheduling_a
     try:
         command = [sys.executable, "-m", "clinic_scheduling.apply_locations", "--target",
                    service.address, str(mounted)]
-        first = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        ops = {**os.environ, "CLINIC_TOKEN": auth.token(Role.OPS, sub="ops-1")}
+        first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=ops)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=ops)
     finally:
         service.terminate()
     assert (first.returncode, first.stdout.strip()) == (0, "la-jolla created"), first.stderr

@@ -16,7 +16,9 @@ from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
 from clinic.intake.v1 import patient_pb2
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as scheduling_grpc
-from clinic_common.testing.processes import ServiceProcess
+from clinic_common.identity import Role
+from clinic_devtools.testing import auth
+from clinic_devtools.testing.processes import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "scheduling", "billing")
@@ -94,7 +96,8 @@ class Stack:
         from clinic_scheduling.apply_locations import apply_files
 
         return apply_files(self.processes["scheduling"].address,
-                           sorted((REPO / "deploy" / "locations").glob("*.yaml")))
+                           sorted((REPO / "deploy" / "locations").glob("*.yaml")),
+                           auth.token(Role.OPS, sub="ops-1"))
 
     def closures(self, location_id: str) -> frozenset:
         from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb

@@ -11,7 +11,7 @@ from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
 from clinic_common import envelope
 from clinic_common.consumer import dlq_topic
 from clinic_common.protoconv import timestamp
-from clinic_common.testing.infra import read_topic
+from clinic_devtools.testing.infra import read_topic
 from kafka import KafkaProducer
 from sqlalchemy import create_engine, text
 

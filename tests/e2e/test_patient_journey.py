@@ -32,7 +32,9 @@ from clinic.intake.v1 import (
 )
 from clinic.scheduling.v1 import appointment_pb2
 from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+from clinic_common.identity import Role
 from clinic_common.protoconv import fill_date, timestamp
+from clinic_devtools.testing import auth
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -40,7 +42,11 @@ from tests.e2e.conftest import eventually, next_open_time
 
 pytestmark = pytest.mark.e2e
 
-STAFF = (("x-staff-id", "dr-lee"),)
+# Who does what: the front desk keeps insurance, a nurse at La Jolla screens and measures,
+# a provider clears and prescribes.
+DESK = auth.metadata(Role.FRONT_DESK, sub="desk-1", locations=("la-jolla",))
+NURSE = auth.metadata(Role.NURSE, sub="rn-ortiz", locations=("la-jolla",))
+PROVIDER = auth.metadata(Role.PROVIDER, sub="dr-lee", locations=("la-jolla", "encinitas"))
 WEIGHT_GRAMS = 71_300  # 71.3 kg: 35.65 mg at 0.5 mg/kg
 PHQ9_ITEM_9_POSITIVE = [3, 3, 2, 2, 2, 1, 1, 1, 1]  # item 9 (thoughts of self-harm) is 1
 
@@ -92,7 +98,7 @@ def add_coverage(intake: Intake, parent: str) -> coverage_pb2.Coverage:
         plan_type=coverage_pb2.PLAN_TYPE_PPO, priority=1)
     fill_date(coverage.effective_date, dt.date.today() - dt.timedelta(days=30))
     return intake.coverages.CreateCoverage(coverage_service_pb2.CreateCoverageRequest(
-        parent=parent, coverage=coverage), metadata=STAFF).coverage
+        parent=parent, coverage=coverage), metadata=DESK).coverage
 
 
 def screen_and_acknowledge_flag(intake: Intake, parent: str, now) -> None:
@@ -101,13 +107,13 @@ def screen_and_acknowledge_flag(intake: Intake, parent: str, now) -> None:
         parent=parent, screening=screening_pb2.Screening(
             instrument="PHQ-9", administer_time=now,
             answers=[screening_pb2.ItemAnswer(item=i, value=v)
-                     for i, v in enumerate(PHQ9_ITEM_9_POSITIVE, 1)])), metadata=STAFF).screening
+                     for i, v in enumerate(PHQ9_ITEM_9_POSITIVE, 1)])), metadata=NURSE).screening
     assert (scored.total_score, len(scored.raised_flags)) == (16, 1)
     [flag] = intake.open_flags(parent)
     assert (flag.name, flag.kind, flag.acknowledged) == (scored.raised_flags[0], "SUICIDALITY",
                                                          False)
     intake.screenings.AcknowledgeSafetyFlag(screening_service_pb2.AcknowledgeSafetyFlagRequest(
-        name=flag.name, note="safety plan in place"), metadata=STAFF)
+        name=flag.name, note="safety plan in place"), metadata=PROVIDER)
     assert intake.open_flags(parent) == []
 
 
@@ -116,13 +122,13 @@ def prepare_for_ketamine(intake: Intake, parent: str) -> None:
     now = timestamp(dt.datetime.now(dt.UTC))
     intake.history.RecordVitals(history_service_pb2.RecordVitalsRequest(
         parent=parent, vitals=history_pb2.Vitals(
-            measure_time=now, weight_grams=WEIGHT_GRAMS, systolic_mmhg=124, diastolic_mmhg=80)),
-        metadata=STAFF)
+            measure_time=now, weight_grams=WEIGHT_GRAMS, systolic_mmhg=124, diastolic_mmhg=80,
+            location_id="la-jolla")), metadata=NURSE)
     screen_and_acknowledge_flag(intake, parent, now)
     intake.consents.CreateConsent(consent_service_pb2.CreateConsentRequest(
         parent=parent, consent=consent_pb2.Consent(
             type=consent_pb2.CONSENT_TYPE_KETAMINE_TREATMENT, form_version="2025-01",
-            sign_time=now, signed_by="patient")), metadata=STAFF)
+            sign_time=now, signed_by="patient")), metadata=NURSE)
     findings = intake.candidacy.EvaluateContraindications(
         candidacy_service_pb2.EvaluateContraindicationsRequest(
             parent=parent, modality=events_pb2.MODALITY_IV_KETAMINE)).findings
@@ -133,7 +139,7 @@ def clear_for_ketamine(intake: Intake, parent: str) -> None:
     decision = intake.candidacy.DecideCandidacy(candidacy_service_pb2.DecideCandidacyRequest(
         parent=parent, modality=events_pb2.MODALITY_IV_KETAMINE,
         outcome=events_pb2.CANDIDACY_OUTCOME_CLEARED, reason="treatment-resistant depression"),
-        metadata=STAFF).decision
+        metadata=PROVIDER).decision
     assert decision.outcome == events_pb2.CANDIDACY_OUTCOME_CLEARED
 
 
@@ -141,7 +147,7 @@ def ketamine_plan(intake: Intake, parent: str) -> treatment_plan_pb2.TreatmentPl
     return intake.plans.CreateTreatmentPlan(treatment_plan_service_pb2.CreateTreatmentPlanRequest(
         parent=parent, plan=treatment_plan_pb2.TreatmentPlan(
             modality=events_pb2.MODALITY_IV_KETAMINE, indication_code="F33.2")),
-        metadata=STAFF).plan
+        metadata=PROVIDER).plan
 
 
 def test_a_patient_goes_from_registration_to_a_billed_infusion_at_the_plan_dose(stack):

@@ -8,7 +8,7 @@ import time
 
 import grpc
 import pytest
-from clinic_common.testing.infra import free_port
+from clinic_devtools.testing.infra import free_port
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
@@ -43,7 +43,7 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
                                                                    "SCHEDULING_", "BILLING_"))}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
     run = subprocess.Popen(
-        [sys.executable, "-m", "clinic_common.devstack", "run", "--data-dir", str(tmp_path),
+        [sys.executable, "-m", "clinic_devtools.devstack", "run", "--data-dir", str(tmp_path),
          "--broker-port", str(free_port())],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
@@ -64,6 +64,9 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
             address = f"127.0.0.1:{port}"
             assert EXPECTED[name] in list_services(address)
             assert health(address) == health_pb2.HealthCheckResponse.SERVING
+        assert "clinic-token" in text, text  # how to get a token
+        _the_printed_command_gives_a_token_that_lists_the_demo_patients(
+            tmp_path, f"127.0.0.1:{ports['intake']}")
     finally:
         os.killpg(run.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
         try:
@@ -78,3 +81,22 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
         with pytest.raises(grpc.RpcError):
             health(f"127.0.0.1:{port}")
     assert {p.name for p in tmp_path.glob("*.db")} == {"intake.db", "scheduling.db", "billing.db"}
+
+
+def _the_printed_command_gives_a_token_that_lists_the_demo_patients(data_dir, address):
+    from clinic.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+
+    issued = subprocess.run(
+        [sys.executable, "-m", "clinic_devtools.token_cli", "--data-dir", str(data_dir), "issue",
+         "--sub", "desk-1", "--role", "FRONT_DESK", "--location", "la-jolla"],
+        capture_output=True, text=True, timeout=30)
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    with grpc.insecure_channel(address) as channel:
+        stub = intake_service_pb2_grpc.IntakeServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.ListPatients(intake_service_pb2.ListPatientsRequest(), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        listed = stub.ListPatients(intake_service_pb2.ListPatientsRequest(), timeout=5,
+                                   metadata=[("authorization", f"Bearer {token}")])
+    assert len(listed.patients) == 6

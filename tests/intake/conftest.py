@@ -19,6 +19,7 @@ from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
+from clinic_devtools.testing import auth
 from clinic_intake.bootstrap import add_services, build_spec
 from clinic_intake.config import IntakeSettings
 
@@ -49,10 +50,11 @@ def start_intake(database_url):
         runtime = Runtime(build_spec(), IntakeSettings(database_url=database_url, **settings),
                           KafkaSettings(), publisher=InMemoryPublisher())
         runtime.migrate()
-        host = ServiceHost("intake", host="127.0.0.1", port=0)
+        host = ServiceHost("intake", host="127.0.0.1", port=0,
+                           edge=runtime.edge(auth.verifier()))
         add_services(host, runtime)
         host.start()
-        channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+        channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
         started.append((channel, host, runtime))
         return IntakeClient(channel, runtime)
 

@@ -6,12 +6,17 @@ import datetime as dt
 
 import grpc
 from clinic.intake.v1 import events_pb2, patient_pb2
+from clinic_common.identity import Role
 from clinic_common.protoconv import fill_date
+from clinic_devtools.testing import auth
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-STAFF = (("x-staff-id", "dr-lee"),)
-FRONT_DESK = (("x-staff-id", "desk-1"),)
+# A staff member with every role at every location (tests of access rules use their own
+# tokens), and a front-desk clerk.
+STAFF = auth.metadata(*auth.ALL_STAFF, sub="dr-lee")
+FRONT_DESK = auth.metadata(Role.FRONT_DESK, sub="desk-1", locations=("la-jolla",))
+LOCATION = "la-jolla"
 
 
 def reason(error: grpc.RpcError) -> str:
@@ -83,14 +88,15 @@ def stamp(value: dt.datetime):
     return message
 
 
-def record_vitals(api, parent, measured: dt.datetime | None = None, **values):
-    """Records vital signs (default: now); returns the stored message."""
+def record_vitals(api, parent, measured: dt.datetime | None = None, metadata=STAFF, **values):
+    """Records vital signs (default: now, at La Jolla); returns the stored message."""
     from clinic.intake.v1 import history_pb2, history_service_pb2
 
+    values.setdefault("location_id", LOCATION)
     vitals = history_pb2.Vitals(measure_time=stamp(measured or dt.datetime.now(dt.UTC)),
                                 **values)
     return api.history.RecordVitals(history_service_pb2.RecordVitalsRequest(
-        parent=parent, vitals=vitals), metadata=STAFF).vitals
+        parent=parent, vitals=vitals), metadata=metadata).vitals
 
 
 def add_history(api, parent, **detail):
@@ -164,3 +170,8 @@ def prepare_for(api, parent, modality):
         events_pb2.MODALITY_TMS: [consent_pb2.CONSENT_TYPE_TMS_TREATMENT],
     }[modality]
     return [sign_consent(api, parent, kind) for kind in consents]
+
+
+# A call that sends no token at all, and a second provider.
+NO_TOKEN = (("authorization", ""),)
+DR_KIM = auth.metadata(*auth.ALL_STAFF, sub="dr-kim")

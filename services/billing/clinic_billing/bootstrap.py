@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from clinic.billing.v1 import billing_service_pb2, billing_service_pb2_grpc
+from clinic.billing.v1 import billing_service_pb2_grpc
 from clinic.intake.v1 import events_pb2 as intake_events
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
 from clinic_common.config import load
@@ -14,6 +14,7 @@ from clinic_billing.adapters import orm
 from clinic_billing.config import BillingSettings
 from clinic_billing.entrypoints.events import build_handlers
 from clinic_billing.entrypoints.grpc_api import BillingServicer
+from clinic_billing.entrypoints.permissions import PERMISSIONS
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 TOPIC = "clinic.billing.v1"
@@ -36,6 +37,6 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
     settings = runtime.settings
     policy = settings.policy if isinstance(settings, BillingSettings) else \
         load(BillingSettings).policy
-    host.add_service(billing_service_pb2_grpc.add_BillingServiceServicer_to_server,
-                     BillingServicer(runtime.uow, policy),
-                     billing_service_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name)
+    for descriptor, rules in PERMISSIONS.items():
+        host.add_service(billing_service_pb2_grpc.add_BillingServiceServicer_to_server,
+                         BillingServicer(runtime.runner, policy), descriptor, rules)

@@ -1,18 +1,27 @@
-"""Outgoing gRPC calls that carry the current call's deadline, correlation and trace.
+"""Outgoing gRPC calls: the caller's deadline, correlation and trace go along, with a
+bearer token, over TLS when configured.
 
 A service calling another inside a call uses :func:`connect`: the callee never
-gets more time than the caller has left, and the logs of both share one
-correlation id.
+gets more time than the caller has left, the logs of both share one correlation
+id, and the callee sees the calling service's own identity
+(:class:`ServiceTokens`).
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import threading
+from collections.abc import Callable
 
 import grpc
 
 from clinic_common import context
-from clinic_common.interceptors import CORRELATION_METADATA
+from clinic_common.config import TlsSettings
+from clinic_common.interceptors import AUTHORIZATION_METADATA, CORRELATION_METADATA
+from clinic_common.tokens import TokenIssuer
+
+TokenSource = Callable[[], str]
 
 
 class _Details(collections.namedtuple(
@@ -22,16 +31,23 @@ class _Details(collections.namedtuple(
 
 
 class PropagatingInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    def __init__(self, token: TokenSource | None = None):
+        self.token = token
+
     def _details(self, details):
         remaining = context.time_remaining()
         timeout = details.timeout
         if remaining is not None:
             timeout = remaining if timeout is None else min(timeout, remaining)
-        metadata = [m for m in (details.metadata or [])
-                    if m[0] not in (CORRELATION_METADATA, "traceparent")]
+        replaced = {CORRELATION_METADATA, "traceparent"}
+        if self.token is not None:
+            replaced.add(AUTHORIZATION_METADATA)
+        metadata = [m for m in (details.metadata or []) if m[0] not in replaced]
         metadata.append((CORRELATION_METADATA, context.current_correlation_id()))
         if trace := context.traceparent.get():
             metadata.append(("traceparent", trace))
+        if self.token is not None:
+            metadata.append((AUTHORIZATION_METADATA, f"Bearer {self.token()}"))
         return _Details(details.method, timeout, metadata, details.credentials,
                         details.wait_for_ready, details.compression)
 
@@ -42,7 +58,45 @@ class PropagatingInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamC
         return continuation(self._details(details), request)
 
 
-def connect(address: str, *, options: list | None = None) -> grpc.Channel:
-    """An insecure channel whose calls propagate the current call's context."""
-    return grpc.intercept_channel(grpc.insecure_channel(address, options=options),
-                                  PropagatingInterceptor())
+def connect(address: str, *, token: TokenSource | None = None, tls: TlsSettings | None = None,
+            options: list | None = None) -> grpc.Channel:
+    """A channel whose calls carry the current call's context and ``token``.
+
+    With ``tls`` enabled (or a CA file given) the channel is TLS, trusting
+    ``tls.ca_file`` (system roots when unset) and presenting ``tls.cert_file`` as
+    the client certificate for mutual TLS.
+    """
+    if tls is not None and (tls.enabled or tls.ca_file):
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=tls.ca_file.read_bytes() if tls.ca_file else None,
+            private_key=tls.key_file.read_bytes() if tls.key_file else None,
+            certificate_chain=tls.cert_file.read_bytes() if tls.cert_file else None)
+        channel = grpc.secure_channel(address, credentials, options=options)
+    else:
+        channel = grpc.insecure_channel(address, options=options)
+    return grpc.intercept_channel(channel, PropagatingInterceptor(token))
+
+
+def static_token(token: str) -> TokenSource:
+    return lambda: token
+
+
+class ServiceTokens:
+    """A service's own short-lived tokens, minted with its key and renewed before expiry."""
+
+    def __init__(self, issuer: TokenIssuer, service: str,
+                 ttl: dt.timedelta = dt.timedelta(minutes=10)):
+        self.issuer = issuer
+        self.service = service
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._token = ""
+        self._renew_at = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def __call__(self) -> str:
+        with self._lock:
+            now = dt.datetime.now(dt.UTC)
+            if now >= self._renew_at:
+                self._token = self.issuer.service_token(self.service, self.ttl)
+                self._renew_at = now + self.ttl / 2
+            return self._token

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,44 @@ class KafkaSettings(BaseSettings):
     relay_poll_interval_ms: int = 500
     relay_batch_size: int = 200
     relay_max_backoff_ms: int = 10_000
+    # Passed through to every Kafka client: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL,
+    # with the CA, client certificate and SASL credentials the cluster asks for.
+    security_protocol: str = "PLAINTEXT"
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    sasl_mechanism: str = ""
+    sasl_plain_username: str = ""
+    sasl_plain_password: str = ""
+
+    @field_validator("security_protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> str:
+        known = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+        if value.upper() not in known:
+            raise ValueError(f"must be one of {', '.join(known)}")
+        return value.upper()
+
+    @field_validator("sasl_mechanism")
+    @classmethod
+    def _known_mechanism(cls, value: str) -> str:
+        known = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+        if value and value.upper() not in known:
+            raise ValueError(f"must be one of {', '.join(known)}")
+        return value.upper()
+
+    def client_options(self) -> dict:
+        """The connection options every kafka-python client of the services takes."""
+        options: dict = {"bootstrap_servers": self.servers,
+                         "security_protocol": self.security_protocol}
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            if getattr(self, name) is not None:
+                options[name] = str(getattr(self, name))
+        if self.sasl_mechanism:
+            options.update(sasl_mechanism=self.sasl_mechanism,
+                           sasl_plain_username=self.sasl_plain_username,
+                           sasl_plain_password=self.sasl_plain_password)
+        return options
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -60,6 +98,66 @@ class KafkaSettings(BaseSettings):
         return [s.strip() for s in self.bootstrap_servers.split(",")]
 
 
+class AuthSettings(BaseSettings):
+    """How every service verifies bearer tokens, and how it proves its own identity.
+
+    Production points ``AUTH_JWKS_FILE`` at the identity provider's public keys
+    (mounted from a secret; the file is re-read when it changes, so keys rotate
+    without a restart). The embedded mode uses ``<data dir>/auth/jwks.json``,
+    which ``clinic-token keygen`` writes.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    # Public keys as a JSON Web Key Set file; default <data dir>/auth/jwks.json.
+    jwks_file: Path | None = None
+    # The iss and aud every token must carry.
+    issuer: str = "clinic-dev"
+    audience: str = "clinic-api"
+    # Clock skew tolerated on exp/iat, and the longest lifetime a token may have.
+    leeway_seconds: int = Field(30, ge=0, le=300)
+    max_token_lifetime_seconds: int = Field(12 * 3600, gt=0)
+    # This service's own private key (a JWK file) for the tokens it sends to other
+    # services; default <data dir>/auth/signing.jwk when that file exists.
+    service_key_file: Path | None = None
+
+    def jwks_path(self, data_dir: Path) -> Path:
+        return self.jwks_file or data_dir / "auth" / "jwks.json"
+
+    def service_key_path(self, data_dir: Path) -> Path:
+        return self.service_key_file or data_dir / "auth" / "signing.jwk"
+
+
+class TlsSettings(BaseSettings):
+    """TLS for gRPC. With a certificate and key the service serves TLS only; with a client
+    CA as well it requires client certificates (mutual TLS between services)."""
+
+    model_config = SettingsConfigDict(env_prefix="TLS_", extra="ignore")
+
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    # Clients must present a certificate signed by this CA (mutual TLS).
+    client_ca_file: Path | None = None
+    # What this process trusts when it calls a service over TLS (default: system roots).
+    ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _pairs(self) -> TlsSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("TLS_CERT_FILE and TLS_KEY_FILE go together")
+        if self.client_ca_file is not None and self.cert_file is None:
+            raise ValueError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE")
+        for name in ("cert_file", "key_file", "client_ca_file", "ca_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS_{name.upper()}: no file at {path}")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.cert_file is not None
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service has. Subclasses set ``model_config`` with their prefix."""
 
@@ -71,6 +169,12 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 0
     grpc_workers: int = 16
+    # The largest request a call may send, in bytes; larger ones are refused by gRPC.
+    max_message_bytes: int = Field(1024 * 1024, ge=4096, le=64 * 1024 * 1024)
+    # The longest text any request field may carry, in characters, and the most
+    # items any list in a request may hold (fields may set tighter limits).
+    max_text_length: int = Field(10_000, ge=100)
+    max_list_items: int = Field(1_000, ge=10)
     shutdown_grace_seconds: float = 10.0
     migrate_on_start: bool = True
     consume_events: bool = True

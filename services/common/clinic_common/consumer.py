@@ -22,16 +22,19 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from clinic_common import context
+from clinic_common import context, identity
 from clinic_common.config import KafkaSettings
 from clinic_common.envelope import Envelope, EventRegistry, MalformedEvent, from_kafka_headers
 from clinic_common.errors import ClinicError
 from clinic_common.publisher import EventPublisher, PublishError, ensure_topics
+from clinic_common.runner import Change, Clock, system_clock
 from clinic_common.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Message, Envelope, SqlUnitOfWork], None]
+# A handler applies one event in the consumer's unit of work, as the service itself
+# (``change.actor`` is ``service:<name>``); it never commits.
+Handler = Callable[[Message, Envelope, SqlUnitOfWork, Change], None]
 
 
 # How often an idle consumer checks that its positions are still inside the logs.
@@ -63,8 +66,11 @@ class EventProcessor:
 
     def __init__(self, name: str, registry: EventRegistry, handlers: dict[str, Handler],
                  uow_factory: Callable[[], SqlUnitOfWork], dead_letters: EventPublisher,
-                 *, max_attempts: int = 5, retry_backoff: float = 0.2):
+                 *, max_attempts: int = 5, retry_backoff: float = 0.2,
+                 clock: Clock = system_clock):
         self.name = name
+        self.clock = clock
+        self.principal = identity.Principal.service(name)
         self.registry = registry
         self.handlers = handlers
         self.uow_factory = uow_factory
@@ -108,10 +114,11 @@ class EventProcessor:
 
     def _apply(self, handler: Handler, envelope: Envelope, topic: str) -> str:
         with context.bound(correlation=envelope.correlation_id, trace=envelope.traceparent), \
-                self.uow_factory() as uow:
+                identity.acting_as(self.principal), self.uow_factory() as uow:
             if uow.already_processed(self.name, envelope.id):
                 return "duplicate"
-            handler(envelope.message, envelope, uow)
+            handler(envelope.message, envelope, uow,
+                    Change(now=self.clock(), actor=self.principal.subject))
             uow.mark_processed(self.name, envelope.id, envelope.type, topic)
             uow.commit()
             return "handled"
@@ -158,7 +165,7 @@ class KafkaEventConsumer:
         # until the next metadata refresh, so make sure the topics exist.
         ensure_topics(self.settings, self.topics)
         consumer = KafkaConsumer(
-            bootstrap_servers=self.settings.servers, group_id=self.group_id,
+            **self.settings.client_options(), group_id=self.group_id,
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_interval_ms=self.settings.max_poll_interval_ms,
             session_timeout_ms=self.settings.session_timeout_ms,

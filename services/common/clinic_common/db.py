@@ -7,6 +7,8 @@ there as PostgreSQL's constraints make them hold in production.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -24,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.types import JSON
+from sqlalchemy.types import JSON, TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,6 +38,34 @@ NAMING_CONVENTION = {
 
 # An auto-incrementing 64-bit key on PostgreSQL that is still SQLite's ROWID.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator):
+    """An instant: stored in UTC, read back aware in UTC on every database.
+
+    SQLite keeps no zone, so without this a datetime would come back naive there
+    and aware on PostgreSQL. A naive value is refused on the way in.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @property
+    def python_type(self):
+        return dt.datetime
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime cannot be stored as an instant")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def new_metadata() -> MetaData:
@@ -54,8 +84,8 @@ def platform_tables(metadata: MetaData) -> dict[str, Table]:
         Column("event_type", String(255), nullable=False),
         Column("payload", LargeBinary, nullable=False),
         Column("headers", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True)),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("sent_at", UtcDateTime),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text),
     )
@@ -67,7 +97,7 @@ def platform_tables(metadata: MetaData) -> dict[str, Table]:
         Column("event_id", String(255), primary_key=True),
         Column("event_type", String(255), nullable=False),
         Column("topic", String(255), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime, nullable=False),
     )
     requests = Table(
         "request_log",
@@ -77,10 +107,37 @@ def platform_tables(metadata: MetaData) -> dict[str, Table]:
         Column("request_id", String(128), nullable=False),
         Column("fingerprint", String(64), nullable=False),
         Column("result", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
         UniqueConstraint("method", "request_id", name="uq_request_log_method_request_id"),
     )
-    return {"outbox": outbox, "inbox": inbox, "request_log": requests}
+    return {"outbox": outbox, "inbox": inbox, "request_log": requests,
+            "audit_log": audit_table(metadata)}
+
+
+def audit_table(metadata: MetaData) -> Table:
+    """The PHI audit trail: one row per call and patient. Append-only (triggers refuse
+    UPDATE and DELETE; see platform_migration.create_audit_v1)."""
+    audit = Table(
+        "audit_log",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("occurred_at", UtcDateTime, nullable=False),
+        Column("actor", String(128), nullable=False),
+        Column("actor_roles", String(255), nullable=False),
+        Column("location_id", String(64), nullable=False),
+        Column("method", String(255), nullable=False),
+        Column("patient_id", String(64), nullable=False),
+        Column("record", String(255), nullable=False),
+        Column("outcome", String(32), nullable=False),
+        Column("reason", String(128), nullable=False),
+        Column("correlation_id", String(64), nullable=False),
+        Column("client_address", String(255), nullable=False),
+        Column("token_id", String(64), nullable=False),
+    )
+    Index("ix_audit_log_patient", audit.c.patient_id, audit.c.occurred_at)
+    Index("ix_audit_log_actor", audit.c.actor, audit.c.occurred_at)
+    Index("ix_audit_log_time", audit.c.occurred_at)
+    return audit
 
 
 def is_sqlite(url: str) -> bool:
@@ -90,8 +147,11 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for a service database, with SQLite made safe for concurrent writers."""
     if not is_sqlite(url):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                             hide_parameters=True)
+    # hide_parameters: an error message must never carry a patient's data into a log.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -8,7 +8,15 @@ import sys
 from collections.abc import Callable
 
 from clinic_common import logs
-from clinic_common.config import ConfigurationError, KafkaSettings, ServiceSettings, load
+from clinic_common.config import (
+    AuthSettings,
+    ConfigurationError,
+    KafkaSettings,
+    ServiceSettings,
+    TlsSettings,
+    load,
+)
+from clinic_common.edge import verifier_from
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
 
@@ -17,11 +25,14 @@ log = logging.getLogger(__name__)
 AddServices = Callable[[ServiceHost, Runtime], None]
 
 
-def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings,
-          add_services: AddServices) -> int:
+def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, auth: AuthSettings,
+          tls: TlsSettings, add_services: AddServices) -> int:
+    verifier = verifier_from(auth, settings.data_dir)
     runtime = Runtime(spec, settings, kafka)
     host = ServiceHost(spec.name, host=settings.host, port=settings.listen_port,
-                       workers=settings.grpc_workers, grace_seconds=settings.shutdown_grace_seconds)
+                       edge=runtime.edge(verifier), workers=settings.grpc_workers,
+                       grace_seconds=settings.shutdown_grace_seconds,
+                       max_message_bytes=settings.max_message_bytes, tls=tls)
     add_services(host, runtime)
     host.add_worker(runtime.relay)
     consumer = runtime.consumer()
@@ -42,6 +53,7 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSe
     try:
         settings = load(settings_class)
         kafka = load(KafkaSettings)
+        auth, tls = load(AuthSettings), load(TlsSettings)
     except ConfigurationError as exc:
         print(f"{settings_class.service_name}: {exc}", file=sys.stderr)
         return 2
@@ -51,7 +63,11 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSe
         Runtime(spec, settings, kafka).migrate()
         log.info("migrated", extra={"database": _redact(settings.resolved_database_url)})
         return 0
-    return serve(spec, settings, kafka, add_services)
+    try:
+        return serve(spec, settings, kafka, auth, tls, add_services)
+    except ConfigurationError as exc:
+        print(f"{settings_class.service_name}: {exc}", file=sys.stderr)
+        return 2
 
 
 def _redact(url: str) -> str:

@@ -1,20 +1,34 @@
-"""Error kinds every service raises, each tied to one gRPC status code.
+"""Refusals every service raises, each of a kind the API edge maps to a status code.
 
 Domain packages subclass these (``class StaleWeight(FailedPrecondition)``) or
-raise them directly with a reason. The error-mapping interceptor turns them into
-a ``google.rpc.Status`` with an ``ErrorInfo`` whose reason is UPPER_SNAKE_CASE.
-Nothing here knows a domain.
+raise them directly with a reason. Nothing here imports gRPC: the domain says
+what kind of refusal it is, and the error-mapping interceptor turns the kind
+into a gRPC status with an ``ErrorInfo`` whose reason is UPPER_SNAKE_CASE.
 """
 
 from __future__ import annotations
 
-import grpc
+import enum
+
+
+class Kind(enum.StrEnum):
+    """What kind of refusal an error is; the names are gRPC's status code names."""
+
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    FAILED_PRECONDITION = "FAILED_PRECONDITION"
+    ABORTED = "ABORTED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 class ClinicError(Exception):
-    """An expected refusal: the caller gets ``code`` with ``reason`` and ``message``."""
+    """An expected refusal: the caller gets ``kind`` with ``reason`` and ``message``."""
 
-    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+    kind: Kind = Kind.FAILED_PRECONDITION
     default_reason: str = "ERROR"
 
     def __init__(self, message: str, *, reason: str | None = None, **metadata: object):
@@ -25,44 +39,49 @@ class ClinicError(Exception):
 
 
 class InvalidArgument(ClinicError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    kind = Kind.INVALID_ARGUMENT
     default_reason = "INVALID_ARGUMENT"
 
 
 class NotFound(ClinicError):
-    code = grpc.StatusCode.NOT_FOUND
+    kind = Kind.NOT_FOUND
     default_reason = "NOT_FOUND"
 
 
 class AlreadyExists(ClinicError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+    kind = Kind.ALREADY_EXISTS
     default_reason = "ALREADY_EXISTS"
 
 
 class FailedPrecondition(ClinicError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    kind = Kind.FAILED_PRECONDITION
     default_reason = "FAILED_PRECONDITION"
 
 
 class Aborted(ClinicError):
     """A concurrency conflict the caller may retry (a lost booking race)."""
 
-    code = grpc.StatusCode.ABORTED
+    kind = Kind.ABORTED
     default_reason = "ABORTED"
 
 
 class PermissionDenied(ClinicError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+    kind = Kind.PERMISSION_DENIED
     default_reason = "PERMISSION_DENIED"
 
 
 class Unauthenticated(ClinicError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+    kind = Kind.UNAUTHENTICATED
     default_reason = "UNAUTHENTICATED"
 
 
+class ResourceExhausted(ClinicError):
+    kind = Kind.RESOURCE_EXHAUSTED
+    default_reason = "RESOURCE_EXHAUSTED"
+
+
 class Unavailable(ClinicError):
-    code = grpc.StatusCode.UNAVAILABLE
+    kind = Kind.UNAVAILABLE
     default_reason = "UNAVAILABLE"
 
 

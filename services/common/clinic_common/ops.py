@@ -86,7 +86,7 @@ def cmd_replay(args, kafka: KafkaSettings) -> int:
 def read_dead_letters(kafka: KafkaSettings, topic: str):
     """Every record of ``<topic>.dlq`` from the beginning, without joining a group."""
     dlq = kafka.topic(topic) + ".dlq" if not topic.endswith(".dlq") else kafka.topic(topic)
-    consumer = KafkaConsumer(bootstrap_servers=kafka.servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(**kafka.client_options(), enable_auto_commit=False,
                              consumer_timeout_ms=2000)
     partitions = consumer.partitions_for_topic(dlq) or set()
     assignment = [TopicPartition(dlq, p) for p in sorted(partitions)]

@@ -41,7 +41,7 @@ class EventPublisher(abc.ABC):
 
 def ensure_topics(settings: KafkaSettings, topics: list[str]) -> None:
     """Create topics that do not exist yet (idempotent)."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.servers,
+    admin = KafkaAdminClient(**settings.client_options(),
                              request_timeout_ms=settings.request_timeout_ms)
     try:
         existing = set(admin.list_topics())
@@ -73,7 +73,7 @@ class KafkaPublisher(EventPublisher):
             if self.topics:
                 ensure_topics(self.settings, self.topics)
             self._producer = KafkaProducer(
-                bootstrap_servers=self.settings.servers, acks="all", enable_idempotence=True,
+                **self.settings.client_options(), acks="all", enable_idempotence=True,
                 linger_ms=0, request_timeout_ms=self.settings.request_timeout_ms,
                 max_block_ms=int(self.send_timeout_s * 1000),
             )

@@ -14,13 +14,17 @@ from pathlib import Path
 from sqlalchemy import MetaData
 
 from clinic_common import migrations
+from clinic_common.audit import AuditLog
 from clinic_common.config import KafkaSettings, ServiceSettings
 from clinic_common.consumer import EventProcessor, Handler, KafkaEventConsumer, dlq_topic
 from clinic_common.db import make_engine, make_session_factory
+from clinic_common.edge import Edge
 from clinic_common.envelope import EventRegistry
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import EventPublisher, KafkaPublisher
 from clinic_common.relay import OutboxRelay
+from clinic_common.runner import Clock, Runner, system_clock
+from clinic_common.tokens import TokenVerifier
 from clinic_common.unit_of_work import Platform, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -42,8 +46,9 @@ class ServiceSpec:
 
 class Runtime:
     def __init__(self, spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings,
-                 *, publisher: EventPublisher | None = None):
+                 *, publisher: EventPublisher | None = None, clock: Clock = system_clock):
         self.spec = spec
+        self.clock = clock
         self.settings = settings
         self.kafka = kafka
         self.database_url = settings.resolved_database_url
@@ -62,7 +67,8 @@ class Runtime:
         self.platform = Platform(
             session_factory=self.session_factory, outbox=self.outbox,
             inbox=spec.metadata.tables["inbox"], request_log=spec.metadata.tables["request_log"],
-            on_commit=self.relay.wake)
+            on_commit=self.relay.wake, audit_log=spec.metadata.tables["audit_log"], clock=clock)
+        self.runner = Runner(self.uow, clock)
 
     @property
     def consumed_topics(self) -> list[str]:
@@ -71,6 +77,17 @@ class Runtime:
     def uow(self) -> SqlUnitOfWork:
         return self.spec.uow_class(self.platform)
 
+    @property
+    def error_domain(self) -> str:
+        """The ErrorInfo domain of this service's refusals."""
+        return f"{self.spec.name}.clinic.api"
+
+    def edge(self, verifier: TokenVerifier) -> Edge:
+        """The API edge of this service: its chain trusts ``verifier`` and audits here."""
+        return Edge(verifier, AuditLog(self.session_factory, self.spec.metadata.tables["audit_log"]),
+                    self.error_domain, self.clock, max_text=self.settings.max_text_length,
+                    max_items=self.settings.max_list_items)
+
     def migrate(self) -> None:
         migrations.upgrade(self.spec.migrations_dir, self.database_url)
 
@@ -78,7 +95,7 @@ class Runtime:
         return EventProcessor(
             self.spec.name, self.spec.registry, self.spec.handlers, self.uow, self.publisher,
             max_attempts=self.kafka.consumer_max_attempts,
-            retry_backoff=self.kafka.consumer_retry_backoff_ms / 1000)
+            retry_backoff=self.kafka.consumer_retry_backoff_ms / 1000, clock=self.clock)
 
     def consumer(self) -> KafkaEventConsumer | None:
         if not self.spec.consumes or not self.settings.consume_events:

@@ -16,10 +16,15 @@ from concurrent import futures
 from typing import Protocol
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from clinic_common.interceptors import CallInterceptor, Chain, default_chain
+from clinic_common import audit_api
+from clinic_common.access import Rule, permission_table
+from clinic_common.config import TlsSettings
+from clinic_common.edge import Edge
+from clinic_common.interceptors import Chain
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +38,58 @@ class Worker(Protocol):
 
 
 class ServiceHost:
-    def __init__(self, name: str, *, host: str, port: int, workers: int = 16,
-                 grace_seconds: float = 10.0, interceptors: list[CallInterceptor] | None = None):
+    """One gRPC server with the shared edge: every method it serves has an access rule."""
+
+    def __init__(self, name: str, *, host: str, port: int, edge: Edge, workers: int = 16,
+                 grace_seconds: float = 10.0, max_message_bytes: int = 1024 * 1024,
+                 tls: TlsSettings | None = None):
         self.name = name
         self.grace_seconds = grace_seconds
+        self.edge = edge
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-rpc"),
-            interceptors=[Chain(interceptors if interceptors is not None else default_chain())],
-            options=[("grpc.so_reuseport", 0)],
+            interceptors=[Chain(edge.links())],
+            options=[("grpc.so_reuseport", 0),
+                     ("grpc.max_receive_message_length", max_message_bytes)],
         )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.address = f"{host}:{port}"
-        self.port = self.server.add_insecure_port(self.address)
-        if not self.port:
-            raise RuntimeError(f"cannot listen on {self.address}")
+        self.tls = tls if tls is not None and tls.enabled else None
+        self.port = self._listen(self.address)
         self._service_names: list[str] = []
         self._workers: list[Worker] = []
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
+        self.add_service(audit_api.register, audit_api.AuditServicer(edge.audit_log),
+                         audit_api.SERVICE, audit_api.RULES)
+
+    def _listen(self, address: str) -> int:
+        if self.tls is None:
+            port = self.server.add_insecure_port(address)
+        else:
+            client_ca = self.tls.client_ca_file.read_bytes() if self.tls.client_ca_file else None
+            credentials = grpc.ssl_server_credentials(
+                [(self.tls.key_file.read_bytes(), self.tls.cert_file.read_bytes())],
+                root_certificates=client_ca, require_client_auth=client_ca is not None)
+            port = self.server.add_secure_port(address, credentials)
+        if not port:
+            raise RuntimeError(f"cannot listen on {address}")
+        return port
 
     def add_service(self, register: Callable[[object, grpc.Server], None], servicer: object,
-                    full_name: str) -> None:
+                    service: ServiceDescriptor | str, rules: dict[str, Rule]) -> None:
+        """Serve ``servicer`` under the access rules of each of its methods (all required).
+
+        ``service`` is the proto service's descriptor, or for a service registered
+        by hand (generic handlers) its full name, whose methods are those ``rules`` name.
+        """
+        if isinstance(service, str):
+            full_name = service
+            self.edge.rules.update({f"/{full_name}/{m}": r for m, r in rules.items()})
+        else:
+            full_name = service.full_name
+            self.edge.rules.update(permission_table(service, rules))
         register(servicer, self.server)
         self._service_names.append(full_name)
 
@@ -72,7 +107,8 @@ class ServiceHost:
              reflection.SERVICE_NAME], self.server)
         self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.server.start()
-        log.info("listening", extra={"service": self.name, "port": self.port, "state": "starting"})
+        log.info("listening", extra={"service": self.name, "port": self.port,
+                                     "tls": self.tls is not None, "state": "starting"})
         startup()
         for worker in self._workers:
             worker.start()

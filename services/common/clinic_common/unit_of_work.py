@@ -8,29 +8,38 @@ inbox (events in) and the request log (AIP-155 request ids).
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 from sqlalchemy import Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from clinic_common.errors import InvalidArgument
+from clinic_common import audit
+from clinic_common.errors import InvalidArgument, Unavailable
 from clinic_common.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
 class Platform:
-    """What a service's units of work share: tables, outbox and the relay's wake-up."""
+    """What a service's units of work share: tables, outbox, the relay's wake-up, the clock."""
 
     session_factory: sessionmaker
     outbox: Outbox
     inbox: Table
     request_log: Table
     on_commit: Callable[[], None] = lambda: None
+    audit_log: Table | None = None
+    clock: Callable[[], datetime] = system_clock
 
 
 class SqlUnitOfWork:
@@ -57,6 +66,13 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        # A change made for a call commits with the call's audit rows, or not at all.
+        try:
+            audit.write_pending(self.session, self.platform.audit_log)
+        except SQLAlchemyError:
+            log.exception("audit rows not written; the change is not made")
+            raise Unavailable("the change could not be recorded in the audit trail; try again",
+                              reason="AUDIT_UNAVAILABLE") from None
         self.session.commit()
         if self._emitted:
             self._emitted = 0
@@ -80,7 +96,7 @@ class SqlUnitOfWork:
     def mark_processed(self, consumer: str, event_id: str, event_type: str, topic: str) -> None:
         self.session.execute(insert(self.platform.inbox).values(
             consumer=consumer, event_id=event_id, event_type=event_type, topic=topic,
-            processed_at=datetime.now(UTC)))
+            processed_at=self.platform.clock()))
 
     # Request log: the first result of a mutating call, by its client request id.
     def prior_result(self, method: str, request_id: str, fingerprint: str) -> str | None:
@@ -98,43 +114,4 @@ class SqlUnitOfWork:
     def record_result(self, method: str, request_id: str, fingerprint: str, result: str) -> None:
         self.session.execute(insert(self.platform.request_log).values(
             method=method, request_id=request_id, fingerprint=fingerprint, result=result,
-            created_at=datetime.now(UTC)))
-
-
-def fingerprint(request: Message, request_id_field: str = "request_id") -> str:
-    """A digest of a request without its request id, to tell a retry from a reuse."""
-    copy = type(request)()
-    copy.CopyFrom(request)
-    if request_id_field in copy.DESCRIPTOR.fields_by_name:
-        copy.ClearField(request_id_field)
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
-
-
-def run_once(uow: SqlUnitOfWork, method: str, request_id: str, request_fingerprint: str,
-             action: Callable[[], str]) -> str:
-    """Run ``action`` and commit, unless ``request_id`` was seen: then return its first result.
-
-    ``action`` does its work in ``uow`` without committing and returns a reference
-    to the result (usually the resource id). A concurrent duplicate that loses the
-    race on the request log's unique key gets the winner's result.
-    """
-    if not request_id:
-        result = action()
-        uow.commit()
-        return result
-    prior = uow.prior_result(method, request_id, request_fingerprint)
-    if prior is not None:
-        return prior
-    result = action()
-    try:
-        # On PostgreSQL a concurrent duplicate blocks on the unique key here and
-        # fails once the first commits; on SQLite writers are already serialized.
-        uow.record_result(method, request_id, request_fingerprint, result)
-        uow.commit()
-    except IntegrityError:
-        uow.rollback()
-        prior = uow.prior_result(method, request_id, request_fingerprint)
-        if prior is None:
-            raise
-        return prior
-    return result
+            created_at=self.platform.clock()))

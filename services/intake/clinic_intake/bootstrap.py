@@ -3,19 +3,12 @@
 from pathlib import Path
 
 from clinic.intake.v1 import (
-    candidacy_service_pb2,
     candidacy_service_pb2_grpc,
-    consent_service_pb2,
     consent_service_pb2_grpc,
-    coverage_service_pb2,
     coverage_service_pb2_grpc,
-    history_service_pb2,
     history_service_pb2_grpc,
-    intake_service_pb2,
     intake_service_pb2_grpc,
-    screening_service_pb2,
     screening_service_pb2_grpc,
-    treatment_plan_service_pb2,
     treatment_plan_service_pb2_grpc,
 )
 from clinic_common.runtime import Runtime, ServiceSpec
@@ -28,6 +21,7 @@ from clinic_intake.entrypoints.consent_api import ConsentServicer
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
 from clinic_intake.entrypoints.grpc_api import IntakeServicer
 from clinic_intake.entrypoints.history_api import HistoryServicer
+from clinic_intake.entrypoints.permissions import PERMISSIONS
 from clinic_intake.entrypoints.plan_api import TreatmentPlanServicer
 from clinic_intake.entrypoints.screening_api import ScreeningServicer
 from clinic_intake.service_layer.deps import Deps
@@ -35,17 +29,16 @@ from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 TOPIC = "clinic.intake.v1"
 
-# Each gRPC service: its descriptor module, its generated module, its name, its servicer.
-SERVICES = [
-    (intake_service_pb2, intake_service_pb2_grpc, "IntakeService", IntakeServicer),
-    (coverage_service_pb2, coverage_service_pb2_grpc, "CoverageService", CoverageServicer),
-    (history_service_pb2, history_service_pb2_grpc, "HistoryService", HistoryServicer),
-    (consent_service_pb2, consent_service_pb2_grpc, "ConsentService", ConsentServicer),
-    (screening_service_pb2, screening_service_pb2_grpc, "ScreeningService", ScreeningServicer),
-    (candidacy_service_pb2, candidacy_service_pb2_grpc, "CandidacyService", CandidacyServicer),
-    (treatment_plan_service_pb2, treatment_plan_service_pb2_grpc, "TreatmentPlanService",
-     TreatmentPlanServicer),
-]
+# Each gRPC service by name: its generated module and its servicer.
+SERVICERS = {
+    "IntakeService": (intake_service_pb2_grpc, IntakeServicer),
+    "CoverageService": (coverage_service_pb2_grpc, CoverageServicer),
+    "HistoryService": (history_service_pb2_grpc, HistoryServicer),
+    "ConsentService": (consent_service_pb2_grpc, ConsentServicer),
+    "ScreeningService": (screening_service_pb2_grpc, ScreeningServicer),
+    "CandidacyService": (candidacy_service_pb2_grpc, CandidacyServicer),
+    "TreatmentPlanService": (treatment_plan_service_pb2_grpc, TreatmentPlanServicer),
+}
 
 
 def build_spec() -> ServiceSpec:
@@ -65,14 +58,14 @@ def build_deps(runtime: Runtime) -> Deps:
     settings = runtime.settings
     if not isinstance(settings, IntakeSettings):
         settings = IntakeSettings()
-    return Deps(uow=runtime.uow, policy=settings.policy(),
+    return Deps(runner=runtime.runner, policy=settings.policy(),
                 instruments=definitions.load_instruments(settings.instruments_dir),
                 rules=definitions.load_rules(settings.contraindication_rules_path))
 
 
 def add_services(host: ServiceHost, runtime: Runtime) -> None:
     deps = build_deps(runtime)
-    for module, generated, name, servicer in SERVICES:
-        register = getattr(generated, f"add_{name}Servicer_to_server")
-        host.add_service(register, servicer(deps),
-                         module.DESCRIPTOR.services_by_name[name].full_name)
+    for descriptor, rules in PERMISSIONS.items():
+        generated, servicer = SERVICERS[descriptor.name]
+        register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")
+        host.add_service(register, servicer(deps), descriptor, rules)

@@ -1,6 +1,10 @@
 """Applies location files through the scheduling API: creates or updates each location.
 
-  python -m clinic_scheduling.apply_locations --target HOST:PORT deploy/locations/*.yaml
+  CLINIC_TOKEN=... python -m clinic_scheduling.apply_locations --target HOST:PORT \
+      deploy/locations/*.yaml
+
+The token is an ops or admin bearer token (CLINIC_TOKEN, or --token-file); with
+TLS_CA_FILE set the call goes over TLS.
 
 Idempotent: a location already as its file describes is left alone, so applying
 twice changes nothing the second time. Every file is read before any is applied,
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +23,8 @@ import grpc
 from clinic.scheduling.v1 import location_pb2
 from clinic.scheduling.v1 import scheduling_service_pb2 as pb
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic_common.client import connect, static_token
+from clinic_common.config import ConfigurationError, TlsSettings, load
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from clinic_scheduling.entrypoints import location_files
@@ -30,11 +37,13 @@ class ApplyError(RuntimeError):
     """The service refused a location; the message names the file and the reason."""
 
 
-def apply_files(target: str, paths: list[Path]) -> list[str]:
-    """Apply each file to the service at ``target``; returns one line per location,
-    such as "la-jolla created", "encinitas unchanged" or "temecula updated (resources)"."""
+def apply_files(target: str, paths: list[Path], token: str,
+                tls: TlsSettings | None = None) -> list[str]:
+    """Apply each file to the service at ``target`` with an ops ``token``; returns one line
+    per location, such as "la-jolla created", "encinitas unchanged" or "temecula updated
+    (resources)"."""
     files = [location_files.read(Path(p)) for p in paths]
-    with grpc.insecure_channel(target) as channel:
+    with connect(target, token=static_token(token), tls=tls) as channel:
         stub = pb_grpc.SchedulingServiceStub(channel)
         return [_apply(stub, file) for file in files]
 
@@ -94,10 +103,23 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", required=True, help="the scheduling service, HOST:PORT")
+    parser.add_argument("--token-file", type=Path,
+                        help="a file holding the bearer token (default: $CLINIC_TOKEN)")
     parser.add_argument("files", nargs="+", type=Path, help="location files (YAML)")
     args = parser.parse_args(argv)
+    token = args.token_file.read_text().strip() if args.token_file else \
+        os.environ.get("CLINIC_TOKEN", "")
+    if not token:
+        print("apply_locations: set CLINIC_TOKEN (or --token-file) to an ops token",
+              file=sys.stderr)
+        return 2
     try:
-        for line in apply_files(args.target, args.files):
+        tls = load(TlsSettings)
+    except ConfigurationError as exc:
+        print(f"apply_locations: {exc}", file=sys.stderr)
+        return 2
+    try:
+        for line in apply_files(args.target, args.files, token, tls):
             print(line)
     except (LocationFileError, ApplyError) as exc:
         print(f"apply_locations: {exc}", file=sys.stderr)

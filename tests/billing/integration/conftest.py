@@ -16,6 +16,7 @@ from clinic_common.consumer import EventProcessor
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
+from clinic_devtools.testing import auth
 from sqlalchemy import insert
 
 from tests.billing import support
@@ -64,10 +65,11 @@ def start_billing(database_url):
         spec = build_spec(settings)
         runtime = Runtime(spec, settings, KafkaSettings(), publisher=InMemoryPublisher())
         runtime.migrate()
-        host = ServiceHost("billing", host="127.0.0.1", port=0)
+        host = ServiceHost("billing", host="127.0.0.1", port=0,
+                           edge=runtime.edge(auth.verifier()))
         add_services(host, runtime)
         host.start()
-        channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+        channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
         dead_letters = InMemoryPublisher()
         processor = EventProcessor(spec.name, spec.registry, spec.handlers, runtime.uow,
                                    dead_letters, max_attempts=2, retry_backoff=0)

@@ -5,9 +5,12 @@ import time
 
 import grpc
 import pytest
-from clinic_common import context
+from clinic_common import context, identity
+from clinic_common.access import rule
 from clinic_common.errors import FailedPrecondition, FieldViolation
+from clinic_common.identity import Role
 from clinic_common.server import ServiceHost
+from clinic_devtools.testing import auth
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -32,6 +35,7 @@ def _crash(request, ctx):
 def _echo_context(request, ctx):
     seen["correlation"] = context.correlation_id.get()
     seen["remaining"] = context.time_remaining()
+    seen["actor"] = identity.actor_id()
     return b"ok"
 
 
@@ -40,20 +44,29 @@ def _slow(request, ctx):
     return b"done"
 
 
+METHODS = {"Refuse": _refuse, "BadField": _bad_field, "Crash": _crash, "Echo": _echo_context,
+           "Slow": _slow}
+RULES = {name: rule(*auth.ALL_STAFF, phi=False) for name in METHODS}
+RULES["Echo"] = rule(*auth.ALL_STAFF, Role.SERVICE, phi=False)
+
+
 class _Registrar:
     def __call__(self, servicer, server):
-        handlers = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in {
-            "Refuse": _refuse, "BadField": _bad_field, "Crash": _crash,
-            "Echo": _echo_context, "Slow": _slow}.items()}
+        handlers = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in METHODS.items()}
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
 
 
+def _host(tmp_path, name="probe", **options) -> ServiceHost:
+    return ServiceHost(name, host="127.0.0.1", port=0,
+                       edge=auth.probe_edge(f"sqlite:///{tmp_path / (name + '.db')}"), **options)
+
+
 @pytest.fixture
-def host():
-    server = ServiceHost("probe", host="127.0.0.1", port=0, grace_seconds=3)
-    server.add_service(_Registrar(), None, SERVICE)
+def host(tmp_path):
+    server = _host(tmp_path, grace_seconds=3)
+    server.add_service(_Registrar(), None, SERVICE, RULES)
     server.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{server.port}"))
     yield server, channel
     channel.close()
     server.stop()
@@ -77,7 +90,10 @@ def test_a_domain_refusal_carries_its_code_reason_and_metadata(host):
     assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert raised.value.details() == "weight is stale"
     info = error_info(raised.value)
-    assert (info.reason, dict(info.metadata)) == ("STALE_WEIGHT", {"patient_id": "p1"})
+    assert info.reason == "STALE_WEIGHT"
+    assert info.domain == "probe.clinic.api"
+    assert dict(info.metadata) == {"patient_id": "p1",
+                                   "correlation_id": info.metadata["correlation_id"]}
 
 
 def test_a_field_violation_is_invalid_argument_with_bad_request_details(host):
@@ -141,40 +157,42 @@ def test_shutdown_reports_not_serving_and_finishes_calls_in_flight(host):
     assert results == [b"done"]
 
 
-def test_a_call_made_inside_a_call_inherits_its_deadline_and_correlation(host):
-    from clinic_common.client import connect
+def test_a_call_made_inside_a_call_inherits_its_deadline_and_correlation(host, tmp_path):
+    from clinic_common.client import ServiceTokens, connect
 
     server, channel = host
     inner = {}
 
     def outer(request, ctx):
-        with connect(f"127.0.0.1:{server.port}") as onward:
+        with connect(f"127.0.0.1:{server.port}",
+                     token=ServiceTokens(auth.issuer(), "outer")) as onward:
             onward.unary_unary(f"/{SERVICE}/Echo")(b"", timeout=60)
         inner.update(seen)
         return b"ok"
 
-    second = ServiceHost("outer", host="127.0.0.1", port=0)
+    second = _host(tmp_path, "outer")
 
     class Outer:
         def __call__(self, servicer, srv):
             srv.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
                 "test.v1.OuterService", {"Call": grpc.unary_unary_rpc_method_handler(outer)}),))
 
-    second.add_service(Outer(), None, "test.v1.OuterService")
+    second.add_service(Outer(), None, "test.v1.OuterService", {"Call": rule(Role.ADMIN, phi=False)})
     second.start()
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{second.port}") as to_outer:
+        with auth.authorized(grpc.insecure_channel(f"127.0.0.1:{second.port}")) as to_outer:
             to_outer.unary_unary("/test.v1.OuterService/Call")(
                 b"", timeout=3, metadata=[("x-correlation-id", "chain-1")])
     finally:
         second.stop()
     assert inner["correlation"] == "chain-1"
+    assert inner["actor"] == "service:outer"  # the onward call runs as the service itself
     assert 0 < inner["remaining"] < 4  # the caller's 3 s (give or take clock rounding), not 60 s
 
 
-def test_health_is_not_serving_until_start_up_work_is_done():
-    server = ServiceHost("probe", host="127.0.0.1", port=0)
-    server.add_service(_Registrar(), None, SERVICE)
+def test_health_is_not_serving_until_start_up_work_is_done(tmp_path):
+    server = _host(tmp_path)
+    server.add_service(_Registrar(), None, SERVICE, RULES)
     release, seen_status = threading.Event(), []
 
     def startup():

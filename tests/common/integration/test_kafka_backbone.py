@@ -11,8 +11,8 @@ from clinic_common.db import make_engine, make_session_factory, new_metadata, pl
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import KafkaPublisher, ensure_topics
 from clinic_common.relay import OutboxRelay
-from clinic_common.testing.infra import read_topic
 from clinic_common.unit_of_work import Platform, SqlUnitOfWork
+from clinic_devtools.testing.infra import read_topic
 from kafka import KafkaProducer
 from sqlalchemy import Column, String, Table, func, insert, select
 
@@ -33,7 +33,7 @@ def backbone(kafka_settings, postgres_url):
     relay = OutboxRelay(outbox, sessions, publisher, poll_interval=0.05)
     platform = Platform(sessions, outbox, tables["inbox"], tables["request_log"], relay.wake)
 
-    def record_patient(message, env, uow):
+    def record_patient(message, env, uow, change):
         uow.session.execute(insert(seen).values(patient_id=message.patient_id))
 
     processor = EventProcessor("scheduling", envelope.EventRegistry(events_pb2),

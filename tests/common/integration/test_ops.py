@@ -9,7 +9,7 @@ from clinic_common import envelope, ops
 from clinic_common.consumer import EventProcessor, Record, dlq_topic
 from clinic_common.publisher import KafkaPublisher
 from clinic_common.runtime import Runtime
-from clinic_common.testing.infra import read_topic
+from clinic_devtools.testing.infra import read_topic
 from clinic_intake.bootstrap import build_spec
 from clinic_intake.config import IntakeSettings
 

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from clinic_common.testing.processes import ServiceProcess
+from clinic_devtools.testing.processes import ServiceProcess
 
 SERVICES = ["intake", "scheduling", "billing"]
 

@@ -33,7 +33,7 @@ def make_processor(handler, store, dead_letters=None, attempts=3):
 
 def test_an_event_delivered_twice_has_one_effect():
     store = {}
-    processor = make_processor(lambda msg, env, uow: uow.apply(msg.patient_id), store)
+    processor = make_processor(lambda msg, env, uow, change: uow.apply(msg.patient_id), store)
     assert processor.process(record()) == "handled"
     assert processor.process(record()) == "duplicate"
     assert store["effects"] == ["p1"]
@@ -42,7 +42,7 @@ def test_an_event_delivered_twice_has_one_effect():
 def test_a_transient_failure_is_retried_and_applied_once():
     store, calls = {}, []
 
-    def flaky(msg, env, uow):
+    def flaky(msg, env, uow, change):
         calls.append(1)
         uow.apply(msg.patient_id)
         if len(calls) < 3:
@@ -56,7 +56,7 @@ def test_a_transient_failure_is_retried_and_applied_once():
 def test_a_message_that_keeps_failing_goes_to_the_dead_letter_topic_with_its_error():
     store, dlq = {}, InMemoryPublisher()
 
-    def broken(msg, env, uow):
+    def broken(msg, env, uow, change):
         uow.apply("partial")
         raise ValueError("cannot apply")
 
@@ -75,7 +75,7 @@ def test_a_message_that_keeps_failing_goes_to_the_dead_letter_topic_with_its_err
 def test_a_domain_refusal_is_dead_lettered_without_retrying():
     calls, dlq = [], InMemoryPublisher()
 
-    def refuse(msg, env, uow):
+    def refuse(msg, env, uow, change):
         calls.append(1)
         raise FailedPrecondition("no such location", reason="LOCATION_UNKNOWN")
 
@@ -86,7 +86,7 @@ def test_a_domain_refusal_is_dead_lettered_without_retrying():
 
 def test_a_malformed_payload_is_dead_lettered_and_never_handled():
     handled, dlq = [], InMemoryPublisher()
-    processor = make_processor(lambda m, e, u: handled.append(m), {}, dlq)
+    processor = make_processor(lambda m, e, u, c: handled.append(m), {}, dlq)
     assert processor.process(record(value=b"\xff\xfe garbage")) == "dead-lettered"
     assert handled == []
     assert "not a valid" in dlq.records[0][3]["dlq_error"]
@@ -94,7 +94,7 @@ def test_a_malformed_payload_is_dead_lettered_and_never_handled():
 
 def test_an_event_type_without_a_handler_is_ignored():
     dlq = InMemoryPublisher()
-    processor = make_processor(lambda m, e, u: None, {}, dlq)
+    processor = make_processor(lambda m, e, u, c: None, {}, dlq)
     assert processor.process(record(ce_type="clinic.intake.v1.PatientUpdated",
                                      value=b"")) == "ignored"
     assert processor.process(record(ce_type="clinic.other.v9.Unknown")) == "ignored"
@@ -104,6 +104,6 @@ def test_an_event_type_without_a_handler_is_ignored():
 def test_when_the_dead_letter_cannot_be_written_the_error_surfaces():
     dlq = InMemoryPublisher()
     dlq.down = True
-    processor = make_processor(lambda m, e, u: None, {}, dlq)
+    processor = make_processor(lambda m, e, u, c: None, {}, dlq)
     with pytest.raises(PublishError):
         processor.process(record(value=b"\xff"))

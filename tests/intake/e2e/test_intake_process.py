@@ -25,8 +25,8 @@ from clinic.intake.v1 import (
     treatment_plan_service_pb2,
     treatment_plan_service_pb2_grpc,
 )
-from clinic_common.testing.infra import read_topic
-from clinic_common.testing.processes import ServiceProcess
+from clinic_devtools.testing.infra import read_topic
+from clinic_devtools.testing.processes import ServiceProcess
 
 from tests.intake.support import STAFF, patient, stamp
 
@@ -61,7 +61,8 @@ def _drive_to_a_plan(channel) -> tuple[str, treatment_plan_pb2.TreatmentPlan]:
     history = history_service_pb2_grpc.HistoryServiceStub(channel)
     history.RecordVitals(history_service_pb2.RecordVitalsRequest(
         parent=ana.name, vitals=history_pb2.Vitals(
-            measure_time=now, weight_grams=82300, systolic_mmhg=124, diastolic_mmhg=80)),
+            measure_time=now, weight_grams=82300, systolic_mmhg=124, diastolic_mmhg=80,
+            location_id="la-jolla")),
         metadata=STAFF)
     screenings = screening_service_pb2_grpc.ScreeningServiceStub(channel)
     scored = screenings.CreateScreening(screening_service_pb2.CreateScreeningRequest(

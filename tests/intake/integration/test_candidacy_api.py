@@ -13,6 +13,7 @@ from clinic.intake.v1 import history_pb2 as h
 from clinic.intake.v1 import screening_service_pb2 as screening_pb
 
 from tests.intake.support import (
+    NO_TOKEN,
     STAFF,
     add_history,
     decide,
@@ -147,8 +148,8 @@ def test_modality_is_required(api, ana):
 
 def test_deciding_needs_a_staff_id(api, ana):
     prepare_for(api, ana.name, KETAMINE)
-    assert _refusal(api, ana.name, metadata=()) == (grpc.StatusCode.UNAUTHENTICATED,
-                                                    "STAFF_ID_REQUIRED")
+    assert _refusal(api, ana.name, metadata=NO_TOKEN) == (grpc.StatusCode.UNAUTHENTICATED,
+                                                    "UNAUTHENTICATED")
 
 
 def test_decisions_list_by_modality_oldest_first(api, ana):

@@ -8,7 +8,7 @@ from clinic.intake.v1 import consent_pb2 as c
 from clinic.intake.v1 import consent_service_pb2 as pb
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 
-from tests.intake.support import reason, refused, register, sign_consent
+from tests.intake.support import DR_KIM, NO_TOKEN, reason, refused, register, sign_consent
 
 KETAMINE = c.CONSENT_TYPE_KETAMINE_TREATMENT
 REMS = c.CONSENT_TYPE_SPRAVATO_REMS_ENROLLMENT
@@ -19,7 +19,7 @@ def ana(api):
     return register(api)
 
 
-def _revoke(api, name, why="patient withdrew", metadata=(("x-staff-id", "dr-kim"),)):
+def _revoke(api, name, why="patient withdrew", metadata=DR_KIM):
     return api.consents.RevokeConsent(pb.RevokeConsentRequest(name=name, reason=why),
                                       metadata=metadata).consent
 
@@ -89,8 +89,8 @@ def test_revocation_needs_a_reason_and_a_staff_id(api, ana):
     signed = sign_consent(api, ana.name, KETAMINE)
     assert refused(_revoke, api, signed.name, why="").code() == \
         grpc.StatusCode.INVALID_ARGUMENT
-    error = refused(_revoke, api, signed.name, metadata=())
-    assert reason(error) == "STAFF_ID_REQUIRED"
+    error = refused(_revoke, api, signed.name, metadata=NO_TOKEN)
+    assert reason(error) == "UNAUTHENTICATED"
     got = api.consents.GetConsent(pb.GetConsentRequest(name=signed.name)).consent
     assert got.state == c.CONSENT_STATE_SIGNED
 

@@ -8,7 +8,16 @@ from clinic.intake.v1 import coverage_pb2
 from clinic.intake.v1 import coverage_service_pb2 as pb
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 
-from tests.intake.support import FRONT_DESK, STAFF, date, event_types, outbox, reason, refused
+from tests.intake.support import (
+    FRONT_DESK,
+    NO_TOKEN,
+    STAFF,
+    date,
+    event_types,
+    outbox,
+    reason,
+    refused,
+)
 from tests.intake.support import register as _register
 
 
@@ -143,9 +152,9 @@ def test_coverage_of_another_patient_is_not_found(api, ana):
 
 
 def test_changes_without_staff_id_are_unauthenticated(api, ana):
-    error = refused(_add, api, ana.name, metadata=())
+    error = refused(_add, api, ana.name, metadata=NO_TOKEN)
     assert (error.code(), reason(error)) == (grpc.StatusCode.UNAUTHENTICATED,
-                                             "STAFF_ID_REQUIRED")
+                                             "UNAUTHENTICATED")
 
 
 def test_active_coverages_need_a_date(api, ana):

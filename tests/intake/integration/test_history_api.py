@@ -7,8 +7,12 @@ import pytest
 from clinic.intake.v1 import history_pb2 as h
 from clinic.intake.v1 import history_service_pb2 as pb
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
+from clinic_common.identity import Role
+from clinic_devtools.testing import auth
 
 from tests.intake.support import (
+    DR_KIM,
+    NO_TOKEN,
     STAFF,
     add_history,
     date,
@@ -76,7 +80,7 @@ def test_malformed_entry_is_invalid_and_stores_nothing(api, ana, detail, field):
 def _amend(api, name, reason_text="outcome known", **detail):
     return api.history.AmendHistoryEntry(pb.AmendHistoryEntryRequest(
         entry=h.HistoryEntry(name=name, **detail), reason=reason_text),
-        metadata=(("x-staff-id", "dr-kim"),)).entry
+        metadata=DR_KIM).entry
 
 
 def test_amending_an_entry_keeps_the_earlier_revision_and_who_changed_it(api, ana):
@@ -110,9 +114,10 @@ def test_amending_an_unknown_entry_is_not_found(api, ana):
 
 def test_history_changes_need_a_staff_id(api, ana):
     error = refused(api.history.CreateHistoryEntry, pb.CreateHistoryEntryRequest(
-        parent=ana.name, entry=h.HistoryEntry(allergy=h.Allergy(substance="x"))))
+        parent=ana.name, entry=h.HistoryEntry(allergy=h.Allergy(substance="x"))),
+        metadata=NO_TOKEN)
     assert (error.code(), reason(error)) == (grpc.StatusCode.UNAUTHENTICATED,
-                                             "STAFF_ID_REQUIRED")
+                                             "UNAUTHENTICATED")
 
 
 def test_vitals_are_listed_oldest_first_with_their_measure_time(api, ana):
@@ -135,6 +140,26 @@ def test_implausible_vitals_are_invalid(api, ana, values, field):
     error = refused(record_vitals, api, ana.name, **values)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in error.details()
+
+
+def test_vitals_name_where_they_were_measured(api, ana):
+    taken = record_vitals(api, ana.name, pulse_bpm=70, location_id="encinitas")
+    assert taken.location_id == "encinitas"
+    error = refused(record_vitals, api, ana.name, pulse_bpm=70, location_id="")
+    assert (error.code(), reason(error)) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+    assert "vitals.location_id" in error.details()
+
+
+def test_a_nurse_records_vitals_only_at_her_locations(api, ana):
+    nurse = auth.metadata(Role.NURSE, sub="rn-ortiz", locations=("la-jolla",))
+    error = refused(record_vitals, api, ana.name, pulse_bpm=70, location_id="temecula",
+                    metadata=nurse)
+    assert (error.code(), reason(error)) == (grpc.StatusCode.PERMISSION_DENIED,
+                                             "LOCATION_NOT_ALLOWED")
+    assert record_vitals(api, ana.name, pulse_bpm=70, location_id="la-jolla",
+                         metadata=nurse).recorded_by == "rn-ortiz"
+    listed = api.history.ListVitals(pb.ListVitalsRequest(parent=ana.name)).vitals
+    assert [v.location_id for v in listed] == ["la-jolla"]
 
 
 def test_vitals_measured_in_the_future_are_invalid(api, ana):

@@ -7,7 +7,16 @@ from clinic.intake.v1 import intake_service_pb2 as pb
 from clinic.intake.v1 import patient_pb2
 from google.protobuf import field_mask_pb2
 
-from tests.intake.support import FRONT_DESK, STAFF, event_types, outbox, patient, reason, refused
+from tests.intake.support import (
+    FRONT_DESK,
+    NO_TOKEN,
+    STAFF,
+    event_types,
+    outbox,
+    patient,
+    reason,
+    refused,
+)
 
 ESCORT = patient_pb2.Contact(name="Luis Reyes", phone="+16195550177", relationship="spouse")
 ADDRESS = patient_pb2.PostalAddress(line1="100 Ocean St", city="Carlsbad", state="ca",
@@ -75,9 +84,9 @@ def test_update_changes_only_masked_fields_and_keeps_the_earlier_revision(api):
 
 def test_update_without_staff_id_is_refused_and_changes_nothing(api):
     created = _register(api)
-    error = refused(_update, api, created.name, ["phone"], metadata=(), phone="+16195550199")
+    error = refused(_update, api, created.name, ["phone"], metadata=NO_TOKEN, phone="+16195550199")
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert reason(error) == "STAFF_ID_REQUIRED"
+    assert reason(error) == "UNAUTHENTICATED"
     assert api.patients.GetPatient(pb.GetPatientRequest(name=created.name)).patient == created
 
 

@@ -8,6 +8,7 @@ from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import screening_service_pb2 as pb
 
 from tests.intake.support import (
+    NO_TOKEN,
     STAFF,
     event_types,
     outbox,
@@ -107,9 +108,9 @@ def test_acknowledging_twice_is_a_failed_precondition(api, ana):
 
 def test_acknowledging_needs_a_staff_id(api, ana):
     scored = screen(api, ana.name, values=[0] * 8 + [2])
-    error = refused(_acknowledge, api, scored.raised_flags[0], metadata=())
+    error = refused(_acknowledge, api, scored.raised_flags[0], metadata=NO_TOKEN)
     assert (error.code(), reason(error)) == (grpc.StatusCode.UNAUTHENTICATED,
-                                             "STAFF_ID_REQUIRED")
+                                             "UNAUTHENTICATED")
     assert len(_patient(api, ana).open_safety_flags) == 1
 
 

@@ -13,6 +13,8 @@ from clinic.intake.v1 import treatment_plan_service_pb2 as pb
 from google.protobuf import field_mask_pb2
 
 from tests.intake.support import (
+    DR_KIM,
+    NO_TOKEN,
     STAFF,
     decide,
     event_types,
@@ -177,15 +179,15 @@ def test_malformed_or_off_policy_plans_are_refused(api, plan, expected):
 
 def test_writing_a_plan_needs_a_staff_id(api):
     ana, _ = _cleared(api)
-    assert _refusal(_create, api, ana.name, metadata=()) == \
-        (grpc.StatusCode.UNAUTHENTICATED, "STAFF_ID_REQUIRED")
+    assert _refusal(_create, api, ana.name, metadata=NO_TOKEN) == \
+        (grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED")
 
 
 def test_amending_keeps_the_old_version_and_announces_the_new(api):
     ana, _ = _cleared(api)
     plan = _create(api, ana.name)
     amended = _amend(api, plan.name, ["series.sessions"], series=tp.Series(sessions=8),
-                     metadata=(("x-staff-id", "dr-kim"),))
+                     metadata=DR_KIM)
     assert (amended.version, amended.series.sessions, amended.written_by,
             amended.version_reason) == (2, 8, "dr-kim", "partial response")
     versions = api.plans.ListTreatmentPlanVersions(pb.ListTreatmentPlanVersionsRequest(
@@ -218,7 +220,7 @@ def test_an_amendment_that_changes_nothing_writes_no_version(api):
     (["series.sessions"], "", STAFF, (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")),
     (["modality"], "x", STAFF, (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")),
     ([], "x", STAFF, (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")),
-    (["series.sessions"], "x", (), (grpc.StatusCode.UNAUTHENTICATED, "STAFF_ID_REQUIRED")),
+    (["series.sessions"], "x", NO_TOKEN, (grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED")),
 ])
 def test_malformed_amendments_are_refused(api, paths, why, metadata, expected):
     ana, _ = _cleared(api)

@@ -93,7 +93,8 @@ def test_likeness_by_phone_and_none_otherwise():
 
 
 def test_a_resolved_duplicate_flag_cannot_be_resolved_again():
-    flag = duplicates.DuplicateSuspicion.flag("a", "b", duplicates.DuplicateReason.SAME_PHONE)
+    flag = duplicates.DuplicateSuspicion.flag("a", "b", duplicates.DuplicateReason.SAME_PHONE,
+                                              NOW)
     flag.resolve(duplicates.SuspicionState.DISTINCT, "dr-lee", NOW)
     with pytest.raises(FailedPrecondition):
         flag.resolve(duplicates.SuspicionState.MERGED, "dr-lee", NOW)

@@ -15,6 +15,7 @@ from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
+from clinic_devtools.testing import auth
 from clinic_scheduling.bootstrap import add_services, build_spec
 from clinic_scheduling.config import SchedulingSettings
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -116,9 +117,10 @@ class Scheduling:
 
     def appointments(self, **request) -> list:
         found, token = [], ""
+        parent = request.pop("parent", "locations/-")
         while True:
             page = self.stub.ListAppointments(pb.ListAppointmentsRequest(
-                parent=request.pop("parent", "locations/-"), page_token=token, **request))
+                parent=parent, page_token=token, **request))
             found += page.appointments
             token = page.next_page_token
             if not token:
@@ -133,10 +135,11 @@ def stamp(value: dt.datetime) -> Timestamp:
 
 def start_service(database_url: str, clock: FakeClock, **settings):
     runtime = Runtime(build_spec(), SchedulingSettings(database_url=database_url, **settings),
-                      KafkaSettings(), publisher=InMemoryPublisher())
+                      KafkaSettings(), publisher=InMemoryPublisher(), clock=clock)
     runtime.migrate()
-    host = ServiceHost("scheduling", host="127.0.0.1", port=0)
-    add_services(host, runtime, clock=clock)
+    host = ServiceHost("scheduling", host="127.0.0.1", port=0,
+                       edge=runtime.edge(auth.verifier()))
+    add_services(host, runtime)
     host.start()
     return host, runtime
 
@@ -150,7 +153,7 @@ def clock() -> FakeClock:
 def scheduling(database_url, clock):
     host, runtime = start_service(database_url, clock)
     address = f"127.0.0.1:{host.port}"
-    channel = grpc.insecure_channel(address)
+    channel = auth.authorized(grpc.insecure_channel(address))
     yield Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock, address)
     channel.close()
     host.stop()

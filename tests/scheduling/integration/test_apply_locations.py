@@ -1,5 +1,6 @@
 """The location files under deploy/locations, applied to a running service."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,10 +8,13 @@ from pathlib import Path
 import pytest
 from clinic.scheduling.v1 import location_pb2
 from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic_common.identity import Role
+from clinic_devtools.testing import auth
 from clinic_scheduling import apply_locations
 from clinic_scheduling.apply_locations import apply_files
 from clinic_scheduling.entrypoints.location_files import LocationFileError
 
+OPS = auth.token(Role.OPS, sub="ops-1")
 REPO = Path(__file__).resolve().parents[3]
 FILES = sorted((REPO / "deploy" / "locations").glob("*.yaml"))
 
@@ -21,11 +25,11 @@ def all_locations(scheduling) -> list[location_pb2.Location]:
 
 def test_the_three_clinic_files_apply_and_a_second_apply_changes_nothing(scheduling):
     assert [f.name for f in FILES] == ["encinitas.yaml", "la-jolla.yaml", "temecula.yaml"]
-    assert apply_files(scheduling.address, FILES) == \
+    assert apply_files(scheduling.address, FILES, OPS) == \
         ["encinitas created", "la-jolla created", "temecula created"]
     first = all_locations(scheduling)
     scheduling.clock.advance(hours=1)
-    assert apply_files(scheduling.address, FILES) == \
+    assert apply_files(scheduling.address, FILES, OPS) == \
         ["encinitas unchanged", "la-jolla unchanged", "temecula unchanged"]
     assert all_locations(scheduling) == first
     by_id = {loc.location_id: loc for loc in first}
@@ -42,23 +46,23 @@ def test_a_fourth_location_is_a_new_file(scheduling, tmp_path):
     carlsbad.write_text(
         "location_id: carlsbad\ndisplay_name: Carlsbad\ntime_zone: America/Los_Angeles\n"
         "resources:\n  - {id: tms-1, kind: TMS_DEVICE, name: TMS device 1}\n")
-    assert apply_files(scheduling.address, [carlsbad]) == ["carlsbad created"]
+    assert apply_files(scheduling.address, [carlsbad], OPS) == ["carlsbad created"]
     created = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/carlsbad"))
     assert len(created.location.weekly_hours) == 5  # the policy default
-    assert apply_files(scheduling.address, [carlsbad]) == ["carlsbad unchanged"]
+    assert apply_files(scheduling.address, [carlsbad], OPS) == ["carlsbad unchanged"]
 
 
 def test_an_edited_file_updates_only_what_changed(scheduling, tmp_path):
-    apply_files(scheduling.address, FILES)
+    apply_files(scheduling.address, FILES, OPS)
     edited = tmp_path / "temecula.yaml"
     edited.write_text((REPO / "deploy/locations/temecula.yaml").read_text().replace(
         "  - {id: tms-2, kind: TMS_DEVICE, name: TMS device 2}\n", ""))
-    assert apply_files(scheduling.address, [edited]) == ["temecula updated (resources)"]
+    assert apply_files(scheduling.address, [edited], OPS) == ["temecula updated (resources)"]
     temecula = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/temecula"))
     assert "tms-2" not in [r.resource_id for r in temecula.location.resources]
-    assert apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"]) == \
+    assert apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"], OPS) == \
         ["temecula updated (resources)"]
-    assert apply_files(scheduling.address, [edited]) == ["temecula updated (resources)"]
+    assert apply_files(scheduling.address, [edited], OPS) == ["temecula updated (resources)"]
 
 
 @pytest.mark.parametrize("content", [
@@ -72,12 +76,14 @@ def test_a_malformed_file_applies_nothing(scheduling, tmp_path, content):
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)
     with pytest.raises(LocationFileError) as refused:
-        apply_files(scheduling.address, [FILES[0], bad])
+        apply_files(scheduling.address, [FILES[0], bad], OPS)
     assert str(bad) in str(refused.value)
     assert all_locations(scheduling) == []
 
 
-def test_a_file_the_service_refuses_is_reported_with_its_reason(scheduling, tmp_path, capsys):
+def test_a_file_the_service_refuses_is_reported_with_its_reason(scheduling, tmp_path, capsys,
+                                                                 monkeypatch):
+    monkeypatch.setenv("CLINIC_TOKEN", OPS)
     bad = tmp_path / "oceanside.yaml"
     bad.write_text("location_id: oceanside\ndisplay_name: Oceanside\ntime_zone: Mars/Base\n")
     assert apply_locations.main(["--target", scheduling.address, str(bad)]) == 1
@@ -88,7 +94,23 @@ def test_a_file_the_service_refuses_is_reported_with_its_reason(scheduling, tmp_
 def test_the_command_line_applies_the_files(scheduling):
     done = subprocess.run(
         [sys.executable, "-m", "clinic_scheduling.apply_locations", "--target",
-         scheduling.address, *map(str, FILES)], capture_output=True, text=True, timeout=60)
+         scheduling.address, *map(str, FILES)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "CLINIC_TOKEN": OPS})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["encinitas created", "la-jolla created",
                                         "temecula created"]
+
+
+def test_the_command_line_needs_a_token(scheduling, monkeypatch, capsys):
+    monkeypatch.delenv("CLINIC_TOKEN", raising=False)
+    assert apply_locations.main(["--target", scheduling.address, str(FILES[0])]) == 2
+    assert "CLINIC_TOKEN" in capsys.readouterr().err
+    assert all_locations(scheduling) == []
+
+
+def test_a_front_desk_token_cannot_change_locations(scheduling):
+    desk = auth.token(Role.FRONT_DESK, sub="desk-1", locations=("encinitas",))
+    with pytest.raises(apply_locations.ApplyError) as refused:
+        apply_files(scheduling.address, [FILES[0]], desk)
+    assert "PERMISSION_DENIED" in str(refused.value)
+    assert all_locations(scheduling) == []

@@ -8,7 +8,9 @@ from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2, location_pb2
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
 from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic_common.identity import Role
 from clinic_common.protoconv import utc
+from clinic_devtools.testing import auth
 
 from tests.scheduling.helpers import PACIFIC, reason
 
@@ -211,3 +213,34 @@ def test_a_bad_list_parent_or_page_token_is_invalid(ready):
         with pytest.raises(grpc.RpcError) as refused:
             ready.stub.ListAppointments(request)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_staff_act_only_at_the_locations_in_their_token(ready):
+    """A nurse at La Jolla sees and changes La Jolla's visits; Temecula's are refused, and a
+    list over every location shows hers only. Billing spans every location."""
+    la_jolla = ready.book("p1", TUESDAY_9 + dt.timedelta(hours=2), kind="FOLLOW_UP")
+    temecula = ready.book("p2", TUESDAY_9, kind="FOLLOW_UP", location_id="temecula")
+    nurse = auth.metadata(Role.NURSE, sub="rn-ortiz", locations=("la-jolla",))
+    assert ready.stub.GetAppointment(pb.GetAppointmentRequest(name=la_jolla.name),
+                                     metadata=nurse).appointment.appointment_id == \
+        la_jolla.appointment_id
+    for call, request in [
+            (ready.stub.GetAppointment, pb.GetAppointmentRequest(name=temecula.name)),
+            (ready.stub.CancelAppointment, pb.CancelAppointmentRequest(name=temecula.name,
+                                                                       reason="no")),
+            (ready.stub.ListAppointments, pb.ListAppointmentsRequest(parent="locations/temecula")),
+            (ready.stub.CreateAppointment, pb.CreateAppointmentRequest(
+                parent="locations/temecula", appointment=appointment_pb2.Appointment(
+                    patient_id="p3", appointment_type="FOLLOW_UP")))]:
+        refused_with(lambda c=call, r=request: c(r, metadata=nurse),
+                     grpc.StatusCode.PERMISSION_DENIED, "LOCATION_NOT_ALLOWED")
+    mine = ready.stub.ListAppointments(pb.ListAppointmentsRequest(parent="locations/-"),
+                                       metadata=nurse).appointments
+    assert [a.appointment_id for a in mine] == [la_jolla.appointment_id]
+    billing = auth.metadata(Role.BILLING, sub="biller-1", locations=())
+    everyone = ready.stub.ListAppointments(pb.ListAppointmentsRequest(parent="locations/-"),
+                                           metadata=billing).appointments
+    assert len(everyone) == 2
+    assert ready.stub.GetAppointment(pb.GetAppointmentRequest(name=temecula.name),
+                                     metadata=auth.metadata(Role.NURSE, sub="rn-x")
+                                     ).appointment.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED

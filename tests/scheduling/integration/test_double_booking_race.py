@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic_devtools.testing import auth
 from clinic_scheduling.adapters.appointment_repository import SqlAppointmentRepository
 from sqlalchemy import text
 
@@ -20,7 +21,7 @@ THREADS = 8
 @pytest.fixture
 def on_postgres(postgres_url, clock):
     host, runtime = start_service(postgres_url, clock)
-    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+    channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
     service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
     service.create_location()
     for i in range(THREADS):

@@ -9,6 +9,7 @@ from clinic.scheduling.v1 import appointment_pb2
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
 from clinic.scheduling.v1 import scheduling_service_pb2 as pb
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic_devtools.testing import auth
 
 from tests.scheduling.helpers import PACIFIC, reason
 from tests.scheduling.integration.conftest import Scheduling, start_service
@@ -62,7 +63,7 @@ def test_a_cancellation_within_24_hours_is_late(ready):
 
 def test_the_late_cancel_window_is_configurable(database_url, clock):
     host, runtime = start_service(database_url, clock, late_cancel_hours=48)
-    channel = grpc.insecure_channel(f"127.0.0.1:{host.port}")
+    channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
     try:
         service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
         service.create_location()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select, true
+from clinic_common import keyset
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clinic_billing.adapters.orm import fee_schedule_entries, payer_rates
@@ -16,25 +17,26 @@ class SqlFeeSchedule:
         self.session = session
 
     def get(self, procedure_code: str) -> FeeScheduleEntry | None:
-        entries = self._entries(fee_schedule_entries.c.procedure_code == procedure_code, limit=1)
+        t = fee_schedule_entries
+        rows = self.session.execute(select(t).where(t.c.procedure_code == procedure_code)).all()
+        entries = self._entries(rows)
         return entries[0] if entries else None
 
-    def list(self, *, limit: int, after: str | None = None) -> list[FeeScheduleEntry]:
-        """Entries in procedure code order, after a code."""
-        condition = fee_schedule_entries.c.procedure_code > after if after is not None else true()
-        return self._entries(condition, limit=limit)
-
-    def _entries(self, condition, *, limit: int) -> list[FeeScheduleEntry]:
+    def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of entries in procedure code order."""
         t = fee_schedule_entries
-        rows = self.session.execute(
-            select(t).where(condition).order_by(t.c.procedure_code).limit(limit)).mappings().all()
-        rates = self._rates([r["procedure_code"] for r in rows])
+        page = keyset.fetch(self.session, select(t), [t.c.procedure_code], after, limit,
+                            scalars=False)
+        return keyset.Page(self._entries(page.items), page.next_key)
+
+    def _entries(self, rows) -> list[FeeScheduleEntry]:
+        rates = self._rates([r.procedure_code for r in rows])
         return [FeeScheduleEntry(
-            procedure_code=r["procedure_code"], description=r["description"],
-            unit=BillingUnit(r["unit"]), kind=FeeKind(r["kind"]),
-            list_price_cents=r["list_price_cents"], self_pay_price_cents=r["self_pay_price_cents"],
-            insurance_billable=r["insurance_billable"],
-            payer_rates=rates.get(r["procedure_code"], {})) for r in rows]
+            procedure_code=r.procedure_code, description=r.description,
+            unit=BillingUnit(r.unit), kind=FeeKind(r.kind),
+            list_price_cents=r.list_price_cents, self_pay_price_cents=r.self_pay_price_cents,
+            insurance_billable=r.insurance_billable,
+            payer_rates=rates.get(r.procedure_code, {})) for r in rows]
 
     def _rates(self, codes: list[str]) -> dict[str, dict[str, int]]:
         if not codes:

@@ -2,13 +2,12 @@
 
 import enum
 
-from clinic_common.db import BigId, new_metadata, platform_tables
+from clinic_common.db import BigId, UtcDateTime, new_metadata, platform_tables
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -40,8 +39,8 @@ accounts = Table(
     Column("merged_into", String(64)),
     Column("registered", Boolean, nullable=False),
     Column("preferred_location_id", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 Index("ix_accounts_merged_into", accounts.c.merged_into)
 
@@ -81,8 +80,8 @@ charges = Table(
     Column("allowed_cents", BigInteger, nullable=False),
     Column("state", _enum(model.ChargeState), nullable=False),
     Column("void_reason", Text, nullable=False),
-    Column("posted_at", DateTime(timezone=True), nullable=False),
-    Column("voided_at", DateTime(timezone=True)),
+    Column("posted_at", UtcDateTime, nullable=False),
+    Column("voided_at", UtcDateTime),
     Column("version", Integer, nullable=False),
     # A visit's line is charged once, however often its event arrives.
     UniqueConstraint("appointment_id", "line_number", name="uq_charges_appointment_line"),
@@ -98,7 +97,7 @@ ledger_entries = Table(
     Column("kind", _enum(model.EntryKind), nullable=False),
     Column("patient_cents", BigInteger, nullable=False),
     Column("insurance_cents", BigInteger, nullable=False),
-    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("posted_at", UtcDateTime, nullable=False),
 )
 Index("ix_ledger_entries_patient_id", ledger_entries.c.patient_id)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, tuple_, update
+from clinic_common import keyset
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
@@ -30,12 +31,9 @@ class SqlAccountRepository:
         return self.session.get(Account, patient_id, with_for_update=for_update or None,
                                 populate_existing=for_update)
 
-    def list(self, *, limit: int, after: str | None = None) -> list[Account]:
-        """Accounts in patient id order, after a patient id."""
-        query = select(Account).order_by(Account.patient_id).limit(limit)
-        if after is not None:
-            query = query.where(Account.patient_id > after)
-        return list(self.session.scalars(query))
+    def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of accounts in patient id order."""
+        return keyset.fetch(self.session, select(Account), [Account.patient_id], after, limit)
 
     def redirect_merged(self, old_survivor: str, new_survivor: str) -> None:
         """Accounts merged into one that is now merged itself point at the new survivor."""
@@ -91,12 +89,9 @@ class SqlChargeRepository:
         return list(self.session.scalars(select(Charge).where(
             Charge.appointment_id == appointment_id, Charge.source.in_(sources))))
 
-    def list(self, flt: ChargeFilter, *, limit: int,
-             after: tuple[dt.date, str] | None = None) -> list[Charge]:
-        """Charges in (date of service, charge id) order, after such a key."""
-        query = select(Charge).order_by(Charge.service_date, Charge.charge_id).limit(limit)
-        if after is not None:
-            query = query.where(tuple_(Charge.service_date, Charge.charge_id) > tuple_(*after))
+    def list(self, flt: ChargeFilter, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of charges in (date of service, charge id) order."""
+        query = select(Charge)
         if flt.patient_id:
             query = query.where(Charge.patient_id == flt.patient_id)
         if flt.appointment_id:
@@ -105,7 +100,8 @@ class SqlChargeRepository:
             query = query.where(Charge.service_date >= flt.start_date)
         if flt.end_date is not None:
             query = query.where(Charge.service_date <= flt.end_date)
-        return list(self.session.scalars(query))
+        return keyset.fetch(self.session, query, [Charge.service_date, Charge.charge_id], after,
+                            limit)
 
     def move(self, from_patient: str, to_patient: str) -> None:
         # Bumping the version makes a void racing with the merge lose, not misfile its entry.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from clinic.billing.v1 import account_pb2, charge_pb2, fee_schedule_pb2
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import fill_date, timestamp, utc
+from clinic_common.names import Name
+from clinic_common.protoconv import fill_date, timestamp
 
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage
@@ -13,9 +14,9 @@ from clinic_billing.domain.pricing import BillingUnit, FeeKind, FeeScheduleEntry
 from clinic_billing.service_layer.messages import RESPONSIBILITIES, SOURCES
 from clinic_billing.service_layer.queries import AccountView
 
-ACCOUNTS = "accounts/"
-CHARGES = "charges/"
-FEE_SCHEDULE_ENTRIES = "feeScheduleEntries/"
+ACCOUNT = Name("accounts/{patient}")
+CHARGE = Name("charges/{charge}")
+FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
                   AccountState.MERGED: account_pb2.ACCOUNT_STATE_MERGED}
@@ -26,13 +27,6 @@ UNITS = {BillingUnit.SERVICE: fee_schedule_pb2.BILLING_UNIT_SERVICE,
 KINDS = {FeeKind.SERVICE: fee_schedule_pb2.FEE_KIND_SERVICE,
          FeeKind.POLICY: fee_schedule_pb2.FEE_KIND_POLICY}
 REQUESTED = {v: k for k, v in RESPONSIBILITIES.items()}
-
-
-def id_from_name(name: str, collection: str, field: str = "name") -> str:
-    rest = name[len(collection):]
-    if not name.startswith(collection) or not rest or "/" in rest:
-        raise FieldViolation(field, f"must look like {collection}{{id}}, got {name!r}")
-    return rest
 
 
 def requested_responsibility(value: int) -> Responsibility | None:
@@ -46,12 +40,12 @@ def requested_responsibility(value: int) -> Responsibility | None:
 def account_to_proto(view: AccountView) -> account_pb2.Account:
     a = view.account
     return account_pb2.Account(
-        name=ACCOUNTS + a.patient_id, patient_id=a.patient_id, state=ACCOUNT_STATES[a.state],
-        merged_into=ACCOUNTS + a.merged_into if a.merged_into else "",
+        name=ACCOUNT.format(a.patient_id), patient_id=a.patient_id, state=ACCOUNT_STATES[a.state],
+        merged_into=ACCOUNT.format(a.merged_into) if a.merged_into else "",
         patient_balance_cents=view.balance.patient_cents,
         insurance_balance_cents=view.balance.insurance_cents,
         coverages=[coverage_to_proto(c) for c in view.coverages], registered=a.registered,
-        create_time=timestamp(utc(a.created_at)), update_time=timestamp(utc(a.updated_at)))
+        create_time=timestamp(a.created_at), update_time=timestamp(a.updated_at))
 
 
 def coverage_to_proto(c: Coverage) -> account_pb2.Coverage:
@@ -65,7 +59,7 @@ def coverage_to_proto(c: Coverage) -> account_pb2.Coverage:
 
 def charge_to_proto(c: Charge) -> charge_pb2.Charge:
     message = charge_pb2.Charge(
-        name=CHARGES + c.charge_id, charge_id=c.charge_id, patient_id=c.patient_id,
+        name=CHARGE.format(c.charge_id), charge_id=c.charge_id, patient_id=c.patient_id,
         appointment_id=c.appointment_id or "", line_number=c.line_number or 0,
         source=SOURCES[c.source], procedure_code=c.procedure_code, units=c.units,
         modifiers=c.modifiers, diagnosis_codes=c.diagnosis_codes, location_id=c.location_id,
@@ -73,15 +67,15 @@ def charge_to_proto(c: Charge) -> charge_pb2.Charge:
         responsibility=RESPONSIBILITIES[c.responsibility], payer_id=c.payer_id,
         coverage_id=c.coverage_id, amount_cents=c.amount_cents, allowed_cents=c.allowed_cents,
         state=CHARGE_STATES[c.state], void_reason=c.void_reason,
-        post_time=timestamp(utc(c.posted_at)),
-        void_time=timestamp(utc(c.voided_at)) if c.voided_at else None)
+        post_time=timestamp(c.posted_at),
+        void_time=timestamp(c.voided_at) if c.voided_at else None)
     fill_date(message.service_date, c.service_date)
     return message
 
 
 def fee_entry_to_proto(e: FeeScheduleEntry) -> fee_schedule_pb2.FeeScheduleEntry:
     return fee_schedule_pb2.FeeScheduleEntry(
-        name=FEE_SCHEDULE_ENTRIES + e.procedure_code, procedure_code=e.procedure_code,
+        name=FEE_SCHEDULE_ENTRY.format(e.procedure_code), procedure_code=e.procedure_code,
         description=e.description, unit=UNITS[e.unit], kind=KINDS[e.kind],
         list_price_cents=e.list_price_cents, self_pay_price_cents=e.self_pay_price_cents,
         insurance_billable=e.insurance_billable,

@@ -16,7 +16,7 @@ from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import from_timestamp, to_date
 
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import ChargeSource, LineItem, utcnow
+from clinic_billing.domain.model import ChargeSource, LineItem
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import accounts, charges
 
@@ -59,31 +59,31 @@ def _coverage(event: intake.CoverageAdded) -> Coverage:
 def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
     """The handler of each event type billing acts on, by full message name."""
 
-    def completed(event, _envelope, uow):
-        charges.post_visit(uow, _visit(event, policy), policy, utcnow())
+    def completed(event, _envelope, uow, change):
+        charges.post_visit(uow, _visit(event, policy), policy, change.now)
 
-    def no_show(event, _envelope, uow):
+    def no_show(event, _envelope, uow, change):
         charges.post_policy_fee(uow, _missed(event, ChargeSource.NO_SHOW_FEE, policy), policy,
-                                utcnow())
+                                change.now)
 
-    def cancelled(event, _envelope, uow):
+    def cancelled(event, _envelope, uow, change):
         if event.late:
             charges.post_policy_fee(uow, _missed(event, ChargeSource.LATE_CANCEL_FEE, policy),
-                                    policy, utcnow())
+                                    policy, change.now)
 
-    def registered(event, _envelope, uow):
-        accounts.register_patient(uow, event.patient_id, event.preferred_location_id, utcnow())
+    def registered(event, _envelope, uow, change):
+        accounts.register_patient(uow, event.patient_id, event.preferred_location_id, change.now)
 
-    def merged(event, _envelope, uow):
+    def merged(event, _envelope, uow, change):
         accounts.merge_patients(uow, event.merged_patient_id, event.surviving_patient_id,
-                                utcnow())
+                                change.now)
 
-    def coverage_added(event, _envelope, uow):
-        accounts.add_coverage(uow, _coverage(event), utcnow())
+    def coverage_added(event, _envelope, uow, change):
+        accounts.add_coverage(uow, _coverage(event), change.now)
 
-    def coverage_ended(event, _envelope, uow):
+    def coverage_ended(event, _envelope, uow, change):
         accounts.end_coverage(uow, event.patient_id, event.coverage_id,
-                              to_date(event.end_date, "end_date"), utcnow())
+                              to_date(event.end_date, "end_date"), change.now)
 
     handlers = {
         scheduling.AppointmentCompleted: completed, scheduling.AppointmentNoShow: no_show,

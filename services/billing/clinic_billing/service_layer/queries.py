@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+
+from clinic_common import keyset
+from clinic_common.runner import Runner
 
 from clinic_billing.adapters.repository import ChargeFilter
 from clinic_billing.domain import errors
@@ -14,6 +16,8 @@ from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.domain.pricing import FeeScheduleEntry
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
+Billing = Runner[BillingUnitOfWork]
+
 
 @dataclass(frozen=True)
 class AccountView:
@@ -22,17 +26,22 @@ class AccountView:
     coverages: list[Coverage]
 
 
-def get_account(patient_id: str, uow: BillingUnitOfWork) -> AccountView:
-    with uow:
+def get_account(patient_id: str, runner: Billing) -> AccountView:
+    def query(uow: BillingUnitOfWork) -> AccountView:
         account = uow.accounts.get(patient_id)
         if account is None:
             raise errors.AccountNotFound(patient_id)
         return _views(uow, [account])[0]
 
+    return runner.read(query)
 
-def list_accounts(uow: BillingUnitOfWork, *, limit: int, after: str | None) -> list[AccountView]:
-    with uow:
-        return _views(uow, uow.accounts.list(limit=limit, after=after))
+
+def list_accounts(runner: Billing, *, limit: int, after: list | None) -> keyset.Page:
+    def query(uow: BillingUnitOfWork) -> keyset.Page:
+        page = uow.accounts.list(limit=limit, after=after)
+        return keyset.Page(_views(uow, page.items), page.next_key)
+
+    return runner.read(query)
 
 
 def _views(uow: BillingUnitOfWork, accounts: list[Account]) -> list[AccountView]:
@@ -44,31 +53,37 @@ def _views(uow: BillingUnitOfWork, accounts: list[Account]) -> list[AccountView]
             for a in accounts]
 
 
-def get_charge(charge_id: str, uow: BillingUnitOfWork) -> Charge:
-    with uow:
+def get_charge(charge_id: str, runner: Billing) -> Charge:
+    def query(uow: BillingUnitOfWork) -> Charge:
         charge = uow.charges.get(charge_id)
         if charge is None:
             raise errors.ChargeNotFound(charge_id)
         return charge
 
+    return runner.read(query)
 
-def list_charges(uow: BillingUnitOfWork, flt: ChargeFilter, *, limit: int,
-                 after: tuple[dt.date, str] | None) -> list[Charge]:
+
+def list_charges(runner: Billing, flt: ChargeFilter, *, limit: int,
+                 after: list | None) -> keyset.Page:
     if flt.start_date and flt.end_date and flt.start_date > flt.end_date:
         raise errors.field("end_date", "is before start_date")
-    with uow:
-        return uow.charges.list(flt, limit=limit, after=after)
+    return runner.read(lambda uow: uow.charges.list(flt, limit=limit, after=after))
 
 
-def get_fee_entry(code: str, uow: BillingUnitOfWork, policy: BillingPolicy) -> FeeScheduleEntry:
-    with uow:
+def get_fee_entry(code: str, runner: Billing, policy: BillingPolicy) -> FeeScheduleEntry:
+    def query(uow: BillingUnitOfWork) -> FeeScheduleEntry:
         entry = uow.fee_schedule.get(code)
         if entry is None:
             raise errors.FeeScheduleEntryNotFound(code)
         return policy.fees.apply(entry)
 
+    return runner.read(query)
 
-def list_fee_schedule(uow: BillingUnitOfWork, policy: BillingPolicy, *, limit: int,
-                      after: str | None) -> list[FeeScheduleEntry]:
-    with uow:
-        return [policy.fees.apply(e) for e in uow.fee_schedule.list(limit=limit, after=after)]
+
+def list_fee_schedule(runner: Billing, policy: BillingPolicy, *, limit: int,
+                      after: list | None) -> keyset.Page:
+    def query(uow: BillingUnitOfWork) -> keyset.Page:
+        page = uow.fee_schedule.list(limit=limit, after=after)
+        return keyset.Page([policy.fees.apply(e) for e in page.items], page.next_key)
+
+    return runner.read(query)

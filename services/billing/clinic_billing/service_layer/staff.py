@@ -9,12 +9,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from clinic_common.unit_of_work import run_once
+from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
 from clinic_billing.domain import errors, pricing
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import primary_on
-from clinic_billing.domain.model import ChargeSource, LineItem, Responsibility, utcnow
+from clinic_billing.domain.model import ChargeSource, LineItem, Responsibility
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import messages
 from clinic_billing.service_layer.accounts import announce_balance
@@ -30,30 +30,28 @@ class CreateCharge:
     appointment_id: str = ""
     location_id: str = ""
     responsibility: Responsibility | None = None
-    request_id: str = ""
-    fingerprint: str = ""
+    key: RequestKey = NO_KEY
 
 
-def create_charge(cmd: CreateCharge, uow: BillingUnitOfWork, policy: BillingPolicy) -> str:
+def create_charge(cmd: CreateCharge, runner: Runner[BillingUnitOfWork],
+                  policy: BillingPolicy) -> str:
     """Posts a charge by hand to an open account; returns the charge id."""
-    with uow:
-        def action() -> str:
-            now = utcnow()
-            item = cmd.item.checked("charge")
-            service_date = _checked_service_date(cmd.service_date, policy, now)
-            account = uow.accounts.get(cmd.patient_id, for_update=True)
-            if account is None:
-                raise errors.AccountNotFound(cmd.patient_id)
-            account.ensure_open()
-            item, price = _priced(uow, cmd, item, service_date, policy)
-            charge = record(uow, Charge.post(
-                patient_id=account.patient_id, item=item, price=price,
-                source=ChargeSource.MANUAL, service_date=service_date,
-                appointment_id=cmd.appointment_id, location_id=cmd.location_id, now=now))
-            announce_balance(uow, account.patient_id, now)
-            return charge.charge_id
+    def action(uow: BillingUnitOfWork, c: Change) -> str:
+        item = cmd.item.checked("charge")
+        service_date = _checked_service_date(cmd.service_date, policy, c.now)
+        account = uow.accounts.get(cmd.patient_id, for_update=True)
+        if account is None:
+            raise errors.AccountNotFound(cmd.patient_id)
+        account.ensure_open()
+        item, price = _priced(uow, cmd, item, service_date, policy)
+        charge = record(uow, Charge.post(
+            patient_id=account.patient_id, item=item, price=price,
+            source=ChargeSource.MANUAL, service_date=service_date,
+            appointment_id=cmd.appointment_id, location_id=cmd.location_id, now=c.now))
+        announce_balance(uow, account.patient_id, c.now)
+        return charge.charge_id
 
-        return run_once(uow, "CreateCharge", cmd.request_id, cmd.fingerprint, action)
+    return runner.change("CreateCharge", cmd.key, action)
 
 
 def _priced(uow: BillingUnitOfWork, cmd: CreateCharge, item: LineItem, service_date: dt.date,
@@ -82,22 +80,20 @@ def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.da
 class VoidCharge:
     charge_id: str
     reason: str
-    request_id: str = ""
-    fingerprint: str = ""
+    key: RequestKey = NO_KEY
 
 
-def void_charge(cmd: VoidCharge, uow: BillingUnitOfWork) -> str:
+def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
     """Voids a posted charge with a reversing entry; returns the charge id."""
-    with uow:
-        def action() -> str:
-            now = utcnow()
-            charge = uow.charges.get(cmd.charge_id, for_update=True)
-            if charge is None:
-                raise errors.ChargeNotFound(cmd.charge_id)
-            uow.ledger.add(charge.void(cmd.reason, now))
-            uow.flush()
-            uow.emit(messages.charge_voided(charge), key=charge.patient_id)
-            announce_balance(uow, charge.patient_id, now)
-            return charge.charge_id
+    def action(uow: BillingUnitOfWork, c: Change) -> str:
+        charge = uow.charges.get(cmd.charge_id, for_update=True)
+        if charge is None:
+            raise errors.ChargeNotFound(cmd.charge_id)
+        c.concerns(charge.patient_id)
+        uow.ledger.add(charge.void(cmd.reason, c.now))
+        uow.flush()
+        uow.emit(messages.charge_voided(charge), key=charge.patient_id)
+        announce_balance(uow, charge.patient_id, c.now)
+        return charge.charge_id
 
-        return run_once(uow, "VoidCharge", cmd.request_id, cmd.fingerprint, action)
+    return runner.change("VoidCharge", cmd.key, action)

@@ -3,9 +3,9 @@ decisions, treatment plans and their versions."""
 
 from __future__ import annotations
 
+from clinic_common import keyset
 from sqlalchemy import select
 
-from clinic_intake.adapters import paging
 from clinic_intake.adapters.records import SqlPatientRecords
 from clinic_intake.domain.candidacy import CandidacyDecision
 from clinic_intake.domain.plans import PlanState, PlanVersion, TreatmentPlan
@@ -72,6 +72,6 @@ class SqlPlans(SqlPatientRecords[TreatmentPlan]):
     def version(self, plan_id: str, version: int) -> PlanVersion | None:
         return self.session.get(PlanVersion, (plan_id, version))
 
-    def versions(self, plan_id: str, *, limit: int, after: list | None = None) -> paging.Page:
+    def versions(self, plan_id: str, *, limit: int, after: list | None = None) -> keyset.Page:
         query = select(PlanVersion).where(PlanVersion.plan_id == plan_id)
-        return paging.fetch(self.session, query, [PlanVersion.version], after, limit)
+        return keyset.fetch(self.session, query, [PlanVersion.version], after, limit)

@@ -6,10 +6,10 @@ import abc
 import datetime as dt
 from typing import Generic, TypeVar
 
+from clinic_common import keyset
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from clinic_intake.adapters import paging
 from clinic_intake.domain.consent import Consent
 from clinic_intake.domain.coverage import Coverage
 from clinic_intake.domain.history import HistoryEntry
@@ -33,7 +33,7 @@ class PatientRecords(abc.ABC, Generic[T]):
 
     @abc.abstractmethod
     def page(self, patient_id: str, *, limit: int, after: list | None = None,
-             **filters) -> paging.Page:
+             **filters) -> keyset.Page:
         """A page of a patient's records of this kind, in list order."""
 
 
@@ -62,7 +62,7 @@ class SqlPatientRecords(PatientRecords[T]):
         return list(self.session.scalars(self._query(patient_id).order_by(*self._columns())))
 
     def page(self, patient_id, *, limit, after=None, **filters):
-        return paging.fetch(self.session, self._query(patient_id, **filters), self._columns(),
+        return keyset.fetch(self.session, self._query(patient_id, **filters), self._columns(),
                             after, limit)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import abc
 import datetime as dt
 
+from clinic_common import keyset
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from clinic_intake.adapters import paging
 from clinic_intake.adapters.tables import metadata
 from clinic_intake.domain import duplicates, model, revisions
 from clinic_intake.domain.duplicates import SuspicionState
@@ -24,7 +24,7 @@ class PatientRepository(abc.ABC):
     @abc.abstractmethod
     def list(self, *, limit: int, after: list | None = None,
              date_of_birth: dt.date | None = None, name_prefix: str = "",
-             phone: str = "") -> paging.Page:
+             phone: str = "") -> keyset.Page:
         """Active patients ordered by (family_name, given_name, patient_id), after a key."""
 
     @abc.abstractmethod
@@ -34,6 +34,9 @@ class PatientRepository(abc.ABC):
     @abc.abstractmethod
     def move_records(self, from_patient_id: str, to_patient_id: str) -> None:
         """Re-home everything held under one patient to another (a merge)."""
+
+
+KEEP_ON_MERGE = frozenset({"patients", "patient_duplicates", "audit_log"})
 
 
 def _like_prefix(value: str) -> str:
@@ -62,7 +65,7 @@ class SqlPatientRepository(PatientRepository):
             pattern = _like_prefix(name_prefix)
             query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in
                                       (P.family_name, P.given_name, P.preferred_name))))
-        return paging.fetch(self.session, query, [P.family_name, P.given_name, P.patient_id],
+        return keyset.fetch(self.session, query, [P.family_name, P.given_name, P.patient_id],
                             after, limit)
 
     def alike(self, patient):
@@ -76,8 +79,9 @@ class SqlPatientRepository(PatientRepository):
         return list(self.session.scalars(query))
 
     def move_records(self, from_patient_id, to_patient_id):
+        # The audit trail keeps the id the access was made under: it is append-only.
         for table in metadata.sorted_tables:
-            if "patient_id" in table.c and table.name not in ("patients", "patient_duplicates"):
+            if "patient_id" in table.c and table.name not in KEEP_ON_MERGE:
                 self.session.execute(update(table).where(table.c.patient_id == from_patient_id)
                                      .values(patient_id=to_patient_id))
 
@@ -121,7 +125,7 @@ class RevisionRepository(abc.ABC):
 
     @abc.abstractmethod
     def list(self, record_type: str, record_id: str, *, limit: int,
-             after: list | None = None) -> paging.Page:
+             after: list | None = None) -> keyset.Page:
         """A record's revisions, oldest first."""
 
 
@@ -135,4 +139,4 @@ class SqlRevisionRepository(RevisionRepository):
     def list(self, record_type, record_id, *, limit, after=None):
         R = revisions.Revision
         query = select(R).where(R.record_type == record_type, R.record_id == record_id)
-        return paging.fetch(self.session, query, [R.revision], after, limit)
+        return keyset.fetch(self.session, query, [R.revision], after, limit)

@@ -80,12 +80,12 @@ def _qualifying_screenings(modality: str, evidence: Evidence, policy: Policy,
     chosen = []
     for code in policy.clearance_instruments.get(modality, ()):
         recent = [s for s in evidence.screenings
-                  if s.instrument == code and common.aware(s.administered_at) >= oldest]
+                  if s.instrument == code and s.administered_at >= oldest]
         if not recent:
             raise errors.Refused("SCREENING_REQUIRED", f"a clearance needs a {code} screening "
                                  f"from the last {policy.screening_max_age_days} days",
                                  instrument=code)
-        chosen.append(max(recent, key=lambda s: common.aware(s.administered_at)))
+        chosen.append(max(recent, key=lambda s: s.administered_at))
     return chosen
 
 

@@ -31,11 +31,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def aware(value: dt.datetime) -> dt.datetime:
-    """A datetime with its zone; SQLite gives stored UTC datetimes back without one."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def required_text(value: str, field: str, max_length: int = 200) -> str:
     value = (value or "").strip()
     if not value:

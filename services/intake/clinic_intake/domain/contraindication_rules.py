@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clinic_intake.domain.common import aware
 from clinic_intake.domain.contraindications import Fact, Outcome, PatientFacts, Rule, RuleSet
 from clinic_intake.domain.history import Kind
 from clinic_intake.domain.instruments import DefinitionError
@@ -77,7 +76,7 @@ def no_blood_pressure_within_days(days):
 
     def test(facts: PatientFacts) -> list[Fact]:
         bp = facts.latest_blood_pressure
-        if bp is not None and aware(bp.measured_at) >= facts.now - dt.timedelta(days=days):
+        if bp is not None and bp.measured_at >= facts.now - dt.timedelta(days=days):
             return []
         return [Fact(f"no blood pressure measured in the last {days} days")]
     return test

@@ -38,7 +38,7 @@ def recent_weight(weight: Vitals | None, policy: Policy, now: dt.datetime) -> Vi
     if weight is None:
         raise errors.Refused("WEIGHT_REQUIRED", "a weight-based dose needs the patient's "
                              "weight recorded")
-    age = now - common.aware(weight.measured_at)
+    age = now - weight.measured_at
     if age > dt.timedelta(days=policy.weight_max_age_days):
         raise errors.Refused("WEIGHT_STALE", f"the latest weight is {age.days} days old; the "
                              f"dose needs one from the last {policy.weight_max_age_days} days",

@@ -52,9 +52,10 @@ class DuplicateSuspicion:
     resolved_at: dt.datetime | None = None
 
     @classmethod
-    def flag(cls, patient_id: str, other_patient_id: str, reason: DuplicateReason):
+    def flag(cls, patient_id: str, other_patient_id: str, reason: DuplicateReason,
+             now: dt.datetime):
         return cls(suspicion_id=new_id(), patient_id=patient_id,
-                   other_patient_id=other_patient_id, reason=reason)
+                   other_patient_id=other_patient_id, reason=reason, flagged_at=now)
 
     def other_than(self, patient_id: str) -> str:
         return self.other_patient_id if patient_id == self.patient_id else self.patient_id

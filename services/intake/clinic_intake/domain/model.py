@@ -95,26 +95,25 @@ class Patient:
 
     @classmethod
     def register(cls, *, given_name: str, family_name: str, date_of_birth: dt.date | None,
-                 now: dt.datetime | None = None, **details) -> Patient:
+                 now: dt.datetime, **details) -> Patient:
         """A new patient, after checking what registration requires."""
-        now = now or utcnow()
         values = checked({"given_name": given_name, "family_name": family_name,
                           "date_of_birth": date_of_birth, **details}, now.date())
         return cls(patient_id=new_id(), created_at=now, updated_at=now, **values)
 
-    def update(self, values: dict, *, now: dt.datetime | None = None) -> list[str]:
+    def update(self, values: dict, *, now: dt.datetime) -> list[str]:
         """Apply checked new values; returns the names of the fields that changed."""
         self.ensure_active()
-        changes = {k: v for k, v in checked(values, (now or utcnow()).date()).items()
+        changes = {k: v for k, v in checked(values, now.date()).items()
                    if getattr(self, k) != v}
         for name, value in changes.items():
             setattr(self, name, value)
         if changes:
             self.revision += 1
-            self.updated_at = now or utcnow()
+            self.updated_at = now
         return sorted(changes)
 
-    def merge_into(self, survivor: Patient, *, now: dt.datetime | None = None) -> None:
+    def merge_into(self, survivor: Patient, *, now: dt.datetime) -> None:
         if survivor.patient_id == self.patient_id:
             raise errors.Invalid("SAME_PATIENT", "a patient cannot be merged into itself")
         self.ensure_active()
@@ -122,7 +121,7 @@ class Patient:
         self.state = PatientState.MERGED
         self.merged_into_patient_id = survivor.patient_id
         self.revision += 1
-        self.updated_at = now or utcnow()
+        self.updated_at = now
 
     def ensure_active(self) -> None:
         if self.state == PatientState.MERGED:

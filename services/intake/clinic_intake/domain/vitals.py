@@ -34,10 +34,11 @@ class Vitals:
     pulse_bpm: int | None = None
     recorded_by: str = ""
     created_at: dt.datetime = field(default_factory=utcnow)
+    location_id: str = ""
 
     @classmethod
     def record(cls, patient_id: str, measured_at: dt.datetime | None, values: dict,
-               staff_id: str, now: dt.datetime) -> Vitals:
+               staff_id: str, now: dt.datetime, *, location_id: str = "") -> Vitals:
         if measured_at is None:
             raise errors.field("vitals.measure_time", "is required")
         if measured_at > now + CLOCK_SKEW:
@@ -51,7 +52,7 @@ class Vitals:
                 raise errors.field(f"vitals.{name}", f"must be between {low} and {high}")
         _check_pressure(taken)
         return cls(vitals_id=common.new_id(), patient_id=patient_id, measured_at=measured_at,
-                   recorded_by=staff_id, created_at=now, **taken)
+                   recorded_by=staff_id, created_at=now, location_id=location_id, **taken)
 
     @property
     def weight_kg(self) -> Decimal | None:

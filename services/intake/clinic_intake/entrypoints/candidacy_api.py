@@ -5,7 +5,8 @@ from __future__ import annotations
 from clinic.intake.v1 import candidacy_service_pb2 as pb
 from clinic.intake.v1 import candidacy_service_pb2_grpc as pb_grpc
 from clinic.intake.v1 import events_pb2
-from clinic_common.protoconv import timestamp
+from clinic_common import paging
+from clinic_common.protoconv import EnumMap, timestamp
 
 from clinic_intake.entrypoints import candidacy_messages as msg
 from clinic_intake.entrypoints import common
@@ -25,26 +26,26 @@ class CandidacyServicer(pb_grpc.CandidacyServiceServicer):
             findings=[msg.finding_out(f) for f in findings], evaluate_time=timestamp(evaluated))
 
     def DecideCandidacy(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id = common.patient_id(request.parent, "parent")
         decision_id = candidacy.decide_candidacy(candidacy.DecideCandidacy(
             patient_id=patient_id, modality=msg.modality_in(request.modality),
-            outcome=common.enum_in(events_pb2.CandidacyOutcome, request.outcome, "outcome"),
+            outcome=EnumMap(events_pb2.CandidacyOutcome).to_domain(request.outcome, "outcome"),
             reason=request.reason, overrides=[msg.override_in(o) for o in request.overrides],
             **meta), self.deps)
         return pb.DecideCandidacyResponse(decision=msg.decision_out(
             candidacy.get_decision(patient_id, decision_id, self.deps)))
 
     def GetCandidacyDecision(self, request, context):
-        ids = common.parse_name(request.name, "name", "patients", "candidacyDecisions")
+        ids = common.DECISION.parse(request.name)
         return pb.GetCandidacyDecisionResponse(
             decision=msg.decision_out(candidacy.get_decision(*ids, self.deps)))
 
     def ListCandidacyDecisions(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = candidacy.list_decisions(
-            common.patient_id(request.parent, "parent"), self.deps, limit=limit, after=after,
+            common.patient_id(request.parent, "parent"), self.deps, limit=want.size, after=want.after,
             modality=msg.modality_in(request.modality))
         return pb.ListCandidacyDecisionsResponse(
             decisions=[msg.decision_out(d) for d in page.items],
-            next_page_token=common.next_token(page.next_key))
+            next_page_token=paging.next_page_token(page.next_key, request))

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from clinic.intake.v1 import candidacy_pb2, events_pb2
-from clinic_common.protoconv import timestamp, utc
+from clinic_common.protoconv import EnumMap, timestamp
 
 from clinic_intake.domain.candidacy import CandidacyDecision, Override
 from clinic_intake.domain.contraindications import Finding
-from clinic_intake.entrypoints.common import enum_in, enum_out
 
 
 def modality_in(value: int, field: str = "modality") -> str:
-    return enum_in(events_pb2.Modality, value, field)
+    return EnumMap(events_pb2.Modality).to_domain(value, field)
 
 
 def modality_out(value: str) -> int:
-    return enum_out(events_pb2.Modality, value)
+    return EnumMap(events_pb2.Modality).to_proto(value)
 
 
 def finding_out(f: Finding) -> candidacy_pb2.Finding:
     return candidacy_pb2.Finding(
         rule_id=f.rule_id, title=f.title,
-        outcome=enum_out(candidacy_pb2.FindingOutcome, f.outcome),
+        outcome=EnumMap(candidacy_pb2.FindingOutcome).to_proto(f.outcome),
         facts=[candidacy_pb2.TriggeringFact(description=x.description, record=x.record)
                for x in f.facts])
 
@@ -35,8 +34,8 @@ def decision_out(d: CandidacyDecision) -> candidacy_pb2.CandidacyDecision:
     return candidacy_pb2.CandidacyDecision(
         name=f"{prefix}/candidacyDecisions/{d.decision_id}", decision_id=d.decision_id,
         modality=modality_out(d.modality),
-        outcome=enum_out(events_pb2.CandidacyOutcome, d.outcome), reason=d.reason,
-        decided_by=d.decided_by, decide_time=timestamp(utc(d.decided_at)),
+        outcome=EnumMap(events_pb2.CandidacyOutcome).to_proto(d.outcome), reason=d.reason,
+        decided_by=d.decided_by, decide_time=timestamp(d.decided_at),
         findings=[_stored_finding(f) for f in d.findings],
         overrides=[candidacy_pb2.FindingOverride(**o) for o in d.overrides],
         screenings=[f"{prefix}/screenings/{s}" for s in d.screening_ids],
@@ -46,5 +45,5 @@ def decision_out(d: CandidacyDecision) -> candidacy_pb2.CandidacyDecision:
 def _stored_finding(data: dict) -> candidacy_pb2.Finding:
     return candidacy_pb2.Finding(
         rule_id=data["rule_id"], title=data["title"],
-        outcome=enum_out(candidacy_pb2.FindingOutcome, data["outcome"]),
+        outcome=EnumMap(candidacy_pb2.FindingOutcome).to_proto(data["outcome"]),
         facts=[candidacy_pb2.TriggeringFact(**fact) for fact in data["facts"]])

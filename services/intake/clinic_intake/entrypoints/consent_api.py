@@ -5,8 +5,9 @@ from __future__ import annotations
 from clinic.intake.v1 import consent_pb2
 from clinic.intake.v1 import consent_service_pb2 as pb
 from clinic.intake.v1 import consent_service_pb2_grpc as pb_grpc
+from clinic_common import paging
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import from_timestamp, timestamp, utc
+from clinic_common.protoconv import EnumMap, from_timestamp, timestamp
 
 from clinic_intake.domain.consent import Consent
 from clinic_intake.entrypoints import common
@@ -16,7 +17,7 @@ from clinic_intake.service_layer.deps import Deps
 
 def _details(c: consent_pb2.Consent) -> dict:
     return {
-        "consent_type": common.enum_in(consent_pb2.ConsentType, c.type, "consent.type"),
+        "consent_type": EnumMap(consent_pb2.ConsentType).to_domain(c.type, "consent.type"),
         "form_version": c.form_version,
         "signed_at": from_timestamp(c.sign_time, "consent.sign_time", required=False),
         "signed_by": c.signed_by, "signer_relationship": c.signer_relationship,
@@ -27,18 +28,18 @@ def _details(c: consent_pb2.Consent) -> dict:
 def to_proto(c: Consent) -> consent_pb2.Consent:
     return consent_pb2.Consent(
         name=f"patients/{c.patient_id}/consents/{c.consent_id}", consent_id=c.consent_id,
-        type=common.enum_out(consent_pb2.ConsentType, c.consent_type),
-        form_version=c.form_version, sign_time=timestamp(utc(c.signed_at)),
+        type=EnumMap(consent_pb2.ConsentType).to_proto(c.consent_type),
+        form_version=c.form_version, sign_time=timestamp(c.signed_at),
         signed_by=c.signed_by, signer_relationship=c.signer_relationship,
         witnessed_by=c.witnessed_by, rems_patient_id=c.rems_patient_id,
-        state=common.enum_out(consent_pb2.ConsentState, c.state),
-        revoke_time=timestamp(utc(c.revoked_at)) if c.revoked_at else None,
+        state=EnumMap(consent_pb2.ConsentState).to_proto(c.state),
+        revoke_time=timestamp(c.revoked_at) if c.revoked_at else None,
         revoke_reason=c.revoke_reason, revoked_by=c.revoked_by, revision=c.revision,
-        create_time=timestamp(utc(c.created_at)))
+        create_time=timestamp(c.created_at))
 
 
 def _name(name: str) -> tuple[str, str]:
-    return common.parse_name(name, "name", "patients", "consents")
+    return common.CONSENT.parse(name)
 
 
 class ConsentServicer(pb_grpc.ConsentServiceServicer):
@@ -46,7 +47,7 @@ class ConsentServicer(pb_grpc.ConsentServiceServicer):
         self.deps = deps
 
     def CreateConsent(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id = common.patient_id(request.parent, "parent")
         if not request.HasField("consent"):
             raise FieldViolation("consent", "is required")
@@ -60,14 +61,14 @@ class ConsentServicer(pb_grpc.ConsentServiceServicer):
             consent=to_proto(consents.get_consent(*_name(request.name), self.deps)))
 
     def ListConsents(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = consents.list_consents(common.patient_id(request.parent, "parent"), self.deps,
-                                      limit=limit, after=after)
+                                      limit=want.size, after=want.after)
         return pb.ListConsentsResponse(consents=[to_proto(c) for c in page.items],
-                                       next_page_token=common.next_token(page.next_key))
+                                       next_page_token=paging.next_page_token(page.next_key, request))
 
     def RevokeConsent(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id, consent_id = _name(request.name)
         consents.revoke_consent(consents.RevokeConsent(
             patient_id=patient_id, consent_id=consent_id, reason=request.reason, **meta),

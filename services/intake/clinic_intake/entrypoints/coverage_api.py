@@ -5,8 +5,9 @@ from __future__ import annotations
 from clinic.intake.v1 import coverage_pb2
 from clinic.intake.v1 import coverage_service_pb2 as pb
 from clinic.intake.v1 import coverage_service_pb2_grpc as pb_grpc
+from clinic_common import paging
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import fill_date, timestamp, to_date, utc
+from clinic_common.protoconv import EnumMap, fill_date, timestamp, to_date
 
 from clinic_intake.domain.coverage import Coverage
 from clinic_intake.entrypoints import common
@@ -20,10 +21,9 @@ def _details(c: coverage_pb2.Coverage) -> dict:
         "group_number": c.group_number, "subscriber_name": c.subscriber_name,
         "subscriber_date_of_birth": to_date(c.subscriber_date_of_birth,
                                             "coverage.subscriber_date_of_birth", required=False),
-        "subscriber_relationship": common.enum_in(coverage_pb2.SubscriberRelationship,
-                                                  c.subscriber_relationship,
+        "subscriber_relationship": EnumMap(coverage_pb2.SubscriberRelationship).to_domain(c.subscriber_relationship,
                                                   "coverage.subscriber_relationship"),
-        "plan_type": common.enum_in(coverage_pb2.PlanType, c.plan_type, "coverage.plan_type"),
+        "plan_type": EnumMap(coverage_pb2.PlanType).to_domain(c.plan_type, "coverage.plan_type"),
         "priority": c.priority,
         "effective_date": to_date(c.effective_date, "coverage.effective_date", required=False),
         "end_date": to_date(c.end_date, "coverage.end_date", required=False),
@@ -37,12 +37,11 @@ def to_proto(c: Coverage) -> coverage_pb2.Coverage:
         name=f"patients/{c.patient_id}/coverages/{c.coverage_id}", coverage_id=c.coverage_id,
         payer_id=c.payer_id, payer_name=c.payer_name, member_id=c.member_id,
         group_number=c.group_number, subscriber_name=c.subscriber_name,
-        subscriber_relationship=common.enum_out(coverage_pb2.SubscriberRelationship,
-                                                c.subscriber_relationship),
-        plan_type=common.enum_out(coverage_pb2.PlanType, c.plan_type), priority=c.priority,
+        subscriber_relationship=EnumMap(coverage_pb2.SubscriberRelationship).to_proto(c.subscriber_relationship),
+        plan_type=EnumMap(coverage_pb2.PlanType).to_proto(c.plan_type), priority=c.priority,
         card_front_image_uri=c.card_front_image_uri, card_back_image_uri=c.card_back_image_uri,
-        ended=c.ended, revision=c.revision, create_time=timestamp(utc(c.created_at)),
-        update_time=timestamp(utc(c.updated_at)))
+        ended=c.ended, revision=c.revision, create_time=timestamp(c.created_at),
+        update_time=timestamp(c.updated_at))
     fill_date(message.subscriber_date_of_birth, c.subscriber_date_of_birth)
     fill_date(message.effective_date, c.effective_date)
     fill_date(message.end_date, c.end_date)
@@ -50,7 +49,7 @@ def to_proto(c: Coverage) -> coverage_pb2.Coverage:
 
 
 def _name(name: str, field: str = "name") -> tuple[str, str]:
-    return common.parse_name(name, field, "patients", "coverages")
+    return common.COVERAGE.parse(name, field)
 
 
 class CoverageServicer(pb_grpc.CoverageServiceServicer):
@@ -58,7 +57,7 @@ class CoverageServicer(pb_grpc.CoverageServiceServicer):
         self.deps = deps
 
     def CreateCoverage(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id = common.patient_id(request.parent, "parent")
         if not request.HasField("coverage"):
             raise FieldViolation("coverage", "is required")
@@ -72,22 +71,22 @@ class CoverageServicer(pb_grpc.CoverageServiceServicer):
         return pb.GetCoverageResponse(coverage=to_proto(found))
 
     def ListCoverages(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = coverages.list_coverages(common.patient_id(request.parent, "parent"), self.deps,
-                                        limit=limit, after=after)
+                                        limit=want.size, after=want.after)
         return pb.ListCoveragesResponse(coverages=[to_proto(c) for c in page.items],
-                                        next_page_token=common.next_token(page.next_key))
+                                        next_page_token=paging.next_page_token(page.next_key, request))
 
     def ListActiveCoverages(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = coverages.list_coverages(common.patient_id(request.parent, "parent"), self.deps,
-                                        limit=limit, after=after,
+                                        limit=want.size, after=want.after,
                                         on=to_date(request.date, "date"))
         return pb.ListActiveCoveragesResponse(coverages=[to_proto(c) for c in page.items],
-                                              next_page_token=common.next_token(page.next_key))
+                                              next_page_token=paging.next_page_token(page.next_key, request))
 
     def EndCoverage(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id, coverage_id = _name(request.name)
         coverages.end_coverage(coverages.EndCoverage(
             patient_id=patient_id, coverage_id=coverage_id,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from clinic.intake.v1 import history_pb2 as h
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import fill_date, from_timestamp, timestamp, to_date, utc
+from clinic_common.protoconv import EnumMap, fill_date, from_timestamp, timestamp, to_date
 
 from clinic_intake.domain import history
 from clinic_intake.domain.vitals import RANGES, Vitals
-from clinic_intake.entrypoints.common import enum_in, enum_out
 
 
 def _date(message, field: str):
@@ -24,16 +23,16 @@ def _in(which: str, m) -> history.Detail:
         return history.Medication(
             m.medication_name, m.dose, m.frequency, _date(m.start_date, f"{at}.start_date"),
             _date(m.stop_date, f"{at}.stop_date"), m.antidepressant,
-            enum_in(h.TrialOutcome, m.trial_outcome, f"{at}.trial_outcome"))
+            EnumMap(h.TrialOutcome).to_domain(m.trial_outcome, f"{at}.trial_outcome"))
     if which == "allergy":
         return history.Allergy(m.substance, m.reaction,
-                               enum_in(h.AllergySeverity, m.severity, f"{at}.severity"))
+                               EnumMap(h.AllergySeverity).to_domain(m.severity, f"{at}.severity"))
     if which == "prior_therapy":
         return history.PriorTherapy(
-            enum_in(h.TherapyKind, m.kind, f"{at}.kind"), _date(m.start_date, f"{at}.start_date"),
+            EnumMap(h.TherapyKind).to_domain(m.kind, f"{at}.kind"), _date(m.start_date, f"{at}.start_date"),
             _date(m.end_date, f"{at}.end_date"), m.sessions,
-            enum_in(h.TrialOutcome, m.outcome, f"{at}.outcome"))
-    return history.SubstanceUse(m.substance, enum_in(h.SubstanceUseStatus, m.status,
+            EnumMap(h.TrialOutcome).to_domain(m.outcome, f"{at}.outcome"))
+    return history.SubstanceUse(m.substance, EnumMap(h.SubstanceUseStatus).to_domain(m.status,
                                                      f"{at}.status"),
                                 m.frequency, _date(m.last_use_date, f"{at}.last_use_date"))
 
@@ -60,18 +59,18 @@ def _out(d: history.Detail):
         return "medication", _dated(h.Medication(
             medication_name=d.medication_name, dose=d.dose, frequency=d.frequency,
             antidepressant=d.antidepressant,
-            trial_outcome=enum_out(h.TrialOutcome, d.trial_outcome)),
+            trial_outcome=EnumMap(h.TrialOutcome).to_proto(d.trial_outcome)),
             start_date=d.start_date, stop_date=d.stop_date)
     if isinstance(d, history.Allergy):
         return "allergy", h.Allergy(substance=d.substance, reaction=d.reaction,
-                                    severity=enum_out(h.AllergySeverity, d.severity))
+                                    severity=EnumMap(h.AllergySeverity).to_proto(d.severity))
     if isinstance(d, history.PriorTherapy):
         return "prior_therapy", _dated(h.PriorTherapy(
-            kind=enum_out(h.TherapyKind, d.kind), sessions=d.sessions,
-            outcome=enum_out(h.TrialOutcome, d.outcome)),
+            kind=EnumMap(h.TherapyKind).to_proto(d.kind), sessions=d.sessions,
+            outcome=EnumMap(h.TrialOutcome).to_proto(d.outcome)),
             start_date=d.start_date, end_date=d.end_date)
     return "substance_use", _dated(h.SubstanceUse(
-        substance=d.substance, status=enum_out(h.SubstanceUseStatus, d.status),
+        substance=d.substance, status=EnumMap(h.SubstanceUseStatus).to_proto(d.status),
         frequency=d.frequency), last_use_date=d.last_use_date)
 
 
@@ -80,7 +79,7 @@ def entry_out(e: history.HistoryEntry) -> h.HistoryEntry:
     message = h.HistoryEntry(
         name=f"patients/{e.patient_id}/historyEntries/{e.entry_id}", entry_id=e.entry_id,
         revision=e.revision, recorded_by=e.recorded_by,
-        create_time=timestamp(utc(e.created_at)), update_time=timestamp(utc(e.updated_at)))
+        create_time=timestamp(e.created_at), update_time=timestamp(e.updated_at))
     getattr(message, which).CopyFrom(detail)
     return message
 
@@ -96,6 +95,7 @@ def vitals_time(v: h.Vitals):
 def vitals_out(v: Vitals) -> h.Vitals:
     return h.Vitals(
         name=f"patients/{v.patient_id}/vitals/{v.vitals_id}", vitals_id=v.vitals_id,
-        measure_time=timestamp(utc(v.measured_at)), recorded_by=v.recorded_by,
-        create_time=timestamp(utc(v.created_at)),
+        measure_time=timestamp(v.measured_at), recorded_by=v.recorded_by,
+        location_id=v.location_id,
+        create_time=timestamp(v.created_at),
         **{name: getattr(v, name) or 0 for name in RANGES})

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from clinic.intake.v1 import patient_pb2
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import fill_date, timestamp, to_date, utc
+from clinic_common.protoconv import EnumMap, fill_date, timestamp, to_date
 
 from clinic_intake.domain.common import Contact, PostalAddress
-from clinic_intake.entrypoints.common import enum_in, enum_out
 from clinic_intake.entrypoints.screening_messages import flag_out
 from clinic_intake.service_layer.patients import PatientView
 
@@ -28,7 +27,7 @@ READERS = {
     "family_name": lambda p: p.family_name,
     "preferred_name": lambda p: p.preferred_name,
     "date_of_birth": lambda p: to_date(p.date_of_birth, "patient.date_of_birth", required=False),
-    "sex_at_birth": lambda p: enum_in(patient_pb2.SexAtBirth, p.sex_at_birth,
+    "sex_at_birth": lambda p: EnumMap(patient_pb2.SexAtBirth).to_domain(p.sex_at_birth,
                                       "patient.sex_at_birth"),
     "gender_identity": lambda p: p.gender_identity,
     "phone": lambda p: p.phone,
@@ -57,18 +56,18 @@ def to_proto(view: PatientView) -> patient_pb2.Patient:
         name=PATIENTS + p.patient_id, patient_id=p.patient_id, given_name=p.given_name,
         family_name=p.family_name, preferred_name=p.preferred_name, phone=p.phone,
         email=p.email, preferred_location_id=p.preferred_location_id,
-        create_time=timestamp(utc(p.created_at)), update_time=timestamp(utc(p.updated_at)),
-        sex_at_birth=enum_out(patient_pb2.SexAtBirth, p.sex_at_birth),
+        create_time=timestamp(p.created_at), update_time=timestamp(p.updated_at),
+        sex_at_birth=EnumMap(patient_pb2.SexAtBirth).to_proto(p.sex_at_birth),
         gender_identity=p.gender_identity,
         address=patient_pb2.PostalAddress(**vars(p.address)),
         emergency_contact=patient_pb2.Contact(**vars(p.emergency_contact)),
         escort=patient_pb2.Contact(**vars(p.escort)),
-        state=enum_out(patient_pb2.PatientState, p.state),
+        state=EnumMap(patient_pb2.PatientState).to_proto(p.state),
         merged_into=PATIENTS + p.merged_into_patient_id if p.merged_into_patient_id else "",
         revision=p.revision, open_safety_flags=[flag_out(f) for f in view.open_safety_flags])
     fill_date(message.date_of_birth, p.date_of_birth)
     for other, reason, flagged in view.suspected_duplicates:
         message.suspected_duplicates.add(
-            patient=PATIENTS + other, reason=enum_out(patient_pb2.DuplicateReason, reason),
-            flag_time=timestamp(utc(flagged)))
+            patient=PATIENTS + other, reason=EnumMap(patient_pb2.DuplicateReason).to_proto(reason),
+            flag_time=timestamp(flagged))
     return message

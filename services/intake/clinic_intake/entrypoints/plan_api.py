@@ -5,8 +5,9 @@ from __future__ import annotations
 from clinic.intake.v1 import treatment_plan_pb2 as tp
 from clinic.intake.v1 import treatment_plan_service_pb2 as pb
 from clinic.intake.v1 import treatment_plan_service_pb2_grpc as pb_grpc
+from clinic_common import paging
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import timestamp, utc
+from clinic_common.protoconv import EnumMap, timestamp
 
 from clinic_intake.domain.plans import PlanVersion, TreatmentPlan
 from clinic_intake.domain.policy import Series
@@ -38,8 +39,7 @@ def to_proto(plan: TreatmentPlan, v: PlanVersion) -> tp.TreatmentPlan:
     prefix = f"patients/{plan.patient_id}"
     return tp.TreatmentPlan(
         name=f"{prefix}/treatmentPlans/{plan.plan_id}", plan_id=plan.plan_id,
-        modality=modality_out(plan.modality), state=common.enum_out(tp.TreatmentPlanState,
-                                                                    plan.state),
+        modality=modality_out(plan.modality), state=EnumMap(tp.TreatmentPlanState).to_proto(plan.state),
         version=v.version, indication_code=v.indication_code,
         series=tp.Series(sessions=v.sessions, min_spacing_hours=v.min_spacing_hours,
                          window_days=v.window_days),
@@ -47,19 +47,19 @@ def to_proto(plan: TreatmentPlan, v: PlanVersion) -> tp.TreatmentPlan:
                      mg_per_kg=v.mg_per_kg, weight_grams=v.weight_grams,
                      weight_vitals=f"{prefix}/vitals/{v.weight_vitals_id}"
                      if v.weight_vitals_id else "",
-                     weight_measure_time=timestamp(utc(v.weight_measured_at))
+                     weight_measure_time=timestamp(v.weight_measured_at)
                      if v.weight_measured_at else None,
                      adjustment_reason=v.adjustment_reason),
         candidacy_decision=f"{prefix}/candidacyDecisions/{plan.decision_id}",
         written_by=v.written_by, version_reason=v.reason,
-        create_time=timestamp(utc(plan.created_at)), version_time=timestamp(utc(v.written_at)),
-        end_time=timestamp(utc(plan.ended_at)) if plan.ended_at else None,
-        end_reason=common.enum_out(tp.TreatmentPlanEndReason, plan.end_reason),
+        create_time=timestamp(plan.created_at), version_time=timestamp(v.written_at),
+        end_time=timestamp(plan.ended_at) if plan.ended_at else None,
+        end_reason=EnumMap(tp.TreatmentPlanEndReason).to_proto(plan.end_reason),
         ended_by=plan.ended_by)
 
 
 def _name(name: str, field: str = "name") -> tuple[str, str]:
-    return common.parse_name(name, field, "patients", "treatmentPlans")
+    return common.PLAN.parse(name, field)
 
 
 class TreatmentPlanServicer(pb_grpc.TreatmentPlanServiceServicer):
@@ -70,7 +70,7 @@ class TreatmentPlanServicer(pb_grpc.TreatmentPlanServiceServicer):
         return to_proto(*plans.get_plan(patient_id, plan_id, self.deps))
 
     def CreateTreatmentPlan(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id = common.patient_id(request.parent, "parent")
         p = request.plan
         modality = modality_in(p.modality, "plan.modality")
@@ -86,21 +86,21 @@ class TreatmentPlanServicer(pb_grpc.TreatmentPlanServiceServicer):
         return pb.GetTreatmentPlanResponse(plan=self._plan(*_name(request.name)))
 
     def ListTreatmentPlans(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = plans.list_plans(common.patient_id(request.parent, "parent"), self.deps,
-                                limit=limit, after=after)
+                                limit=want.size, after=want.after)
         return pb.ListTreatmentPlansResponse(plans=[to_proto(*item) for item in page.items],
-                                             next_page_token=common.next_token(page.next_key))
+                                             next_page_token=paging.next_page_token(page.next_key, request))
 
     def ListTreatmentPlanVersions(self, request, context):
-        limit, after = common.page_request(request)
-        page = plans.list_versions(*_name(request.name), self.deps, limit=limit, after=after)
+        want = paging.page_request(request)
+        page = plans.list_versions(*_name(request.name), self.deps, limit=want.size, after=want.after)
         return pb.ListTreatmentPlanVersionsResponse(
             versions=[to_proto(*item) for item in page.items],
-            next_page_token=common.next_token(page.next_key))
+            next_page_token=paging.next_page_token(page.next_key, request))
 
     def AmendTreatmentPlan(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id, plan_id = _name(request.plan.name, "plan.name")
         p = request.plan
         plans.amend_plan(plans.AmendPlan(
@@ -111,10 +111,10 @@ class TreatmentPlanServicer(pb_grpc.TreatmentPlanServiceServicer):
         return pb.AmendTreatmentPlanResponse(plan=self._plan(patient_id, plan_id))
 
     def EndTreatmentPlan(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id, plan_id = _name(request.name)
         plans.end_plan(plans.EndPlan(
             patient_id=patient_id, plan_id=plan_id,
-            reason=common.enum_in(tp.TreatmentPlanEndReason, request.reason, "reason"), **meta),
+            reason=EnumMap(tp.TreatmentPlanEndReason).to_domain(request.reason, "reason"), **meta),
             self.deps)
         return pb.EndTreatmentPlanResponse(plan=self._plan(patient_id, plan_id))

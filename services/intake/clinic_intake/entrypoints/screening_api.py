@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clinic.intake.v1 import screening_service_pb2 as pb
 from clinic.intake.v1 import screening_service_pb2_grpc as pb_grpc
+from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import from_timestamp
 
@@ -18,15 +19,16 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         self.deps = deps
 
     def ListInstruments(self, request, context):
-        limit, after = common.page_request(request)
-        rest = [i for i in self.deps.instruments.all() if not after or i.code > str(after[0])]
-        page, more = rest[:limit], len(rest) > limit
+        want = paging.page_request(request)
+        rest = [i for i in self.deps.instruments.all()
+                if not want.after or i.code > str(want.after[0])]
+        page, more = rest[:want.size], len(rest) > want.size
         return pb.ListInstrumentsResponse(
             instruments=[msg.instrument_out(i) for i in page],
-            next_page_token=common.next_token([page[-1].code] if more else None))
+            next_page_token=paging.next_page_token([page[-1].code] if more else None, request))
 
     def CreateScreening(self, request, context):
-        meta = common.change(request, context)
+        meta = common.change(request)
         patient_id = common.patient_id(request.parent, "parent")
         if not request.HasField("screening"):
             raise FieldViolation("screening", "is required")
@@ -41,18 +43,18 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         return pb.CreateScreeningResponse(screening=msg.screening_out(found, flags))
 
     def GetScreening(self, request, context):
-        ids = common.parse_name(request.name, "name", "patients", "screenings")
+        ids = common.SCREENING.parse(request.name)
         return pb.GetScreeningResponse(
             screening=msg.screening_out(*screenings.get_screening(*ids, self.deps)))
 
     def ListScreenings(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = screenings.list_screenings(
-            common.patient_id(request.parent, "parent"), self.deps, limit=limit, after=after,
+            common.patient_id(request.parent, "parent"), self.deps, limit=want.size, after=want.after,
             instrument=request.instrument.strip())
         return pb.ListScreeningsResponse(
             screenings=[msg.screening_out(s, flags) for s, flags in page.items],
-            next_page_token=common.next_token(page.next_key))
+            next_page_token=paging.next_page_token(page.next_key, request))
 
     def GetScoreTrend(self, request, context):
         trend = screenings.score_trend(common.patient_id(request.parent, "parent"),
@@ -60,16 +62,16 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         return pb.GetScoreTrendResponse(trend=msg.trend_out(trend))
 
     def ListSafetyFlags(self, request, context):
-        limit, after = common.page_request(request)
+        want = paging.page_request(request)
         page = screenings.list_records(
             "safety_flags", common.patient_id(request.parent, "parent"), self.deps,
-            limit=limit, after=after, open_only=request.open_only)
+            limit=want.size, after=want.after, open_only=request.open_only)
         return pb.ListSafetyFlagsResponse(flags=[msg.flag_out(f) for f in page.items],
-                                          next_page_token=common.next_token(page.next_key))
+                                          next_page_token=paging.next_page_token(page.next_key, request))
 
     def AcknowledgeSafetyFlag(self, request, context):
-        meta = common.change(request, context)
-        patient_id, flag_id = common.parse_name(request.name, "name", "patients", "safetyFlags")
+        meta = common.change(request)
+        patient_id, flag_id = common.SAFETY_FLAG.parse(request.name)
         screenings.acknowledge_flag(screenings.AcknowledgeFlag(
             patient_id=patient_id, flag_id=flag_id, note=request.note, **meta), self.deps)
         return pb.AcknowledgeSafetyFlagResponse(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clinic.intake.v1 import safety_flag_pb2, screening_pb2
-from clinic_common.protoconv import timestamp, utc
+from clinic_common.protoconv import timestamp
 
 from clinic_intake.domain.instruments import Instrument
 from clinic_intake.domain.screening import SafetyFlag, Screening, Trend
@@ -17,9 +17,9 @@ def flag_out(f: SafetyFlag) -> safety_flag_pb2.SafetyFlag:
     return safety_flag_pb2.SafetyFlag(
         name=f"patients/{f.patient_id}/safetyFlags/{f.flag_id}", flag_id=f.flag_id, kind=f.kind,
         screening=f"patients/{f.patient_id}/screenings/{f.screening_id}",
-        raise_time=timestamp(utc(f.raised_at)), acknowledged=not f.is_open,
+        raise_time=timestamp(f.raised_at), acknowledged=not f.is_open,
         acknowledged_by=f.acknowledged_by,
-        acknowledge_time=timestamp(utc(f.acknowledged_at)) if f.acknowledged_at else None,
+        acknowledge_time=timestamp(f.acknowledged_at) if f.acknowledged_at else None,
         acknowledge_note=f.acknowledge_note)
 
 
@@ -27,10 +27,10 @@ def screening_out(s: Screening, flags: list[SafetyFlag]) -> screening_pb2.Screen
     return screening_pb2.Screening(
         name=screening_name(s), screening_id=s.screening_id, instrument=s.instrument,
         answers=[screening_pb2.ItemAnswer(item=int(i), value=v) for i, v in s.answers.items()],
-        administer_time=timestamp(utc(s.administered_at)), appointment_id=s.appointment_id,
+        administer_time=timestamp(s.administered_at), appointment_id=s.appointment_id,
         total_score=s.total_score, severity=s.severity, recorded_by=s.recorded_by,
         raised_flags=[flag_out(f).name for f in flags],
-        create_time=timestamp(utc(s.created_at)))
+        create_time=timestamp(s.created_at))
 
 
 def instrument_out(i: Instrument) -> screening_pb2.Instrument:
@@ -47,5 +47,5 @@ def trend_out(t: Trend) -> screening_pb2.ScoreTrend:
         change_from_baseline=t.change, percent_change_from_baseline=t.percent_change,
         response=t.response, remission=t.remission,
         points=[screening_pb2.ScorePoint(
-            screening=screening_name(s), administer_time=timestamp(utc(s.administered_at)),
+            screening=screening_name(s), administer_time=timestamp(s.administered_at),
             total_score=s.total_score, severity=s.severity) for s in t.points])

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
+from clinic_common.runner import Change
 
 from clinic_intake.domain import candidacy, errors
 from clinic_intake.domain.candidacy import CandidacyDecision, Evidence, Override
 from clinic_intake.domain.contraindications import Finding, PatientFacts
-from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, mutate, patient, read
+from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, patient
 
 MODALITIES = ("IV_KETAMINE", "SPRAVATO", "TMS")
 
@@ -41,10 +42,10 @@ def evaluate(patient_id: str, modality: str, deps: Deps) -> tuple[list[Finding],
 
     def query(uow):
         patient(uow, patient_id)
-        now = deps.clock()
+        now = deps.runner.clock()
         return deps.rules.evaluate(modality, patient_facts(uow, patient_id, now)), now
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def _evidence(uow, deps: Deps, patient_id: str, modality: str, now) -> Evidence:
@@ -59,12 +60,12 @@ def decide_candidacy(cmd: DecideCandidacy, deps: Deps) -> str:
     """Records the decision after checking what its outcome requires, and announces it."""
     checked_modality(cmd.modality)
 
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         active_patient(uow, cmd.patient_id)
         decision = candidacy.decide(
             cmd.patient_id, cmd.modality, cmd.outcome, cmd.reason, cmd.overrides,
-            _evidence(uow, deps, cmd.patient_id, cmd.modality, now), staff_id=cmd.staff_id,
+            _evidence(uow, deps, cmd.patient_id, cmd.modality, now), staff_id=c.actor,
             policy=deps.policy, now=now)
         uow.decisions.add(decision)
         uow.emit(events_pb2.CandidacyDecided(
@@ -74,7 +75,7 @@ def decide_candidacy(cmd: DecideCandidacy, deps: Deps) -> str:
             decided_by=decision.decided_by, decide_time=timestamp(now)), key=cmd.patient_id)
         return decision.decision_id
 
-    return mutate(deps, "DecideCandidacy", cmd, action)
+    return deps.runner.change("DecideCandidacy", cmd.key, action)
 
 
 def decision_of(uow, patient_id: str, decision_id: str) -> CandidacyDecision:
@@ -85,7 +86,7 @@ def decision_of(uow, patient_id: str, decision_id: str) -> CandidacyDecision:
 
 
 def get_decision(patient_id: str, decision_id: str, deps: Deps) -> CandidacyDecision:
-    return read(deps, lambda uow: decision_of(uow, patient_id, decision_id))
+    return deps.runner.read(lambda uow: decision_of(uow, patient_id, decision_id))
 
 
 def list_decisions(patient_id: str, deps: Deps, *, limit: int, after: list | None,
@@ -94,4 +95,4 @@ def list_decisions(patient_id: str, deps: Deps, *, limit: int, after: list | Non
         patient(uow, patient_id)
         return uow.decisions.page(patient_id, limit=limit, after=after, modality=modality)
 
-    return read(deps, query)
+    return deps.runner.read(query)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import fill_date
+from clinic_common.runner import Change
 
 from clinic_intake.domain import errors
 from clinic_intake.domain.coverage import Coverage
@@ -15,9 +16,7 @@ from clinic_intake.service_layer.deps import (
     Mutation,
     active_patient,
     keep_revision,
-    mutate,
     patient,
-    read,
 )
 
 RECORD = "coverage"
@@ -47,18 +46,18 @@ def _added(c: Coverage) -> events_pb2.CoverageAdded:
 
 
 def add_coverage(cmd: AddCoverage, deps: Deps) -> str:
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         active_patient(uow, cmd.patient_id)
         coverage = Coverage.record(cmd.patient_id, cmd.details,
                                    uow.coverages.for_patient(cmd.patient_id), now)
         uow.coverages.add(coverage)
         keep_revision(uow, RECORD, coverage.coverage_id, 1, coverage.snapshot(),
-                      staff_id=cmd.staff_id, now=now, reason="recorded")
+                      staff_id=c.actor, now=now, reason="recorded")
         uow.emit(_added(coverage), key=coverage.patient_id)
         return coverage.coverage_id
 
-    return mutate(deps, "CreateCoverage", cmd, action)
+    return deps.runner.change("CreateCoverage", cmd.key, action)
 
 
 def coverage_of(uow, patient_id: str, coverage_id: str) -> Coverage:
@@ -69,13 +68,13 @@ def coverage_of(uow, patient_id: str, coverage_id: str) -> Coverage:
 
 
 def end_coverage(cmd: EndCoverage, deps: Deps) -> str:
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         active_patient(uow, cmd.patient_id)
         coverage = coverage_of(uow, cmd.patient_id, cmd.coverage_id)
         coverage.end(cmd.end_date, now)
         keep_revision(uow, RECORD, coverage.coverage_id, coverage.revision, coverage.snapshot(),
-                      staff_id=cmd.staff_id, now=now, reason="ended",
+                      staff_id=c.actor, now=now, reason="ended",
                       changed=["end_date", "ended"])
         event = events_pb2.CoverageEnded(patient_id=coverage.patient_id,
                                          coverage_id=coverage.coverage_id)
@@ -83,11 +82,11 @@ def end_coverage(cmd: EndCoverage, deps: Deps) -> str:
         uow.emit(event, key=coverage.patient_id)
         return coverage.coverage_id
 
-    return mutate(deps, "EndCoverage", cmd, action)
+    return deps.runner.change("EndCoverage", cmd.key, action)
 
 
 def get_coverage(patient_id: str, coverage_id: str, deps: Deps) -> Coverage:
-    return read(deps, lambda uow: coverage_of(uow, patient_id, coverage_id))
+    return deps.runner.read(lambda uow: coverage_of(uow, patient_id, coverage_id))
 
 
 def list_coverages(patient_id: str, deps: Deps, *, limit: int, after: list | None,
@@ -97,4 +96,4 @@ def list_coverages(patient_id: str, deps: Deps, *, limit: int, after: list | Non
         patient(uow, patient_id)
         return uow.coverages.page(patient_id, limit=limit, after=after, on=on)
 
-    return read(deps, query)
+    return deps.runner.read(query)

@@ -1,23 +1,20 @@
 """What every use case may need, and the shape every change follows.
 
-A change runs in one unit of work: checks, effects, revision rows and outbox
-events commit together or not at all. A client ``request_id`` makes a retry
-return the first result (AIP-155); a lost race on a row becomes ABORTED.
+A change runs through the shared runner: checks, effects, revision rows, outbox
+events and the call's audit rows commit together or not at all. A client
+``request_id`` makes a retry return the first result (AIP-155); a lost race on a
+row becomes ABORTED. Actions get the time and the acting staff member from the
+runner's :class:`~clinic_common.runner.Change`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from clinic_common.errors import Aborted
-from clinic_common.unit_of_work import run_once
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_intake.domain import errors, model, revisions
-from clinic_intake.domain.common import utcnow
 from clinic_intake.domain.contraindications import RuleSet
 from clinic_intake.domain.instrument_definitions import InstrumentRegistry
 from clinic_intake.domain.policy import Policy
@@ -26,39 +23,19 @@ from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 @dataclass
 class Deps:
-    """The unit of work factory, the clinic's policies, the instrument and rule data, a clock."""
+    """The runner (units of work and clock), the clinic's policies, instruments and rules."""
 
-    uow: Callable[[], IntakeUnitOfWork]
+    runner: Runner[IntakeUnitOfWork]
     policy: Policy = field(default_factory=Policy)
     instruments: InstrumentRegistry = field(default_factory=lambda: InstrumentRegistry([]))
     rules: RuleSet = field(default_factory=lambda: RuleSet(()))
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Mutation:
-    """What every change carries besides its own fields: who, and the retry key."""
+    """What every change carries besides its own fields: the client's retry key."""
 
-    staff_id: str = ""
-    request_id: str = ""
-    fingerprint: str = ""
-
-
-def mutate(deps: Deps, method: str, cmd: Mutation,
-           action: Callable[[IntakeUnitOfWork], str]) -> str:
-    """Run ``action`` once in a transaction; returns the id of what it changed."""
-    uow = deps.uow()
-    try:
-        with uow:
-            return run_once(uow, method, cmd.request_id, cmd.fingerprint, lambda: action(uow))
-    except (IntegrityError, StaleDataError):
-        raise Aborted("the record changed while this request ran; read it again and retry",
-                      reason="CONCURRENT_CHANGE") from None
-
-
-def read(deps: Deps, query: Callable[[IntakeUnitOfWork], object]):
-    with deps.uow() as uow:
-        return query(uow)
+    key: RequestKey = NO_KEY
 
 
 def patient(uow: IntakeUnitOfWork, patient_id: str) -> model.Patient:

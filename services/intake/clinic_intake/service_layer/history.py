@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from clinic_common.runner import Change
+
 from clinic_intake.domain import errors
 from clinic_intake.domain.history import Detail, HistoryEntry, failed_antidepressant_trials
 from clinic_intake.domain.vitals import Vitals
@@ -13,9 +15,7 @@ from clinic_intake.service_layer.deps import (
     Mutation,
     active_patient,
     keep_revision,
-    mutate,
     patient,
-    read,
 )
 
 RECORD = "history_entry"
@@ -40,6 +40,7 @@ class RecordVitals(Mutation):
     patient_id: str
     measured_at: dt.datetime | None
     values: dict
+    location_id: str
 
 
 @dataclass
@@ -51,16 +52,16 @@ class ClinicalSummary:
 
 
 def record_entry(cmd: RecordEntry, deps: Deps) -> str:
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         active_patient(uow, cmd.patient_id)
-        entry = HistoryEntry.record(cmd.patient_id, cmd.detail, cmd.staff_id, now)
+        entry = HistoryEntry.record(cmd.patient_id, cmd.detail, c.actor, now)
         uow.history.add(entry)
-        keep_revision(uow, RECORD, entry.entry_id, 1, entry.snapshot(), staff_id=cmd.staff_id,
+        keep_revision(uow, RECORD, entry.entry_id, 1, entry.snapshot(), staff_id=c.actor,
                       now=now, reason="recorded")
         return entry.entry_id
 
-    return mutate(deps, "CreateHistoryEntry", cmd, action)
+    return deps.runner.change("CreateHistoryEntry", cmd.key, action)
 
 
 def entry_of(uow, patient_id: str, entry_id: str) -> HistoryEntry:
@@ -74,33 +75,33 @@ def amend_entry(cmd: AmendEntry, deps: Deps) -> str:
     if not cmd.reason.strip():
         raise errors.field("reason", "is required: say why the entry is amended")
 
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         active_patient(uow, cmd.patient_id)
         entry = entry_of(uow, cmd.patient_id, cmd.entry_id)
-        changed = entry.amend(cmd.detail, cmd.staff_id, now)
+        changed = entry.amend(cmd.detail, c.actor, now)
         if changed:
             keep_revision(uow, RECORD, entry.entry_id, entry.revision, entry.snapshot(),
-                          staff_id=cmd.staff_id, now=now, reason=cmd.reason.strip(),
+                          staff_id=c.actor, now=now, reason=cmd.reason.strip(),
                           changed=changed)
         return entry.entry_id
 
-    return mutate(deps, "AmendHistoryEntry", cmd, action)
+    return deps.runner.change("AmendHistoryEntry", cmd.key, action)
 
 
 def record_vitals(cmd: RecordVitals, deps: Deps) -> str:
-    def action(uow) -> str:
+    def action(uow, c: Change) -> str:
         active_patient(uow, cmd.patient_id)
-        vitals = Vitals.record(cmd.patient_id, cmd.measured_at, cmd.values, cmd.staff_id,
-                               deps.clock())
+        vitals = Vitals.record(cmd.patient_id, cmd.measured_at, cmd.values, c.actor,
+                               c.now, location_id=cmd.location_id)
         uow.vitals.add(vitals)
         return vitals.vitals_id
 
-    return mutate(deps, "RecordVitals", cmd, action)
+    return deps.runner.change("RecordVitals", cmd.key, action)
 
 
 def get_entry(patient_id: str, entry_id: str, deps: Deps) -> HistoryEntry:
-    return read(deps, lambda uow: entry_of(uow, patient_id, entry_id))
+    return deps.runner.read(lambda uow: entry_of(uow, patient_id, entry_id))
 
 
 def get_vitals(patient_id: str, vitals_id: str, deps: Deps) -> Vitals:
@@ -110,7 +111,7 @@ def get_vitals(patient_id: str, vitals_id: str, deps: Deps) -> Vitals:
             raise errors.RecordNotFound("vitals", vitals_id)
         return found
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def list_records(records: str, patient_id: str, deps: Deps, *, limit: int, after: list | None,
@@ -120,7 +121,7 @@ def list_records(records: str, patient_id: str, deps: Deps, *, limit: int, after
         patient(uow, patient_id)
         return getattr(uow, records).page(patient_id, limit=limit, after=after, **filters)
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def clinical_summary(patient_id: str, deps: Deps) -> ClinicalSummary:
@@ -132,4 +133,4 @@ def clinical_summary(patient_id: str, deps: Deps) -> ClinicalSummary:
             uow.vitals.latest(patient_id, "weight_grams"),
             uow.vitals.latest(patient_id, "systolic_mmhg"))
 
-    return read(deps, query)
+    return deps.runner.read(query)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
+from clinic_common.runner import Change
 
 from clinic_intake.domain import coverage, errors
 from clinic_intake.domain.duplicates import SuspicionState
@@ -14,7 +15,6 @@ from clinic_intake.service_layer.deps import (
     Mutation,
     active_patient,
     keep_revision,
-    mutate,
     patient,
 )
 from clinic_intake.service_layer.patients import RECORD
@@ -38,24 +38,24 @@ def merge_patients(cmd: MergePatients, deps: Deps) -> str:
     The event is keyed by the merged patient so that it follows every earlier event
     about that registration on the same partition.
     """
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         survivor = patient(uow, cmd.surviving_patient_id)
         merged = patient(uow, cmd.merged_patient_id)
         merged.merge_into(survivor, now=now)
         _refuse_conflicts(uow, survivor.patient_id, merged.patient_id)
         uow.patients.move_records(merged.patient_id, survivor.patient_id)
         for suspicion in uow.duplicates.open_for(merged.patient_id):
-            suspicion.resolve(SuspicionState.MERGED, cmd.staff_id, now)
+            suspicion.resolve(SuspicionState.MERGED, c.actor, now)
         keep_revision(uow, RECORD, merged.patient_id, merged.revision, merged.snapshot(),
-                      staff_id=cmd.staff_id, now=now, reason="merged",
+                      staff_id=c.actor, now=now, reason="merged",
                       changed=["state", "merged_into_patient_id"])
         uow.emit(events_pb2.PatientMerged(
             surviving_patient_id=survivor.patient_id, merged_patient_id=merged.patient_id,
             merge_time=timestamp(now)), key=merged.patient_id)
         return merged.patient_id
 
-    return mutate(deps, "MergePatients", cmd, action)
+    return deps.runner.change("MergePatients", cmd.key, action)
 
 
 def _refuse_conflicts(uow, survivor_id: str, merged_id: str) -> None:
@@ -75,7 +75,7 @@ def _refuse_conflicts(uow, survivor_id: str, merged_id: str) -> None:
 
 def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:
     """Clears the duplicate flags between two patients: staff found them to be two people."""
-    def action(uow) -> str:
+    def action(uow, c: Change) -> str:
         first = active_patient(uow, cmd.patient_id)
         other = patient(uow, cmd.other_patient_id)
         flags = [s for s in uow.duplicates.open_for(first.patient_id)
@@ -84,7 +84,7 @@ def confirm_distinct(cmd: ConfirmDistinct, deps: Deps) -> str:
             raise errors.Refused("NOT_FLAGGED_AS_DUPLICATES",
                                  "these two patients are not flagged as likely duplicates")
         for suspicion in flags:
-            suspicion.resolve(SuspicionState.DISTINCT, cmd.staff_id, deps.clock())
+            suspicion.resolve(SuspicionState.DISTINCT, c.actor, c.now)
         return first.patient_id
 
-    return mutate(deps, "ConfirmDistinctPatients", cmd, action)
+    return deps.runner.change("ConfirmDistinctPatients", cmd.key, action)

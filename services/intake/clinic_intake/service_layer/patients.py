@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
+from clinic_common.runner import Change
 
 from clinic_intake.domain import duplicates, errors, model
 from clinic_intake.domain.duplicates import DuplicateSuspicion
@@ -15,9 +16,7 @@ from clinic_intake.service_layer.deps import (
     Mutation,
     active_patient,
     keep_revision,
-    mutate,
     patient,
-    read,
 )
 
 RECORD = "patient"
@@ -46,50 +45,52 @@ class PatientView:
     open_safety_flags: list = field(default_factory=list)
 
 
-def flag_alike(uow, new: model.Patient) -> None:
+def flag_alike(uow, new: model.Patient, now: dt.datetime) -> None:
     known = {s.other_than(new.patient_id) for s in uow.duplicates.open_for(new.patient_id)}
     for other in uow.patients.alike(new):
         reason = duplicates.likeness(new, other)
         if reason and other.patient_id not in known:
-            uow.duplicates.add(DuplicateSuspicion.flag(new.patient_id, other.patient_id, reason))
+            uow.duplicates.add(DuplicateSuspicion.flag(new.patient_id, other.patient_id, reason,
+                                                       now))
 
 
 def register_patient(cmd: RegisterPatient, deps: Deps) -> str:
     """Registers a patient, flags look-alikes and announces it; returns the patient id."""
-    def action(uow) -> str:
+    def action(uow, c: Change) -> str:
         new = model.Patient.register(given_name=cmd.given_name, family_name=cmd.family_name,
-                                     date_of_birth=cmd.date_of_birth, now=deps.clock(),
+                                     date_of_birth=cmd.date_of_birth, now=c.now,
                                      **cmd.details)
         uow.patients.add(new)
-        flag_alike(uow, new)
-        keep_revision(uow, RECORD, new.patient_id, 1, new.snapshot(), staff_id=cmd.staff_id,
+        c.concerns(new.patient_id)
+        flag_alike(uow, new, c.now)
+        keep_revision(uow, RECORD, new.patient_id, 1, new.snapshot(), staff_id=c.actor,
                       now=new.created_at, reason="registered")
         uow.emit(events_pb2.PatientRegistered(
             patient_id=new.patient_id, preferred_location_id=new.preferred_location_id,
             registered_time=timestamp(new.created_at)), key=new.patient_id)
         return new.patient_id
 
-    return mutate(deps, "CreatePatient", cmd, action)
+    return deps.runner.change("CreatePatient", cmd.key, action)
 
 
 def update_patient(cmd: UpdatePatient, deps: Deps) -> str:
     """Changes the named fields, keeps the revision and announces which fields changed."""
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         current = active_patient(uow, cmd.patient_id)
         changed = current.update(cmd.values, now=now)
         if changed:
             if {"given_name", "family_name", "date_of_birth", "phone"} & set(changed):
-                flag_alike(uow, current)
+                flag_alike(uow, current, now)
             keep_revision(uow, RECORD, current.patient_id, current.revision, current.snapshot(),
-                          staff_id=cmd.staff_id, now=now, changed=changed)
+                          staff_id=c.actor, now=now, changed=changed)
             uow.emit(events_pb2.PatientUpdated(
                 patient_id=current.patient_id,
                 preferred_location_id=current.preferred_location_id, changed_fields=changed,
                 update_time=timestamp(now)), key=current.patient_id)
         return current.patient_id
 
-    return mutate(deps, "UpdatePatient", cmd, action)
+    return deps.runner.change("UpdatePatient", cmd.key, action)
 
 
 def _views(uow, found: list[model.Patient]) -> list[PatientView]:
@@ -106,7 +107,7 @@ def _views(uow, found: list[model.Patient]) -> list[PatientView]:
 
 
 def get_patient(patient_id: str, deps: Deps) -> PatientView:
-    return read(deps, lambda uow: _views(uow, [patient(uow, patient_id)])[0])
+    return deps.runner.read(lambda uow: _views(uow, [patient(uow, patient_id)])[0])
 
 
 def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
@@ -115,7 +116,7 @@ def list_patients(deps: Deps, *, limit: int, after: list | None, **filters):
         page = uow.patients.list(limit=limit, after=after, **filters)
         return _views(uow, page.items), page.next_key
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 # How to find the current record of each revised type, to check it is the patient's.
@@ -137,4 +138,4 @@ def list_revisions(record_type: str, patient_id: str, record_id: str, deps: Deps
                 raise errors.RecordNotFound(record_type.replace("_", " "), record_id)
         return uow.revisions.list(record_type, record_id, limit=limit, after=after)
 
-    return read(deps, query)
+    return deps.runner.read(query)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
+from clinic_common.runner import Change
 
 from clinic_intake.domain import candidacy, common, dosing, errors, plans
 from clinic_intake.domain.plans import PlanVersion, TreatmentPlan
 from clinic_intake.domain.policy import Series
-from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, mutate, patient, read
+from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, patient
 
 SERIES_FIELDS = ("series.sessions", "series.min_spacing_hours", "series.window_days")
 AMENDABLE = frozenset({"indication_code", "dose", *SERIES_FIELDS})
@@ -72,8 +73,8 @@ def _clearance(uow, deps: Deps, patient_id: str, modality: str) -> str:
 
 
 def create_plan(cmd: CreatePlan, deps: Deps) -> str:
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         active_patient(uow, cmd.patient_id)
         indication = common.icd10(cmd.indication_code, "plan.indication_code")
         chosen = plans.series(cmd.modality, cmd.series, deps.policy)
@@ -81,7 +82,7 @@ def create_plan(cmd: CreatePlan, deps: Deps) -> str:
         dose = _dose(uow, deps, cmd.patient_id, cmd.modality, cmd.dose_mcg,
                      cmd.adjustment_reason, now)
         plan, first = TreatmentPlan.create(cmd.patient_id, cmd.modality, decision_id,
-                                           indication, chosen, dose, cmd.staff_id, now)
+                                           indication, chosen, dose, c.actor, now)
         uow.plans.add(plan)
         uow.plans.add_version(first)
         uow.emit(events_pb2.TreatmentPlanCreated(
@@ -92,7 +93,7 @@ def create_plan(cmd: CreatePlan, deps: Deps) -> str:
             candidacy_decision_id=decision_id), key=plan.patient_id)
         return plan.plan_id
 
-    return mutate(deps, "CreateTreatmentPlan", cmd, action)
+    return deps.runner.change("CreateTreatmentPlan", cmd.key, action)
 
 
 def plan_of(uow, patient_id: str, plan_id: str) -> TreatmentPlan:
@@ -102,18 +103,19 @@ def plan_of(uow, patient_id: str, plan_id: str) -> TreatmentPlan:
     return found
 
 
-def _amended(uow, deps: Deps, cmd: AmendPlan, plan: TreatmentPlan, current: PlanVersion, now):
-    c = cmd.changes
+def _amended(uow, deps: Deps, cmd: AmendPlan, plan: TreatmentPlan, current: PlanVersion,
+             c: Change):
+    changes = cmd.changes
     indication = common.icd10(cmd.indication_code, "plan.indication_code") \
-        if "indication_code" in c else current.indication_code
-    requested = Series(*(getattr(cmd.series, name.split(".")[1]) if name in c
+        if "indication_code" in changes else current.indication_code
+    requested = Series(*(getattr(cmd.series, name.split(".")[1]) if name in changes
                          else getattr(current, name.split(".")[1]) for name in SERIES_FIELDS))
     chosen = plans.series(plan.modality, requested, deps.policy) \
-        if c & set(SERIES_FIELDS) else current.series
+        if changes & set(SERIES_FIELDS) else current.series
     dose = _dose(uow, deps, plan.patient_id, plan.modality, cmd.dose_mcg,
-                 cmd.adjustment_reason, now) if "dose" in c else current.dose
+                 cmd.adjustment_reason, c.now) if "dose" in changes else current.dose
     return current.next(indication_code=indication, series=chosen, dose=dose,
-                        reason=cmd.reason.strip(), staff_id=cmd.staff_id, now=now)
+                        reason=cmd.reason.strip(), staff_id=c.actor, now=c.now)
 
 
 def amend_plan(cmd: AmendPlan, deps: Deps) -> str:
@@ -122,13 +124,12 @@ def amend_plan(cmd: AmendPlan, deps: Deps) -> str:
     if not cmd.changes or not cmd.changes <= AMENDABLE:
         raise errors.field("update_mask", f"must name some of {sorted(AMENDABLE)}")
 
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
         active_patient(uow, cmd.patient_id)
         plan = plan_of(uow, cmd.patient_id, cmd.plan_id)
         plan.ensure_active()
         current = uow.plans.version(plan.plan_id, plan.version)
-        new = _amended(uow, deps, cmd, plan, current, now)
+        new = _amended(uow, deps, cmd, plan, current, c)
         if plan.amend(current, new):
             uow.plans.add_version(new)
             uow.emit(events_pb2.TreatmentPlanAmended(
@@ -138,20 +139,20 @@ def amend_plan(cmd: AmendPlan, deps: Deps) -> str:
                 indication_code=new.indication_code), key=plan.patient_id)
         return plan.plan_id
 
-    return mutate(deps, "AmendTreatmentPlan", cmd, action)
+    return deps.runner.change("AmendTreatmentPlan", cmd.key, action)
 
 
 def end_plan(cmd: EndPlan, deps: Deps) -> str:
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         plan = plan_of(uow, cmd.patient_id, cmd.plan_id)
-        plan.end(cmd.reason, cmd.staff_id, now)
+        plan.end(cmd.reason, c.actor, now)
         uow.emit(events_pb2.TreatmentPlanEnded(
             patient_id=plan.patient_id, plan_id=plan.plan_id, reason=plan.end_reason.lower(),
             end_time=timestamp(now)), key=plan.patient_id)
         return plan.plan_id
 
-    return mutate(deps, "EndTreatmentPlan", cmd, action)
+    return deps.runner.change("EndTreatmentPlan", cmd.key, action)
 
 
 def get_plan(patient_id: str, plan_id: str, deps: Deps) -> tuple[TreatmentPlan, PlanVersion]:
@@ -159,7 +160,7 @@ def get_plan(patient_id: str, plan_id: str, deps: Deps) -> tuple[TreatmentPlan, 
         plan = plan_of(uow, patient_id, plan_id)
         return plan, uow.plans.version(plan.plan_id, plan.version)
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def list_plans(patient_id: str, deps: Deps, *, limit: int, after: list | None):
@@ -170,7 +171,7 @@ def list_plans(patient_id: str, deps: Deps, *, limit: int, after: list | None):
         page.items = [(p, uow.plans.version(p.plan_id, p.version)) for p in page.items]
         return page
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def list_versions(patient_id: str, plan_id: str, deps: Deps, *, limit: int,
@@ -182,4 +183,4 @@ def list_versions(patient_id: str, plan_id: str, deps: Deps, *, limit: int,
         page.items = [(plan, v) for v in page.items]
         return page
 
-    return read(deps, query)
+    return deps.runner.read(query)

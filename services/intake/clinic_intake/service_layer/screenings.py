@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from clinic.intake.v1 import events_pb2
 from clinic_common.protoconv import timestamp
+from clinic_common.runner import Change
 
 from clinic_intake.domain import errors
 from clinic_intake.domain.screening import SafetyFlag, Screening, Trend, trend
-from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, mutate, patient, read
+from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, patient
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,11 +47,11 @@ def submit_screening(cmd: SubmitScreening, deps: Deps) -> str:
     """Scores the answers; the score and any flag are announced, never the answers."""
     instrument = deps.instruments.get(cmd.instrument)
 
-    def action(uow) -> str:
+    def action(uow, c: Change) -> str:
         active_patient(uow, cmd.patient_id)
         screening, flags = Screening.score(
             cmd.patient_id, instrument, cmd.answers, cmd.administered_at, cmd.appointment_id,
-            cmd.staff_id, deps.clock())
+            c.actor, c.now)
         uow.screenings.add(screening)
         uow.emit(_scored(screening), key=cmd.patient_id)
         for flag in flags:
@@ -58,7 +59,7 @@ def submit_screening(cmd: SubmitScreening, deps: Deps) -> str:
             uow.emit(_raised(flag), key=cmd.patient_id)
         return screening.screening_id
 
-    return mutate(deps, "CreateScreening", cmd, action)
+    return deps.runner.change("CreateScreening", cmd.key, action)
 
 
 def flag_of(uow, patient_id: str, flag_id: str) -> SafetyFlag:
@@ -69,17 +70,17 @@ def flag_of(uow, patient_id: str, flag_id: str) -> SafetyFlag:
 
 
 def acknowledge_flag(cmd: AcknowledgeFlag, deps: Deps) -> str:
-    def action(uow) -> str:
-        now = deps.clock()
+    def action(uow, c: Change) -> str:
+        now = c.now
         patient(uow, cmd.patient_id)
         flag = flag_of(uow, cmd.patient_id, cmd.flag_id)
-        flag.acknowledge(cmd.staff_id, cmd.note, now)
+        flag.acknowledge(c.actor, cmd.note, now)
         uow.emit(events_pb2.SafetyFlagAcknowledged(
-            patient_id=flag.patient_id, flag_id=flag.flag_id, acknowledged_by=cmd.staff_id,
+            patient_id=flag.patient_id, flag_id=flag.flag_id, acknowledged_by=c.actor,
             acknowledge_time=timestamp(now)), key=flag.patient_id)
         return flag.flag_id
 
-    return mutate(deps, "AcknowledgeSafetyFlag", cmd, action)
+    return deps.runner.change("AcknowledgeSafetyFlag", cmd.key, action)
 
 
 def get_screening(patient_id: str, screening_id: str, deps: Deps) -> tuple[Screening, list]:
@@ -92,7 +93,7 @@ def get_screening(patient_id: str, screening_id: str, deps: Deps) -> tuple[Scree
                  if f.screening_id == screening_id]
         return found, flags
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def list_screenings(patient_id: str, deps: Deps, *, limit: int, after: list | None,
@@ -106,11 +107,11 @@ def list_screenings(patient_id: str, deps: Deps, *, limit: int, after: list | No
                       for s in page.items]
         return page
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def get_flag(patient_id: str, flag_id: str, deps: Deps) -> SafetyFlag:
-    return read(deps, lambda uow: flag_of(uow, patient_id, flag_id))
+    return deps.runner.read(lambda uow: flag_of(uow, patient_id, flag_id))
 
 
 def list_records(records: str, patient_id: str, deps: Deps, *, limit: int, after: list | None,
@@ -120,7 +121,7 @@ def list_records(records: str, patient_id: str, deps: Deps, *, limit: int, after
         patient(uow, patient_id)
         return getattr(uow, records).page(patient_id, limit=limit, after=after, **filters)
 
-    return read(deps, query)
+    return deps.runner.read(query)
 
 
 def score_trend(patient_id: str, instrument_code: str, deps: Deps) -> Trend:
@@ -131,4 +132,4 @@ def score_trend(patient_id: str, instrument_code: str, deps: Deps) -> Trend:
         return trend(instrument, uow.screenings.of_instrument(patient_id, instrument.code),
                      deps.policy.response_drop_percent)
 
-    return read(deps, query)
+    return deps.runner.read(query)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 
-from sqlalchemy import and_, or_, select
+from clinic_common import keyset
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,10 +50,11 @@ class AppointmentRepository(abc.ABC):
     def of_patient(self, patient_id: str) -> list[Appointment]: ...
 
     @abc.abstractmethod
-    def list(self, *, limit: int, after: tuple[dt.datetime, str] | None, location_id: str | None,
+    def list(self, *, limit: int, after: list | None, location_ids: frozenset[str] | None,
              patient_id: str | None, start_date: dt.date | None,
-             end_date: dt.date | None) -> list[Appointment]:
-        """Appointments ordered by (start_time, appointment_id), after a key."""
+             end_date: dt.date | None) -> keyset.Page:
+        """A page of appointments in (start_time, appointment_id) order, at the given
+        locations (None: every location)."""
 
 
 class SqlAppointmentRepository(AppointmentRepository):
@@ -106,18 +108,15 @@ class SqlAppointmentRepository(AppointmentRepository):
         query = select(A).where(A.patient_id == patient_id).order_by(A.start_time)
         return list(self.session.scalars(query))
 
-    def list(self, *, limit, after, location_id, patient_id, start_date, end_date):
+    def list(self, *, limit, after, location_ids, patient_id, start_date, end_date):
         A = Appointment
-        query = select(A).order_by(A.start_time, A.appointment_id).limit(limit)
-        for column, value in ((A.location_id, location_id), (A.patient_id, patient_id)):
-            if value:
-                query = query.where(column == value)
+        query = select(A)
+        if location_ids is not None:
+            query = query.where(A.location_id.in_(sorted(location_ids)))
+        if patient_id:
+            query = query.where(A.patient_id == patient_id)
         if start_date is not None:
             query = query.where(A.service_date >= start_date)
         if end_date is not None:
             query = query.where(A.service_date <= end_date)
-        if after is not None:
-            start, appointment_id = after
-            query = query.where(or_(A.start_time > start, and_(
-                A.start_time == start, A.appointment_id > appointment_id)))
-        return list(self.session.scalars(query))
+        return keyset.fetch(self.session, query, [A.start_time, A.appointment_id], after, limit)

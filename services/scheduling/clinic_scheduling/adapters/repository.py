@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 
+from clinic_common import keyset
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,8 +25,8 @@ class LocationRepository(abc.ABC):
         and a change of the same location then wait for each other (PostgreSQL)."""
 
     @abc.abstractmethod
-    def list(self, *, limit: int, after: str | None) -> list[Location]:
-        """Locations ordered by id, after an id."""
+    def list(self, *, limit: int, after: list | None) -> keyset.Page:
+        """A page of locations in id order."""
 
 
 class SqlLocationRepository(LocationRepository):
@@ -46,10 +47,7 @@ class SqlLocationRepository(LocationRepository):
                                 with_for_update={"read": lock == "share"})
 
     def list(self, *, limit, after):
-        query = select(Location).order_by(Location.location_id).limit(limit)
-        if after is not None:
-            query = query.where(Location.location_id > after)
-        return list(self.session.scalars(query))
+        return keyset.fetch(self.session, select(Location), [Location.location_id], after, limit)
 
 
 class AppointmentTypeRepository(abc.ABC):

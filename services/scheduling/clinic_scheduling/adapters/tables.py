@@ -1,9 +1,7 @@
 """Scheduling's tables. Migration 0001 creates the same schema (plus, on PostgreSQL, the
 exclusion constraints that make double booking impossible under concurrency)."""
 
-import datetime as dt
-
-from clinic_common.db import new_metadata, platform_tables
+from clinic_common.db import UtcDateTime, new_metadata, platform_tables
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,26 +16,6 @@ from sqlalchemy import (
     Table,
     Time,
 )
-from sqlalchemy.types import DateTime, TypeDecorator
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out, also on SQLite (which keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
 
 metadata = new_metadata()
 platform_tables(metadata)

@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-
 from clinic.scheduling.v1 import scheduling_service_pb2 as pb
 from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
 from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import to_date
-from clinic_common.unit_of_work import fingerprint
+from clinic_common.runner import RequestKey, Runner
 
 from clinic_scheduling.domain.location_details import FIELDS
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.entrypoints import messages as m
+from clinic_scheduling.entrypoints.permissions import visible_locations
 from clinic_scheduling.service_layer import appointments, locations, visits
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
-Clock = Callable[[], dt.datetime]
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
-    def __init__(self, uow_factory: Callable[[], SchedulingUnitOfWork],
-                 policy: SchedulingPolicy, clock: Clock = system_clock):
-        self.uow = uow_factory
+    def __init__(self, runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy):
+        self.runner = runner
         self.policy = policy
-        self.clock = clock
 
     # Locations ------------------------------------------------------------------------------
 
@@ -38,29 +28,22 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
         location_id = request.location_id
         locations.create_location(locations.CreateLocation(
             location_id=location_id, details=m.details_from_proto(request.location),
-            request_id=request.request_id, fingerprint=fingerprint(request)),
-            self.uow(), self.policy, self.clock())
+            key=RequestKey.of(request)), self.runner, self.policy)
         return pb.CreateLocationResponse(location=self._location(location_id))
 
     def GetLocation(self, request, context):
         return pb.GetLocationResponse(
-            location=self._location(m.location_id_from_name(request.name)))
+            location=self._location(m.LOCATION.parse_one(request.name)))
 
     def ListLocations(self, request, context):
-        limit = paging.page_size(request.page_size)
-        token = paging.decode_token(request.page_token)
-        after = token.get("after") if token else None
-        if after is not None and not isinstance(after, str):
-            raise FieldViolation("page_token", "is not a token this service issued",
-                                 reason="INVALID_PAGE_TOKEN")
-        rows = locations.list_locations(self.uow(), limit=limit + 1, after=after)
-        page, more = rows[:limit], len(rows) > limit
+        want = paging.page_request(request)
+        page = locations.list_locations(self.runner, limit=want.size, after=want.after)
         return pb.ListLocationsResponse(
-            locations=[m.location_to_proto(row) for row in page],
-            next_page_token=paging.encode_token({"after": page[-1].location_id}) if more else "")
+            locations=[m.location_to_proto(row) for row in page.items],
+            next_page_token=paging.next_page_token(page.next_key, request))
 
     def UpdateLocation(self, request, context):
-        location_id = m.location_id_from_name(request.location.name, "location.name")
+        location_id = m.LOCATION.parse_one(request.location.name, "location.name")
         paths = set(request.update_mask.paths) or set(FIELDS)
         unknown = sorted(paths - set(FIELDS))
         if unknown:
@@ -68,17 +51,16 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
                                  f"updatable: {', '.join(FIELDS)}")
         locations.update_location(locations.UpdateLocation(
             location_id=location_id, details=m.details_from_proto(request.location),
-            fields=frozenset(paths), request_id=request.request_id,
-            fingerprint=fingerprint(request)), self.uow(), self.policy, self.clock())
+            fields=frozenset(paths), key=RequestKey.of(request)), self.runner, self.policy)
         return pb.UpdateLocationResponse(location=self._location(location_id))
 
     def _location(self, location_id: str):
-        return m.location_to_proto(locations.get_location(location_id, self.uow()))
+        return m.location_to_proto(locations.get_location(location_id, self.runner))
 
     # Appointments ---------------------------------------------------------------------------
 
     def CreateAppointment(self, request, context):
-        location_id = m.location_id_from_name(request.parent, "parent")
+        location_id = m.LOCATION.parse_one(request.parent, "parent")
         if not request.HasField("appointment"):
             raise FieldViolation("appointment", "is required")
         a = request.appointment
@@ -86,40 +68,38 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
             location_id=location_id, patient_id=a.patient_id, appointment_type=a.appointment_type,
             start=m.instant(a.start_time, "appointment.start_time"),
             end=m.instant(a.end_time, "appointment.end_time", required=False),
-            resource_ids=tuple(a.resource_ids), request_id=request.request_id,
-            fingerprint=fingerprint(request)), self.uow(), self.clock())
+            resource_ids=tuple(a.resource_ids), key=RequestKey.of(request)), self.runner)
         return pb.CreateAppointmentResponse(
             appointment=self._appointment(location_id, appointment_id))
 
     def GetAppointment(self, request, context):
         return pb.GetAppointmentResponse(
-            appointment=self._appointment(*m.appointment_ref_from_name(request.name)))
+            appointment=self._appointment(*m.APPOINTMENT.parse(request.name)))
 
     def ListAppointments(self, request, context):
+        location_id = m.location_filter_from_parent(request.parent)
         query = appointments.AppointmentQuery(
-            location_id=m.location_filter_from_parent(request.parent),
+            location_ids=frozenset({location_id}) if location_id else visible_locations(),
             patient_id=request.patient_id or None,
             start_date=to_date(request.start_date, "start_date", required=False),
             end_date=to_date(request.end_date, "end_date", required=False))
-        limit = paging.page_size(request.page_size)
-        rows = appointments.list_appointments(self.uow(), query, limit=limit + 1,
-                                              after=m.appointment_page_start(request.page_token))
-        page, more = rows[:limit], len(rows) > limit
-        token = paging.encode_token({"after": [page[-1].start_time.isoformat(),
-                                               page[-1].appointment_id]}) if more else ""
+        want = paging.page_request(request)
+        page = appointments.list_appointments(self.runner, query, limit=want.size,
+                                              after=want.after)
         return pb.ListAppointmentsResponse(
-            appointments=[m.appointment_to_proto(row) for row in page], next_page_token=token)
+            appointments=[m.appointment_to_proto(row) for row in page.items],
+            next_page_token=paging.next_page_token(page.next_key, request))
 
     def CancelAppointment(self, request, context):
         ref = self._ref(request)
         visits.cancel_appointment(visits.CancelAppointment(ref=ref, reason=request.reason),
-                                  self.uow(), self.policy, self.clock())
+                                  self.runner, self.policy)
         return pb.CancelAppointmentResponse(
             appointment=self._appointment(ref.location_id, ref.appointment_id))
 
     def MarkAppointmentNoShow(self, request, context):
         ref = self._ref(request)
-        visits.mark_no_show(ref, self.uow(), self.clock())
+        visits.mark_no_show(ref, self.runner)
         return pb.MarkAppointmentNoShowResponse(
             appointment=self._appointment(ref.location_id, ref.appointment_id))
 
@@ -131,17 +111,16 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
             raise FieldViolation("rendering_provider_id", "is longer than 64 characters")
         visits.complete_appointment(visits.CompleteAppointment(
             ref=ref, rendering_provider_id=request.rendering_provider_id,
-            administered_dose_mcg=request.administered_dose_mcg), self.uow(), self.clock())
+            administered_dose_mcg=request.administered_dose_mcg), self.runner)
         return pb.CompleteAppointmentResponse(
             appointment=self._appointment(ref.location_id, ref.appointment_id))
 
-    def _ref(self, request) -> visits.AppointmentRef:
-        location_id, appointment_id = m.appointment_ref_from_name(request.name)
+    @staticmethod
+    def _ref(request) -> visits.AppointmentRef:
+        location_id, appointment_id = m.APPOINTMENT.parse(request.name)
         return visits.AppointmentRef(location_id=location_id, appointment_id=appointment_id,
-                                     request_id=request.request_id,
-                                     fingerprint=fingerprint(request))
+                                     key=RequestKey.of(request))
 
     def _appointment(self, location_id: str, appointment_id: str):
         return m.appointment_to_proto(
-            appointments.get_appointment(location_id, appointment_id, self.uow()))
-
+            appointments.get_appointment(location_id, appointment_id, self.runner))

@@ -6,23 +6,19 @@ from __future__ import annotations
 from clinic.intake.v1 import events_pb2 as intake
 from clinic_common.consumer import Handler
 from clinic_common.envelope import Envelope
-from clinic_common.protoconv import from_timestamp
+from clinic_common.protoconv import EnumMap, from_timestamp
+from clinic_common.runner import Change
 
 from clinic_scheduling.domain.projections import Clearance, PlanTerms, TreatmentPlan
 from clinic_scheduling.service_layer import intake_projection as projection
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 TOPIC = "clinic.intake.v1"
-MODALITY_PREFIX = "MODALITY_"
-OUTCOME_PREFIX = "CANDIDACY_OUTCOME_"
 
 
-def _name(enum, value: int, prefix: str) -> str:
-    """An enum value's short name; a value newer than this build reads as UNKNOWN_<n>."""
-    try:
-        return enum.Name(value).removeprefix(prefix)
-    except ValueError:
-        return f"UNKNOWN_{value}"
+# A value newer than this build reads as UNKNOWN_<n>, and is kept rather than refused.
+MODALITIES = EnumMap(intake.Modality)
+OUTCOMES = EnumMap(intake.CandidacyOutcome)
 
 
 def _when(stamp, envelope: Envelope):
@@ -31,37 +27,42 @@ def _when(stamp, envelope: Envelope):
 
 
 def patient_registered(msg: intake.PatientRegistered, envelope: Envelope,
-                       uow: SchedulingUnitOfWork) -> None:
+                       uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     projection.patient_registered(uow, msg.patient_id, msg.preferred_location_id,
                                   _when(msg.registered_time, envelope))
 
 
 def patient_updated(msg: intake.PatientUpdated, envelope: Envelope,
-                    uow: SchedulingUnitOfWork) -> None:
+                    uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     if not msg.changed_fields or "preferred_location_id" in msg.changed_fields:
         projection.preferred_location_changed(uow, msg.patient_id, msg.preferred_location_id)
 
 
 def patient_merged(msg: intake.PatientMerged, envelope: Envelope,
-                   uow: SchedulingUnitOfWork) -> None:
+                   uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     projection.patient_merged(uow, msg.surviving_patient_id, msg.merged_patient_id,
                               _when(msg.merge_time, envelope))
 
 
 def candidacy_decided(msg: intake.CandidacyDecided, envelope: Envelope,
-                      uow: SchedulingUnitOfWork) -> None:
+                      uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     projection.candidacy_decided(uow, Clearance(
         decision_id=msg.decision_id, patient_id=msg.patient_id,
-        modality=_name(intake.Modality, msg.modality, MODALITY_PREFIX),
-        outcome=_name(intake.CandidacyOutcome, msg.outcome, OUTCOME_PREFIX),
+        modality=MODALITIES.lenient(msg.modality),
+        outcome=OUTCOMES.lenient(msg.outcome),
         decided_by=msg.decided_by, decided_at=_when(msg.decide_time, envelope)))
 
 
 def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
-                 uow: SchedulingUnitOfWork) -> None:
+                 uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     projection.plan_created(uow, TreatmentPlan(
         plan_id=msg.plan_id, patient_id=msg.patient_id,
-        modality=_name(intake.Modality, msg.modality, MODALITY_PREFIX),
+        modality=MODALITIES.lenient(msg.modality),
         indication_code=msg.indication_code, version=msg.version or 1,
         series_sessions=msg.series_sessions, min_spacing_hours=msg.min_spacing_hours,
         series_window_days=msg.series_window_days, dose_mcg=msg.dose_mcg,
@@ -69,7 +70,8 @@ def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
 
 
 def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
-                 uow: SchedulingUnitOfWork) -> None:
+                 uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     projection.plan_amended(uow, msg.plan_id, PlanTerms(
         version=msg.version, series_sessions=msg.series_sessions,
         min_spacing_hours=msg.min_spacing_hours, series_window_days=msg.series_window_days,
@@ -77,7 +79,8 @@ def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
 
 
 def plan_ended(msg: intake.TreatmentPlanEnded, envelope: Envelope,
-               uow: SchedulingUnitOfWork) -> None:
+               uow: SchedulingUnitOfWork,
+                       change: Change) -> None:
     projection.plan_ended(uow, msg.plan_id, msg.reason, _when(msg.end_time, envelope))
 
 

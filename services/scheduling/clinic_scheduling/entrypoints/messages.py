@@ -3,55 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from clinic.scheduling.v1 import appointment_pb2, location_pb2
-from clinic_common import paging
 from clinic_common.errors import FieldViolation
-from clinic_common.protoconv import fill_date, from_timestamp, timestamp, to_date
+from clinic_common.names import WILDCARD, Name
+from clinic_common.protoconv import EnumMap, fill_date, from_timestamp, timestamp, to_date
 
 from clinic_scheduling.domain.appointment import Appointment
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
 from clinic_scheduling.domain.policy import HoursSpec
 
-LOCATION_NAME = re.compile(r"^locations/([^/]+)$")
-APPOINTMENT_NAME = re.compile(r"^locations/([^/]+)/appointments/([^/]+)$")
-ALL_LOCATIONS = "-"
-KIND_PREFIX = "RESOURCE_KIND_"
-STATUS_PREFIX = "APPOINTMENT_STATUS_"
-
-
-def location_id_from_name(name: str, field: str = "name") -> str:
-    match = LOCATION_NAME.match(name)
-    if not match or match.group(1) == ALL_LOCATIONS:
-        raise FieldViolation(field, f"must look like locations/{{location}}, got {name!r}")
-    return match.group(1)
+LOCATION = Name("locations/{location}")
+# A list's parent: one location, or "locations/-" for every location (AIP-159).
+LOCATIONS = Name("locations/{location}", wildcard=True)
+APPOINTMENT = Name("locations/{location}/appointments/{appointment}")
+RESOURCE_KINDS = EnumMap(location_pb2.ResourceKind)
+STATUSES = EnumMap(appointment_pb2.AppointmentStatus)
 
 
 def location_filter_from_parent(parent: str) -> str | None:
     """The location of a list's parent; None for "locations/-" (every location)."""
-    match = LOCATION_NAME.match(parent)
-    if not match:
-        raise FieldViolation("parent", f"must look like locations/{{location}} or "
-                             f"locations/-, got {parent!r}")
-    return None if match.group(1) == ALL_LOCATIONS else match.group(1)
-
-
-def appointment_ref_from_name(name: str) -> tuple[str, str]:
-    match = APPOINTMENT_NAME.match(name)
-    if not match:
-        raise FieldViolation("name", "must look like locations/{location}/appointments/"
-                             f"{{appointment}}, got {name!r}")
-    return match.group(1), match.group(2)
+    location_id = LOCATIONS.parse_one(parent, "parent")
+    return None if location_id == WILDCARD else location_id
 
 
 def instant(stamp, field: str, *, required: bool = True) -> dt.datetime | None:
-    """A Timestamp field as an aware UTC datetime; out-of-range values are the caller's error."""
-    try:
-        return from_timestamp(stamp, field, required=required)
-    except (ValueError, OverflowError, OSError):
-        raise FieldViolation(field, "is not a valid timestamp") from None
+    """A Timestamp field as an aware UTC datetime."""
+    return from_timestamp(stamp, field, required=required)
 
 
 def _time(message: location_pb2.TimeOfDay, field: str) -> dt.time:
@@ -69,20 +48,13 @@ def details_from_proto(message: location_pb2.Location) -> LocationDetails:
         closures=tuple(ClosureSpec(to_date(c.date, "location.closures.date"), c.reason)
                        for c in message.closures),
         certifications=tuple(message.certifications),
-        resources=tuple(ResourceSpec(r.resource_id, _kind_name(r.kind), r.display_name)
+        resources=tuple(ResourceSpec(r.resource_id, RESOURCE_KINDS.lenient(r.kind), r.display_name)
                         for r in message.resources))
-
-
-def _kind_name(kind: int) -> str:
-    try:
-        return location_pb2.ResourceKind.Name(kind).removeprefix(KIND_PREFIX)
-    except ValueError:
-        return str(kind)
 
 
 def location_to_proto(location: Location) -> location_pb2.Location:
     message = location_pb2.Location(
-        name=f"locations/{location.location_id}", location_id=location.location_id,
+        name=LOCATION.format(location.location_id), location_id=location.location_id,
         display_name=location.display_name, time_zone=location.time_zone,
         certifications=sorted(c.code for c in location.certifications),
         create_time=timestamp(location.created_at), update_time=timestamp(location.updated_at))
@@ -97,34 +69,21 @@ def location_to_proto(location: Location) -> location_pb2.Location:
         fill_date(message.closures.add(reason=closure.reason).date, closure.date)
     for resource in sorted(location.resources, key=lambda r: r.resource_id):
         message.resources.add(resource_id=resource.resource_id,
-                              kind=location_pb2.ResourceKind.Value(KIND_PREFIX + resource.kind),
+                              kind=RESOURCE_KINDS.to_proto(resource.kind),
                               display_name=resource.display_name)
     return message
 
 
 def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointment:
     message = appointment_pb2.Appointment(
-        name=f"locations/{appointment.location_id}/appointments/{appointment.appointment_id}",
+        name=APPOINTMENT.format(appointment.location_id, appointment.appointment_id),
         appointment_id=appointment.appointment_id, location_id=appointment.location_id,
         patient_id=appointment.patient_id, appointment_type=appointment.appointment_type,
         start_time=timestamp(appointment.start_time), end_time=timestamp(appointment.end_time),
-        status=appointment_pb2.AppointmentStatus.Value(STATUS_PREFIX + appointment.status),
+        status=STATUSES.to_proto(appointment.status),
         resource_ids=appointment.resource_ids, cancel_reason=appointment.cancel_reason,
         late_cancellation=appointment.late_cancellation,
         create_time=timestamp(appointment.created_at),
         update_time=timestamp(appointment.updated_at))
     fill_date(message.service_date, appointment.service_date)
     return message
-
-
-def appointment_page_start(page_token: str) -> tuple[dt.datetime, str] | None:
-    """The (start_time, appointment_id) a ListAppointments page token continues after."""
-    token = paging.decode_token(page_token)
-    if token is None:
-        return None
-    try:
-        start, appointment_id = token["after"]
-        return dt.datetime.fromisoformat(start), str(appointment_id)
-    except (KeyError, TypeError, ValueError):
-        raise FieldViolation("page_token", "is not a token this service issued",
-                             reason="INVALID_PAGE_TOKEN") from None

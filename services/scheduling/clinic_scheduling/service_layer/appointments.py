@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from clinic_common.unit_of_work import run_once
+from clinic_common import keyset
+from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import Appointment, require_future
@@ -23,30 +24,20 @@ class BookAppointment:
     start: dt.datetime
     end: dt.datetime | None = None
     resource_ids: tuple[str, ...] = ()
-    request_id: str = ""
-    fingerprint: str = ""
+    key: RequestKey = NO_KEY
 
 
-def book_appointment(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
+def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork]) -> str:
     """Books a visit after checking every rule; returns the appointment id.
 
     A treatment (a type with a modality) needs the patient cleared for that
     modality under an active plan, as scheduling's projection of intake has it.
 
     The checks see committed bookings; on PostgreSQL the exclusion constraints
-    also stop a concurrent booking that the checks could not see yet.
+    also stop a concurrent booking that the checks could not see yet. A
+    concurrent retry of the same request gets the winner's booking (the runner).
     """
-    try:
-        with uow:
-            return run_once(uow, "CreateAppointment", cmd.request_id, cmd.fingerprint,
-                            lambda: _book(cmd, uow, now))
-    except errors.BookingRaceLost:
-        if cmd.request_id:  # the winner may be a concurrent retry of this very request
-            with uow:
-                prior = uow.prior_result("CreateAppointment", cmd.request_id, cmd.fingerprint)
-            if prior is not None:
-                return prior
-        raise
+    return runner.change("CreateAppointment", cmd.key, lambda uow, c: _book(cmd, uow, c.now))
 
 
 def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
@@ -101,26 +92,33 @@ def require_treatment_clearance(uow: SchedulingUnitOfWork, patient_id: str,
                                   uow.projections.active_plan(patient_id, kind.modality))
 
 
+def appointment_of(uow: SchedulingUnitOfWork, location_id: str,
+                   appointment_id: str) -> Appointment:
+    appointment = uow.appointments.get(location_id, appointment_id)
+    if appointment is None:
+        raise errors.AppointmentNotFound(location_id, appointment_id)
+    return appointment
+
+
 def get_appointment(location_id: str, appointment_id: str,
-                    uow: SchedulingUnitOfWork) -> Appointment:
-    with uow:
-        appointment = uow.appointments.get(location_id, appointment_id)
-        if appointment is None:
-            raise errors.AppointmentNotFound(location_id, appointment_id)
-        return appointment
+                    runner: Runner[SchedulingUnitOfWork]) -> Appointment:
+    return runner.read(lambda uow: appointment_of(uow, location_id, appointment_id))
 
 
 @dataclass(frozen=True)
 class AppointmentQuery:
-    location_id: str | None = None
+    """Which appointments to list: at these locations (None: all), of a patient, in dates."""
+
+    location_ids: frozenset[str] | None = None
     patient_id: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
 
 
-def list_appointments(uow: SchedulingUnitOfWork, query: AppointmentQuery, *, limit: int,
-                      after: tuple[dt.datetime, str] | None) -> list[Appointment]:
-    with uow:
-        return uow.appointments.list(
-            limit=limit, after=after, location_id=query.location_id,
-            patient_id=query.patient_id, start_date=query.start_date, end_date=query.end_date)
+def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQuery, *,
+                      limit: int, after: list | None) -> keyset.Page:
+    if query.start_date and query.end_date and query.start_date > query.end_date:
+        raise errors.field("end_date", "is before start_date")
+    return runner.read(lambda uow: uow.appointments.list(
+        limit=limit, after=after, location_ids=query.location_ids, patient_id=query.patient_id,
+        start_date=query.start_date, end_date=query.end_date))

@@ -1,11 +1,12 @@
-"""Location use cases. Each owns its transaction."""
+"""Location use cases, run by the shared runner."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from clinic_common.unit_of_work import run_once
+from clinic_common import keyset
+from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.location import Location
@@ -18,8 +19,7 @@ from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 class CreateLocation:
     location_id: str
     details: LocationDetails
-    request_id: str = ""
-    fingerprint: str = ""
+    key: RequestKey = NO_KEY
 
 
 @dataclass(frozen=True)
@@ -27,47 +27,37 @@ class UpdateLocation:
     location_id: str
     details: LocationDetails
     fields: frozenset[str]
-    request_id: str = ""
-    fingerprint: str = ""
+    key: RequestKey = NO_KEY
 
 
-def create_location(cmd: CreateLocation, uow: SchedulingUnitOfWork, policy: SchedulingPolicy,
-                    now: dt.datetime) -> str:
-    """Creates a location; returns its id."""
-    def action() -> str:
+def create_location(cmd: CreateLocation, runner: Runner[SchedulingUnitOfWork],
+                    policy: SchedulingPolicy) -> str:
+    """Creates a location; returns its id. A concurrent retry of the same request gets the
+    location the first one created (the runner)."""
+    def action(uow: SchedulingUnitOfWork, c: Change) -> str:
         if uow.locations.get(cmd.location_id) is not None:
             raise errors.LocationAlreadyExists(cmd.location_id)
-        location = Location.create(cmd.location_id, cmd.details, policy.default_hours, now)
+        location = Location.create(cmd.location_id, cmd.details, policy.default_hours, c.now)
         uow.locations.add(location)
         return location.location_id
 
-    try:
-        with uow:
-            return run_once(uow, "CreateLocation", cmd.request_id, cmd.fingerprint, action)
-    except errors.LocationAlreadyExists:
-        if cmd.request_id:  # a concurrent retry of this very request may have created it
-            with uow:
-                prior = uow.prior_result("CreateLocation", cmd.request_id, cmd.fingerprint)
-            if prior is not None:
-                return prior
-        raise
+    return runner.change("CreateLocation", cmd.key, action)
 
 
-def update_location(cmd: UpdateLocation, uow: SchedulingUnitOfWork, policy: SchedulingPolicy,
-                    now: dt.datetime) -> str:
+def update_location(cmd: UpdateLocation, runner: Runner[SchedulingUnitOfWork],
+                    policy: SchedulingPolicy) -> str:
     """Changes the masked fields; unchanged values leave the row (and update_time) alone."""
-    with uow:
-        def action() -> str:
-            location = uow.locations.get(cmd.location_id, lock="update")
-            if location is None:
-                raise errors.LocationNotFound(cmd.location_id)
-            cmd.details.validate(set(cmd.fields))
-            if "resources" in cmd.fields:
-                _refuse_removing_booked_resources(uow, location, cmd.details, now)
-            location.change(cmd.details, set(cmd.fields), policy.default_hours, now)
-            return location.location_id
+    def action(uow: SchedulingUnitOfWork, c: Change) -> str:
+        location = uow.locations.get(cmd.location_id, lock="update")
+        if location is None:
+            raise errors.LocationNotFound(cmd.location_id)
+        cmd.details.validate(set(cmd.fields))
+        if "resources" in cmd.fields:
+            _refuse_removing_booked_resources(uow, location, cmd.details, c.now)
+        location.change(cmd.details, set(cmd.fields), policy.default_hours, c.now)
+        return location.location_id
 
-        return run_once(uow, "UpdateLocation", cmd.request_id, cmd.fingerprint, action)
+    return runner.change("UpdateLocation", cmd.key, action)
 
 
 def _refuse_removing_booked_resources(uow: SchedulingUnitOfWork, location: Location,
@@ -79,14 +69,16 @@ def _refuse_removing_booked_resources(uow: SchedulingUnitOfWork, location: Locat
         raise errors.ResourceInUse(location.location_id, min(booked))
 
 
-def get_location(location_id: str, uow: SchedulingUnitOfWork) -> Location:
-    with uow:
+def get_location(location_id: str, runner: Runner[SchedulingUnitOfWork]) -> Location:
+    def query(uow: SchedulingUnitOfWork) -> Location:
         location = uow.locations.get(location_id)
         if location is None:
             raise errors.LocationNotFound(location_id)
         return location
 
+    return runner.read(query)
 
-def list_locations(uow: SchedulingUnitOfWork, *, limit: int, after: str | None) -> list[Location]:
-    with uow:
-        return uow.locations.list(limit=limit, after=after)
+
+def list_locations(runner: Runner[SchedulingUnitOfWork], *, limit: int,
+                   after: list | None) -> keyset.Page:
+    return runner.read(lambda uow: uow.locations.list(limit=limit, after=after))

@@ -1,6 +1,7 @@
 """Clinical work on a patient: screenings, safety flags, candidacy decisions, treatment plans."""
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, String, Table
+from clinic_common.db import UtcDateTime
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
 
 from clinic_intake.adapters.tables import metadata
 
@@ -13,10 +14,10 @@ screenings = Table(
     Column("answers", JSON, nullable=False),
     Column("total_score", Integer, nullable=False),
     Column("severity", String(60), nullable=False),
-    Column("administered_at", DateTime(timezone=True), nullable=False),
+    Column("administered_at", UtcDateTime, nullable=False),
     Column("appointment_id", String(64), nullable=False),
     Column("recorded_by", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 Index("ix_screenings_patient_id", screenings.c.patient_id, screenings.c.instrument,
       screenings.c.administered_at)
@@ -28,9 +29,9 @@ safety_flags = Table(
     Column("patient_id", String(32), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("screening_id", String(32), nullable=False),
-    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
     Column("acknowledged_by", String(64), nullable=False),
-    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_at", UtcDateTime),
     Column("acknowledge_note", String(2000), nullable=False),
     Column("revision", Integer, nullable=False),
 )
@@ -45,7 +46,7 @@ candidacy_decisions = Table(
     Column("outcome", String(32), nullable=False),
     Column("reason", String(1000), nullable=False),
     Column("decided_by", String(64), nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
     Column("findings", JSON, nullable=False),
     Column("overrides", JSON, nullable=False),
     Column("screening_ids", JSON, nullable=False),
@@ -63,8 +64,8 @@ treatment_plans = Table(
     Column("decision_id", String(32), nullable=False),
     Column("version", Integer, nullable=False),
     Column("state", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
     Column("ended_by", String(64), nullable=False),
     Column("end_reason", String(32), nullable=False),
 )
@@ -89,9 +90,9 @@ treatment_plan_versions = Table(
     Column("mg_per_kg", String(10), nullable=False),
     Column("weight_grams", Integer, nullable=False),
     Column("weight_vitals_id", String(32), nullable=False),
-    Column("weight_measured_at", DateTime(timezone=True)),
+    Column("weight_measured_at", UtcDateTime),
     Column("adjustment_reason", String(500), nullable=False),
     Column("reason", String(1000), nullable=False),
     Column("written_by", String(64), nullable=False),
-    Column("written_at", DateTime(timezone=True), nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
 )

@@ -1,6 +1,7 @@
 """Patients, their suspected duplicates, and the kept revisions of every record."""
 
-from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, String, Table
+from clinic_common.db import UtcDateTime
+from sqlalchemy import JSON, Column, Date, Index, Integer, String, Table
 
 from clinic_intake.adapters.tables import metadata
 
@@ -15,8 +16,8 @@ patients = Table(
     Column("phone", String(20), nullable=False, default=""),
     Column("email", String(320), nullable=False, default=""),
     Column("preferred_location_id", String(64), nullable=False, default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
     Column("sex_at_birth", String(16), nullable=False),
     Column("gender_identity", String(100), nullable=False),
     Column("address_line1", String(200), nullable=False),
@@ -46,9 +47,9 @@ patient_duplicates = Table(
     Column("other_patient_id", String(32), nullable=False),
     Column("reason", String(40), nullable=False),
     Column("state", String(16), nullable=False),
-    Column("flagged_at", DateTime(timezone=True), nullable=False),
+    Column("flagged_at", UtcDateTime, nullable=False),
     Column("resolved_by", String(64), nullable=False),
-    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_at", UtcDateTime),
 )
 Index("ix_patient_duplicates_patient_id", patient_duplicates.c.patient_id)
 Index("ix_patient_duplicates_other_patient_id", patient_duplicates.c.other_patient_id)
@@ -63,5 +64,5 @@ record_revisions = Table(
     Column("changed_fields", JSON, nullable=False),
     Column("changed_by", String(64), nullable=False),
     Column("reason", String(500), nullable=False),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
 )

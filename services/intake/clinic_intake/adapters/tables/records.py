@@ -1,6 +1,7 @@
 """Records kept under a patient: coverages, history entries, vitals, consents."""
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, String, Table
+from clinic_common.db import UtcDateTime
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, String, Table
 
 from clinic_intake.adapters.tables import metadata
 
@@ -24,8 +25,8 @@ coverages = Table(
     Column("card_back_image_uri", String(500), nullable=False),
     Column("ended", Boolean, nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 Index("ix_coverages_patient_id", coverages.c.patient_id, coverages.c.priority,
       coverages.c.effective_date)
@@ -39,8 +40,8 @@ history_entries = Table(
     Column("data", JSON, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("recorded_by", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 Index("ix_history_entries_patient_id", history_entries.c.patient_id,
       history_entries.c.created_at)
@@ -50,14 +51,15 @@ vitals = Table(
     metadata,
     Column("vitals_id", String(32), primary_key=True),
     Column("patient_id", String(32), nullable=False),
-    Column("measured_at", DateTime(timezone=True), nullable=False),
+    Column("measured_at", UtcDateTime, nullable=False),
     Column("height_mm", Integer),
     Column("weight_grams", Integer),
     Column("systolic_mmhg", Integer),
     Column("diastolic_mmhg", Integer),
     Column("pulse_bpm", Integer),
     Column("recorded_by", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("location_id", String(64), nullable=False, server_default=""),
 )
 Index("ix_vitals_patient_id", vitals.c.patient_id, vitals.c.measured_at)
 
@@ -68,16 +70,16 @@ consents = Table(
     Column("patient_id", String(32), nullable=False),
     Column("consent_type", String(40), nullable=False),
     Column("form_version", String(40), nullable=False),
-    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("signed_at", UtcDateTime, nullable=False),
     Column("signed_by", String(200), nullable=False),
     Column("signer_relationship", String(60), nullable=False),
     Column("witnessed_by", String(64), nullable=False),
     Column("rems_patient_id", String(64), nullable=False),
     Column("state", String(16), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_at", UtcDateTime),
     Column("revoked_by", String(64), nullable=False),
     Column("revoke_reason", String(500), nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 Index("ix_consents_patient_id", consents.c.patient_id, consents.c.signed_at)

@@ -12,16 +12,22 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from clinic_common.testing.infra import free_port
+from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import free_port
 
 
 class ServiceProcess:
-    """``python -m clinic_<service> serve`` with its own environment and log file."""
+    """``python -m clinic_<service> serve`` with its own environment and log file.
 
-    def __init__(self, service: str, env: dict[str, str], log_dir: Path, port: int | None = None):
+    With ``test_key`` (the default) the service trusts the tests' signing key.
+    """
+
+    def __init__(self, service: str, env: dict[str, str], log_dir: Path, port: int | None = None,
+                 *, test_key: bool = True):
         self.service = service
         self.port = port or free_port()
-        self.env = {**os.environ, **env, f"{service.upper()}_PORT": str(self.port),
+        self.env = {**os.environ, **(auth.env() if test_key else {}), **env,
+                    f"{service.upper()}_PORT": str(self.port),
                     f"{service.upper()}_HOST": "127.0.0.1"}
         self.log_path = log_dir / f"{service}.log"
         self.process: subprocess.Popen | None = None
@@ -93,5 +99,7 @@ class ServiceProcess:
             self.process.kill()
             self.process.wait(5)
 
-    def channel(self) -> grpc.Channel:
-        return grpc.insecure_channel(self.address)
+    def channel(self, *roles) -> grpc.Channel:
+        """A channel whose calls carry a token for ``roles`` (every staff role by default)
+        unless they bring their own."""
+        return auth.authorized(grpc.insecure_channel(self.address), *roles)

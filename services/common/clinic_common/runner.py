@@ -1,0 +1,139 @@
+"""The one path from a call (or an event) to a committed transaction.
+
+A use case is a function of a unit of work and a :class:`Change` (when, who,
+and what it concerns). The :class:`Runner` opens the unit of work, applies the
+client's request id (AIP-155: a retry returns the first result and changes
+nothing), commits together with the call's audit rows, and turns integrity and
+concurrency conflicts into the winner's result or ABORTED. The clock is
+injected: no service reads the wall clock itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from clinic_common import audit, identity
+from clinic_common.errors import Aborted, ClinicError
+from clinic_common.unit_of_work import SqlUnitOfWork
+
+U = TypeVar("U", bound=SqlUnitOfWork)
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+
+# Database errors that mean another transaction got there first.
+CONFLICTS = (IntegrityError, StaleDataError)
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """A client's request id and a digest of the rest of its request."""
+
+    request_id: str = ""
+    fingerprint: str = ""
+
+    @classmethod
+    def of(cls, request: Message, field: str = "request_id") -> RequestKey:
+        """The key of a mutating request; an empty one when it carries no request id."""
+        request_id = getattr(request, field, "") if field in request.DESCRIPTOR.fields_by_name \
+            else ""
+        return cls(request_id, fingerprint(request, field)) if request_id else cls()
+
+
+NO_KEY = RequestKey()
+
+
+def fingerprint(request: Message, request_id_field: str = "request_id") -> str:
+    """A digest of a request without its request id, to tell a retry from a reuse."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    if request_id_field in copy.DESCRIPTOR.fields_by_name:
+        copy.ClearField(request_id_field)
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a use case knows besides its command: the time, and who acts."""
+
+    now: dt.datetime
+    actor: str
+
+    @staticmethod
+    def concerns(patient_id: str, record: str = "") -> None:
+        """Says which patient the change is about, for the audit trail of the call."""
+        audit.concerns(patient_id, record)
+
+
+class Runner(Generic[U]):
+    """Runs use cases of one service in its units of work."""
+
+    def __init__(self, uow: Callable[[], U], clock: Clock = system_clock):
+        self.uow = uow
+        self.clock = clock
+
+    def change_context(self) -> Change:
+        return Change(now=self.clock(), actor=identity.actor_id())
+
+    def change(self, method: str, key: RequestKey, action: Callable[[U, Change], str]) -> str:
+        """Run ``action`` once and commit; returns what it returned (an id).
+
+        With a request id, a repeat returns the first result without running
+        ``action``; a concurrent repeat that loses a race (on the request log, an
+        exclusion constraint, or a check that saw the winner's row) gets the
+        winner's result too.
+        """
+        try:
+            return self._change(method, key, action)
+        except ClinicError:
+            if (prior := self._winner(method, key)) is not None:
+                return prior
+            raise
+        except CONFLICTS:
+            if (prior := self._winner(method, key)) is not None:
+                return prior
+            raise Aborted("the record changed while this request ran; read it again and retry",
+                          reason="CONCURRENT_CHANGE") from None
+        except OperationalError as exc:
+            if _is_serialization_failure(exc):
+                raise Aborted("the change collided with another; retry",
+                              reason="CONCURRENT_CHANGE") from None
+            raise
+
+    def _change(self, method: str, key: RequestKey, action: Callable[[U, Change], str]) -> str:
+        with self.uow() as uow:
+            if key.request_id:
+                prior = uow.prior_result(method, key.request_id, key.fingerprint)
+                if prior is not None:
+                    return prior
+            result = action(uow, self.change_context())
+            if key.request_id:
+                uow.record_result(method, key.request_id, key.fingerprint, result)
+            uow.commit()
+            return result
+
+    def _winner(self, method: str, key: RequestKey) -> str | None:
+        if not key.request_id:
+            return None
+        with self.uow() as uow:
+            return uow.prior_result(method, key.request_id, key.fingerprint)
+
+    def read(self, query: Callable[[U], T]) -> T:
+        """Run a query in a unit of work of its own; nothing is committed."""
+        with self.uow() as uow:
+            return query(uow)
+
+
+def _is_serialization_failure(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")

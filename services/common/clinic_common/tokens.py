@@ -1,0 +1,222 @@
+"""Bearer tokens: signed JWTs naming a staff member (or a service), roles and locations.
+
+An identity provider issues them in production; ``clinic-token`` issues them for
+local use and tests. The services only verify: they hold public keys as a JSON
+Web Key Set, several at once, each with its ``kid``, so a new signing key can be
+published before it is used and an old one withdrawn after its tokens expired.
+
+Claims every token carries (see README "Identity"):
+
+  iss, aud      the configured issuer and audience
+  sub           the staff id (or ``service:<name>``)
+  iat, exp      issue and expiry time; a lifetime over the configured maximum is refused
+  roles         list of role names (FRONT_DESK, NURSE, PROVIDER, TMS_TECHNICIAN, BILLING,
+                OPS, ADMIN, SERVICE)
+  locations     list of location ids the holder acts at, or ["*"]
+  jti           optional token id, recorded in the audit trail
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import jwt
+from jwt.algorithms import OKPAlgorithm
+
+from clinic_common.identity import ALL_LOCATIONS, LOCATION, SUBJECT, Principal, Role
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ("EdDSA", "ES256", "RS256")
+MAX_TOKEN_LENGTH = 8192
+
+
+class InvalidToken(Exception):
+    """The token cannot be trusted; the message says why, for the log only.
+
+    ``subject`` is set when the signature is good but a claim is not (an expired
+    token): the holder is known, so the refusal can be put on their record.
+    """
+
+    def __init__(self, message: str, *, subject: str = "", token_id: str = ""):
+        super().__init__(message)
+        self.subject = subject
+        self.token_id = token_id
+
+
+class KeySet:
+    """Public verification keys by ``kid``, read from a JWKS file (re-read when it changes)
+    or given as a JWKS document."""
+
+    def __init__(self, *, path: Path | None = None, document: dict | None = None,
+                 recheck_seconds: float = 10.0):
+        if (path is None) == (document is None):
+            raise ValueError("give a JWKS file or a JWKS document")
+        self.path = path
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._mtime: float | None = None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        if document is not None:
+            self._keys = parse_jwks(document)
+        else:
+            self._load()
+
+    def _load(self) -> None:
+        stat = self.path.stat()
+        self._keys = parse_jwks(json.loads(self.path.read_text()))
+        self._mtime = stat.st_mtime
+
+    def get(self, kid: str) -> jwt.PyJWK | None:
+        if self.path is not None and time.monotonic() - self._checked > self.recheck_seconds:
+            self._refresh()
+        return self._keys.get(kid)
+
+    def _refresh(self) -> None:
+        with self._lock:
+            self._checked = time.monotonic()
+            try:
+                if self.path.stat().st_mtime != self._mtime:
+                    self._load()
+                    log.info("verification keys reloaded", extra={"kids": sorted(self._keys)})
+            except (OSError, ValueError) as exc:  # keep the keys we have; say so
+                log.error("verification keys not reloaded",
+                          extra={"path": str(self.path), "error": type(exc).__name__})
+
+    @property
+    def kids(self) -> list[str]:
+        return sorted(self._keys)
+
+
+def parse_jwks(document: dict) -> dict[str, jwt.PyJWK]:
+    """The keys of a JWKS document by kid; every key needs a kid and a supported algorithm."""
+    keys = {}
+    for entry in document.get("keys", []):
+        kid = entry.get("kid")
+        if not kid:
+            raise ValueError("every key in the key set needs a kid")
+        if "d" in entry:
+            raise ValueError(f"key {kid!r} is a private key; publish only public keys")
+        key = jwt.PyJWK(entry, algorithm=entry.get("alg") or _default_algorithm(entry))
+        if key.algorithm_name not in ALGORITHMS:
+            raise ValueError(f"key {kid!r}: algorithm {key.algorithm_name} is not accepted")
+        keys[kid] = key
+    if not keys:
+        raise ValueError("the key set has no keys")
+    return keys
+
+
+def _default_algorithm(entry: dict) -> str:
+    return {"OKP": "EdDSA", "EC": "ES256", "RSA": "RS256"}.get(entry.get("kty", ""), "")
+
+
+class TokenVerifier:
+    """Turns a bearer token into a :class:`Principal`, or raises :class:`InvalidToken`."""
+
+    def __init__(self, keys: KeySet, *, issuer: str, audience: str, leeway_seconds: float = 30,
+                 max_lifetime_seconds: float = 12 * 3600):
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway_seconds
+        self.max_lifetime = max_lifetime_seconds
+
+    def verify(self, token: str) -> Principal:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("missing or oversized token")
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed: {type(exc).__name__}") from None
+        key = self.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("unknown key id")
+        try:
+            claims = jwt.decode(
+                token, key, algorithms=[key.algorithm_name], audience=self.audience,
+                issuer=self.issuer, leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        except SIGNED_BUT_INVALID as exc:
+            raise InvalidToken(type(exc).__name__, **_holder(token, key)) from None
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(type(exc).__name__) from None
+        return self._principal(claims)
+
+    def _principal(self, claims: dict) -> Principal:
+        subject, roles, locations = claims["sub"], claims.get("roles"), claims.get("locations")
+        if not isinstance(subject, str) or not SUBJECT.match(subject):
+            raise InvalidToken("malformed subject")
+        if claims["exp"] - claims["iat"] > self.max_lifetime + self.leeway:
+            raise InvalidToken("lifetime longer than allowed", subject=subject)
+        if not _strings(roles) or not _strings(locations):
+            raise InvalidToken("roles and locations must be lists of strings")
+        if any(loc != ALL_LOCATIONS and not LOCATION.match(loc) for loc in locations):
+            raise InvalidToken("malformed location")
+        known = frozenset(Role(r) for r in roles if r in Role.__members__)
+        return Principal(subject, known, frozenset(locations), str(claims.get("jti", ""))[:64])
+
+
+# pyjwt checks these claims only after the signature verified.
+SIGNED_BUT_INVALID = (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError,
+                      jwt.InvalidAudienceError, jwt.InvalidIssuerError)
+
+
+def _holder(token: str, key: jwt.PyJWK) -> dict:
+    """The subject and token id of a token whose signature is good."""
+    claims = jwt.decode(token, key, algorithms=[key.algorithm_name], options={
+        "verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False,
+        "verify_iss": False})
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not SUBJECT.match(subject):
+        return {}
+    return {"subject": subject, "token_id": str(claims.get("jti", ""))[:64]}
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and len(value) <= 64 and all(isinstance(v, str) for v in value)
+
+
+class TokenIssuer:
+    """Signs tokens with a private key (a JWK with ``kid``): for local use, tests and the
+    services' own identities."""
+
+    def __init__(self, private_jwk: dict, *, issuer: str, audience: str):
+        self.kid = private_jwk["kid"]
+        self.key = jwt.PyJWK(private_jwk, algorithm=private_jwk.get("alg") or
+                             _default_algorithm(private_jwk))
+        self.issuer = issuer
+        self.audience = audience
+
+    def issue(self, subject: str, roles: Iterable[str], locations: Iterable[str] = (),
+              *, ttl: dt.timedelta = dt.timedelta(hours=8), now: dt.datetime | None = None,
+              **extra) -> str:
+        issued = now or dt.datetime.now(dt.UTC)
+        claims = {"iss": self.issuer, "aud": self.audience, "sub": subject,
+                  "iat": int(issued.timestamp()), "exp": int((issued + ttl).timestamp()),
+                  "roles": [str(r) for r in roles], "locations": list(locations),
+                  "jti": uuid.uuid4().hex, **extra}
+        return jwt.encode(claims, self.key.key, algorithm=self.key.algorithm_name,
+                          headers={"kid": self.kid})
+
+    def service_token(self, service: str, ttl: dt.timedelta = dt.timedelta(minutes=10)) -> str:
+        principal = Principal.service(service)
+        return self.issue(principal.subject, principal.roles, principal.locations, ttl=ttl)
+
+
+def generate_key(kid: str | None = None) -> tuple[dict, dict]:
+    """A new Ed25519 signing key as (private JWK, public JWK), both with the same kid."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Ed25519PrivateKey.generate()
+    kid = kid or f"k-{dt.datetime.now(dt.UTC):%Y%m%d}-{uuid.uuid4().hex[:6]}"
+    meta = {"kid": kid, "alg": "EdDSA", "use": "sig"}
+    return ({**json.loads(OKPAlgorithm.to_jwk(private)), **meta},
+            {**json.loads(OKPAlgorithm.to_jwk(private.public_key())), **meta})
