@@ -13,7 +13,7 @@ def _line_charge(appointment_id, line_number):
     return Charge.post(patient_id="p1", item=LineItem("99213"),
                        price=Price(Responsibility.PATIENT, 12500), source=ChargeSource.VISIT,
                        service_date=dt.date(2026, 3, 10), appointment_id=appointment_id,
-                       line_number=line_number)
+                       line_number=line_number, now=dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC))
 
 
 def test_a_visit_line_cannot_be_stored_twice_even_past_the_service(billing):

@@ -14,7 +14,6 @@ from clinic_billing.domain.model import (
     LineItem,
     Responsibility,
     sortable_id,
-    utcnow,
 )
 from clinic_billing.domain.pricing import Price
 
@@ -39,7 +38,7 @@ class Charge:
     rendering_provider_id: str = ""
     state: ChargeState = ChargeState.POSTED
     void_reason: str = ""
-    posted_at: dt.datetime = field(default_factory=utcnow)
+    posted_at: dt.datetime = field(kw_only=True)
     voided_at: dt.datetime | None = None
     charge_id: str = field(default_factory=sortable_id)
     version: int = 0
@@ -48,7 +47,7 @@ class Charge:
     def post(cls, *, patient_id: str, item: LineItem, price: Price, source: ChargeSource,
              service_date: dt.date, appointment_id: str | None = None,
              line_number: int | None = None, location_id: str = "",
-             rendering_provider_id: str = "", now: dt.datetime | None = None) -> Charge:
+             rendering_provider_id: str = "", now: dt.datetime) -> Charge:
         return cls(
             patient_id=patient_id, source=source, procedure_code=item.procedure_code,
             units=item.units, service_date=service_date, responsibility=price.responsibility,
@@ -57,7 +56,7 @@ class Charge:
             appointment_id=appointment_id or None, line_number=line_number,
             modifiers=list(item.modifiers), diagnosis_codes=list(item.diagnosis_codes),
             location_id=location_id, rendering_provider_id=rendering_provider_id,
-            posted_at=now or utcnow())
+            posted_at=now)
 
     def ledger_entry(self) -> LedgerEntry:
         """The entry that puts the charge on the balance of whoever pays first."""

@@ -32,9 +32,6 @@ def sortable_id() -> str:
     return f"{tick:016x}{uuid.uuid4().hex[:8]}"
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 class AccountState(enum.StrEnum):
     ACTIVE = "ACTIVE"
@@ -74,8 +71,8 @@ class Account:
     merged_into: str | None = None
     registered: bool = False
     preferred_location_id: str = ""
-    created_at: dt.datetime = field(default_factory=utcnow)
-    updated_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
+    updated_at: dt.datetime = field(kw_only=True)
 
     @property
     def is_merged(self) -> bool:
@@ -118,7 +115,7 @@ class LedgerEntry:
     kind: EntryKind
     patient_cents: int
     insurance_cents: int
-    posted_at: dt.datetime = field(default_factory=utcnow)
+    posted_at: dt.datetime = field(kw_only=True)
     entry_id: int | None = None
 
 

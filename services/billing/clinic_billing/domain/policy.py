@@ -17,5 +17,5 @@ class BillingPolicy:
         """The date of service of a moment, in the clinic's time zone."""
         return moment.astimezone(self.zone).date()
 
-    def today(self, now: dt.datetime | None = None) -> dt.date:
-        return self.local_date(now or dt.datetime.now(dt.UTC))
+    def today(self, now: dt.datetime) -> dt.date:
+        return self.local_date(now)

@@ -13,7 +13,6 @@ import enum
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, consent, errors
-from clinic_intake.domain.common import utcnow
 from clinic_intake.domain.contraindications import Finding, Outcome
 from clinic_intake.domain.policy import Policy
 from clinic_intake.domain.screening import SafetyFlag, Screening
@@ -50,7 +49,7 @@ class CandidacyDecision:
     outcome: str
     reason: str
     decided_by: str
-    decided_at: dt.datetime = field(default_factory=utcnow)
+    decided_at: dt.datetime = field(kw_only=True)
     findings: list = field(default_factory=list)
     overrides: list = field(default_factory=list)
     screening_ids: list = field(default_factory=list)

@@ -27,9 +27,6 @@ def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 def required_text(value: str, field: str, max_length: int = 200) -> str:
     value = (value or "").strip()

@@ -7,7 +7,6 @@ import enum
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import utcnow
 
 
 class ConsentType(enum.StrEnum):
@@ -66,7 +65,7 @@ class Consent:
     revoked_by: str = ""
     revoke_reason: str = ""
     revision: int = 1
-    created_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
 
     @classmethod
     def sign(cls, patient_id: str, details: dict, others: list[Consent], staff_id: str,

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import utcnow
 
 URI = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
 PRIORITIES = {1: "primary", 2: "secondary", 3: "tertiary"}
@@ -91,8 +90,8 @@ class Coverage:
     card_back_image_uri: str = ""
     ended: bool = False
     revision: int = 1
-    created_at: dt.datetime = field(default_factory=utcnow)
-    updated_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
+    updated_at: dt.datetime = field(kw_only=True)
 
     @classmethod
     def record(cls, patient_id: str, details: dict, others: list[Coverage],

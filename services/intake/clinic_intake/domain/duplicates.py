@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import errors
-from clinic_intake.domain.common import new_id, utcnow
+from clinic_intake.domain.common import new_id
 from clinic_intake.domain.model import Patient
 
 
@@ -47,7 +47,7 @@ class DuplicateSuspicion:
     other_patient_id: str
     reason: str
     state: str = SuspicionState.OPEN
-    flagged_at: dt.datetime = field(default_factory=utcnow)
+    flagged_at: dt.datetime = field(kw_only=True)
     resolved_by: str = ""
     resolved_at: dt.datetime | None = None
 

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import utcnow
 from clinic_intake.domain.history_details import (
     DETAILS,
     FAILED_OUTCOMES,
@@ -42,8 +41,8 @@ class HistoryEntry:
     data: dict
     revision: int = 1
     recorded_by: str = ""
-    created_at: dt.datetime = field(default_factory=utcnow)
-    updated_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
+    updated_at: dt.datetime = field(kw_only=True)
 
     @classmethod
     def record(cls, patient_id: str, detail: Detail, staff_id: str,

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import Contact, PostalAddress, utcnow
+from clinic_intake.domain.common import Contact, PostalAddress
 
 new_id = common.new_id
 
@@ -90,8 +90,8 @@ class Patient:
     state: str = PatientState.ACTIVE
     merged_into_patient_id: str = ""
     revision: int = 1
-    created_at: dt.datetime = field(default_factory=utcnow)
-    updated_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
+    updated_at: dt.datetime = field(kw_only=True)
 
     @classmethod
     def register(cls, *, given_name: str, family_name: str, date_of_birth: dt.date | None,

@@ -8,7 +8,6 @@ import enum
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import utcnow
 from clinic_intake.domain.dosing import Dose
 from clinic_intake.domain.policy import Policy, Series
 
@@ -63,7 +62,7 @@ class PlanVersion:
     adjustment_reason: str = ""
     reason: str = ""
     written_by: str = ""
-    written_at: dt.datetime = field(default_factory=utcnow)
+    written_at: dt.datetime = field(kw_only=True)
 
     @property
     def series(self) -> Series:
@@ -93,7 +92,7 @@ class TreatmentPlan:
     decision_id: str
     version: int = 1
     state: str = PlanState.ACTIVE
-    created_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
     ended_at: dt.datetime | None = None
     ended_by: str = ""
     end_reason: str = ""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from clinic_intake.domain.common import utcnow
-
 
 @dataclass
 class Revision:
@@ -19,7 +17,7 @@ class Revision:
     changed_fields: list[str] = field(default_factory=list)
     changed_by: str = ""
     reason: str = ""
-    changed_at: dt.datetime = field(default_factory=utcnow)
+    changed_at: dt.datetime = field(kw_only=True)
 
 
 def changed_fields(before: dict, after: dict) -> list[str]:

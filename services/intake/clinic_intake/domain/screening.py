@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import utcnow
 from clinic_intake.domain.instruments import Instrument
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -25,7 +24,7 @@ class Screening:
     administered_at: dt.datetime
     appointment_id: str = ""
     recorded_by: str = ""
-    created_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
 
     @classmethod
     def score(cls, patient_id: str, instrument: Instrument, answers: list[tuple[int, int]],

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from clinic_intake.domain import common, errors
-from clinic_intake.domain.common import utcnow
 
 # Plausible ranges, to catch a unit mistake (pounds for kilograms) at the desk.
 RANGES = {
@@ -33,7 +32,7 @@ class Vitals:
     diastolic_mmhg: int | None = None
     pulse_bpm: int | None = None
     recorded_by: str = ""
-    created_at: dt.datetime = field(default_factory=utcnow)
+    created_at: dt.datetime = field(kw_only=True)
     location_id: str = ""
 
     @classmethod
