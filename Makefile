@@ -62,7 +62,7 @@ test-unit: install ## Run the unit tests only (no database server, no broker)
 .PHONY: lint
 lint: install ## Lint Python (ruff) and protos (buf, from npm)
 	$(VENV)/bin/ruff check services tests benchmarks
-	$(VENV)/bin/hadolint services/*/Dockerfile
+	$(VENV)/bin/hadolint services/Dockerfile
 	npx --yes @bufbuild/buf@$(BUF_VERSION) lint protos
 
 .PHONY: fmt

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from clinic_common.config import ServiceSettings
 
+from tests.deploy.support import known_names
+
 GRPC_COMPONENT = "grpc-service"
+# What the images carry for probes that must speak TLS (deploy/docker/grpc_health_check.py).
+HEALTH_CHECK_COMMAND = "grpc-health-check"
 
 
 def service_deployments(deployments: dict[str, dict]) -> dict[str, dict]:
@@ -18,7 +24,8 @@ def container_env(container: dict, configmaps: dict[str, dict]) -> dict[str, obj
     for source in container.get("envFrom", []):
         ref = source.get("configMapRef")
         if ref:
-            env.update(configmaps[ref["name"]].get("data", {}))
+            # A missing ConfigMap adds nothing (test_k8s_render checks that each exists).
+            env.update(configmaps.get(ref["name"], {}).get("data", {}))
     for entry in container.get("env", []):
         env[entry["name"]] = entry.get("value", entry.get("valueFrom"))
     return env
@@ -47,13 +54,79 @@ def _hardening_problems(container: dict) -> list[str]:
     return problems
 
 
-def _probe_problems(container: dict, port: int) -> list[str]:
+def _probe_problems(container: dict, port: int, env: dict[str, object]) -> list[str]:
+    """Plaintext: the built-in grpc probes on the port. TLS: exec probes running the image's
+    health check, which speaks TLS from the same settings (grpc probes cannot)."""
     problems = []
-    for probe in ("readinessProbe", "livenessProbe"):
-        grpc = container.get(probe, {}).get("grpc")
-        if not grpc or grpc.get("port") != port:
-            problems.append(f"{probe} is not a grpc probe on port {port}")
+    tls = bool(env.get("TLS_CERT_FILE"))
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        spec = container.get(probe, {})
+        if probe == "startupProbe" and not spec:
+            continue  # optional; readiness and liveness are not
+        if tls:
+            command = spec.get("exec", {}).get("command", [])
+            if command[:1] != [HEALTH_CHECK_COMMAND] or "grpc" in spec:
+                problems.append(f"{probe} is not an exec probe running {HEALTH_CHECK_COMMAND} "
+                                "although the service serves TLS")
+            elif len(command) > 1 and not command[1].startswith("-") and \
+                    not command[1].endswith(f":{port}"):
+                problems.append(f"{probe} checks {command[1]}, not port {port}")
+        else:
+            grpc = spec.get("grpc")
+            if not grpc or grpc.get("port") != port:
+                problems.append(f"{probe} is not a grpc probe on port {port}")
     return problems
+
+
+def _file_problems(container: dict, env: dict[str, object], volumes: dict[str, dict]
+                   ) -> list[str]:
+    """Files the settings name (AUTH_*_FILE, TLS_*_FILE) come from a mounted Secret, mounted as
+    a folder (no subPath), so an updated Secret reaches the pod."""
+    problems = []
+    mounts = container.get("volumeMounts", [])
+    for name, value in sorted(env.items()):
+        if not (name.startswith(("AUTH_", "TLS_")) and name.endswith("_FILE")
+                and isinstance(value, str) and value):
+            continue
+        path = PurePosixPath(value)
+        mount = next((m for m in mounts if path.is_relative_to(m["mountPath"])
+                      and path != PurePosixPath(m["mountPath"])), None)
+        if mount is None:
+            problems.append(f"{container['name']}: {name} {value} is on no mounted volume")
+            continue
+        if "subPath" in mount or "subPathExpr" in mount:
+            problems.append(f"{container['name']}: {name} is mounted with a subPath, "
+                            "which never sees an update")
+        secret = volumes.get(mount["name"], {}).get("secret")
+        if secret is None:
+            problems.append(f"{container['name']}: {name} is not on a Secret volume")
+            continue
+        relative = str(path.relative_to(mount["mountPath"]))
+        items = secret.get("items")
+        if items is not None and relative not in {i["path"] for i in items}:
+            problems.append(f"{container['name']}: Secret {secret['secretName']} "
+                            f"does not hold {relative}")
+    return problems
+
+
+def _auth_problems(env: dict[str, object]) -> list[str]:
+    """Every call but health needs a token: the service needs its keys and the claims to want."""
+    return [f"{name} is not set" for name in ("AUTH_JWKS_FILE", "AUTH_ISSUER", "AUTH_AUDIENCE")
+            if not env.get(name)]
+
+
+def _tls_problems(env: dict[str, object]) -> list[str]:
+    problems = []
+    if bool(env.get("TLS_CERT_FILE")) != bool(env.get("TLS_KEY_FILE")):
+        problems.append("TLS_CERT_FILE and TLS_KEY_FILE are not set together")
+    if env.get("TLS_CLIENT_CA_FILE") and not env.get("TLS_CERT_FILE"):
+        problems.append("TLS_CLIENT_CA_FILE is set without TLS_CERT_FILE")
+    return problems
+
+
+def _unknown_settings(service: str, container: dict, env: dict[str, object]) -> list[str]:
+    unknown = set(env) - known_names(service)
+    return [f"{container['name']}: {service} reads no {sorted(unknown)}"] if unknown else []
 
 
 def _env_problems(service: str, env: dict[str, object], port: int, *, serving: bool) -> list[str]:
@@ -84,7 +157,6 @@ def deployment_problems(service: str, port: int, deployment: dict,
     ports = {p.get("name"): p["containerPort"] for p in main.get("ports", [])}
     if ports.get("grpc") != port:
         problems.append(f"container port grpc is {ports.get('grpc')}, not {port}")
-    problems += _probe_problems(main, port)
     context = pod.get("securityContext", {})
     if context.get("runAsNonRoot") is not True or context.get("runAsUser", 0) == 0:
         problems.append("pod does not run as a non-root user")
@@ -95,7 +167,11 @@ def deployment_problems(service: str, port: int, deployment: dict,
     for container in [*pod["containers"], *pod.get("initContainers", [])]:
         problems += _hardening_problems(container)
     env = container_env(main, configmaps)
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    problems += _probe_problems(main, port, env)
     problems += _env_problems(service, env, port, serving=True)
+    problems += _auth_problems(env) + _tls_problems(env)
+    problems += _file_problems(main, env, volumes) + _unknown_settings(service, main, env)
     grace = float(env.get(f"{service.upper()}_SHUTDOWN_GRACE_SECONDS",
                           ServiceSettings.model_fields["shutdown_grace_seconds"].default))
     needed = grace + _pre_stop_seconds(main)
@@ -106,8 +182,10 @@ def deployment_problems(service: str, port: int, deployment: dict,
     if not migrate:
         problems.append("no init container runs migrate")
     else:
-        problems += _env_problems(service, container_env(migrate[0], configmaps), port,
-                                  serving=False)
+        migrate_env = container_env(migrate[0], configmaps)
+        problems += _env_problems(service, migrate_env, port, serving=False)
+        problems += _file_problems(migrate[0], migrate_env, volumes)
+        problems += _unknown_settings(service, migrate[0], migrate_env)
         if migrate[0]["image"] != main["image"]:
             problems.append("migrate runs a different image than the service")
     return problems

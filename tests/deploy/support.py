@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from clinic_common.config import KafkaSettings, ServiceSettings
+from clinic_common.config import AuthSettings, KafkaSettings, ServiceSettings, TlsSettings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -29,20 +29,39 @@ def load_one(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
 
 
+def prefixed_names(cls: type) -> set[str]:
+    """The environment variables a settings class reads: its prefix and each field name."""
+    prefix = cls.model_config.get("env_prefix", "")
+    return {f"{prefix}{name}".upper() for name in cls.model_fields}
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The service's settings class (``clinic_<service>.config``)."""
+    module = importlib.import_module(f"clinic_{service}.config")
+    return next(v for v in vars(module).values() if isinstance(v, type)
+                and issubclass(v, ServiceSettings) and v is not ServiceSettings)
+
+
 def settings_names(service: str) -> set[str]:
     """Every environment variable the service's settings read, with its prefix."""
-    try:
-        module = importlib.import_module(f"clinic_{service}.config")
-        classes = [v for v in vars(module).values() if isinstance(v, type)
-                   and issubclass(v, ServiceSettings) and v is not ServiceSettings]
-        fields = classes[0].model_fields
-    except (ImportError, IndexError):
-        fields = ServiceSettings.model_fields
-    return {f"{service.upper()}_{name.upper()}" for name in fields}
+    return prefixed_names(settings_class(service))
 
 
 def kafka_names() -> set[str]:
-    return {f"KAFKA_{name.upper()}" for name in KafkaSettings.model_fields}
+    return prefixed_names(KafkaSettings)
+
+
+def auth_names() -> set[str]:
+    return prefixed_names(AuthSettings)
+
+
+def tls_names() -> set[str]:
+    return prefixed_names(TlsSettings)
+
+
+def known_names(service: str) -> set[str]:
+    """Every setting a service process reads: its own, and the shared Kafka, auth and TLS ones."""
+    return settings_names(service) | kafka_names() | auth_names() | tls_names()
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -96,6 +115,17 @@ def render(overlay: Path) -> list[dict]:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
+
+
+def render_components(folder: Path, *components: str, base: str = "base") -> list[dict]:
+    """Render ``base`` with ``components`` (names under k8s/components) through a scratch
+    overlay in ``folder``, as an overlay listing them would."""
+    up = Path(os.path.relpath(K8S, folder))
+    spec = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+            "namespace": "clinic-scratch", "resources": [str(up / base)],
+            "components": [str(up / "components" / name) for name in components]}
+    (folder / "kustomization.yaml").write_text(yaml.safe_dump(spec))
+    return render(folder)
 
 
 def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:

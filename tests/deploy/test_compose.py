@@ -1,17 +1,30 @@
-"""deploy/compose.yaml: one host with Kafka, PostgreSQL and the three services."""
+"""deploy/compose.yaml: one host with Kafka, PostgreSQL and the three services;
+deploy/compose.tls.yaml: the same over TLS."""
 
 from __future__ import annotations
 
 import json
 import re
 from importlib import resources
+from pathlib import PurePosixPath
 
 import pytest
 
-from tests.deploy.support import DEPLOY, REPO, SERVICES, kafka_names, load_one, settings_names
+from tests.deploy.support import DEPLOY, REPO, SERVICES, known_names, load_one, tls_names
 
 COMPOSE = load_one(DEPLOY / "compose.yaml")
 SERVICE_DEFS = COMPOSE["services"]
+TLS_OVERRIDE = load_one(DEPLOY / "compose.tls.yaml")
+
+
+def _mount_target(volume) -> str:
+    return volume["target"] if isinstance(volume, dict) else volume.split(":")[1]
+
+
+def _mount_for(definition: dict, path: str):
+    """The volume of a service definition that holds ``path``, or None."""
+    return next((v for v in definition.get("volumes", [])
+                 if PurePosixPath(path).is_relative_to(_mount_target(v))), None)
 
 
 def _grace_seconds(value: str) -> float:
@@ -45,12 +58,15 @@ def test_postgres_15_creates_one_database_per_service_from_the_init_script():
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_is_built_from_its_dockerfile_with_the_repository_as_context(service):
+def test_service_is_built_from_the_one_dockerfile_with_the_repository_as_context(service):
     for name in (service, f"{service}-migrate"):
         build = SERVICE_DEFS[name]["build"]
         assert (DEPLOY / build["context"]).resolve() == REPO
-        assert build["dockerfile"] == f"services/{service}/Dockerfile"
+        assert build["dockerfile"] == "services/Dockerfile"
+        assert (REPO / build["dockerfile"]).is_file()
+        assert build["args"] == {"SERVICE": service}
     assert SERVICE_DEFS[service]["image"] == SERVICE_DEFS[f"{service}-migrate"]["image"]
+    assert SERVICE_DEFS[service]["image"].endswith(f"clinic-{service}:${{CLINIC_VERSION:-dev}}")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -62,7 +78,7 @@ def test_service_env_points_at_its_own_database_kafka_and_listens_on_all_interfa
     assert env[f"{prefix}_PORT"] == str(port)
     assert env[f"{prefix}_MIGRATE_ON_START"] == "false"
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    unknown = set(env) - settings_names(service) - kafka_names()
+    unknown = set(env) - known_names(service)
     assert not unknown, f"{service} does not read {unknown}"
     assert SERVICE_DEFS[f"{service}-migrate"]["environment"] == env
 
@@ -94,6 +110,49 @@ def test_service_containers_are_read_only_non_root_and_stop_gracefully(service):
     assert _grace_seconds(SERVICE_DEFS[service]["stop_grace_period"]) > grace
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_verifies_tokens_with_the_key_set_mounted_from_the_host(service):
+    env = SERVICE_DEFS[service]["environment"]
+    assert env["AUTH_ISSUER"] and env["AUTH_AUDIENCE"]
+    mount = _mount_for(SERVICE_DEFS[service], env["AUTH_JWKS_FILE"])
+    # The folder, read-only and never created empty: a missing folder stops compose, and a
+    # key set replaced on the host (by renaming a new file into place) reaches the service.
+    assert mount == {"type": "bind", "target": str(PurePosixPath(env["AUTH_JWKS_FILE"]).parent),
+                     "source": mount["source"], "read_only": True,
+                     "bind": {"create_host_path": False}}
+    assert re.fullmatch(r"\$\{CLINIC_AUTH_DIR:\?[^}]+\}", mount["source"])
+
+
+def test_only_the_serving_containers_mount_keys_and_migrations_need_none():
+    for service in SERVICES:
+        migrate = SERVICE_DEFS[f"{service}-migrate"]
+        assert _mount_for(migrate, migrate["environment"]["AUTH_JWKS_FILE"]) is None
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_tls_override_serves_each_service_with_its_own_certificate(service):
+    override = TLS_OVERRIDE["services"][service]
+    env = override["environment"]
+    assert set(env) <= tls_names()
+    assert {"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE"} <= set(env)
+    folders = {str(PurePosixPath(value).parent) for value in env.values()}
+    assert len(folders) == 1
+    mount = _mount_for(override, env["TLS_CERT_FILE"])
+    assert mount["target"] == folders.pop() and mount["read_only"] is True
+    assert re.fullmatch(rf"\$\{{CLINIC_TLS_DIR:\?[^}}]+\}}/{service}", mount["source"])
+    # Not where the keys are: both mounts live side by side.
+    assert mount["target"] != _mount_target(_mount_for(SERVICE_DEFS[service],
+                                                       SERVICE_DEFS[service]["environment"]
+                                                       ["AUTH_JWKS_FILE"]))
+
+
+def test_tls_override_touches_only_the_serving_containers():
+    # TLS_* files are checked at start; a migration has no gRPC to protect and no files.
+    assert set(TLS_OVERRIDE["services"]) == set(SERVICES)
+    for service in SERVICES:
+        assert set(TLS_OVERRIDE["services"][service]) == {"environment", "volumes"}
+
+
 def test_no_password_is_committed():
     text = (DEPLOY / "compose.yaml").read_text()
     assert re.findall(r"PASSWORD: (\S+)", text) and all(
@@ -109,6 +168,7 @@ def test_compose_file_matches_the_compose_specification():
     schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
     schema = json.loads(schema_file.read_text())
     jsonschema.validate(COMPOSE, schema)
+    jsonschema.validate(TLS_OVERRIDE, schema)
     broken = {**COMPOSE, "services": {"kafka": {**SERVICE_DEFS["kafka"], "restart": 3}}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)

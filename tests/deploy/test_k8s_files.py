@@ -16,6 +16,7 @@ from tests.deploy.support import (
     LOCATION_OVERLAYS,
     SERVICES,
     all_kustomizations,
+    auth_names,
     kafka_names,
     kustomization_references,
     load_all,
@@ -85,6 +86,28 @@ def test_kafka_config_files_name_only_kafka_settings():
         assert not unknown, f"{path}: unknown {unknown}"
 
 
+AUTH_FILES = [K8S / "base" / "auth.env", K8S / "components" / "production" / "auth.env"]
+
+
+def test_auth_config_files_name_only_auth_settings():
+    for path in AUTH_FILES:
+        unknown = set(read_env_file(path)) - auth_names()
+        assert not unknown, f"{path}: unknown {unknown}"
+    base = read_env_file(AUTH_FILES[0])
+    assert base["AUTH_JWKS_FILE"].startswith("/etc/clinic/")
+    # Production names its identity provider; the base keeps what `clinic-token` issues.
+    assert read_env_file(AUTH_FILES[1])["AUTH_ISSUER"] != base["AUTH_ISSUER"]
+
+
+def test_the_key_set_lives_in_a_secret_that_ops_create_not_in_the_repository():
+    """Rotation updates the Secret in place, so its name carries no hash: no generator."""
+    for directory in all_kustomizations():
+        spec = load_one(directory / "kustomization.yaml")
+        names = [g["name"] for g in spec.get("secretGenerator", [])]
+        assert "clinic-jwks" not in names, directory
+    assert not [p for p in DEPLOY.rglob("*") if p.name in {"jwks.json", "signing.jwk"}]
+
+
 def _bootstrap_value(path) -> str:
     return read_env_file(path)["KAFKA_BOOTSTRAP_SERVERS"]
 
@@ -100,7 +123,8 @@ def test_base_deployment_meets_the_service_rules(service):
     folder = K8S / "base" / service
     deployment = load_one(folder / "deployment.yaml")
     configmaps = {f"{service}-config": {"data": read_env_file(folder / "config.env")},
-                  "clinic-kafka": {"data": read_env_file(K8S / "base" / "kafka.env")}}
+                  "clinic-kafka": {"data": read_env_file(K8S / "base" / "kafka.env")},
+                  "clinic-auth": {"data": read_env_file(K8S / "base" / "auth.env")}}
     assert deployment_problems(service, SERVICES[service], deployment, configmaps) == []
 
 
@@ -124,5 +148,29 @@ def test_rule_checker_catches_a_deployment_that_breaks_the_rules():
                   "clinic-kafka": {"data": {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}}}
     problems = "\n".join(deployment_problems("intake", 50051, deployment, configmaps))
     for expected in ["readinessProbe", "readOnlyRootFilesystem", "resources.limits",
-                     "terminationGracePeriodSeconds", "INTAKE_HOST", "MIGRATE_ON_START"]:
+                     "terminationGracePeriodSeconds", "INTAKE_HOST", "MIGRATE_ON_START",
+                     "AUTH_JWKS_FILE is not set", "AUTH_ISSUER is not set"]:
         assert expected in problems
+
+
+def test_rule_checker_catches_keys_that_cannot_update_and_tls_behind_plaintext_probes():
+    deployment = load_one(K8S / "base" / "intake" / "deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    main, migrate = pod["containers"][0], pod["initContainers"][0]
+    auth = read_env_file(K8S / "base" / "auth.env")
+    mount = next(m for m in main["volumeMounts"] if m["mountPath"] != "/tmp")
+    mount["subPath"] = "jwks.json"
+    main["env"] += [{"name": "TLS_CERT_FILE", "value": "/etc/clinic/tls/tls.crt"},
+                    {"name": "INTAKE_NO_SUCH_SETTING", "value": "1"}]
+    migrate["env"].append({"name": "TLS_CA_FILE", "value": "/etc/clinic/tls/ca.crt"})
+    configmaps = {"intake-config": {"data": read_env_file(K8S / "base" / "intake" / "config.env")},
+                  "clinic-kafka": {"data": read_env_file(K8S / "base" / "kafka.env")},
+                  "clinic-auth": {"data": auth}}
+    problems = "\n".join(deployment_problems("intake", 50051, deployment, configmaps))
+    for expected in ["AUTH_JWKS_FILE is mounted with a subPath",
+                     "readinessProbe is not an exec probe running grpc-health-check",
+                     "TLS_CERT_FILE and TLS_KEY_FILE are not set together",
+                     "intake: TLS_CERT_FILE /etc/clinic/tls/tls.crt is on no mounted volume",
+                     "migrate: TLS_CA_FILE /etc/clinic/tls/ca.crt is on no mounted volume",
+                     "INTAKE_NO_SUCH_SETTING"]:
+        assert expected in problems, problems

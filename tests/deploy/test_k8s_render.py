@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import copy
+from pathlib import PurePosixPath
 
 import pytest
+from clinic_common.config import AuthSettings
 
-from tests.deploy.invariants import deployment_problems, service_deployments
-from tests.deploy.support import DEPLOY, K8S, LOCATION_OVERLAYS, SERVICES, by_kind, render
+from tests.deploy.invariants import (
+    HEALTH_CHECK_COMMAND,
+    container_env,
+    deployment_problems,
+    service_deployments,
+)
+from tests.deploy.support import (
+    DEPLOY,
+    K8S,
+    LOCATION_OVERLAYS,
+    SERVICES,
+    by_kind,
+    read_env_file,
+    render,
+    render_components,
+)
 
 OVERLAYS = [*LOCATION_OVERLAYS, "dev"]
 
@@ -96,6 +112,84 @@ def test_database_urls_are_secret_references_and_no_secret_is_committed(location
         env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
         url = next(e for e in env if e["name"] == f"{service.upper()}_DATABASE_URL")
         assert url["valueFrom"]["secretKeyRef"] == {"name": f"{service}-database", "key": "url"}
+
+
+def test_every_service_mounts_the_key_set_secret_as_a_folder(rendered):
+    """One Secret, clinic-jwks, made by ops in each namespace; mounted whole (no subPath),
+    so publishing a key in it reaches running pods and the service re-reads the file."""
+    overlay, docs = rendered
+    configmaps = by_kind(docs, "ConfigMap")
+    for deployment in service_deployments(by_kind(docs, "Deployment")).values():
+        pod = deployment["spec"]["template"]["spec"]
+        env = container_env(pod["containers"][0], configmaps)
+        jwks = PurePosixPath(env["AUTH_JWKS_FILE"])
+        mount = next(m for m in pod["containers"][0]["volumeMounts"]
+                     if m["mountPath"] == str(jwks.parent))
+        assert mount.get("readOnly") is True and "subPath" not in mount
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        assert volume["secret"]["secretName"] == "clinic-jwks"
+        assert volume["secret"]["items"] == [{"key": jwks.name, "path": jwks.name}]
+        assert not volume["secret"].get("optional"), "a service without keys does not start"
+    assert "clinic-jwks" not in by_kind(docs, "Secret")
+
+
+def test_location_overlays_trust_the_identity_provider_and_dev_trusts_clinic_token(kustomize):
+    production = read_env_file(K8S / "components" / "production" / "auth.env")
+    for overlay in OVERLAYS:
+        configmaps = by_kind(render(K8S / "overlays" / overlay), "ConfigMap")
+        auth = next(c for name, c in configmaps.items() if name.startswith("clinic-auth-"))["data"]
+        if overlay == "dev":
+            assert auth["AUTH_ISSUER"] == AuthSettings.model_fields["issuer"].default
+        else:
+            assert auth["AUTH_ISSUER"] == production["AUTH_ISSUER"]
+        assert auth["AUTH_AUDIENCE"] == AuthSettings.model_fields["audience"].default
+
+
+@pytest.fixture(scope="module")
+def rendered_tls(tmp_path_factory, kustomize) -> list[dict]:
+    """A production location with the tls and mtls components, as an overlay would list them."""
+    folder = tmp_path_factory.mktemp("tls-overlay")
+    return render_components(folder, "production", "ha", "tls", "mtls")
+
+
+def test_tls_component_gives_every_service_its_certificate_and_tls_probes(rendered_tls):
+    docs = rendered_tls
+    configmaps = by_kind(docs, "ConfigMap")
+    deployments = service_deployments(by_kind(docs, "Deployment"))
+    assert set(deployments) == set(SERVICES)
+    for service, deployment in deployments.items():
+        assert deployment_problems(service, SERVICES[service], deployment, configmaps) == []
+        pod = deployment["spec"]["template"]["spec"]
+        main, migrate = pod["containers"][0], pod["initContainers"][0]
+        env = container_env(main, configmaps)
+        assert {name for name in env if name.startswith("TLS_")} == {
+            "TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE", "TLS_CLIENT_CA_FILE"}
+        folder = PurePosixPath(env["TLS_CERT_FILE"]).parent
+        mount = next(m for m in main["volumeMounts"] if m["mountPath"] == str(folder))
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        assert volume["secret"]["secretName"] == f"{service}-tls"
+        assert volume["secret"]["defaultMode"] == 0o440
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert main[probe]["exec"]["command"] == [HEALTH_CHECK_COMMAND]
+            assert main[probe]["timeoutSeconds"] >= 5
+        assert not any(n.startswith("TLS_") for n in container_env(migrate, configmaps))
+    for service in by_kind(docs, "Service").values():
+        assert "appProtocol" not in service["spec"]["ports"][0]
+
+
+def test_tls_component_alone_serves_tls_without_requiring_client_certificates(tmp_path,
+                                                                            kustomize):
+    docs = render_components(tmp_path, "tls")
+    for deployment in service_deployments(by_kind(docs, "Deployment")).values():
+        env = container_env(deployment["spec"]["template"]["spec"]["containers"][0],
+                            by_kind(docs, "ConfigMap"))
+        assert env["TLS_CERT_FILE"] and "TLS_CLIENT_CA_FILE" not in env
+
+
+def test_tls_manifests_match_the_kubernetes_api_schemas(rendered_tls):
+    validator = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate")
+    for doc in rendered_tls:
+        validator.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
 def test_dev_overlay_brings_its_own_postgres_and_kafka(kustomize):

@@ -3,17 +3,26 @@ a read-only root filesystem, and the PostgreSQL init script."""
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import os
 import shutil
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
+from clinic_common.config import TlsSettings
 from clinic_common.identity import Role
+from clinic_common.server import ServiceHost
 from clinic_devtools.testing import auth
 from clinic_devtools.testing.infra import free_port
 from clinic_devtools.testing.processes import ServiceProcess
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy.engine import make_url
 
 from tests.deploy.support import DEPLOY, K8S, by_kind, render
@@ -25,9 +34,11 @@ NO_BROKER = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INTAKE_CONSUME_EVENTS": 
              "INTAKE_SHUTDOWN_GRACE_SECONDS": "1"}
 
 
-def health_check(*args: str) -> subprocess.CompletedProcess:
+def health_check(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The image's ``grpc-health-check``, with ``env`` in place of the test's TLS_*/SERVICE."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TLS_") and k != "SERVICE"}
     return subprocess.run([sys.executable, str(HEALTH_CHECK), *args], capture_output=True,
-                          text=True, timeout=30)
+                          text=True, timeout=30, env={**base, **(env or {})})
 
 
 def test_health_check_passes_while_serving_and_fails_once_stopped(tmp_path):
@@ -42,6 +53,135 @@ def test_health_check_passes_while_serving_and_fails_once_stopped(tmp_path):
     assert (serving.returncode, serving.stdout.split()[-1]) == (0, "SERVING")
     assert (unknown.returncode, unknown.stdout.split()[-1]) == (1, "NOT_FOUND")
     assert (stopped.returncode, stopped.stdout.split()[-1]) == (1, "UNAVAILABLE")
+
+
+def test_a_service_without_verification_keys_refuses_to_start(tmp_path):
+    """As in an image whose key set is not mounted: exit 2, naming the setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+    env.update(NO_BROKER, INTAKE_DATABASE_URL=f"sqlite:///{tmp_path / 'intake.db'}",
+               INTAKE_DATA_DIR=str(tmp_path / "data"), INTAKE_PORT=str(free_port()))
+    result = subprocess.run([sys.executable, "-m", "clinic_intake", "serve"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "AUTH_JWKS_FILE" in result.stderr
+
+
+# --- the health check over TLS -------------------------------------------------------
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _issue(folder: Path, stem: str, ca: tuple, names: list[str], usages: list) -> dict[str, str]:
+    """A certificate for ``names`` (DNS names or IP addresses) signed by ``ca``."""
+    ca_cert, ca_key = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    alt = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n)
+           for n in names]
+    cert = (x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = {"TLS_CERT_FILE": folder / f"{stem}.crt", "TLS_KEY_FILE": folder / f"{stem}.key"}
+    paths["TLS_CERT_FILE"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths["TLS_KEY_FILE"].write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return {name: str(path) for name, path in paths.items()}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> dict[str, dict[str, str]]:
+    """A CA (TLS_CA_FILE), and certificates as a <svc>-tls Secret would hold them: one for
+    the service's name only, one also for 127.0.0.1, one for server authentication only."""
+    folder = tmp_path_factory.mktemp("pki")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(_name("clinic CA"))
+            .issuer_name(_name("clinic CA"))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (folder / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    both = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    return {"ca": {"TLS_CA_FILE": str(folder / "ca.crt")},
+            "intake": _issue(folder, "intake", (cert, key), ["intake", "intake.clinic.svc"], both),
+            "local": _issue(folder, "local", (cert, key), ["localhost", "127.0.0.1"], both),
+            "server_only": _issue(folder, "server-only", (cert, key), ["intake"],
+                                  [ExtendedKeyUsageOID.SERVER_AUTH])}
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """Start a service host serving TLS with the given TLS_* settings; stopped afterwards."""
+    hosts = []
+
+    def start(settings: dict[str, str]) -> str:
+        tls = TlsSettings(**{k.removeprefix("TLS_").lower(): Path(v) for k, v in settings.items()})
+        host = ServiceHost("probe", host="127.0.0.1", port=0, tls=tls,
+                           edge=auth.probe_edge(f"sqlite:///{tmp_path / 'probe.db'}"))
+        host.start()
+        hosts.append(host)
+        return f"127.0.0.1:{host.port}"
+
+    yield start
+    for host in hosts:
+        host.stop()
+
+
+def _status(result: subprocess.CompletedProcess) -> tuple[int, str]:
+    return result.returncode, (result.stdout.split() or [result.stderr])[-1]
+
+
+def test_health_check_speaks_tls_when_the_settings_name_a_ca_or_certificate(pki, tls_server):
+    address = tls_server({**pki["local"]})
+    assert _status(health_check(address, env=pki["ca"])) == (0, "SERVING")
+    # Without TLS settings it speaks plaintext, which a TLS-only server refuses.
+    assert _status(health_check(address, "--timeout", "1")) == (1, "UNAVAILABLE")
+
+
+def test_health_check_in_a_pod_checks_the_certificate_against_the_service_name(pki, tls_server):
+    """The pod's own settings: the certificate names the service, not 127.0.0.1."""
+    address = tls_server(pki["intake"])
+    pod = {**pki["intake"], **pki["ca"], "SERVICE": "intake"}
+    assert _status(health_check(address, env=pod)) == (0, "SERVING")
+    no_name = {k: v for k, v in pod.items() if k != "SERVICE"}
+    assert _status(health_check(address, "--timeout", "1", env=no_name)) == (1, "UNAVAILABLE")
+    assert _status(health_check(address, "--server-name", "intake", env=no_name)) == \
+        (0, "SERVING")
+
+
+def test_health_check_presents_the_pods_certificate_to_a_mutual_tls_server(pki, tls_server):
+    pod = {**pki["intake"], **pki["ca"], "SERVICE": "intake"}
+    address = tls_server({**pki["intake"], "TLS_CLIENT_CA_FILE": pki["ca"]["TLS_CA_FILE"]})
+    assert _status(health_check(address, env=pod)) == (0, "SERVING")
+    only_ca = {**pki["ca"], "SERVICE": "intake"}
+    assert _status(health_check(address, "--timeout", "1", env=only_ca)) == (1, "UNAVAILABLE")
+
+
+def test_health_check_with_mutual_tls_needs_a_certificate_for_client_authentication(
+        pki, tls_server):
+    pod = {**pki["server_only"], **pki["ca"], "SERVICE": "intake"}
+    address = tls_server({**pki["server_only"], "TLS_CLIENT_CA_FILE": pki["ca"]["TLS_CA_FILE"]})
+    assert _status(health_check(address, "--timeout", "1", env=pod)) == (1, "UNAVAILABLE")
+
+
+def test_health_check_names_a_setting_it_cannot_use(pki):
+    lone = {"TLS_CERT_FILE": pki["intake"]["TLS_CERT_FILE"]}
+    result = health_check("127.0.0.1:1", env=lone)
+    assert result.returncode == 1 and "TLS_CERT_FILE and TLS_KEY_FILE" in result.stderr
+    missing = {"TLS_CA_FILE": "/nonexistent/ca.crt"}
+    result = health_check("127.0.0.1:1", env=missing)
+    assert result.returncode == 1 and "TLS_CA_FILE" in result.stderr
+    result = health_check(env={"SERVICE": "nothing"})
+    assert result.returncode == 1 and "SERVICE" in result.stderr
 
 
 def _read_only_root_available() -> bool:

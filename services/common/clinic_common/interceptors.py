@@ -52,6 +52,8 @@ class CallInfo:
     method: str  # "/clinic.intake.v1.IntakeService/CreatePatient"
     metadata: dict[str, str]
     streaming_response: bool
+    # Set by the identity link once the token is verified, for the links around it.
+    principal: identity.Principal | None = None
 
     @property
     def short_method(self) -> str:
@@ -110,7 +112,8 @@ class LoggingInterceptor(CallInterceptor):
             raise
         finally:
             log.info("rpc", extra={
-                "method": call.method, "code": code, "actor": identity.actor_id(),
+                "method": call.method, "code": code,
+                "actor": call.principal.subject if call.principal else "",
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
 
 
@@ -217,6 +220,7 @@ class IdentityInterceptor(CallInterceptor):
             if exc.subject:
                 self._audit(call, context, request, exc)
             raise Unauthenticated("a valid bearer token is required") from None
+        call.principal = principal
         with identity.acting_as(principal):
             return proceed(request, context)
 

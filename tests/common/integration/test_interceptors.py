@@ -214,3 +214,16 @@ def test_health_is_not_serving_until_start_up_work_is_done(tmp_path):
                 health_pb2.HealthCheckResponse.SERVING
     finally:
         server.stop()
+
+
+def test_one_log_line_per_call_names_method_outcome_and_who_never_the_payload(host, caplog):
+    _, channel = host
+    caplog.set_level("INFO", logger="clinic.grpc")
+    token = auth.metadata(Role.NURSE, sub="rn-ortiz")
+    channel.unary_unary(f"/{SERVICE}/Echo")(b"Ana Reyes 1984-05-17", metadata=token)
+    with pytest.raises(grpc.RpcError):
+        call(channel, "Refuse", metadata=token)
+    lines = [r for r in caplog.records if r.getMessage() == "rpc"]
+    assert [(r.method.rsplit("/", 1)[1], r.code, r.actor) for r in lines] == \
+        [("Echo", "OK", "rn-ortiz"), ("Refuse", "FAILED_PRECONDITION", "rn-ortiz")]
+    assert "Ana" not in caplog.text

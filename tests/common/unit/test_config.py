@@ -38,3 +38,21 @@ def test_a_bootstrap_without_port_fails_naming_the_variable(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "localhost")
     with pytest.raises(ConfigurationError, match="KAFKA_BOOTSTRAP_SERVERS"):
         load(KafkaSettings)
+
+
+def test_kafka_tls_and_sasl_settings_reach_every_client(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "sasl_ssl")
+    monkeypatch.setenv("KAFKA_SSL_CAFILE", str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "scram-sha-512")
+    monkeypatch.setenv("KAFKA_SASL_PLAIN_USERNAME", "intake")
+    monkeypatch.setenv("KAFKA_SASL_PLAIN_PASSWORD", "s3cret")
+    options = KafkaSettings().client_options()
+    assert options == {"bootstrap_servers": ["127.0.0.1:9092"], "security_protocol": "SASL_SSL",
+                       "ssl_cafile": str(tmp_path / "ca.pem"), "sasl_mechanism": "SCRAM-SHA-512",
+                       "sasl_plain_username": "intake", "sasl_plain_password": "s3cret"}
+
+
+def test_an_unknown_kafka_security_protocol_is_named(monkeypatch):
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "TLS1.3")
+    with pytest.raises(ConfigurationError, match="KAFKA_SECURITY_PROTOCOL"):
+        load(KafkaSettings)
