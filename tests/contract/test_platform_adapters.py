@@ -4,9 +4,11 @@ import threading
 
 import pytest
 from clinic.intake.v1 import events_pb2
-from clinic_common import context
+from clinic_common import audit, context
+from clinic_common.clock import system_clock
 from clinic_common.db import make_engine, make_session_factory, new_metadata, platform_tables
 from clinic_common.errors import Aborted, AlreadyExists, InvalidArgument
+from clinic_common.identity import Principal, Role
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.relay import OutboxRelay
@@ -26,7 +28,7 @@ def platform(database_url):
     woken = []
     outbox = Outbox(tables["outbox"], topic="clinic.test.v1", source="/clinic/test")
     yield Platform(sessions, outbox, tables["inbox"], tables["request_log"],
-                   on_commit=lambda: woken.append(1)), things, woken
+                   on_commit=lambda: woken.append(1), audit_log=tables["audit_log"]), things, woken
     engine.dispose()
 
 
@@ -192,3 +194,33 @@ def test_stopping_the_relay_flushes_what_is_still_pending(platform):
             uow.commit()
     assert relay.stop(flush_timeout=5) is True
     assert [r[1] for r in publisher.records] == ["a", "b"]
+
+
+def _trail() -> audit.AuditTrail:
+    nurse = Principal("rn-1", frozenset({Role.NURSE}), frozenset({"la-jolla"}))
+    trail = audit.AuditTrail(nurse, "/t.v1.Things/AddThing", "corr-1", "ipv4:127.0.0.1:1",
+                             system_clock)
+    trail.add("p1", "patients/p1")
+    return trail
+
+
+def test_an_audited_change_commits_with_its_row_and_only_then_counts_as_recorded(platform):
+    plat, things, _ = platform
+    trail = _trail()
+    with audit.recording(trail):
+        runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "a"))
+    assert count(plat, plat.audit_log) == 1
+    assert trail.pending(audit.OK)[0] == []  # written once, not again by the interceptor
+
+
+def test_a_conflict_in_an_audited_call_is_aborted_and_its_refusal_is_still_recorded(platform):
+    """The change is flushed before the audit rows: a lost race is ABORTED, not an audit
+    failure, and the trail still owes the call its row."""
+    plat, things, _ = platform
+    runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "x"))
+    trail = _trail()
+    with audit.recording(trail), pytest.raises(Aborted):
+        runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "x"))
+    assert count(plat, plat.audit_log) == 0
+    rows, _ = trail.pending("ABORTED", "CONCURRENT_CHANGE")
+    assert [(r["patient_id"], r["outcome"]) for r in rows] == [("p1", "ABORTED")]

@@ -30,6 +30,8 @@ def build_spec(settings: BillingSettings | None = None) -> ServiceSpec:
         migrations_dir=Path(__file__).parent / "migrations", uow_class=BillingUnitOfWork,
         consumes=list(CONSUMES), registry=EventRegistry(intake_events, scheduling_events),
         handlers=build_handlers(settings.policy),
+        # An account is named after its patient: accounts/{patient}.
+        patient_collections=("patients", "accounts"),
     )
 
 

@@ -58,6 +58,12 @@ def rule(*roles: Role, location: LocationOf | None = None, phi: bool = True,
     return Rule(frozenset(roles), location, phi, audit_response)
 
 
+def acts_as(roles: Iterable[Role]) -> bool:
+    """Whether the caller holds one of ``roles``: for fields only some callers may see."""
+    principal = identity.current()
+    return principal is not None and bool(principal.acting_roles(roles))
+
+
 def require_role(roles: Iterable[Role], what: str) -> None:
     """For a check finer than the method's rule: ``what`` needs one of ``roles``."""
     principal = identity.current()
@@ -105,19 +111,16 @@ def _field(message: Message, path: str) -> str:
 
 def permission_table(service: ServiceDescriptor, rules: Mapping[str, Rule]) -> dict[str, Rule]:
     """The rules of one gRPC service by full method path; every method needs one."""
+    streaming = sorted(m.name for m in service.methods if m.client_streaming)
+    if streaming:
+        raise ValueError(f"{service.full_name}: streaming requests pass no access rule or "
+                         f"audit: {streaming}")
     methods = {m.name for m in service.methods}
     missing, unknown = sorted(methods - set(rules)), sorted(set(rules) - methods)
     if missing or unknown:
         raise ValueError(f"{service.full_name}: methods without a rule {missing}, "
                          f"rules without a method {unknown}")
     return {f"/{service.full_name}/{name}": r for name, r in rules.items()}
-
-
-def merged(*tables: Mapping[str, Rule]) -> dict[str, Rule]:
-    result: dict[str, Rule] = {}
-    for table in tables:
-        result.update(table)
-    return result
 
 
 def methods_without_rules(services: Iterable[ServiceDescriptor],

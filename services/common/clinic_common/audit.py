@@ -37,7 +37,15 @@ from clinic_common.identity import Principal
 log = logging.getLogger(__name__)
 
 OK = "OK"
-PATIENT_NAME = re.compile(r"^patients/([A-Za-z0-9_.-]{1,64})(?:/|$)")
+def patient_names(*collections: str) -> tuple[re.Pattern, ...]:
+    """Patterns of resource names whose first id is a patient's: ``patients/{patient}/...``
+    and, for a service that names its records after the patient, its own collections."""
+    return tuple(re.compile(rf"{re.escape(c)}/([A-Za-z0-9_.-]{{1,64}})(?:/.*)?", re.DOTALL)
+                 for c in collections)
+
+
+PATIENT_NAMES = patient_names("patients")
+PATIENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # Request fields that address a resource, in the order the addressed record is looked for.
 ADDRESS_FIELDS = ("name", "parent", "record")
 MAX_SUBJECTS = 1000
@@ -55,26 +63,28 @@ class AuditTrail:
     location_id: str = ""
     record: str = ""  # the resource the request addressed
     subjects: dict[str, str] = field(default_factory=dict)  # patient id -> record
-    written: set[str] = field(default_factory=set)
-    wrote_any: bool = False
+    # (patient id or "", outcome) of the rows stored so far.
+    written: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, patient_id: str, record: str = "") -> None:
-        if patient_id and patient_id not in self.subjects and \
+        """Note a patient the call speaks of; a value that is no id is not a patient."""
+        if PATIENT_ID.fullmatch(patient_id or "") and patient_id not in self.subjects and \
                 len(self.subjects) < MAX_SUBJECTS:
             self.subjects[patient_id] = record[:255] or self.record
 
-    def take_rows(self, outcome: str, reason: str = "") -> list[dict]:
-        """Rows for the patients not yet written (one row without a patient if none at all),
-        marked as written."""
-        pending = [p for p in self.subjects if p not in self.written]
-        if not pending and (self.wrote_any or self.subjects):
-            return []
+    def pending(self, outcome: str, reason: str = "") -> tuple[list[dict], set]:
+        """The rows an outcome still needs (one per patient, or one without a patient when
+        the call named none), and their keys for :meth:`stored` once they are."""
+        keys = [(p, outcome) for p in self.subjects if (p, outcome) not in self.written]
+        if not self.subjects and ("", outcome) not in self.written:
+            keys = [("", outcome)]
         now = self.clock()
-        rows = [self._row(p, self.subjects[p], outcome, reason, now) for p in pending] or \
-            [self._row("", self.record, outcome, reason, now)]
-        self.written.update(pending)
-        self.wrote_any = True
-        return rows
+        rows = [self._row(p, self.subjects.get(p, self.record), outcome, reason, now)
+                for p, _ in keys]
+        return rows, set(keys)
+
+    def stored(self, keys: set) -> None:
+        self.written |= keys
 
     def _row(self, patient_id: str, record: str, outcome: str, reason: str,
              now: dt.datetime) -> dict:
@@ -110,14 +120,16 @@ def concerns(patient_id: str, record: str = "") -> None:
         trail.add(patient_id, record)
 
 
-def write_pending(session: Session, table: Table | None) -> None:
-    """Write the call's rows in the caller's transaction: a change commits with them."""
+def write_pending(session: Session, table: Table | None) -> Callable[[], None]:
+    """Write the call's rows in the caller's transaction, so a change commits with them.
+    Returns what to call once the transaction committed."""
     trail = _trail.get()
     if trail is None or table is None:
-        return
-    rows = trail.take_rows(OK)
+        return lambda: None
+    rows, keys = trail.pending(OK)
     if rows:
         session.execute(insert(table), rows)
+    return lambda: trail.stored(keys)
 
 
 # Reading the request and response --------------------------------------------------------
@@ -139,15 +151,16 @@ def addressed(request: Message) -> str:
     return ""
 
 
-def subjects_in(message: Message) -> list[tuple[str, str]]:
-    """(patient id, record name) pairs a message speaks of: names under ``patients/``, and
-    ``patient_id`` fields with the name of the message that holds them."""
+def subjects_in(message: Message, patient_names=PATIENT_NAMES) -> list[tuple[str, str]]:
+    """(patient id, record name) pairs a message speaks of: resource names whose first id is
+    a patient's (``patient_names``), and ``patient_id`` fields with the name of the message
+    that holds them."""
     found: list[tuple[str, str]] = []
-    _walk(message, found, depth=0)
+    _walk(message, found, patient_names, depth=0)
     return found
 
 
-def _walk(message: Message, found: list, depth: int) -> None:
+def _walk(message: Message, found: list, patient_names, depth: int) -> None:
     if depth > 12 or len(found) >= MAX_SUBJECTS:
         return
     own_name = patient_id = ""
@@ -155,16 +168,18 @@ def _walk(message: Message, found: list, depth: int) -> None:
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
             for item in (value.values() if _is_map(fd) else value) if fd.is_repeated else [value]:
                 if isinstance(item, Message):
-                    _walk(item, found, depth + 1)
+                    _walk(item, found, patient_names, depth + 1)
         elif fd.type == FieldDescriptor.TYPE_STRING and not fd.is_repeated:
             if fd.name == "patient_id":
                 patient_id = value
             elif fd.name == "name":
                 own_name = value
             if fd.name in ADDRESS_FIELDS or fd.name == "patient" or fd.name.endswith("_patient"):
-                match = PATIENT_NAME.match(value)
-                if match:
-                    found.append((match.group(1), value))
+                for pattern in patient_names:
+                    match = pattern.fullmatch(value)
+                    if match:
+                        found.append((match.group(1), value))
+                        break
     if patient_id:
         found.append((patient_id, own_name))
 
@@ -186,9 +201,12 @@ class AuditQuery:
 class AuditLog:
     """The service's audit table: rows written in their own transaction, and queries."""
 
-    def __init__(self, session_factory: sessionmaker, table: Table):
+    def __init__(self, session_factory: sessionmaker, table: Table,
+                 patient_names: tuple[re.Pattern, ...] = PATIENT_NAMES):
         self.session_factory = session_factory
         self.table = table
+        # The resource names whose first id is a patient's, in this service.
+        self.patient_names = patient_names
 
     def write(self, rows: list[dict]) -> None:
         if not rows:
@@ -196,6 +214,12 @@ class AuditLog:
         with self.session_factory() as session:
             session.execute(insert(self.table), rows)
             session.commit()
+
+    def record(self, trail: AuditTrail, outcome: str, reason: str = "") -> None:
+        """Store the rows ``outcome`` still needs, in a transaction of their own."""
+        rows, keys = trail.pending(outcome, reason)
+        self.write(rows)
+        trail.stored(keys)
 
     def page(self, query: AuditQuery, *, limit: int, after: list | None) -> keyset.Page:
         t = self.table

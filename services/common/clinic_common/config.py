@@ -117,15 +117,9 @@ class AuthSettings(BaseSettings):
     # Clock skew tolerated on exp/iat, and the longest lifetime a token may have.
     leeway_seconds: int = Field(30, ge=0, le=300)
     max_token_lifetime_seconds: int = Field(12 * 3600, gt=0)
-    # This service's own private key (a JWK file) for the tokens it sends to other
-    # services; default <data dir>/auth/signing.jwk when that file exists.
-    service_key_file: Path | None = None
 
     def jwks_path(self, data_dir: Path) -> Path:
         return self.jwks_file or data_dir / "auth" / "jwks.json"
-
-    def service_key_path(self, data_dir: Path) -> Path:
-        return self.service_key_file or data_dir / "auth" / "signing.jwk"
 
 
 class TlsSettings(BaseSettings):

@@ -23,11 +23,12 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from clinic_common import context, identity
+from clinic_common.clock import Clock, system_clock
 from clinic_common.config import KafkaSettings
 from clinic_common.envelope import Envelope, EventRegistry, MalformedEvent, from_kafka_headers
 from clinic_common.errors import ClinicError
 from clinic_common.publisher import EventPublisher, PublishError, ensure_topics
-from clinic_common.runner import Change, Clock, system_clock
+from clinic_common.runner import Change
 from clinic_common.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 ALL_LOCATIONS = "*"
 SERVICE_PREFIX = "service:"
 # Staff ids, location ids and service names: short, printable, no separators.
-SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$")
-LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}")
+LOCATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class Role(enum.StrEnum):

@@ -226,27 +226,28 @@ class IdentityInterceptor(CallInterceptor):
 
     def _audit(self, call, context, request, exc: InvalidToken) -> None:
         holder = identity.Principal(exc.subject, frozenset(), token_id=exc.token_id)
-        trail = _trail(holder, call, request, context, self.clock)
+        trail = _trail(holder, call, request, context, self.clock, self.audit_log.patient_names)
         try:
-            self.audit_log.write(trail.take_rows(Kind.UNAUTHENTICATED.value,
-                                                 f"TOKEN_{_reason(str(exc))}"))
+            self.audit_log.record(trail, Kind.UNAUTHENTICATED.value,
+                                  f"TOKEN_{_reason(str(exc))}")
         except Exception:  # the refusal stands
             log.exception("audit row of a refused token not written")
 
 
-def _trail(principal, call: CallInfo, request, context, clock) -> audit.AuditTrail:
+def _trail(principal, call: CallInfo, request, context, clock,
+           patient_names) -> audit.AuditTrail:
     """The audit trail of a call, with the record and patients its request names."""
     trail = audit.AuditTrail(principal, call.method, call_context.current_correlation_id(),
                              context.peer() or "", clock)
     if isinstance(request, Message):
         trail.record = audit.addressed(request)
-        _add_subjects(trail, request)
+        _add_subjects(trail, request, patient_names)
     return trail
 
 
-def _add_subjects(trail: audit.AuditTrail, message) -> None:
+def _add_subjects(trail: audit.AuditTrail, message, patient_names) -> None:
     if isinstance(message, Message):
-        for patient_id, record in audit.subjects_in(message):
+        for patient_id, record in audit.subjects_in(message, patient_names):
             trail.add(patient_id, record)
 
 
@@ -272,7 +273,8 @@ class AccessInterceptor(CallInterceptor):
 
     def intercept(self, call, request, context, proceed):
         principal = identity.current()
-        trail = _trail(principal, call, request, context, self.clock)
+        trail = _trail(principal, call, request, context, self.clock,
+                       self.audit_log.patient_names)
         rule = self.rules.get(call.method)
         try:
             if rule is None:
@@ -296,15 +298,15 @@ class AccessInterceptor(CallInterceptor):
                 self._write_refusal(trail, exc)
                 raise
             except Exception:
-                self._write_rows(trail.take_rows(_code_name(context) or "INTERNAL"))
+                self._record_refusal(trail, _code_name(context) or "INTERNAL")
                 raise
         if call.streaming_response:
             response = list(response)
         if rule.audit_response:
             for item in response if call.streaming_response else [response]:
-                _add_subjects(trail, item)
+                _add_subjects(trail, item, self.audit_log.patient_names)
         try:
-            self.audit_log.write(trail.take_rows(audit.OK))
+            self.audit_log.record(trail, audit.OK)
         except Exception:
             log.exception("audit row not written; the response is withheld",
                           extra={"method": call.method})
@@ -314,11 +316,11 @@ class AccessInterceptor(CallInterceptor):
 
 
     def _write_refusal(self, trail: audit.AuditTrail, exc: ClinicError) -> None:
-        self._write_rows(trail.take_rows(exc.kind.value, exc.reason))
+        self._record_refusal(trail, exc.kind.value, exc.reason)
 
-    def _write_rows(self, rows: list[dict]) -> None:
+    def _record_refusal(self, trail: audit.AuditTrail, outcome: str, reason: str = "") -> None:
         try:
-            self.audit_log.write(rows)
+            self.audit_log.record(trail, outcome, reason)
         except Exception:  # the refusal stands; the missing row is an error to look at
             log.exception("audit row of a refused call not written")
 
@@ -385,12 +387,6 @@ class DecodedInterceptor(CallInterceptor):
         return proceed(request, context)
 
 
-def default_chain(domain: str = "clinic.api") -> list[CallInterceptor]:
-    """The links that need no identity: for tests of the chain itself."""
-    return [CallContextInterceptor(), LoggingInterceptor(), ErrorMappingInterceptor(domain),
-            DeadlineInterceptor(), DecodedInterceptor()]
-
-
 class Chain(grpc.ServerInterceptor):
     """Runs a list of :class:`CallInterceptor` around every unary-request method."""
 
@@ -399,11 +395,11 @@ class Chain(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
-        if handler is None or handler.request_streaming:
-            return handler
         method = handler_call_details.method
-        if method.startswith(UNTRUSTED):
+        if handler is None or method.startswith(UNTRUSTED):
             return handler
+        if handler.request_streaming:  # the chain cannot see into a stream: not served
+            return _refused(handler)
         metadata = {m.key: m.value for m in handler_call_details.invocation_metadata or ()
                     if isinstance(m.value, str)}
         streaming = handler.response_streaming
@@ -420,6 +416,16 @@ class Chain(grpc.ServerInterceptor):
         for link in reversed(self.links):
             proceed = _bind(link, call, proceed)
         return proceed
+
+
+def _refused(handler):
+    def refuse(request_iterator, context):
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "streaming requests are not served")
+
+    factory = grpc.stream_stream_rpc_method_handler if handler.response_streaming else \
+        grpc.stream_unary_rpc_method_handler
+    return factory(refuse, request_deserializer=handler.request_deserializer,
+                   response_serializer=handler.response_serializer)
 
 
 def _tolerant(deserialize):

@@ -11,9 +11,9 @@ import re
 
 from clinic_common.errors import FieldViolation
 
-ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 WILDCARD = "-"
-_VARIABLE = re.compile(r"^\{([a-z_]+)\}$")
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
 
 
 class Name:
@@ -21,11 +21,11 @@ class Name:
 
     def __init__(self, pattern: str, *, wildcard: bool = False):
         parts = pattern.split("/")
-        if len(parts) % 2 or not all(_VARIABLE.match(p) for p in parts[1::2]):
+        if len(parts) % 2 or not all(_VARIABLE.fullmatch(p) for p in parts[1::2]):
             raise ValueError(f"not a resource name pattern: {pattern}")
         self.pattern = pattern
         self.collections = parts[0::2]
-        self.variables = [_VARIABLE.match(p).group(1) for p in parts[1::2]]
+        self.variables = [_VARIABLE.fullmatch(p).group(1) for p in parts[1::2]]
         # Whether the first id may be "-", meaning every parent (AIP-159), in lists.
         self.wildcard = wildcard
 
@@ -36,7 +36,7 @@ class Name:
             raise self._bad(name, field)
         ids = parts[1::2]
         for i, value in enumerate(ids):
-            if not ID.match(value) or (value == WILDCARD and not (self.wildcard and i == 0)):
+            if not ID.fullmatch(value) or (value == WILDCARD and not (self.wildcard and i == 0)):
                 raise self._bad(name, field)
         return tuple(ids)
 
@@ -63,6 +63,6 @@ class Name:
 
 def check_id(value: str, field: str) -> str:
     """A bare id in a request field (``patient_id``, ``location_id``)."""
-    if not ID.match(value or "") or value == WILDCARD:
+    if not ID.fullmatch(value or "") or value == WILDCARD:
         raise FieldViolation(field, "must be an id of 1-64 letters, digits, '_', '.' or '-'")
     return value

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.message import Message
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from clinic_common import context, envelope
+from clinic_common.clock import Clock, system_clock
 
 
 @dataclass(frozen=True)
@@ -33,22 +34,19 @@ class OutboxRecord:
     created_at: datetime
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Outbox:
     """Reads and writes one service's outbox table."""
 
-    def __init__(self, table: Table, *, topic: str, source: str):
+    def __init__(self, table: Table, *, topic: str, source: str, clock: Clock = system_clock):
         self.table = table
         self.topic = topic
         self.source = source
+        self.clock = clock
 
     def add(self, session: Session, message: Message, *, key: str) -> str:
         """Stage ``message`` in the session's transaction; returns its event id."""
         event_id = str(uuid.uuid4())
-        created = _now()
+        created = self.clock()
         headers = envelope.attributes(
             event_id=event_id, event_type=message.DESCRIPTOR.full_name, source=self.source,
             time=created, correlation_id=context.current_correlation_id(),
@@ -72,7 +70,7 @@ class Outbox:
     def mark_sent(self, session: Session, positions: list[int]) -> None:
         if positions:
             session.execute(update(self.table).where(self.table.c.position.in_(positions))
-                            .values(sent_at=_now()))
+                            .values(sent_at=self.clock()))
 
     def mark_failed(self, session: Session, position: int, error: str) -> None:
         session.execute(update(self.table).where(self.table.c.position == position).values(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -21,19 +22,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic_common import audit, identity
-from clinic_common.errors import Aborted, ClinicError
+from clinic_common.clock import Clock, system_clock
+from clinic_common.errors import Aborted, ClinicError, FieldViolation
 from clinic_common.unit_of_work import SqlUnitOfWork
 
 U = TypeVar("U", bound=SqlUnitOfWork)
 T = TypeVar("T")
-Clock = Callable[[], dt.datetime]
 
+REQUEST_ID = re.compile(r"[!-~]{1,128}")
 # Database errors that mean another transaction got there first.
 CONFLICTS = (IntegrityError, StaleDataError)
-
-
-def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,11 @@ class RequestKey:
         """The key of a mutating request; an empty one when it carries no request id."""
         request_id = getattr(request, field, "") if field in request.DESCRIPTOR.fields_by_name \
             else ""
-        return cls(request_id, fingerprint(request, field)) if request_id else cls()
+        if not request_id:
+            return cls()
+        if not REQUEST_ID.fullmatch(request_id):
+            raise FieldViolation(field, "must be 1-128 printable ASCII characters, no spaces")
+        return cls(request_id, fingerprint(request, field))
 
 
 NO_KEY = RequestKey()

@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import MetaData
 
 from clinic_common import migrations
-from clinic_common.audit import AuditLog
+from clinic_common.audit import AuditLog, patient_names
+from clinic_common.clock import Clock, system_clock
 from clinic_common.config import KafkaSettings, ServiceSettings
 from clinic_common.consumer import EventProcessor, Handler, KafkaEventConsumer, dlq_topic
 from clinic_common.db import make_engine, make_session_factory
@@ -23,7 +24,7 @@ from clinic_common.envelope import EventRegistry
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import EventPublisher, KafkaPublisher
 from clinic_common.relay import OutboxRelay
-from clinic_common.runner import Clock, Runner, system_clock
+from clinic_common.runner import Runner
 from clinic_common.tokens import TokenVerifier
 from clinic_common.unit_of_work import Platform, SqlUnitOfWork
 
@@ -40,6 +41,8 @@ class ServiceSpec:
     migrations_dir: Path
     uow_class: type[SqlUnitOfWork]
     consumes: list[str] = field(default_factory=list)  # logical topics
+    # Collections whose resource names start with a patient id, for the audit trail.
+    patient_collections: tuple[str, ...] = ("patients",)
     registry: EventRegistry = field(default_factory=EventRegistry)
     handlers: dict[str, Handler] = field(default_factory=dict)
 
@@ -56,7 +59,7 @@ class Runtime:
         self.session_factory = make_session_factory(self.engine)
         self.topic = kafka.topic(spec.topic)
         self.outbox = Outbox(spec.metadata.tables["outbox"], topic=self.topic,
-                             source=f"/clinic/{spec.name}")
+                             source=f"/clinic/{spec.name}", clock=clock)
         self.publisher = publisher or KafkaPublisher(
             kafka, topics=[self.topic, *self.consumed_topics,
                            *(dlq_topic(t) for t in self.consumed_topics)])
@@ -84,9 +87,10 @@ class Runtime:
 
     def edge(self, verifier: TokenVerifier) -> Edge:
         """The API edge of this service: its chain trusts ``verifier`` and audits here."""
-        return Edge(verifier, AuditLog(self.session_factory, self.spec.metadata.tables["audit_log"]),
-                    self.error_domain, self.clock, max_text=self.settings.max_text_length,
-                    max_items=self.settings.max_list_items)
+        audit_log = AuditLog(self.session_factory, self.spec.metadata.tables["audit_log"],
+                             patient_names(*self.spec.patient_collections))
+        return Edge(verifier, audit_log, self.error_domain, self.clock,
+                    max_text=self.settings.max_text_length, max_items=self.settings.max_list_items)
 
     def migrate(self) -> None:
         migrations.upgrade(self.spec.migrations_dir, self.database_url)

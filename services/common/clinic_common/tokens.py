@@ -14,6 +14,10 @@ Claims every token carries (see README "Identity"):
                 OPS, ADMIN, SERVICE)
   locations     list of location ids the holder acts at, or ["*"]
   jti           optional token id, recorded in the audit trail
+
+A key in the set may be bound to one service (the JWK member ``clinic_service``):
+it then signs only that service's own tokens, so a service's key cannot mint a
+staff member's token. Keys without it are the identity provider's.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jwt
@@ -36,6 +41,15 @@ log = logging.getLogger(__name__)
 
 ALGORITHMS = ("EdDSA", "ES256", "RS256")
 MAX_TOKEN_LENGTH = 8192
+SERVICE_MEMBER = "clinic_service"
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    """A public key from the set, and the one service it is bound to (if any)."""
+
+    jwk: jwt.PyJWK
+    service: str = ""
 
 
 class InvalidToken(Exception):
@@ -64,7 +78,7 @@ class KeySet:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._mtime: float | None = None
-        self._keys: dict[str, jwt.PyJWK] = {}
+        self._keys: dict[str, VerificationKey] = {}
         if document is not None:
             self._keys = parse_jwks(document)
         else:
@@ -75,7 +89,7 @@ class KeySet:
         self._keys = parse_jwks(json.loads(self.path.read_text()))
         self._mtime = stat.st_mtime
 
-    def get(self, kid: str) -> jwt.PyJWK | None:
+    def get(self, kid: str) -> VerificationKey | None:
         if self.path is not None and time.monotonic() - self._checked > self.recheck_seconds:
             self._refresh()
         return self._keys.get(kid)
@@ -87,7 +101,7 @@ class KeySet:
                 if self.path.stat().st_mtime != self._mtime:
                     self._load()
                     log.info("verification keys reloaded", extra={"kids": sorted(self._keys)})
-            except (OSError, ValueError) as exc:  # keep the keys we have; say so
+            except (OSError, ValueError, RecursionError) as exc:  # keep the keys we have; say so
                 log.error("verification keys not reloaded",
                           extra={"path": str(self.path), "error": type(exc).__name__})
 
@@ -96,22 +110,35 @@ class KeySet:
         return sorted(self._keys)
 
 
-def parse_jwks(document: dict) -> dict[str, jwt.PyJWK]:
-    """The keys of a JWKS document by kid; every key needs a kid and a supported algorithm."""
+def parse_jwks(document) -> dict[str, VerificationKey]:
+    """The keys of a JWKS document by kid; every key needs a kid and a supported algorithm.
+    Anything else about the document is a ValueError naming the key."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys", []), list):
+        raise ValueError("a key set is an object with a list of keys")
     keys = {}
     for entry in document.get("keys", []):
-        kid = entry.get("kid")
-        if not kid:
+        kid = entry.get("kid") if isinstance(entry, dict) else None
+        if not kid or not isinstance(kid, str):
             raise ValueError("every key in the key set needs a kid")
-        if "d" in entry:
-            raise ValueError(f"key {kid!r} is a private key; publish only public keys")
-        key = jwt.PyJWK(entry, algorithm=entry.get("alg") or _default_algorithm(entry))
-        if key.algorithm_name not in ALGORITHMS:
-            raise ValueError(f"key {kid!r}: algorithm {key.algorithm_name} is not accepted")
-        keys[kid] = key
+        keys[kid] = _verification_key(kid, entry)
     if not keys:
         raise ValueError("the key set has no keys")
     return keys
+
+
+def _verification_key(kid: str, entry: dict) -> VerificationKey:
+    if "d" in entry:
+        raise ValueError(f"key {kid!r} is a private key; publish only public keys")
+    try:
+        key = jwt.PyJWK(entry, algorithm=entry.get("alg") or _default_algorithm(entry))
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"key {kid!r} is not a usable key: {type(exc).__name__}") from None
+    if key.algorithm_name not in ALGORITHMS:
+        raise ValueError(f"key {kid!r}: algorithm {key.algorithm_name} is not accepted")
+    service = entry.get(SERVICE_MEMBER, "")
+    if not isinstance(service, str):
+        raise ValueError(f"key {kid!r}: {SERVICE_MEMBER} names one service")
+    return VerificationKey(key, service)
 
 
 def _default_algorithm(entry: dict) -> str:
@@ -136,9 +163,10 @@ class TokenVerifier:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"malformed: {type(exc).__name__}") from None
-        key = self.keys.get(kid) if isinstance(kid, str) else None
-        if key is None:
+        found = self.keys.get(kid) if isinstance(kid, str) else None
+        if found is None:
             raise InvalidToken("unknown key id")
+        key = found.jwk
         try:
             claims = jwt.decode(
                 token, key, algorithms=[key.algorithm_name], audience=self.audience,
@@ -148,17 +176,24 @@ class TokenVerifier:
             raise InvalidToken(type(exc).__name__, **_holder(token, key)) from None
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from None
-        return self._principal(claims)
+        principal = self._principal(claims)
+        if found.service and principal != replace(Principal.service(found.service),
+                                                  token_id=principal.token_id):
+            raise InvalidToken("a service's key signed a token that is not that service's")
+        return principal
 
     def _principal(self, claims: dict) -> Principal:
         subject, roles, locations = claims["sub"], claims.get("roles"), claims.get("locations")
-        if not isinstance(subject, str) or not SUBJECT.match(subject):
+        if not isinstance(subject, str) or not SUBJECT.fullmatch(subject):
             raise InvalidToken("malformed subject")
+        if not all(isinstance(claims[c], int | float) and not isinstance(claims[c], bool)
+                   for c in ("exp", "iat")):
+            raise InvalidToken("exp and iat must be numbers", subject=subject)
         if claims["exp"] - claims["iat"] > self.max_lifetime + self.leeway:
             raise InvalidToken("lifetime longer than allowed", subject=subject)
         if not _strings(roles) or not _strings(locations):
             raise InvalidToken("roles and locations must be lists of strings")
-        if any(loc != ALL_LOCATIONS and not LOCATION.match(loc) for loc in locations):
+        if any(loc != ALL_LOCATIONS and not LOCATION.fullmatch(loc) for loc in locations):
             raise InvalidToken("malformed location")
         known = frozenset(Role(r) for r in roles if r in Role.__members__)
         return Principal(subject, known, frozenset(locations), str(claims.get("jti", ""))[:64])
@@ -175,7 +210,7 @@ def _holder(token: str, key: jwt.PyJWK) -> dict:
         "verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False,
         "verify_iss": False})
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not SUBJECT.match(subject):
+    if not isinstance(subject, str) or not SUBJECT.fullmatch(subject):
         return {}
     return {"subject": subject, "token_id": str(claims.get("jti", ""))[:64]}
 
@@ -211,12 +246,13 @@ class TokenIssuer:
         return self.issue(principal.subject, principal.roles, principal.locations, ttl=ttl)
 
 
-def generate_key(kid: str | None = None) -> tuple[dict, dict]:
-    """A new Ed25519 signing key as (private JWK, public JWK), both with the same kid."""
+def generate_key(kid: str | None = None, *, service: str = "") -> tuple[dict, dict]:
+    """A new Ed25519 signing key as (private JWK, public JWK), both with the same kid;
+    bound to ``service`` when given (it will sign only that service's tokens)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     private = Ed25519PrivateKey.generate()
-    kid = kid or f"k-{dt.datetime.now(dt.UTC):%Y%m%d}-{uuid.uuid4().hex[:6]}"
-    meta = {"kid": kid, "alg": "EdDSA", "use": "sig"}
+    kid = kid or f"{service or 'k'}-{dt.datetime.now(dt.UTC):%Y%m%d}-{uuid.uuid4().hex[:6]}"
+    meta = {"kid": kid, "alg": "EdDSA", "use": "sig", **({SERVICE_MEMBER: service} if service else {})}
     return ({**json.loads(OKPAlgorithm.to_jwk(private)), **meta},
             {**json.loads(OKPAlgorithm.to_jwk(private.public_key())), **meta})

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 from sqlalchemy import Table, insert, select
@@ -19,14 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clinic_common import audit
+from clinic_common.clock import Clock, system_clock
 from clinic_common.errors import InvalidArgument, Unavailable
 from clinic_common.outbox import Outbox
 
 log = logging.getLogger(__name__)
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -39,7 +35,7 @@ class Platform:
     request_log: Table
     on_commit: Callable[[], None] = lambda: None
     audit_log: Table | None = None
-    clock: Callable[[], datetime] = system_clock
+    clock: Clock = system_clock
 
 
 class SqlUnitOfWork:
@@ -66,14 +62,17 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        # A change made for a call commits with the call's audit rows, or not at all.
+        # A change made for a call commits with the call's audit rows, or not at all. The
+        # change is flushed first, so a conflict surfaces as itself, not as an audit failure.
+        self.session.flush()
         try:
-            audit.write_pending(self.session, self.platform.audit_log)
+            stored = audit.write_pending(self.session, self.platform.audit_log)
         except SQLAlchemyError:
             log.exception("audit rows not written; the change is not made")
             raise Unavailable("the change could not be recorded in the audit trail; try again",
                               reason="AUDIT_UNAVAILABLE") from None
         self.session.commit()
+        stored()
         if self._emitted:
             self._emitted = 0
             self.platform.on_commit()

@@ -66,8 +66,7 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.signing_key = keygen(self.data_dir)
         env = {"PYTHONUNBUFFERED": "1",
-               "AUTH_JWKS_FILE": str(self.signing_key.parent / "jwks.json"),
-               "AUTH_SERVICE_KEY_FILE": str(self.signing_key)}
+               "AUTH_JWKS_FILE": str(self.signing_key.parent / "jwks.json")}
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             if not port_free(self.broker_port):
                 raise SystemExit(f"port {self.broker_port} is taken: stop what uses it or set "

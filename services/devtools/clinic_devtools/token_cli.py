@@ -1,9 +1,10 @@
 """Signing keys and bearer tokens for local use and tests.
 
-  clinic-token keygen [--data-dir data] [--rotate]
+  clinic-token keygen [--data-dir data] [--rotate] [--service NAME]
       writes <data>/auth/signing.jwk (private, mode 0600) and <data>/auth/jwks.json
       (public); --rotate adds a new key and keeps the old public keys, so tokens
-      signed before stay valid until they expire.
+      signed before stay valid until they expire; --service NAME makes a key bound
+      to that service (<data>/auth/NAME.jwk), which signs only its own tokens.
   clinic-token issue --sub STAFF_ID --role ROLE [--role ROLE ...] [--location ID ...]
                      [--ttl 8h] [--data-dir data]
   clinic-token issue --service NAME
@@ -32,15 +33,19 @@ DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-def keygen(data_dir: Path, *, rotate: bool = False) -> Path:
-    """Make a signing key (once; again with ``rotate``) and publish its public half."""
+def keygen(data_dir: Path, *, rotate: bool = False, service: str = "") -> Path:
+    """Make a signing key (once; again with ``rotate``) and publish its public half. A
+    service's key (``service``) is bound to it and kept beside the others."""
     folder = data_dir / "auth"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    signing, jwks = folder / "signing.jwk", folder / "jwks.json"
+    signing = folder / (f"{service}.jwk" if service else "signing.jwk")
+    jwks = folder / "jwks.json"
     if signing.exists() and jwks.exists() and not rotate:
         return signing
-    private, public = generate_key()
-    published = json.loads(jwks.read_text())["keys"] if jwks.exists() and rotate else []
+    private, public = generate_key(service=service)
+    published = json.loads(jwks.read_text())["keys"] if jwks.exists() else []
+    if not rotate and not service:
+        published = []
     _write_private(signing, json.dumps(private))
     jwks.write_text(json.dumps({"keys": [*published, public]}, indent=2))
     return signing
@@ -73,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("keygen", help="make a signing key and its public key set")
     gen.add_argument("--rotate", action="store_true", help="add a new key, keep the old ones")
+    gen.add_argument("--service", default="",
+                     help="a key for this service only (<data>/auth/<service>.jwk)")
     issue = commands.add_parser("issue", help="print a signed bearer token")
     who = issue.add_mutually_exclusive_group(required=True)
     who.add_argument("--sub", help="the staff id")
@@ -89,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clinic-token: {exc}", file=sys.stderr)
         return 2
     if args.command == "keygen":
-        path = keygen(args.data_dir, rotate=args.rotate)
+        path = keygen(args.data_dir, rotate=args.rotate, service=args.service)
         print(f"signing key {path}\npublic keys {path.parent / 'jwks.json'}")
         return 0
-    key_file = args.key or auth.service_key_path(args.data_dir)
+    key_file = args.key or args.data_dir / "auth" / "signing.jwk"
     if not key_file.exists():
         print(f"clinic-token: no signing key at {key_file}; run `clinic-token keygen`",
               file=sys.stderr)

@@ -30,6 +30,7 @@ class Billing:
     runtime: Runtime
     processor: EventProcessor
     dead_letters: InMemoryPublisher
+    channel: grpc.Channel | None = None
 
     def deliver(self, message, **kwargs) -> str:
         return self.processor.process(support.record(message, **kwargs))
@@ -75,7 +76,7 @@ def start_billing(database_url):
                                    dead_letters, max_attempts=2, retry_backoff=0)
         started.append((channel, host, runtime))
         return Billing(billing_service_pb2_grpc.BillingServiceStub(channel), runtime, processor,
-                       dead_letters)
+                       dead_letters, channel)
 
     yield start
     for channel, host, runtime in started:

@@ -119,3 +119,30 @@ def test_timestamps_outside_the_clinic_years_are_refused(seconds, nanos):
 def test_a_timestamp_in_range_is_an_aware_utc_datetime():
     value = from_timestamp(Timestamp(seconds=1_700_000_000), "t")
     assert value == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
+
+
+def test_a_name_with_a_trailing_line_break_is_malformed():
+    with pytest.raises(FieldViolation):
+        CONSENT.parse("patients/p1/consents/c1\n")
+
+
+def test_a_request_id_is_short_printable_text():
+    from clinic.intake.v1 import intake_service_pb2
+    from clinic_common.runner import RequestKey
+
+    assert RequestKey.of(intake_service_pb2.CreatePatientRequest()).request_id == ""
+    assert RequestKey.of(intake_service_pb2.CreatePatientRequest(request_id="r-1")).fingerprint
+    for bad in ("x" * 129, "two words", "tab\t", "é"):
+        with pytest.raises(FieldViolation) as refused:
+            RequestKey.of(intake_service_pb2.CreatePatientRequest(request_id=bad))
+        assert refused.value.field == "request_id"
+
+
+def test_a_service_with_streaming_requests_cannot_get_rules():
+    from clinic_common.access import permission_table, rule
+    from clinic_common.identity import Role
+    from grpc_reflection.v1alpha import reflection_pb2
+
+    service = reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"]
+    with pytest.raises(ValueError, match="streaming"):
+        permission_table(service, {"ServerReflectionInfo": rule(Role.ADMIN)})

@@ -159,3 +159,46 @@ def _rewrite(path, document) -> None:
 
 def _now() -> float:
     return dt.datetime.now(dt.UTC).timestamp()
+
+
+def test_a_service_key_signs_only_its_own_service_tokens():
+    private, public = generate_key("billing-1", service="billing")
+    issuer = TokenIssuer(private, issuer=ISSUER, audience=AUDIENCE)
+    verifier = _verifier(public)
+    assert verifier.verify(issuer.service_token("billing")).subject == "service:billing"
+    for token in (issuer.issue("admin-1", [Role.ADMIN], [ALL_LOCATIONS]),
+                  issuer.service_token("intake")):
+        with pytest.raises(InvalidToken, match="service"):
+            verifier.verify(token)
+
+
+@pytest.mark.parametrize("entry", [
+    {"kid": "x", "kty": "OKP", "crv": "P-256", "x": "AAAA"},
+    {"kid": "x", "kty": "RSA"},
+    {"kid": "x", "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "alg": "HS256"},
+    {"kid": "x", "kty": "OKP", "crv": "Ed25519", "x": "A", "clinic_service": ["a"]},
+    "not a key",
+])
+def test_a_key_set_with_an_unusable_key_is_refused_with_its_kid(entry):
+    with pytest.raises(ValueError):
+        KeySet(document={"keys": [entry]})
+
+
+def test_a_broken_rotation_keeps_the_keys_already_loaded(tmp_path, current):
+    issuer, public = current
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [public]}))
+    verifier = TokenVerifier(KeySet(path=jwks, recheck_seconds=0), issuer=ISSUER,
+                             audience=AUDIENCE)
+    for broken in ({"keys": [{"kid": "new", "kty": "OKP", "crv": "P-256", "x": "AA"}]}, [1, 2]):
+        _rewrite(jwks, broken)
+        assert verifier.verify(issuer.issue("a", [Role.ADMIN])).subject == "a"
+
+
+def test_times_that_are_not_numbers_are_refused(current):
+    issuer, public = current
+    token = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "a", "iat": str(int(_now())),
+                        "exp": str(int(_now()) + 60), "roles": [], "locations": []},
+                       issuer.key.key, algorithm="EdDSA", headers={"kid": "2026-11"})
+    with pytest.raises(InvalidToken):
+        _verifier(public).verify(token)

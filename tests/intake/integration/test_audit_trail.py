@@ -164,3 +164,25 @@ def test_a_merge_keeps_the_trail_under_the_ids_it_was_made_with(api):
     duplicate_id = duplicate.name.split("/")[1]
     methods = [e.method.rsplit("/", 1)[1] for e in trail(api, patient_id=duplicate_id)]
     assert methods == ["MergePatients", "CreatePatient"]
+
+
+def test_a_refusal_naming_a_malformed_patient_is_still_on_the_record(api):
+    error = refused(api.screenings.ListScreenings, screening_service_pb2.ListScreeningsRequest(
+        parent="patients/" + "x" * 65), metadata=BILLING)
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    [event] = trail(api, actor="biller-1")
+    assert (event.outcome, event.patient_id) == ("PERMISSION_DENIED", "")
+
+
+def test_front_desk_and_billing_do_not_see_safety_flags_on_the_patient(api):
+    """A flag comes from a screening answer (PHQ-9 item 9): clinicians only."""
+    from tests.intake.support import screen
+
+    ana = register(api)
+    screen(api, ana.name, "PHQ-9", [0, 0, 0, 0, 0, 0, 0, 0, 2])
+    nurse = auth.metadata(Role.NURSE, sub="rn-1", locations=("la-jolla",))
+    for metadata, flags in ((nurse, 1), (FRONT_DESK, 0), (BILLING, 0)):
+        shown = api.patients.GetPatient(pb.GetPatientRequest(name=ana.name), metadata=metadata)
+        assert len(shown.patient.open_safety_flags) == flags
+        listed = api.patients.ListPatients(pb.ListPatientsRequest(), metadata=metadata)
+        assert len(listed.patients[0].open_safety_flags) == flags

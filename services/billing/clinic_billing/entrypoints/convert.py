@@ -57,12 +57,14 @@ def coverage_to_proto(c: Coverage) -> account_pb2.Coverage:
     return message
 
 
-def charge_to_proto(c: Charge) -> charge_pb2.Charge:
+def charge_to_proto(c: Charge, *, diagnoses: bool) -> charge_pb2.Charge:
+    """A charge; its diagnosis codes only for callers who code claims (``diagnoses``)."""
     message = charge_pb2.Charge(
         name=CHARGE.format(c.charge_id), charge_id=c.charge_id, patient_id=c.patient_id,
         appointment_id=c.appointment_id or "", line_number=c.line_number or 0,
         source=SOURCES[c.source], procedure_code=c.procedure_code, units=c.units,
-        modifiers=c.modifiers, diagnosis_codes=c.diagnosis_codes, location_id=c.location_id,
+        modifiers=c.modifiers, diagnosis_codes=c.diagnosis_codes if diagnoses else [],
+        location_id=c.location_id,
         rendering_provider_id=c.rendering_provider_id,
         responsibility=RESPONSIBILITIES[c.responsibility], payer_id=c.payer_id,
         coverage_id=c.coverage_id, amount_cents=c.amount_cents, allowed_cents=c.allowed_cents,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from clinic.billing.v1 import billing_service_pb2 as pb
 from clinic.billing.v1 import billing_service_pb2_grpc as pb_grpc
 from clinic_common import paging
+from clinic_common.access import acts_as
 from clinic_common.errors import FieldViolation
+from clinic_common.identity import Role
 from clinic_common.protoconv import to_date
 from clinic_common.runner import RequestKey, Runner
 
@@ -58,7 +60,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         want = paging.page_request(request)
         page = queries.list_charges(self.runner, flt, limit=want.size, after=want.after)
         return pb.ListChargesResponse(
-            charges=[cv.charge_to_proto(c) for c in page.items],
+            charges=[_charge_out(c) for c in page.items],
             next_page_token=paging.next_page_token(page.next_key, request))
 
     def VoidCharge(self, request, context):
@@ -81,4 +83,9 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         return pb.GetFeeScheduleEntryResponse(entry=cv.fee_entry_to_proto(entry))
 
     def _charge(self, charge_id: str):
-        return cv.charge_to_proto(queries.get_charge(charge_id, self.runner))
+        return _charge_out(queries.get_charge(charge_id, self.runner))
+
+
+def _charge_out(charge):
+    # The front desk collects at the desk; diagnoses are for those who code claims.
+    return cv.charge_to_proto(charge, diagnoses=acts_as((Role.BILLING, Role.ADMIN)))

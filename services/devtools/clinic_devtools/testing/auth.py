@@ -50,7 +50,7 @@ def verifier() -> TokenVerifier:
 def env() -> dict[str, str]:
     """Environment for a service process that trusts the test key."""
     return {"AUTH_JWKS_FILE": str(jwks_file()), "AUTH_ISSUER": ISSUER,
-            "AUTH_AUDIENCE": AUDIENCE, "AUTH_SERVICE_KEY_FILE": str(signing_key_file())}
+            "AUTH_AUDIENCE": AUDIENCE}
 
 
 def token(*roles: Role | str, sub: str = "test-staff", locations=(ALL_LOCATIONS,),
@@ -97,9 +97,9 @@ class _DefaultToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInte
 def probe_edge(database_url: str, domain: str = "probe.clinic.api"):
     """An API edge over a scratch database, for a server of hand-made test services."""
     from clinic_common.audit import AuditLog
+    from clinic_common.clock import system_clock
     from clinic_common.db import make_engine, make_session_factory, new_metadata, platform_tables
     from clinic_common.edge import Edge
-    from clinic_common.runner import system_clock
 
     metadata = new_metadata()
     tables = platform_tables(metadata)

@@ -5,14 +5,21 @@ from __future__ import annotations
 from clinic.intake.v1 import intake_service_pb2 as pb
 from clinic.intake.v1 import intake_service_pb2_grpc as pb_grpc
 from clinic_common import paging
-from clinic_common.access import require_role
+from clinic_common.access import acts_as, require_role
 from clinic_common.errors import FieldViolation
-from clinic_common.identity import CLINICIANS
+from clinic_common.identity import CLINICIANS, Role
 from clinic_common.protoconv import to_date
 
 from clinic_intake.entrypoints import common, patient_messages, revision_messages
 from clinic_intake.service_layer import merges, patients
 from clinic_intake.service_layer.deps import Deps
+
+# The roles that see what screening answers imply (open safety flags) on a patient.
+CLINICAL = (Role.NURSE, Role.PROVIDER, Role.TMS_TECHNICIAN)
+
+
+def _out(view: patients.PatientView):
+    return patient_messages.to_proto(view, clinical=acts_as(CLINICAL))
 
 
 class IntakeServicer(pb_grpc.IntakeServiceServicer):
@@ -20,7 +27,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         self.deps = deps
 
     def _patient(self, patient_id: str):
-        return patient_messages.to_proto(patients.get_patient(patient_id, self.deps))
+        return _out(patients.get_patient(patient_id, self.deps))
 
     def CreatePatient(self, request, context):
         if not request.HasField("patient"):
@@ -41,7 +48,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
             self.deps, limit=want.size, after=want.after, name_prefix=request.name_prefix.strip(),
             phone=request.phone.strip(),
             date_of_birth=to_date(request.date_of_birth, "date_of_birth", required=False))
-        return pb.ListPatientsResponse(patients=[patient_messages.to_proto(v) for v in views],
+        return pb.ListPatientsResponse(patients=[_out(v) for v in views],
                                        next_page_token=paging.next_page_token(next_key, request))
 
     def UpdatePatient(self, request, context):

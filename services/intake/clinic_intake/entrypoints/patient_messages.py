@@ -50,7 +50,9 @@ def values(message: patient_pb2.Patient, paths=None) -> dict:
     return {name: READERS[name](message) for name in names}
 
 
-def to_proto(view: PatientView) -> patient_pb2.Patient:
+def to_proto(view: PatientView, *, clinical: bool) -> patient_pb2.Patient:
+    """The patient as staff see it; open safety flags only for clinicians (``clinical``):
+    they come from screening answers, which the front desk and billing do not see."""
     p = view.patient
     message = patient_pb2.Patient(
         name=PATIENTS + p.patient_id, patient_id=p.patient_id, given_name=p.given_name,
@@ -64,7 +66,8 @@ def to_proto(view: PatientView) -> patient_pb2.Patient:
         escort=patient_pb2.Contact(**vars(p.escort)),
         state=EnumMap(patient_pb2.PatientState).to_proto(p.state),
         merged_into=PATIENTS + p.merged_into_patient_id if p.merged_into_patient_id else "",
-        revision=p.revision, open_safety_flags=[flag_out(f) for f in view.open_safety_flags])
+        revision=p.revision,
+        open_safety_flags=[flag_out(f) for f in view.open_safety_flags] if clinical else [])
     fill_date(message.date_of_birth, p.date_of_birth)
     for other, reason, flagged in view.suspected_duplicates:
         message.suspected_duplicates.add(
