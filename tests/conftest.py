@@ -47,6 +47,13 @@ def postgres_url(postgres_databases, request):
     postgres_databases.drop(url)
 
 
+def require_restartable(broker) -> None:
+    """A test that restarts the broker; under CI a broker it cannot restart is a failure."""
+    if not broker.can_restart:
+        _unavailable("a broker the tests can restart",
+                     RuntimeError("it comes from TEST_KAFKA_BOOTSTRAP"))
+
+
 @pytest.fixture(scope="session")
 def broker():
     try:

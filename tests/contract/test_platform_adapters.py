@@ -1,6 +1,7 @@
 """Outbox, relay, inbox and request log: the same tests on SQLite and PostgreSQL."""
 
 import threading
+import time
 
 import pytest
 from clinic.intake.v1 import events_pb2
@@ -224,3 +225,52 @@ def test_a_conflict_in_an_audited_call_is_aborted_and_its_refusal_is_still_recor
     assert count(plat, plat.audit_log) == 0
     rows, _ = trail.pending("ABORTED", "CONCURRENT_CHANGE")
     assert [(r["patient_id"], r["outcome"]) for r in rows] == [("p1", "ABORTED")]
+
+
+class _BlockingPublisher(InMemoryPublisher):
+    """Holds the first publish until told to go on."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside, self.go_on = threading.Event(), threading.Event()
+
+    def publish(self, topic, key, value, headers):
+        self.inside.set()
+        assert self.go_on.wait(10)
+        super().publish(topic, key, value, headers)
+
+
+def test_the_relay_holds_no_write_lock_while_it_talks_to_the_broker(platform):
+    """A slow broker must not slow a call: a writer commits while a publish hangs."""
+    plat, things, _ = platform
+    runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "a"))
+    publisher = _BlockingPublisher()
+    relay = OutboxRelay(plat.outbox, plat.session_factory, publisher)
+    sending = threading.Thread(target=relay.publish_pending)
+    sending.start()
+    try:
+        assert publisher.inside.wait(5)
+        started = time.monotonic()
+        runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "b"))
+        assert time.monotonic() - started < 2
+    finally:
+        publisher.go_on.set()
+        sending.join(10)
+    assert [r[1] for r in publisher.records] == ["a"]
+    assert relay.publish_pending() == 1 and [r[1] for r in publisher.records] == ["a", "b"]
+
+
+def test_what_the_broker_lost_is_published_again_in_order(platform):
+    plat, things, _ = platform
+    for thing_id in ["a", "b", "c"]:
+        runner(plat).change("AddThing", RequestKey(), lambda uow, c, t=thing_id: add_thing(
+            uow, things, t))
+    publisher = InMemoryPublisher()
+    relay = OutboxRelay(plat.outbox, plat.session_factory, publisher)
+    assert relay.publish_pending() == 3
+    assert relay.republish_if_lost() == 0  # nothing lost: nothing again
+    publisher.lost = True
+    assert relay.republish_if_lost() == 3
+    assert relay.publish_pending() == 3
+    assert [r[1] for r in publisher.records] == ["a", "b", "c", "a", "b", "c"]
+    assert len({r[3]["ce_id"] for r in publisher.records}) == 3  # the same events, same ids

@@ -51,6 +51,7 @@ class Stack:
             "KAFKA_HEARTBEAT_INTERVAL_MS": "1000", "KAFKA_REQUEST_TIMEOUT_MS": "10000",
             "KAFKA_RELAY_POLL_INTERVAL_MS": "100", "KAFKA_RELAY_MAX_BACKOFF_MS": "1000",
             "KAFKA_CONSUMER_RETRY_BACKOFF_MS": "50", "KAFKA_CONSUMER_MAX_ATTEMPTS": "3",
+            "KAFKA_RELAY_LOSS_CHECK_INTERVAL_MS": "1000",
         }
         self.urls = {name: postgres_databases.create(name) for name in SERVICES}
         self.processes = {name: self._process(name) for name in SERVICES}

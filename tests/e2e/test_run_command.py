@@ -1,6 +1,7 @@
 """The README's run command: everything up, discoverable by reflection, stopped by Ctrl-C."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
         with pytest.raises(grpc.RpcError):
             health(f"127.0.0.1:{port}")
     assert {p.name for p in tmp_path.glob("*.db")} == {"intake.db", "scheduling.db", "billing.db"}
+    private = [*tmp_path.glob("*.db*"), *(tmp_path / "logs").iterdir(),
+               *(tmp_path / "auth").iterdir()]
+    assert [p.name for p in private if p.stat().st_mode & 0o077] == []
 
 
 def _the_printed_command_gives_a_token_that_lists_the_demo_patients(data_dir, address):
@@ -100,3 +104,47 @@ def _the_printed_command_gives_a_token_that_lists_the_demo_patients(data_dir, ad
         listed = stub.ListPatients(intake_service_pb2.ListPatientsRequest(), timeout=5,
                                    metadata=[("authorization", f"Bearer {token}")])
     assert len(listed.patients) == 6
+
+
+def test_a_service_that_dies_is_started_again_on_its_data(tmp_path):
+    ports = {name: free_port() for name in EXPECTED}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "INTAKE_",
+                                                                   "SCHEDULING_", "BILLING_"))}
+    env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    run = subprocess.Popen(
+        [sys.executable, "-m", "clinic_devtools.devstack", "run", "--data-dir", str(tmp_path),
+         "--broker-port", str(free_port()), "--no-demo"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    output = []
+    try:
+        pids = {}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "Ctrl-C stops everything" not in "".join(output):
+            line = run.stdout.readline()
+            output.append(line)
+            match = re.match(r"^(\w+)\s+grpc://\S+\s+SERVING\s+pid (\d+)", line)
+            if match:
+                pids[match.group(1)] = int(match.group(2))
+        assert set(pids) == set(EXPECTED), "".join(output)
+        os.kill(pids["billing"], signal.SIGKILL)
+        address = f"127.0.0.1:{ports['billing']}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if health(address) == health_pb2.HealthCheckResponse.SERVING:
+                    break
+            except grpc.RpcError:
+                pass
+            time.sleep(0.3)
+        assert health(address) == health_pb2.HealthCheckResponse.SERVING
+        assert health(f"127.0.0.1:{ports['intake']}") == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        try:
+            rest, _ = run.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            rest, _ = run.communicate()
+    assert "billing    exited with -9; starting it again" in rest + "".join(output)
+    assert run.returncode == 0, rest

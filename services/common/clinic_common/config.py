@@ -41,6 +41,10 @@ class KafkaSettings(BaseSettings):
     relay_poll_interval_ms: int = 500
     relay_batch_size: int = 200
     relay_max_backoff_ms: int = 10_000
+    # How often an idle relay asks the broker whether it lost what was published, and how
+    # far back it then publishes again (consumers skip what they already applied).
+    relay_loss_check_interval_ms: int = 5_000
+    relay_republish_window_hours: int = Field(168, ge=1)
     # Passed through to every Kafka client: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL,
     # with the CA, client certificate and SASL credentials the cluster asks for.
     security_protocol: str = "PLAINTEXT"
@@ -70,7 +74,9 @@ class KafkaSettings(BaseSettings):
     def client_options(self) -> dict:
         """The connection options every kafka-python client of the services takes."""
         options: dict = {"bootstrap_servers": self.servers,
-                         "security_protocol": self.security_protocol}
+                         "security_protocol": self.security_protocol,
+                         # An unreachable cluster is reported after this, not kafka-python's 30 s.
+                         "bootstrap_timeout_ms": self.request_timeout_ms}
         for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
             if getattr(self, name) is not None:
                 options[name] = str(getattr(self, name))

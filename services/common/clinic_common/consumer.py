@@ -21,12 +21,13 @@ from google.protobuf.message import Message
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from clinic_common import context, identity
 from clinic_common.clock import Clock, system_clock
 from clinic_common.config import KafkaSettings
 from clinic_common.envelope import Envelope, EventRegistry, MalformedEvent, from_kafka_headers
-from clinic_common.errors import ClinicError
+from clinic_common.errors import ClinicError, Unavailable
 from clinic_common.publisher import EventPublisher, PublishError, ensure_topics
 from clinic_common.runner import Change
 from clinic_common.unit_of_work import SqlUnitOfWork
@@ -62,6 +63,15 @@ class PermanentFailure(Exception):
     """The record can never succeed; send it to the dead letters without retrying."""
 
 
+class RetryLater(Exception):
+    """The record could not be applied because something it needs is down (the database):
+    it is not the record's fault, so it is neither dead-lettered nor skipped."""
+
+
+# Failures of the service's own infrastructure, not of the event.
+UNAVAILABLE = (OperationalError, InterfaceError, Unavailable)
+
+
 class EventProcessor:
     """Handles one record at a time: inbox check, handler, inbox record, one commit."""
 
@@ -82,8 +92,8 @@ class EventProcessor:
     def process(self, record: Record) -> str:
         """Returns what happened: 'handled', 'duplicate', 'ignored' or 'dead-lettered'.
 
-        Raises PublishError only when a dead letter cannot be written; the caller
-        must then not commit the offset.
+        Raises PublishError when a dead letter cannot be written, and RetryLater when
+        the database is unavailable; the caller must then not commit the offset.
         """
         headers = from_kafka_headers(record.headers) if record.headers else {}
         try:
@@ -100,6 +110,11 @@ class EventProcessor:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 return self._apply(handler, envelope, record.topic)
+            except UNAVAILABLE as exc:
+                last_error = exc
+                if attempt == self.max_attempts:
+                    raise RetryLater(f"{type(exc).__name__}") from exc
+                time.sleep(self.retry_backoff * attempt)
             except (PermanentFailure, ClinicError) as exc:
                 last_error = exc
                 self._dead_letter(record, exc, attempts=attempt)
@@ -159,7 +174,9 @@ class KafkaEventConsumer:
         self._consumer: KafkaConsumer | None = None
         self._last_log_check = time.monotonic()
         self._committed: dict[TopicPartition, int] = {}
+        self._seen_end: dict[TopicPartition, int] = {}
         self.processed = 0
+        self.rewinds = 0
 
     def _connect(self) -> KafkaConsumer:
         # Subscribing to a topic nobody created yet would leave the group idle
@@ -208,37 +225,62 @@ class KafkaEventConsumer:
             for message in messages:
                 if self._stopping.is_set():
                     return
-                self.processor.process(Record(
-                    topic=message.topic, partition=message.partition, offset=message.offset,
-                    key=message.key, value=message.value, headers=list(message.headers or [])))
                 partition = TopicPartition(tp.topic, tp.partition)
+                try:
+                    self.processor.process(Record(
+                        topic=message.topic, partition=message.partition, offset=message.offset,
+                        key=message.key, value=message.value,
+                        headers=list(message.headers or [])))
+                except RetryLater as exc:
+                    # Read this record again after a pause: nothing after it is applied first.
+                    log.warning("cannot apply events now; retrying", extra={
+                        "group": self.group_id, "error": str(exc), "retry_in_s": 2.0})
+                    for other in batch:
+                        consumer.seek(TopicPartition(other.topic, other.partition),
+                                      self._rewind_to(other, batch[other], partition, message))
+                    self._stopping.wait(2.0)
+                    return
                 consumer.commit({partition: OffsetAndMetadata(message.offset + 1, "", -1)})
                 self._committed[partition] = message.offset + 1
                 self.processed += 1
 
+    @staticmethod
+    def _rewind_to(tp, messages, failed_partition, failed_message) -> int:
+        """Where a partition of a batch starts again: at the failed record in its partition,
+        at the first record not yet applied in the others."""
+        if TopicPartition(tp.topic, tp.partition) == failed_partition:
+            return failed_message.offset
+        return messages[0].offset
+
     def _rewind_if_log_lost(self, consumer: KafkaConsumer) -> None:
         """Re-read a partition whose log the broker lost.
 
-        Signs of loss: the log ends before our position, or the broker no longer
-        has the offset this consumer committed there (an in-memory broker
-        restarted; on Kafka, an unclean leader election). Waiting at the old
-        position would skip whatever is written there next; re-reading from the
-        start is safe because the inbox turns what was applied into no-ops.
+        Only real loss counts: the broker no longer has the offset this consumer
+        committed there (an in-memory broker restarted with its group offsets), or
+        the log now ends before where it was seen to end (cut back: a restart, an
+        unclean leader election on Kafka). A log end behind the consumer's own
+        position alone is not loss: the embedded broker reports that after
+        multi-record batches. Waiting at the old position would skip whatever is
+        written there next; re-reading from the start is safe because the inbox
+        turns what was applied into no-ops, and the producers publish again what
+        the broker lost.
         """
         assigned = list(consumer.assignment())
         if not assigned:
             return
         ends = consumer.end_offsets(assigned, timeout_ms=5000)
         for tp in assigned:
-            position = consumer.position(tp, timeout_ms=5000)
             end = ends.get(tp)
-            beyond_end = position is not None and end is not None and position > end
+            cut_back = end is not None and end < self._seen_end.get(tp, 0)
             forgotten = tp in self._committed and consumer.committed(tp) is None
-            if beyond_end or forgotten:
+            if end is not None:
+                self._seen_end[tp] = end if cut_back else max(end, self._seen_end.get(tp, 0))
+            if cut_back or forgotten:
                 log.warning("the broker lost a partition's log; re-reading it", extra={
                     "group": self.group_id, "topic": tp.topic, "partition": tp.partition,
-                    "position": position, "log_end": end, "offset_forgotten": forgotten})
+                    "log_end": end, "log_cut_back": cut_back, "offset_forgotten": forgotten})
                 self._committed.pop(tp, None)
+                self.rewinds += 1
                 consumer.seek_to_beginning(tp)
 
     def _close_consumer(self) -> None:

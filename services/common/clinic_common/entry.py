@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -50,6 +51,8 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSe
     parser = argparse.ArgumentParser(prog=f"clinic-{settings_class.service_name}")
     parser.add_argument("command", choices=["serve", "migrate"], nargs="?", default="serve")
     args = parser.parse_args(argv)
+    # Database files (SQLite and its journal) hold patient data: owner only.
+    os.umask(0o077)
     try:
         settings = load(settings_class)
         kafka = load(KafkaSettings)

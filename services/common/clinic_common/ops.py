@@ -21,6 +21,7 @@ import sys
 from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from clinic_common.config import ConfigurationError, KafkaSettings, ServiceSettings, load
@@ -88,13 +89,16 @@ def read_dead_letters(kafka: KafkaSettings, topic: str):
     dlq = kafka.topic(topic) + ".dlq" if not topic.endswith(".dlq") else kafka.topic(topic)
     consumer = KafkaConsumer(**kafka.client_options(), enable_auto_commit=False,
                              consumer_timeout_ms=2000)
-    partitions = consumer.partitions_for_topic(dlq) or set()
-    assignment = [TopicPartition(dlq, p) for p in sorted(partitions)]
-    consumer.assign(assignment)
-    consumer.seek_to_beginning(*assignment)
-    records = list(consumer)
-    consumer.close()
-    return records
+    try:
+        partitions = consumer.partitions_for_topic(dlq) or set()
+        if not partitions:  # no dead letter was ever written: the topic does not exist
+            return []
+        assignment = [TopicPartition(dlq, p) for p in sorted(partitions)]
+        consumer.assign(assignment)
+        consumer.seek_to_beginning(*assignment)
+        return list(consumer)
+    finally:
+        consumer.close()
 
 
 def cmd_dlq_list(args, kafka: KafkaSettings) -> int:
@@ -167,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"clinic-ops: {exc}", file=sys.stderr)
         return 2
+    except KafkaError as exc:
+        print(f"clinic-ops: cannot reach the broker at {kafka.bootstrap_servers} "
+              f"({type(exc).__name__}); check KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 1
     except SQLAlchemyError as exc:
         service = getattr(args, "service", "")
         print(f"clinic-ops: cannot read the {service} database ({type(exc.orig or exc).__name__}:"

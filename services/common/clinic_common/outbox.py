@@ -89,6 +89,14 @@ class Outbox:
             query = query.where(self.table.c.event_id.in_(event_ids))
         return [self._record(row) for row in session.execute(query).mappings()]
 
+    def mark_unsent(self, session: Session, since: datetime) -> int:
+        """Publish again everything sent since ``since`` (the broker lost it): rows go back
+        to pending, and the relay sends them in their original order."""
+        result = session.execute(update(self.table).where(
+            self.table.c.sent_at.is_not(None), self.table.c.created_at >= since)
+            .values(sent_at=None))
+        return result.rowcount
+
     def count_pending(self, session: Session) -> int:
         from sqlalchemy import func
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -34,6 +34,11 @@ class EventPublisher(abc.ABC):
             self.publish(topic, key, value, headers)
             sent += 1
         return sent
+
+    def lost_published(self, topic: str) -> bool:
+        """Whether the broker lost records this publisher had published to ``topic`` (its
+        log was cut back or the topic recreated). False when it cannot tell."""
+        return False
 
     def close(self) -> None:  # noqa: B027 - an optional hook; most fakes hold nothing
         """Release connections."""
@@ -67,6 +72,8 @@ class KafkaPublisher(EventPublisher):
         self.send_timeout_s = send_timeout_s
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+        # The highest offset the broker acknowledged, per (topic, partition).
+        self._acked: dict[tuple[str, int], int] = {}
 
     def _connect(self) -> KafkaProducer:
         if self._producer is None:
@@ -90,7 +97,9 @@ class KafkaPublisher(EventPublisher):
                 ]
                 producer.flush(timeout=self.send_timeout_s)
                 for future in futures:
-                    future.get(timeout=self.send_timeout_s)
+                    acked = future.get(timeout=self.send_timeout_s)
+                    where = (acked.topic, acked.partition)
+                    self._acked[where] = max(self._acked.get(where, -1), acked.offset)
                 return len(futures)
             except (KafkaError, OSError, ValueError) as exc:
                 self._reset()
@@ -98,6 +107,27 @@ class KafkaPublisher(EventPublisher):
 
     def publish(self, topic, key, value, headers):
         self.publish_many([(topic, key, value, headers)])
+
+    def lost_published(self, topic: str) -> bool:
+        """Compares each partition's log end with the highest offset it acknowledged to us:
+        a log that ends before it (or a topic that is gone) lost records."""
+        with self._lock:
+            acked = {where: o for where, o in self._acked.items() if where[0] == topic}
+        if not acked:
+            return False
+        try:
+            ends = _end_offsets(self.settings, acked)
+        except (KafkaError, OSError) as exc:
+            log.debug("cannot ask the broker for log ends", extra={"error": str(exc)})
+            return False
+        lost = [where for where, offset in acked.items() if ends.get(where, 0) <= offset]
+        if lost:
+            with self._lock:
+                for where in lost:
+                    self._acked.pop(where, None)
+            log.warning("the broker no longer holds published records", extra={
+                "partitions": [f"{t}:{p}" for t, p in lost]})
+        return bool(lost)
 
     def _reset(self) -> None:
         # A producer that failed may hold a stale broker view (a restarted
@@ -117,12 +147,30 @@ class KafkaPublisher(EventPublisher):
                 self._producer = None
 
 
+def _end_offsets(settings: KafkaSettings, partitions) -> dict[tuple[str, int], int]:
+    """Log end offsets of (topic, partition)s; a partition of a missing topic ends at 0."""
+    consumer = KafkaConsumer(**settings.client_options(), enable_auto_commit=False,
+                             request_timeout_ms=settings.request_timeout_ms)
+    try:
+        known = [TopicPartition(t, p) for t, p in partitions
+                 if p in (consumer.partitions_for_topic(t) or set())]
+        ends = consumer.end_offsets(known) if known else {}
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+    finally:
+        consumer.close()
+
+
 class InMemoryPublisher(EventPublisher):
     """A fake for unit tests: keeps what was published; can be told to fail."""
 
     def __init__(self):
         self.records: list[tuple[str, str, bytes, dict[str, str]]] = []
         self.down = False
+        self.lost = False  # set by a test: the broker lost what was published
+
+    def lost_published(self, topic: str) -> bool:
+        lost, self.lost = self.lost, False
+        return lost
 
     def publish(self, topic, key, value, headers):
         if self.down:

@@ -5,16 +5,30 @@ never blocks a call: the call commits its row and returns; the relay retries
 with exponential backoff until the broker acknowledges. A unit of work calls
 :meth:`OutboxRelay.wake` after commit so events go out without waiting for the
 next poll.
+
+The relay holds no database write lock while it talks to the broker. On
+PostgreSQL it keeps the batch's rows locked (FOR UPDATE SKIP LOCKED: writers of
+new rows are not blocked, and a second relay skips the batch) so relays of one
+service never send the same batch twice; on SQLite, where any open write
+transaction blocks every writer, it reads the batch, lets go, publishes, then
+marks the rows sent.
+
+When idle it asks the broker, now and then, whether it still holds what was
+published. A broker that lost its log (the embedded one restarted; an unclean
+leader election on Kafka) gets everything sent since ``republish_window`` again,
+in order; consumers skip what they already applied.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
 
 from sqlalchemy.orm import sessionmaker
 
+from clinic_common.clock import Clock, system_clock
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import EventPublisher, PublishError
 
@@ -23,7 +37,10 @@ log = logging.getLogger(__name__)
 
 class OutboxRelay:
     def __init__(self, outbox: Outbox, session_factory: sessionmaker, publisher: EventPublisher,
-                 *, poll_interval: float = 0.5, batch_size: int = 200, max_backoff: float = 10.0):
+                 *, poll_interval: float = 0.5, batch_size: int = 200, max_backoff: float = 10.0,
+                 loss_check_interval: float = 5.0,
+                 republish_window: dt.timedelta = dt.timedelta(days=7),
+                 clock: Clock = system_clock):
         self.outbox = outbox
         self.session_factory = session_factory
         self.publisher = publisher
@@ -34,25 +51,66 @@ class OutboxRelay:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
+        self.loss_check_interval = loss_check_interval
+        self.republish_window = republish_window
+        self.clock = clock
+        self._last_loss_check = time.monotonic()
+        self.republished = 0
 
     def wake(self) -> None:
         self._wakeup.set()
 
     def publish_pending(self) -> int:
         """Publish one batch. Returns how many rows were sent; raises PublishError."""
-        with self.session_factory() as session, session.begin():
+        with self.session_factory() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                return self._publish_unlocked(session)
+            with session.begin():
+                records = self.outbox.pending(session, self.batch_size)
+                self._publish(session, records)
+                return len(records)
+
+    def _publish_unlocked(self, session) -> int:
+        with session.begin():
             records = self.outbox.pending(session, self.batch_size)
-            if not records:
-                return 0
+        if records:
             try:
-                self.publisher.publish_many([
-                    (r.topic, r.partition_key, r.payload, r.headers) for r in records
-                ])
+                self._send(records)
             except PublishError as exc:
-                self.outbox.mark_failed(session, records[0].position, str(exc))
+                with session.begin():
+                    self.outbox.mark_failed(session, records[0].position, str(exc))
                 raise
-            self.outbox.mark_sent(session, [r.position for r in records])
-            return len(records)
+            with session.begin():
+                self.outbox.mark_sent(session, [r.position for r in records])
+        return len(records)
+
+    def _publish(self, session, records) -> None:
+        if not records:
+            return
+        try:
+            self._send(records)
+        except PublishError as exc:
+            self.outbox.mark_failed(session, records[0].position, str(exc))
+            raise
+        self.outbox.mark_sent(session, [r.position for r in records])
+
+    def _send(self, records) -> None:
+        self.publisher.publish_many([(r.topic, r.partition_key, r.payload, r.headers)
+                                     for r in records])
+
+    def republish_if_lost(self) -> int:
+        """Ask the broker whether it lost what this relay published; if so, mark what was
+        sent within the window as pending again. Returns how many rows that was."""
+        self._last_loss_check = time.monotonic()
+        if not self.publisher.lost_published(self.outbox.topic):
+            return 0
+        since = self.clock() - self.republish_window
+        with self.session_factory() as session, session.begin():
+            count = self.outbox.mark_unsent(session, since)
+        self.republished += count
+        log.warning("the broker lost published events; publishing them again",
+                    extra={"events": count, "since": since.isoformat()})
+        return count
 
     def drain(self, timeout: float) -> bool:
         """Publish until nothing is pending or time runs out. True when drained."""
@@ -73,6 +131,9 @@ class OutboxRelay:
                 self.failures = 0
                 backoff = self.poll_interval
                 if sent == self.batch_size:
+                    continue
+                if time.monotonic() - self._last_loss_check > self.loss_check_interval and \
+                        self.republish_if_lost():
                     continue
             except PublishError as exc:
                 self.failures += 1

@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic_common import audit, identity
 from clinic_common.clock import Clock, system_clock
-from clinic_common.errors import Aborted, ClinicError, FieldViolation
+from clinic_common.errors import Aborted, ClinicError, FieldViolation, Unavailable
 from clinic_common.unit_of_work import SqlUnitOfWork
 
 U = TypeVar("U", bound=SqlUnitOfWork)
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"[!-~]{1,128}")
 # Database errors that mean another transaction got there first.
 CONFLICTS = (IntegrityError, StaleDataError)
@@ -107,11 +109,11 @@ class Runner(Generic[U]):
                 return prior
             raise Aborted("the record changed while this request ran; read it again and retry",
                           reason="CONCURRENT_CHANGE") from None
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             if _is_serialization_failure(exc):
                 raise Aborted("the change collided with another; retry",
                               reason="CONCURRENT_CHANGE") from None
-            raise
+            raise _unavailable(exc) from None
 
     def _change(self, method: str, key: RequestKey, action: Callable[[U, Change], str]) -> str:
         with self.uow() as uow:
@@ -128,13 +130,25 @@ class Runner(Generic[U]):
     def _winner(self, method: str, key: RequestKey) -> str | None:
         if not key.request_id:
             return None
-        with self.uow() as uow:
-            return uow.prior_result(method, key.request_id, key.fingerprint)
+        try:
+            with self.uow() as uow:
+                return uow.prior_result(method, key.request_id, key.fingerprint)
+        except (OperationalError, InterfaceError):
+            return None  # the refusal in hand stands
 
     def read(self, query: Callable[[U], T]) -> T:
         """Run a query in a unit of work of its own; nothing is committed."""
-        with self.uow() as uow:
-            return query(uow)
+        try:
+            with self.uow() as uow:
+                return query(uow)
+        except (OperationalError, InterfaceError) as exc:
+            raise _unavailable(exc) from None
+
+
+def _unavailable(exc: Exception) -> Unavailable:
+    """The database is down or busy: a retry may succeed; nothing was changed."""
+    log.warning("database unavailable", extra={"error": type(exc.orig or exc).__name__})
+    return Unavailable("the database is unavailable; retry", reason="DATABASE_UNAVAILABLE")
 
 
 def _is_serialization_failure(exc: OperationalError) -> bool:

@@ -7,6 +7,7 @@ publisher) or real parts.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,9 @@ class Runtime:
         self.relay = OutboxRelay(
             self.outbox, self.session_factory, self.publisher,
             poll_interval=kafka.relay_poll_interval_ms / 1000, batch_size=kafka.relay_batch_size,
-            max_backoff=kafka.relay_max_backoff_ms / 1000)
+            max_backoff=kafka.relay_max_backoff_ms / 1000,
+            loss_check_interval=kafka.relay_loss_check_interval_ms / 1000,
+            republish_window=dt.timedelta(hours=kafka.relay_republish_window_hours), clock=clock)
         self.platform = Platform(
             session_factory=self.session_factory, outbox=self.outbox,
             inbox=spec.metadata.tables["inbox"], request_log=spec.metadata.tables["request_log"],

@@ -7,7 +7,9 @@ KAFKA_BOOTSTRAP_SERVERS names a broker), then intake, scheduling and billing
 as separate processes on SQLite files under the data folder (each migrates
 its database at start), applies the location files under deploy/locations
 through the scheduling API, registers demo patients, and prints where each
-service listens. Ctrl-C (or SIGTERM) stops the services gracefully, then the
+service listens. A service or the broker that dies is started again (a service
+on the same data; the broker empty, and the relays publish again what it lost).
+Ctrl-C (or SIGTERM) stops the services gracefully, then the
 broker.
 """
 
@@ -61,6 +63,7 @@ class Stack:
         self.broker_port = broker_port
         self.broker: subprocess.Popen | None = None
         self.services: list[ServiceProcess] = []
+        self.restarts: dict[str, list[float]] = {}
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -89,6 +92,31 @@ class Stack:
         for service in self.services:
             service.wait_serving(60)
 
+    def keep_running(self) -> None:
+        """Start again whatever died: a service on its port and data (its outbox still holds
+        what it had not published), the broker on its port (empty: the relays republish)."""
+        if self.broker is not None and self.broker.poll() is not None:
+            print(f"broker     exited with {self.broker.returncode}; starting it again",
+                  file=sys.stderr, flush=True)
+            self.broker = start_broker(self.broker_port, self.log_dir)
+        for service in self.services:
+            if service.process.poll() is None:
+                continue
+            if not self._may_restart(service.service):
+                continue
+            print(f"{service.service:<10} exited with {service.process.returncode}; starting it "
+                  f"again (log {service.log_path})", file=sys.stderr, flush=True)
+            service.launch()
+
+    def _may_restart(self, name: str) -> bool:
+        """At most one restart every few seconds, more slowly when it keeps dying."""
+        now = time.monotonic()
+        recent = [t for t in self.restarts.get(name, []) if now - t < 60]
+        if recent and now - recent[-1] < min(30, 2 ** len(recent)):
+            return False
+        self.restarts[name] = [*recent, now]
+        return True
+
     def stop(self) -> None:
         for service in self.services:  # all at once, then wait for each
             service.request_stop()
@@ -105,7 +133,7 @@ def print_endpoints(stack: Stack) -> None:
     print()
     for service in stack.services:
         print(f"{service.service:<10} grpc://{service.address:<18} SERVING   "
-              f"log {service.log_path}")
+              f"pid {service.process.pid:<7} log {service.log_path}")
     first = stack.services[0].address
     data = stack.data_dir
     print(f"\ndata in {data}\n"
@@ -127,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--broker-port", type=int, default=9092)
     parser.add_argument("--no-demo", action="store_true", help="skip locations and demo data")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the data folder holds patient data and logs: owner only
     stack = Stack(args.data_dir, args.broker_port)
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
@@ -141,11 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nup in {time.monotonic() - started:.1f}s")
         print_endpoints(stack)
         while not stopping.wait(0.5):
-            for service in stack.services:
-                if service.process.poll() is not None:
-                    print(f"{service.service} exited with {service.process.returncode}; "
-                          f"see {service.log_path}", file=sys.stderr)
-                    stopping.set()
+            stack.keep_running()
     finally:
         print("\nstopping ...")
         stack.stop()

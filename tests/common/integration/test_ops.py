@@ -102,3 +102,18 @@ def test_a_database_that_was_never_migrated_is_reported_not_traced(monkeypatch, 
     error = capsys.readouterr().err
     assert "BILLING_DATABASE_URL" in error and "migrate" in error
     assert "Traceback" not in error
+
+
+def test_a_topic_without_dead_letters_lists_none(kafka_settings, monkeypatch, capsys):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_settings.bootstrap_servers)
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", kafka_settings.topic_prefix)
+    assert ops.main(["dlq", "list", "clinic.never-dead.v1"]) == 0
+    assert ops.main(["dlq", "redrive", "clinic.never-dead.v1", "--all"]) == 0
+    assert output_lines(capsys) == [{"redriven": 0}]
+
+
+def test_an_unreachable_broker_is_named_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("KAFKA_REQUEST_TIMEOUT_MS", "2000")
+    assert ops.main(["dlq", "list", "clinic.intake.v1"]) == 1
+    assert "KAFKA_BOOTSTRAP_SERVERS" in capsys.readouterr().err

@@ -34,6 +34,9 @@ def test_migrate_creates_the_database_and_exits(service, tmp_path):
     with sqlite3.connect(tmp_path / f"{service}.db") as db:
         tables = {row[0] for row in db.execute("select name from sqlite_master")}
     assert {"outbox", "inbox", "request_log", "alembic_version"} <= tables
+    created = [p for p in tmp_path.iterdir() if p.name.startswith(service)]
+    assert created and all(p.stat().st_mode & 0o077 == 0 for p in created), \
+        "files holding patient data are for the owner only"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

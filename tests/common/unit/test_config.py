@@ -48,6 +48,7 @@ def test_kafka_tls_and_sasl_settings_reach_every_client(monkeypatch, tmp_path):
     monkeypatch.setenv("KAFKA_SASL_PLAIN_PASSWORD", "s3cret")
     options = KafkaSettings().client_options()
     assert options == {"bootstrap_servers": ["127.0.0.1:9092"], "security_protocol": "SASL_SSL",
+                       "bootstrap_timeout_ms": 30000,
                        "ssl_cafile": str(tmp_path / "ca.pem"), "sasl_mechanism": "SCRAM-SHA-512",
                        "sasl_plain_username": "intake", "sasl_plain_password": "s3cret"}
 

@@ -33,6 +33,7 @@ def _race(call) -> list:
         thread.start()
     for thread in threads:
         thread.join(30)
+        assert not thread.is_alive(), "a racer did not finish: no result is counted for it"
     return results
 
 

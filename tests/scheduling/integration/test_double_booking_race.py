@@ -108,6 +108,18 @@ def test_concurrent_retries_of_one_request_all_get_the_one_booking(on_postgres, 
     assert active_bookings(on_postgres) == 1
 
 
+def test_concurrent_retries_refused_by_a_check_still_get_the_one_booking(on_postgres):
+    """With the checks on, a retry that starts after the first booking committed is refused
+    by the check (the chair is taken), not the constraint: it still gets the booking."""
+    results = race(lambda i: on_postgres.book("p0", START, resource_ids=["chair-1"],
+                                              request_id="same-request-checked"))
+    won, lost = split(results)
+    assert lost == []
+    assert len({a.appointment_id for a in won}) == 1
+    assert active_bookings(on_postgres) == 1
+    assert len(on_postgres.events()) == 1
+
+
 def test_a_cancelled_booking_no_longer_holds_the_chair_for_the_constraint(on_postgres,
                                                                           checks_blind):
     from clinic.scheduling.v1 import scheduling_service_pb2 as pb

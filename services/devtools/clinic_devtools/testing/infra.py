@@ -87,7 +87,7 @@ class PostgresDatabases:
 
     def __init__(self, admin_url: str):
         self.admin_url = admin_url
-        self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         self.run_id = uuid.uuid4().hex[:8]
         self.created: list[str] = []
 
