@@ -72,8 +72,8 @@ class KafkaPublisher(EventPublisher):
         self.send_timeout_s = send_timeout_s
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
-        # The highest offset the broker acknowledged, per (topic, partition).
-        self._acked: dict[tuple[str, int], int] = {}
+        # The last record the broker acknowledged, per (topic, partition): (offset, ce_id).
+        self._acked: dict[tuple[str, int], tuple[int, str]] = {}
 
     def _connect(self) -> KafkaProducer:
         if self._producer is None:
@@ -96,10 +96,11 @@ class KafkaPublisher(EventPublisher):
                     for topic, key, value, headers in records
                 ]
                 producer.flush(timeout=self.send_timeout_s)
-                for future in futures:
+                for future, (_, _, _, headers) in zip(futures, records, strict=True):
                     acked = future.get(timeout=self.send_timeout_s)
                     where = (acked.topic, acked.partition)
-                    self._acked[where] = max(self._acked.get(where, -1), acked.offset)
+                    if acked.offset >= self._acked.get(where, (-1, ""))[0]:
+                        self._acked[where] = (acked.offset, headers.get("ce_id", ""))
                 return len(futures)
             except (KafkaError, OSError, ValueError) as exc:
                 self._reset()
@@ -109,18 +110,21 @@ class KafkaPublisher(EventPublisher):
         self.publish_many([(topic, key, value, headers)])
 
     def lost_published(self, topic: str) -> bool:
-        """Compares each partition's log end with the highest offset it acknowledged to us:
-        a log that ends before it (or a topic that is gone) lost records."""
+        """Reads back, in each partition, the last record the broker acknowledged to us: when
+        it is no longer there (and retention did not remove it) the broker lost its log.
+
+        Log end offsets alone would not tell: the embedded broker reports an end behind
+        records it holds after multi-record batches.
+        """
         with self._lock:
-            acked = {where: o for where, o in self._acked.items() if where[0] == topic}
+            acked = {where: last for where, last in self._acked.items() if where[0] == topic}
         if not acked:
             return False
         try:
-            ends = _end_offsets(self.settings, acked)
+            lost = _missing(self.settings, acked)
         except (KafkaError, OSError) as exc:
-            log.debug("cannot ask the broker for log ends", extra={"error": str(exc)})
+            log.debug("cannot read back from the broker", extra={"error": str(exc)})
             return False
-        lost = [where for where, offset in acked.items() if ends.get(where, 0) <= offset]
         if lost:
             with self._lock:
                 for where in lost:
@@ -147,15 +151,33 @@ class KafkaPublisher(EventPublisher):
                 self._producer = None
 
 
-def _end_offsets(settings: KafkaSettings, partitions) -> dict[tuple[str, int], int]:
-    """Log end offsets of (topic, partition)s; a partition of a missing topic ends at 0."""
+def _missing(settings: KafkaSettings, acked: dict) -> list[tuple[str, int]]:
+    """The (topic, partition)s whose last acknowledged record (offset, ce_id) is gone: the
+    topic or partition is missing, or the record at that offset is not that event. A record
+    before the log's start was removed by retention, which is not loss."""
     consumer = KafkaConsumer(**settings.client_options(), enable_auto_commit=False,
-                             request_timeout_ms=settings.request_timeout_ms)
+                             request_timeout_ms=settings.request_timeout_ms,
+                             fetch_max_wait_ms=100)
     try:
-        known = [TopicPartition(t, p) for t, p in partitions
-                 if p in (consumer.partitions_for_topic(t) or set())]
-        ends = consumer.end_offsets(known) if known else {}
-        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+        lost = []
+        for (topic, partition), (offset, event_id) in acked.items():
+            if partition not in (consumer.partitions_for_topic(topic) or set()):
+                lost.append((topic, partition))
+                continue
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            if offset < consumer.beginning_offsets([tp])[tp]:
+                continue
+            consumer.seek(tp, offset)
+            found = []
+            for _ in range(3):  # a fetch may come back empty once before the data arrives
+                found = [r for batch in consumer.poll(timeout_ms=1000).values() for r in batch
+                         if r.offset == offset]
+                if found:
+                    break
+            if not found or dict(found[0].headers or []).get("ce_id", b"").decode() != event_id:
+                lost.append((topic, partition))
+        return lost
     finally:
         consumer.close()
 
