@@ -99,6 +99,7 @@ def _seed_scheduling(url: str, patients: int) -> None:
     """Patients known to scheduling, as intake's events would make them."""
     from clinic_common.publisher import InMemoryPublisher
     from clinic_common.runtime import Runtime
+
     from tests.scheduling.helpers import intake_record
 
     runtime = Runtime(scheduling_spec(), SchedulingSettings(database_url=url), KafkaSettings(),
