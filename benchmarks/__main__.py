@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1500)
     parser.add_argument("--callers", type=int, default=64)
     parser.add_argument("--workers", type=int, default=16, help="server threads, as deployed")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="server processes per service for the second run of each call")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--latency-seconds", type=float, default=15)
     parser.add_argument("--write", type=Path, help="also write the report to this file")
@@ -76,17 +78,19 @@ def main() -> None:
                 return databases.create(label)
 
             for kind in kinds:
-                run, cpu, memory = calls.create_patient(
-                    url(kind, "intake"), args.calls, args.callers, args.workers,
-                    broker.bootstrap, tmp)
-                say(f"[{kind}] CreatePatient: {run.line()}; {run.rate / echo.rate:.1%} of echo; "
-                    f"{cpu:.1f} ms CPU per call; peak {memory:.0f} MiB")
-                run, cpu, memory, overlaps = calls.create_appointment(
-                    url(kind, "scheduling"), args.calls, args.callers, args.workers,
-                    broker.bootstrap, tmp)
-                say(f"[{kind}] CreateAppointment: {run.line()}; {run.rate / echo.rate:.1%} of "
-                    f"echo; {cpu:.1f} ms CPU per booking; peak {memory:.0f} MiB; "
-                    f"overlapping bookings {overlaps}")
+                for processes in sorted({1, args.processes}):
+                    label = f"[{kind}, {processes} process{'es' if processes > 1 else ''}]"
+                    run, cpu, memory = calls.create_patient(
+                        url(kind, f"intake{processes}"), args.calls, args.callers,
+                        args.workers, broker.bootstrap, tmp, processes)
+                    say(f"{label} CreatePatient: {run.line()}; {run.rate / echo.rate:.1%} of "
+                        f"echo; {cpu:.1f} ms CPU per call; peak {memory:.0f} MiB")
+                    run, cpu, memory, overlaps = calls.create_appointment(
+                        url(kind, f"scheduling{processes}"), args.calls, args.callers,
+                        args.workers, broker.bootstrap, tmp, processes)
+                    say(f"{label} CreateAppointment: {run.line()}; {run.rate / echo.rate:.1%} "
+                        f"of echo; {cpu:.1f} ms CPU per booking; peak {memory:.0f} MiB; "
+                        f"overlapping bookings {overlaps}")
             produced, consumed = events.raw_produce_consume(broker.bootstrap, args.events)
             say(f"raw kafka-python: produce {produced:,.0f}/s, consume {consumed:,.0f}/s")
             for kind in kinds:

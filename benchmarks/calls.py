@@ -29,7 +29,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import create_engine, text
 
 from benchmarks import echo
-from benchmarks.harness import Run, cpu_seconds, drive, peak_memory_mb
+from benchmarks.harness import Run, drive, peak_memory_mb, tree_cpu_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 LA_JOLLA = ZoneInfo("America/Los_Angeles")
@@ -57,10 +57,11 @@ def _service(name: str, env: dict, log_dir: Path) -> ServiceProcess:
 
 
 def create_patient(url: str, calls: int, callers: int, workers: int, bootstrap: str,
-                   log_dir: Path) -> tuple[Run, float, float]:
+                   log_dir: Path, processes: int = 1) -> tuple[Run, float, float]:
     """Returns the run, the service's CPU ms per call, and its peak memory in MiB."""
     service = _service("intake", {
         "INTAKE_DATABASE_URL": url, "INTAKE_GRPC_WORKERS": str(workers),
+        "INTAKE_PROCESSES": str(processes),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": f"bench{time.time_ns()}."},
         log_dir)
     try:
@@ -75,9 +76,9 @@ def create_patient(url: str, calls: int, callers: int, workers: int, bootstrap: 
                 stub.CreatePatient(intake_pb.CreatePatientRequest(
                     patient=patient, request_id=f"b{n}"), metadata=DESK, timeout=60)
 
-            cpu_before = cpu_seconds(service.process.pid)
+            cpu_before = tree_cpu_seconds(service.process.pid)
             run = drive(one, calls, callers)
-            cpu_ms = (cpu_seconds(service.process.pid) - cpu_before) * 1000 / calls
+            cpu_ms = (tree_cpu_seconds(service.process.pid) - cpu_before) * 1000 / calls
             return run, cpu_ms, peak_memory_mb(service.process.pid)
     finally:
         service.terminate()
@@ -113,12 +114,13 @@ def _seed_scheduling(url: str, patients: int) -> None:
 
 
 def create_appointment(url: str, calls: int, callers: int, workers: int, bootstrap: str,
-                       log_dir: Path) -> tuple[Run, float, float, int]:
+                       log_dir: Path, processes: int = 1) -> tuple[Run, float, float, int]:
     """Bookings of distinct consult-room slots by distinct patients. Returns the run, CPU ms
     per booking, peak memory, and the overlapping bookings found afterwards (must be 0)."""
     _seed_scheduling(url, calls + 16)
     service = _service("scheduling", {
         "SCHEDULING_DATABASE_URL": url, "SCHEDULING_GRPC_WORKERS": str(workers),
+        "SCHEDULING_PROCESSES": str(processes),
         "SCHEDULING_CONSUME_EVENTS": "false", "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA_TOPIC_PREFIX": f"bench{time.time_ns()}."}, log_dir)
     try:
@@ -138,9 +140,9 @@ def create_appointment(url: str, calls: int, callers: int, workers: int, bootstr
                         patient_id=f"bp{index}", appointment_type="FREE_CONSULTATION",
                         start_time=stamp, resource_ids=[room])), metadata=DESK, timeout=60)
 
-            cpu_before = cpu_seconds(service.process.pid)
+            cpu_before = tree_cpu_seconds(service.process.pid)
             run = drive(one, calls, callers)
-            cpu_ms = (cpu_seconds(service.process.pid) - cpu_before) * 1000 / calls
+            cpu_ms = (tree_cpu_seconds(service.process.pid) - cpu_before) * 1000 / calls
             memory = peak_memory_mb(service.process.pid)
         return run, cpu_ms, memory, _overlaps(url)
     finally:

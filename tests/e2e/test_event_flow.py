@@ -109,7 +109,7 @@ def test_a_consumer_killed_mid_stream_resumes_without_loss_or_duplicate(stack):
     patient = stack.register_patient()
     eventually(lambda: stack.account(patient.patient_id))
     topic = stack.kafka.topic("clinic.scheduling.v1")
-    total = 150
+    total = 3000  # the consumer applies hundreds a second: long enough to be killed mid-way
     producer = KafkaProducer(bootstrap_servers=stack.kafka.servers, acks="all", linger_ms=5)
     for n in range(total):
         event = scheduling_events.AppointmentCompleted(

@@ -172,7 +172,7 @@ def test_poison_messages_are_dead_lettered_and_the_lag_returns_to_zero(stack, re
 def test_consumer_killed_mid_batch_loses_and_doubles_nothing(stack, report):
     patient = stack.register_patient()
     eventually(lambda: stack.account(patient.patient_id))
-    total = 300
+    total = 3000
     _send(stack, [_completed(patient.patient_id, f"kill-{n}") for n in range(total)])
     count = "select count(*) from charges where appointment_id like 'kill-%'"
     eventually(lambda: scalar(stack, "billing", count) >= 20, interval=0.02)

@@ -20,6 +20,7 @@ from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import migrated
 from clinic_intake.bootstrap import add_services, build_spec
 from clinic_intake.config import IntakeSettings
 
@@ -49,7 +50,7 @@ def start_intake(database_url):
     def start(**settings) -> IntakeClient:
         runtime = Runtime(build_spec(), IntakeSettings(database_url=database_url, **settings),
                           KafkaSettings(), publisher=InMemoryPublisher())
-        runtime.migrate()
+        migrated(runtime)
         host = ServiceHost("intake", host="127.0.0.1", port=0,
                            edge=runtime.edge(auth.verifier()))
         add_services(host, runtime)

@@ -169,6 +169,9 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 0
     grpc_workers: int = 16
+    # Server processes sharing the port (SO_REUSEPORT): a Python process uses one core.
+    # The first one also runs the outbox relay and the event consumer.
+    processes: int = Field(1, ge=1, le=64)
     # The largest request a call may send, in bytes; larger ones are refused by gRPC.
     max_message_bytes: int = Field(1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     # The longest text any request field may carry, in characters, and the most

@@ -147,7 +147,9 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for a service database, with SQLite made safe for concurrent writers."""
     if not is_sqlite(url):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        # No ping before each use (a round trip per call): a connection the server dropped
+        # fails its call as UNAVAILABLE, and SQLAlchemy then renews the whole pool.
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
                              hide_parameters=True)
     # hide_parameters: an error message must never carry a patient's data into a log.
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},

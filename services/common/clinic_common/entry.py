@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
 
 from clinic_common import logs
@@ -26,23 +29,76 @@ log = logging.getLogger(__name__)
 AddServices = Callable[[ServiceHost, Runtime], None]
 
 
+# Set in the extra server processes of a service: they serve calls only.
+CALLS_ONLY = "CLINIC_SERVE_CALLS_ONLY"
+
+
 def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, auth: AuthSettings,
           tls: TlsSettings, add_services: AddServices) -> int:
     verifier = verifier_from(auth, settings.data_dir)
+    calls_only = os.environ.get(CALLS_ONLY) == "1"
     runtime = Runtime(spec, settings, kafka)
     host = ServiceHost(spec.name, host=settings.host, port=settings.listen_port,
                        edge=runtime.edge(verifier), workers=settings.grpc_workers,
                        grace_seconds=settings.shutdown_grace_seconds,
-                       max_message_bytes=settings.max_message_bytes, tls=tls)
+                       max_message_bytes=settings.max_message_bytes, tls=tls,
+                       reuse_port=settings.processes > 1 or calls_only)
     add_services(host, runtime)
-    host.add_worker(runtime.relay)
-    consumer = runtime.consumer()
-    if consumer is not None:
-        host.add_worker(consumer)
-    host.start(startup=runtime.migrate if settings.migrate_on_start else (lambda: None))
+    extra = Siblings(spec.name, settings.processes - 1)
+    if not calls_only:
+        host.add_worker(runtime.relay)
+        consumer = runtime.consumer()
+        if consumer is not None:
+            host.add_worker(consumer)
+        host.add_worker(extra)  # started after the migrations, stopped before the relay
+    migrate = runtime.migrate if settings.migrate_on_start and not calls_only else (lambda: None)
+    host.start(startup=migrate)
     host.run_until_signalled()
     runtime.close()
     return 0
+
+
+class Siblings:
+    """The service's extra server processes, started once the first one is up (migrations
+    done), stopped with it, and started again when one dies."""
+
+    def __init__(self, service: str, count: int):
+        self.service = service
+        self.count = count
+        self.processes: list[subprocess.Popen] = []
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", f"clinic_{self.service}", "serve"],
+                                env={**os.environ, CALLS_ONLY: "1"})
+
+    def start(self) -> None:
+        if self.count < 1:
+            return
+        self.processes = [self._spawn() for _ in range(self.count)]
+        self._watcher = threading.Thread(target=self._watch, name="siblings", daemon=True)
+        self._watcher.start()
+        log.info("serving in several processes", extra={"processes": self.count + 1})
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            for i, process in enumerate(self.processes):
+                if process.poll() is not None and not self._stopping.is_set():
+                    log.error("a server process exited; starting another",
+                              extra={"exit_code": process.returncode})
+                    self.processes[i] = self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSettings],

@@ -98,34 +98,52 @@ class Runner(Generic[U]):
         exclusion constraint, or a check that saw the winner's row) gets the
         winner's result too.
         """
+        return self.change_and_read(method, key, action, None)[0]
+
+    def change_and_read(self, method: str, key: RequestKey, action: Callable[[U, Change], str],
+                        present: Callable[[U, str], T] | None) -> tuple[str, T | None]:
+        """As :meth:`change`, and also ``present(uow, result)``: the change's outcome as the
+        caller will show it, read in the change's own transaction (a repeat reads it anew)."""
         try:
-            return self._change(method, key, action)
+            return self._change(method, key, action, present)
         except ClinicError:
             if (prior := self._winner(method, key)) is not None:
-                return prior
+                return prior, self._present(present, prior)
             raise
-        except CONFLICTS:
+        except CONFLICTS as exc:
             if (prior := self._winner(method, key)) is not None:
-                return prior
+                return prior, self._present(present, prior)
+            log.info("a change lost a race", extra={
+                "method": method, "error": type(exc).__name__,
+                "constraint": getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+                if hasattr(exc, "orig") else None})
             raise Aborted("the record changed while this request ran; read it again and retry",
                           reason="CONCURRENT_CHANGE") from None
         except (OperationalError, InterfaceError) as exc:
             if _is_serialization_failure(exc):
+                log.info("a change lost a race", extra={
+                    "method": method, "error": type(exc).__name__,
+                    "sqlstate": getattr(exc.orig, "sqlstate", None)})
                 raise Aborted("the change collided with another; retry",
                               reason="CONCURRENT_CHANGE") from None
             raise _unavailable(exc) from None
 
-    def _change(self, method: str, key: RequestKey, action: Callable[[U, Change], str]) -> str:
+    def _change(self, method: str, key: RequestKey, action: Callable[[U, Change], str],
+                present: Callable[[U, str], T] | None) -> tuple[str, T | None]:
         with self.uow() as uow:
             if key.request_id:
                 prior = uow.prior_result(method, key.request_id, key.fingerprint)
                 if prior is not None:
-                    return prior
+                    return prior, present(uow, prior) if present else None
             result = action(uow, self.change_context())
             if key.request_id:
                 uow.record_result(method, key.request_id, key.fingerprint, result)
+            shown = present(uow, result) if present else None
             uow.commit()
-            return result
+            return result, shown
+
+    def _present(self, present: Callable[[U, str], T] | None, result: str) -> T | None:
+        return self.read(lambda uow: present(uow, result)) if present else None
 
     def _winner(self, method: str, key: RequestKey) -> str | None:
         if not key.request_id:

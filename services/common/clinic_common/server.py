@@ -42,14 +42,16 @@ class ServiceHost:
 
     def __init__(self, name: str, *, host: str, port: int, edge: Edge, workers: int = 16,
                  grace_seconds: float = 10.0, max_message_bytes: int = 1024 * 1024,
-                 tls: TlsSettings | None = None):
+                 tls: TlsSettings | None = None, reuse_port: bool = False):
         self.name = name
         self.grace_seconds = grace_seconds
         self.edge = edge
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{name}-rpc"),
             interceptors=[Chain(edge.links())],
-            options=[("grpc.so_reuseport", 0),
+            # Several processes of one service share the port only when asked to; otherwise
+            # a second process on a taken port is an error, not a silent split of the calls.
+            options=[("grpc.so_reuseport", int(reuse_port)),
                      ("grpc.max_receive_message_length", max_message_bytes)],
         )
         self.health = health.HealthServicer()

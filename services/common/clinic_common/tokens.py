@@ -146,7 +146,15 @@ def _default_algorithm(entry: dict) -> str:
 
 
 class TokenVerifier:
-    """Turns a bearer token into a :class:`Principal`, or raises :class:`InvalidToken`."""
+    """Turns a bearer token into a :class:`Principal`, or raises :class:`InvalidToken`.
+
+    A token verified once is remembered until it expires, as long as the key that
+    verified it is still the one published under its kid: a staff app sends the same
+    token on every call, and checking a signature is most of what a call's identity
+    costs.
+    """
+
+    CACHE_SIZE = 10_000
 
     def __init__(self, keys: KeySet, *, issuer: str, audience: str, leeway_seconds: float = 30,
                  max_lifetime_seconds: float = 12 * 3600):
@@ -155,8 +163,23 @@ class TokenVerifier:
         self.audience = audience
         self.leeway = leeway_seconds
         self.max_lifetime = max_lifetime_seconds
+        # token -> (principal, kid, the key that verified it, expiry as a Unix time)
+        self._verified: dict[str, tuple[Principal, str, VerificationKey, float]] = {}
 
     def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, kid, key, expires = remembered
+            if time.time() < expires + self.leeway and self.keys.get(kid) is key:
+                return principal
+            self._verified.pop(token, None)
+        principal, kid, key, expires = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, kid, key, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str, VerificationKey, float]:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("missing or oversized token")
         try:
@@ -180,7 +203,7 @@ class TokenVerifier:
         if found.service and principal != replace(Principal.service(found.service),
                                                   token_id=principal.token_id):
             raise InvalidToken("a service's key signed a token that is not that service's")
-        return principal
+        return principal, kid, found, float(claims["exp"])
 
     def _principal(self, claims: dict) -> Principal:
         subject, roles, locations = claims["sub"], claims.get("roles"), claims.get("locations")

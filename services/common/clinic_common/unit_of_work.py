@@ -92,6 +92,12 @@ class SqlUnitOfWork:
         return self.session.execute(select(inbox.c.event_id).where(
             inbox.c.consumer == consumer, inbox.c.event_id == event_id)).first() is not None
 
+    def processed_among(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """Which of ``event_ids`` this consumer already processed, in one query."""
+        inbox = self.platform.inbox
+        return set(self.session.scalars(select(inbox.c.event_id).where(
+            inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids))))
+
     def mark_processed(self, consumer: str, event_id: str, event_type: str, topic: str) -> None:
         self.session.execute(insert(self.platform.inbox).values(
             consumer=consumer, event_id=event_id, event_type=event_type, topic=topic,

@@ -17,6 +17,7 @@ from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import migrated
 from sqlalchemy import insert
 
 from tests.billing import support
@@ -65,7 +66,7 @@ def start_billing(database_url):
         settings = BillingSettings(database_url=database_url, **overrides)
         spec = build_spec(settings)
         runtime = Runtime(spec, settings, KafkaSettings(), publisher=InMemoryPublisher())
-        runtime.migrate()
+        migrated(runtime)
         host = ServiceHost("billing", host="127.0.0.1", port=0,
                            edge=runtime.edge(auth.verifier()))
         add_services(host, runtime)

@@ -9,7 +9,7 @@ from clinic_common import envelope, ops
 from clinic_common.consumer import EventProcessor, Record, dlq_topic
 from clinic_common.publisher import KafkaPublisher
 from clinic_common.runtime import Runtime
-from clinic_devtools.testing.infra import read_topic
+from clinic_devtools.testing.infra import migrated, read_topic
 from clinic_intake.bootstrap import build_spec
 from clinic_intake.config import IntakeSettings
 
@@ -20,7 +20,7 @@ def intake_env(monkeypatch, postgres_url, kafka_settings):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_settings.bootstrap_servers)
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", kafka_settings.topic_prefix)
     runtime = Runtime(build_spec(), IntakeSettings(database_url=postgres_url), kafka_settings)
-    runtime.migrate()
+    migrated(runtime)
     yield runtime
     runtime.close()
 

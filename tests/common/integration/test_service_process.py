@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from clinic_devtools.testing.processes import ServiceProcess
@@ -58,3 +59,30 @@ def test_signals_repeated_during_shutdown_still_end_in_a_clean_exit(tmp_path):
         service.process.send_signal(signal.SIGTERM)  # as an impatient supervisor might
         time.sleep(0.005)
     assert service.process.wait(5) == 0
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_a_service_serves_from_several_processes_on_one_port(tmp_path):
+    from clinic.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+
+    service = ServiceProcess("intake", {"INTAKE_DATA_DIR": str(tmp_path),
+                                        "INTAKE_PROCESSES": "3",
+                                        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, tmp_path).start(60)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(service.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        siblings = _children(service.process.pid)
+        assert len(siblings) == 2
+        with service.channel() as channel:
+            stub = intake_service_pb2_grpc.IntakeServiceStub(channel)
+            for _ in range(20):
+                stub.ListPatients(intake_service_pb2.ListPatientsRequest(), timeout=10)
+    finally:
+        assert service.terminate() == 0
+    for pid in siblings:
+        assert not Path(f"/proc/{pid}").exists() or \
+            "zombie" in Path(f"/proc/{pid}/status").read_text().lower()

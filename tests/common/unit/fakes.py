@@ -32,5 +32,8 @@ class FakeUnitOfWork(SqlUnitOfWork):
     def already_processed(self, consumer, event_id):
         return (consumer, event_id) in self.store.get("inbox", set())
 
+    def processed_among(self, consumer, event_ids):
+        return {e for e in event_ids if self.already_processed(consumer, e)}
+
     def mark_processed(self, consumer, event_id, event_type, topic):
         self._inbox.append((consumer, event_id))

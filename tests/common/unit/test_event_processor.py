@@ -107,3 +107,40 @@ def test_when_the_dead_letter_cannot_be_written_the_error_surfaces():
     processor = make_processor(lambda m, e, u, c: None, {}, dlq)
     with pytest.raises(PublishError):
         processor.process(record(value=b"\xff"))
+
+
+def test_a_batch_is_applied_in_one_transaction_in_order_each_event_once():
+    store, commits = {}, []
+    processor = make_processor(lambda msg, env, uow, change: uow.apply(msg.patient_id), store)
+    processor.process(record("e-0", "p0"))
+    batch = [record("e-0", "p0"), record("e-1", "p1", offset=1), record("e-2", "p2", offset=2),
+             record("e-1", "p1", offset=3)]
+    original = FakeUnitOfWork.commit
+    try:
+        FakeUnitOfWork.commit = lambda self: (commits.append(len(self._pending)),
+                                              original(self))
+        assert processor.process_batch(batch) == ["duplicate", "handled", "handled",
+                                                   "duplicate"]
+    finally:
+        FakeUnitOfWork.commit = original
+    assert commits == [2]  # one commit for the batch
+    assert store["effects"] == ["p0", "p1", "p2"]
+
+
+def test_a_batch_with_a_bad_record_goes_one_at_a_time():
+    """The batch rolls back whole; then each record gets its own try: the good ones apply,
+    the refused one is dead-lettered, the undecodable one too."""
+    store, dlq = {}, InMemoryPublisher()
+
+    def refuse_p2(msg, env, uow, change):
+        if msg.patient_id == "p2":
+            raise FailedPrecondition("no", reason="NOPE")
+        uow.apply(msg.patient_id)
+
+    processor = make_processor(refuse_p2, store, dlq)
+    batch = [record("e-1", "p1"), record("e-2", "p2", offset=1),
+             record("e-3", "p3", offset=2, value=b"\xff\xff"), record("e-4", "p4", offset=3)]
+    assert processor.process_batch(batch) == ["handled", "dead-lettered", "dead-lettered",
+                                              "handled"]
+    assert store["effects"] == ["p1", "p4"]
+    assert len(dlq.records) == 2

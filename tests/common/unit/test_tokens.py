@@ -202,3 +202,31 @@ def test_times_that_are_not_numbers_are_refused(current):
                        issuer.key.key, algorithm="EdDSA", headers={"kid": "2026-11"})
     with pytest.raises(InvalidToken):
         _verifier(public).verify(token)
+
+
+def test_a_remembered_token_is_refused_once_it_expires(current, monkeypatch):
+    import clinic_common.tokens as tokens
+
+    issuer, public = current
+    verifier = _verifier(public, leeway_seconds=0)
+    token = issuer.issue("rn-1", [Role.NURSE], ["la-jolla"], ttl=dt.timedelta(minutes=5))
+    assert verifier.verify(token).subject == "rn-1"
+    assert verifier.verify(token).subject == "rn-1"  # from memory
+    later = _now() + 600
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _FrozenDatetime(later), raising=False)
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+
+
+class _FrozenDatetime:
+    """pyjwt reads the time from datetime.now(tz=timezone.utc); this one is ``at``."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    def now(self, tz=None):
+        return dt.datetime.fromtimestamp(self.at, tz)
+
+    def __getattr__(self, name):
+        return getattr(dt.datetime, name)

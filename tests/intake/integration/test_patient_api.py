@@ -10,6 +10,7 @@ from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import migrated
 from clinic_intake.bootstrap import add_services, build_spec
 from clinic_intake.config import IntakeSettings
 from google.rpc import error_details_pb2
@@ -20,7 +21,7 @@ from grpc_status import rpc_status
 def intake(database_url):
     settings = IntakeSettings(database_url=database_url)
     runtime = Runtime(build_spec(), settings, KafkaSettings(), publisher=InMemoryPublisher())
-    runtime.migrate()
+    migrated(runtime)
     host = ServiceHost("intake", host="127.0.0.1", port=0, edge=runtime.edge(auth.verifier()))
     add_services(host, runtime)
     host.start()

@@ -16,6 +16,7 @@ from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import migrated
 from clinic_scheduling.bootstrap import add_services, build_spec
 from clinic_scheduling.config import SchedulingSettings
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -136,7 +137,7 @@ def stamp(value: dt.datetime) -> Timestamp:
 def start_service(database_url: str, clock: FakeClock, **settings):
     runtime = Runtime(build_spec(), SchedulingSettings(database_url=database_url, **settings),
                       KafkaSettings(), publisher=InMemoryPublisher(), clock=clock)
-    runtime.migrate()
+    migrated(runtime)
     host = ServiceHost("scheduling", host="127.0.0.1", port=0,
                        edge=runtime.edge(auth.verifier()))
     add_services(host, runtime)

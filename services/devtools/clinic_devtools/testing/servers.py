@@ -14,6 +14,7 @@ from clinic_common.runtime import Runtime
 from clinic_common.server import ServiceHost
 
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.infra import migrated
 
 SETTINGS = {"intake": "IntakeSettings", "scheduling": "SchedulingSettings",
             "billing": "BillingSettings"}
@@ -39,7 +40,7 @@ def running(service: str, database_url: str, **settings) -> Iterator[Running]:
     spec = bootstrap.build_spec(service_settings) if service == "billing" else \
         bootstrap.build_spec()
     runtime = Runtime(spec, service_settings, KafkaSettings(), publisher=InMemoryPublisher())
-    runtime.migrate()
+    migrated(runtime)
     host = ServiceHost(service, host="127.0.0.1", port=0, edge=runtime.edge(auth.verifier()))
     bootstrap.add_services(host, runtime)
     host.start()

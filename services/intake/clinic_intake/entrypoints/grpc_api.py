@@ -33,11 +33,11 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         if not request.HasField("patient"):
             raise FieldViolation("patient", "is required")
         details = patient_messages.values(request.patient)
-        patient_id = patients.register_patient(patients.RegisterPatient(
+        view = patients.register_patient(patients.RegisterPatient(
             given_name=details.pop("given_name"), family_name=details.pop("family_name"),
             date_of_birth=details.pop("date_of_birth"), details=details,
             **common.change(request)), self.deps)
-        return pb.CreatePatientResponse(patient=self._patient(patient_id))
+        return pb.CreatePatientResponse(patient=_out(view))
 
     def GetPatient(self, request, context):
         return pb.GetPatientResponse(patient=self._patient(common.patient_id(request.name)))

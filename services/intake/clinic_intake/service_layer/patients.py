@@ -45,24 +45,37 @@ class PatientView:
     open_safety_flags: list = field(default_factory=list)
 
 
-def flag_alike(uow, new: model.Patient, now: dt.datetime) -> None:
-    known = {s.other_than(new.patient_id) for s in uow.duplicates.open_for(new.patient_id)}
+def flag_alike(uow, new: model.Patient, now: dt.datetime, *,
+               first_time: bool = False) -> list[DuplicateSuspicion]:
+    """Flags the active patients who look like ``new``; returns the flags added. A patient
+    registered just now (``first_time``) has no flags yet to look up."""
+    known = set() if first_time else \
+        {s.other_than(new.patient_id) for s in uow.duplicates.open_for(new.patient_id)}
+    flagged = []
     for other in uow.patients.alike(new):
         reason = duplicates.likeness(new, other)
         if reason and other.patient_id not in known:
-            uow.duplicates.add(DuplicateSuspicion.flag(new.patient_id, other.patient_id, reason,
-                                                       now))
+            flagged.append(DuplicateSuspicion.flag(new.patient_id, other.patient_id, reason,
+                                                   now))
+            uow.duplicates.add(flagged[-1])
+    return flagged
 
 
-def register_patient(cmd: RegisterPatient, deps: Deps) -> str:
-    """Registers a patient, flags look-alikes and announces it; returns the patient id."""
+def register_patient(cmd: RegisterPatient, deps: Deps) -> PatientView:
+    """Registers a patient, flags look-alikes and announces it; returns the patient as the
+    transaction left it (a repeated request reads it anew)."""
+    registered: list[PatientView] = []
+
     def action(uow, c: Change) -> str:
         new = model.Patient.register(given_name=cmd.given_name, family_name=cmd.family_name,
                                      date_of_birth=cmd.date_of_birth, now=c.now,
                                      **cmd.details)
         uow.patients.add(new)
         c.concerns(new.patient_id)
-        flag_alike(uow, new, c.now)
+        flagged = flag_alike(uow, new, c.now, first_time=True)
+        # What the record shows: the look-alikes just flagged, and no safety flag yet.
+        registered.append(PatientView(new, [(s.other_patient_id, s.reason, s.flagged_at)
+                                            for s in flagged]))
         keep_revision(uow, RECORD, new.patient_id, 1, new.snapshot(), staff_id=c.actor,
                       now=new.created_at, reason="registered")
         uow.emit(events_pb2.PatientRegistered(
@@ -70,7 +83,15 @@ def register_patient(cmd: RegisterPatient, deps: Deps) -> str:
             registered_time=timestamp(new.created_at)), key=new.patient_id)
         return new.patient_id
 
-    return deps.runner.change("CreatePatient", cmd.key, action)
+    def present(uow, patient_id: str) -> PatientView:
+        mine = [v for v in registered if v.patient.patient_id == patient_id]
+        return mine[0] if mine else _view(uow, patient_id)
+
+    return deps.runner.change_and_read("CreatePatient", cmd.key, action, present)[1]
+
+
+def _view(uow, patient_id: str) -> PatientView:
+    return _views(uow, [patient(uow, patient_id)])[0]
 
 
 def update_patient(cmd: UpdatePatient, deps: Deps) -> str:

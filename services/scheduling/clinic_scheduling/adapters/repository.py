@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import abc
+import threading
+import weakref
 
 from clinic_common import keyset
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clinic_scheduling.adapters import tables
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.location import Location
@@ -28,6 +31,25 @@ class LocationRepository(abc.ABC):
     def list(self, *, limit: int, after: list | None) -> keyset.Page:
         """A page of locations in id order."""
 
+    def for_booking(self, location_id: str) -> Location | None:
+        """The location, share-locked as :meth:`get` with ``lock="share"``, for reading only."""
+        return self.get(location_id, lock="share")
+
+
+class _ConfigCache:
+    """Locations and appointment types as last read, per database: a booking reads them on
+    every call and they change rarely (a location) or only with a migration (a type). The
+    objects are detached and only read."""
+
+    _by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    _lock = threading.Lock()
+
+    @classmethod
+    def of(cls, session: Session) -> dict:
+        engine = session.get_bind()
+        with cls._lock:
+            return cls._by_engine.setdefault(engine, {"locations": {}, "types": {}})
+
 
 class SqlLocationRepository(LocationRepository):
     def __init__(self, session: Session):
@@ -46,6 +68,23 @@ class SqlLocationRepository(LocationRepository):
         return self.session.get(Location, location_id, populate_existing=True,
                                 with_for_update={"read": lock == "share"})
 
+    def for_booking(self, location_id):
+        """Locks the location's row for sharing (one small query), and reuses the location
+        read before while its revision has not moved."""
+        t = tables.locations
+        row = self.session.execute(select(t.c.revision).where(t.c.location_id == location_id)
+                                   .with_for_update(read=True)).first()
+        if row is None:
+            return None
+        cached = _ConfigCache.of(self.session)["locations"]
+        revision, location = cached.get(location_id, (None, None))
+        if location is not None and revision == row.revision:
+            return location
+        location = self.session.get(Location, location_id, populate_existing=True)
+        self.session.expunge(location)
+        cached[location_id] = (row.revision, location)
+        return location
+
     def list(self, *, limit, after):
         return keyset.fetch(self.session, select(Location), [Location.location_id], after, limit)
 
@@ -60,4 +99,11 @@ class SqlAppointmentTypeRepository(AppointmentTypeRepository):
         self.session = session
 
     def get(self, code):
-        return self.session.get(AppointmentType, code)
+        types = _ConfigCache.of(self.session)["types"]
+        if code not in types:
+            kind = self.session.get(AppointmentType, code)
+            if kind is None:
+                return None
+            self.session.expunge(kind)
+            types[code] = kind
+        return types[code]

@@ -32,6 +32,7 @@ locations = Table(
     Column("time_zone", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("revision", Integer, nullable=False, server_default="1"),
 )
 location_hours = Table(
     "location_hours", metadata,

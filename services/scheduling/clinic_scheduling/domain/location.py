@@ -51,6 +51,8 @@ class Location:
     resources: list[Resource] = field(default_factory=list)
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    # Counts the changes: what was read of a location is current while this has not moved.
+    revision: int = 0
 
     @classmethod
     def create(cls, location_id: str, details: LocationDetails,
@@ -87,6 +89,7 @@ class Location:
                              key=lambda r: r.resource_id, copied=("kind", "display_name"))
         if changed:
             self.updated_at = now
+            self.revision += 1
         return changed
 
     @property

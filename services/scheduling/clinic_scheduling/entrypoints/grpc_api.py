@@ -64,13 +64,12 @@ class SchedulingServicer(pb_grpc.SchedulingServiceServicer):
         if not request.HasField("appointment"):
             raise FieldViolation("appointment", "is required")
         a = request.appointment
-        appointment_id = appointments.book_appointment(appointments.BookAppointment(
+        booked = appointments.book_appointment(appointments.BookAppointment(
             location_id=location_id, patient_id=a.patient_id, appointment_type=a.appointment_type,
             start=m.instant(a.start_time, "appointment.start_time"),
             end=m.instant(a.end_time, "appointment.end_time", required=False),
             resource_ids=tuple(a.resource_ids), key=RequestKey.of(request)), self.runner)
-        return pb.CreateAppointmentResponse(
-            appointment=self._appointment(location_id, appointment_id))
+        return pb.CreateAppointmentResponse(appointment=m.appointment_to_proto(booked))
 
     def GetAppointment(self, request, context):
         return pb.GetAppointmentResponse(

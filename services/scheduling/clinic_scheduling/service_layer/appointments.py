@@ -27,8 +27,8 @@ class BookAppointment:
     key: RequestKey = NO_KEY
 
 
-def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork]) -> str:
-    """Books a visit after checking every rule; returns the appointment id.
+def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork]) -> Appointment:
+    """Books a visit after checking every rule; returns the appointment.
 
     A treatment (a type with a modality) needs the patient cleared for that
     modality under an active plan, as scheduling's projection of intake has it.
@@ -37,12 +37,22 @@ def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork])
     also stop a concurrent booking that the checks could not see yet. A
     concurrent retry of the same request gets the winner's booking (the runner).
     """
-    return runner.change("CreateAppointment", cmd.key, lambda uow, c: _book(cmd, uow, c.now))
+    booked: list[Appointment] = []
+
+    def action(uow: SchedulingUnitOfWork, c) -> str:
+        booked.append(_book(cmd, uow, c.now))
+        return booked[-1].appointment_id
+
+    def present(uow: SchedulingUnitOfWork, appointment_id: str) -> Appointment:
+        mine = [a for a in booked if a.appointment_id == appointment_id]
+        return mine[0] if mine else appointment_of(uow, cmd.location_id, appointment_id)
+
+    return runner.change_and_read("CreateAppointment", cmd.key, action, present)[1]
 
 
-def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> str:
+def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> Appointment:
     patient_id = known_patient(uow, cmd.patient_id)
-    location = uow.locations.get(cmd.location_id, lock="share")
+    location = uow.locations.for_booking(cmd.location_id)
     if location is None:
         raise errors.LocationUnknown(cmd.location_id)
     kind = uow.appointment_types.get(cmd.appointment_type)
@@ -68,7 +78,7 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> 
         resource_ids=resource_ids, now=now)
     uow.appointments.add(appointment)
     uow.emit(announcements.booked(appointment), key=patient_id)
-    return appointment.appointment_id
+    return appointment
 
 
 def known_patient(uow: SchedulingUnitOfWork, patient_id: str) -> str:
