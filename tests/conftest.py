@@ -85,6 +85,16 @@ def kafka_settings(broker):
     infra.delete_topics(settings.servers, settings.topic_prefix)
 
 
+def service_database_url(request, tmp_path, spec) -> str:
+    """A service's database for one test, on the parameter's kind: a new SQLite file (from
+    the run's migrated template), or the run's PostgreSQL database of that service, reset
+    to just-migrated."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    databases = request.getfixturevalue("postgres_databases")
+    return databases.migrated(spec.name, spec.migrations_dir)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, tmp_path) -> str:
     """Contract tests: every adapter test runs on SQLite and on PostgreSQL."""

@@ -176,6 +176,44 @@ def test_a_concurrent_retry_refused_by_a_check_gets_the_winners_result(platform)
     assert errors == [] and results == ["only"] * 4
 
 
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg reports for a deadlock victim
+
+
+def test_a_deadlock_victim_runs_again_and_leaves_only_the_second_attempt(platform):
+    """A transaction the database chose as a deadlock victim is rolled back and run again;
+    the first attempt leaves no row and no event."""
+    from sqlalchemy.exc import OperationalError
+
+    plat, things, _ = platform
+    attempts = []
+
+    def add_after_a_deadlock(uow, c):
+        attempts.append(c.now)
+        add_thing(uow, things, f"t{len(attempts)}")
+        if len(attempts) == 1:
+            raise OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+        return f"t{len(attempts)}"
+
+    assert runner(plat).change("AddThing", RequestKey(), add_after_a_deadlock) == "t2"
+    with plat.session_factory() as session:
+        assert [r.id for r in session.execute(select(things))] == ["t2"]
+    assert count(plat, plat.outbox.table) == 1
+
+
+def test_a_change_that_keeps_losing_races_is_aborted_with_retry(platform):
+    from sqlalchemy.exc import OperationalError
+
+    plat, _, _ = platform
+
+    def always_deadlocked(uow, c):
+        raise OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+
+    with pytest.raises(Aborted) as refused:
+        runner(plat).change("AddThing", RequestKey(), always_deadlocked)
+    assert refused.value.reason == "CONCURRENT_CHANGE"
+
+
 def test_a_conflict_without_a_request_id_is_aborted(platform):
     plat, things, _ = platform
     runner(plat).change("AddThing", RequestKey(), lambda uow, c: add_thing(uow, things, "x"))

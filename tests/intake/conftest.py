@@ -24,6 +24,8 @@ from clinic_devtools.testing.infra import migrated
 from clinic_intake.bootstrap import add_services, build_spec
 from clinic_intake.config import IntakeSettings
 
+from tests.conftest import service_database_url
+
 
 @dataclass
 class IntakeClient:
@@ -40,6 +42,12 @@ class IntakeClient:
         self.screenings = screening_service_pb2_grpc.ScreeningServiceStub(self.channel)
         self.candidacy = candidacy_service_pb2_grpc.CandidacyServiceStub(self.channel)
         self.plans = treatment_plan_service_pb2_grpc.TreatmentPlanServiceStub(self.channel)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """Intake's own database, on SQLite and on PostgreSQL."""
+    return service_database_url(request, tmp_path, build_spec())
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import random
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -80,6 +82,9 @@ class Change:
         audit.concerns(patient_id, record)
 
 
+RACE_ATTEMPTS = 3  # a change that loses a race runs again, this many times in all
+
+
 class Runner(Generic[U]):
     """Runs use cases of one service in its units of work."""
 
@@ -104,6 +109,18 @@ class Runner(Generic[U]):
                         present: Callable[[U, str], T] | None) -> tuple[str, T | None]:
         """As :meth:`change`, and also ``present(uow, result)``: the change's outcome as the
         caller will show it, read in the change's own transaction (a repeat reads it anew)."""
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return self._change_once(method, key, action, present)
+            except _LostRace:
+                if attempt == RACE_ATTEMPTS:
+                    raise Aborted("the change collided with another; retry",
+                                  reason="CONCURRENT_CHANGE") from None
+                time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 - jitter only
+        raise AssertionError("unreachable")
+
+    def _change_once(self, method: str, key: RequestKey, action: Callable[[U, Change], str],
+                     present: Callable[[U, str], T] | None) -> tuple[str, T | None]:
         try:
             return self._change(method, key, action, present)
         except ClinicError:
@@ -117,15 +134,13 @@ class Runner(Generic[U]):
                 "method": method, "error": type(exc).__name__,
                 "constraint": getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
                 if hasattr(exc, "orig") else None})
-            raise Aborted("the record changed while this request ran; read it again and retry",
-                          reason="CONCURRENT_CHANGE") from None
+            raise _LostRace() from None
         except (OperationalError, InterfaceError) as exc:
             if _is_serialization_failure(exc):
                 log.info("a change lost a race", extra={
                     "method": method, "error": type(exc).__name__,
                     "sqlstate": getattr(exc.orig, "sqlstate", None)})
-                raise Aborted("the change collided with another; retry",
-                              reason="CONCURRENT_CHANGE") from None
+                raise _LostRace() from None
             raise _unavailable(exc) from None
 
     def _change(self, method: str, key: RequestKey, action: Callable[[U, Change], str],
@@ -161,6 +176,12 @@ class Runner(Generic[U]):
                 return query(uow)
         except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc) from None
+
+
+class _LostRace(Exception):
+    """The transaction collided with a concurrent one (a unique or exclusion constraint, a
+    deadlock, a serialization failure) and was rolled back; running it again sees the other
+    one's outcome, so the caller gets the real answer rather than "retry"."""
 
 
 def _unavailable(exc: Exception) -> Unavailable:

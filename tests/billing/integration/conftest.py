@@ -21,6 +21,7 @@ from clinic_devtools.testing.infra import migrated
 from sqlalchemy import insert
 
 from tests.billing import support
+from tests.conftest import service_database_url
 
 
 @dataclass
@@ -55,6 +56,12 @@ class Billing:
             session.execute(insert(table).values(procedure_code=code, payer_id=payer_id,
                                                  allowed_cents=allowed_cents))
             session.commit()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """Billing's own database, on SQLite and on PostgreSQL."""
+    return service_database_url(request, tmp_path, build_spec())
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from grpc_status import rpc_status
 
 SERVICE = "test.v1.ProbeService"
 seen: dict = {}
+slow_started = threading.Event()
 
 
 def _refuse(request, ctx):
@@ -40,6 +41,7 @@ def _echo_context(request, ctx):
 
 
 def _slow(request, ctx):
+    slow_started.set()
     time.sleep(1.5)
     return b"done"
 
@@ -140,20 +142,27 @@ def test_health_and_reflection_list_the_service(host):
 def test_shutdown_reports_not_serving_and_finishes_calls_in_flight(host):
     server, channel = host
     results = []
+    slow_started.clear()
     worker = threading.Thread(target=lambda: results.append(call(channel, "Slow")))
     worker.start()
-    time.sleep(0.3)
+    assert slow_started.wait(5), "the slow call never reached the server"
     stopper = threading.Thread(target=server.stop)
     stopper.start()
-    time.sleep(0.2)
     health = health_pb2_grpc.HealthStub(channel)
-    try:
-        status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=1).status
-        assert status == health_pb2.HealthCheckResponse.NOT_SERVING
-    except grpc.RpcError as error:  # the port may already refuse new calls
-        assert error.code() == grpc.StatusCode.UNAVAILABLE
+    statuses = []
+    while worker.is_alive() and not statuses:  # until the stop shows, while the call runs
+        try:
+            status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE),
+                                  timeout=1).status
+            if status != health_pb2.HealthCheckResponse.SERVING:
+                statuses.append(status)
+        except grpc.RpcError as error:  # the port may already refuse new calls
+            statuses.append(error.code())
+        time.sleep(0.02)
     worker.join(5)
     stopper.join(5)
+    assert statuses and statuses[0] in (health_pb2.HealthCheckResponse.NOT_SERVING,
+                                        grpc.StatusCode.UNAVAILABLE)
     assert results == [b"done"]
 
 
@@ -203,7 +212,9 @@ def test_health_is_not_serving_until_start_up_work_is_done(tmp_path):
 
     starter = threading.Thread(target=server.start, kwargs={"startup": startup})
     starter.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    while not seen_status and time.monotonic() < deadline:  # start-up work has looked
+        time.sleep(0.02)
     release.set()
     starter.join(5)
     try:

@@ -21,6 +21,7 @@ from clinic_scheduling.bootstrap import add_services, build_spec
 from clinic_scheduling.config import SchedulingSettings
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from tests.conftest import service_database_url
 from tests.scheduling.helpers import FakeClock, intake_record
 
 # Monday 1 March 2027, 04:00 in San Diego: every test books in the days after.
@@ -132,6 +133,12 @@ def stamp(value: dt.datetime) -> Timestamp:
     result = Timestamp()
     result.FromDatetime(value)
     return result
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """Scheduling's own database, on SQLite and on PostgreSQL."""
+    return service_database_url(request, tmp_path, build_spec())
 
 
 def start_service(database_url: str, clock: FakeClock, **settings):

@@ -92,6 +92,7 @@ class PostgresDatabases:
         self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         self.run_id = uuid.uuid4().hex[:8]
         self.created: list[str] = []
+        self.schemas: dict[str, _Baseline] = {}
 
     def create(self, label: str) -> str:
         name = f"t_{self.run_id}_{label}_{len(self.created)}"
@@ -107,12 +108,74 @@ class PostgresDatabases:
         if name in self.created:
             self.created.remove(name)
 
+    def migrated(self, service: str, migrations_dir: Path) -> str:
+        """A database holding ``service``'s schema and only what its migrations put there.
+        It is migrated once per run and reset before each use (the rows deleted, the
+        migrations' own rows and the sequences restored): a test then costs a few
+        milliseconds of setup rather than a database created and migrated."""
+        if service not in self.schemas:
+            url = self.create(f"schema_{service}")
+            from clinic_common import migrations
+
+            migrations.upgrade(migrations_dir, url)
+            self.schemas[service] = _Baseline.of(url)
+            AT_HEAD.add(url)
+        baseline = self.schemas[service]
+        baseline.restore()
+        return baseline.url
+
     def drop_all(self) -> None:
+        for baseline in self.schemas.values():
+            baseline.engine.dispose()
+        self.schemas.clear()
         with self.engine.connect() as connection:
             for name in self.created:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.created.clear()
         self.engine.dispose()
+
+
+AT_HEAD: set[str] = set()  # databases known to be at their service's latest migration
+
+
+class _Baseline:
+    """The rows and sequence positions of a just-migrated database, to return it there."""
+
+    def __init__(self, url: str, engine, tables: list[str], rows: dict, sequences: list):
+        self.url, self.engine = url, engine
+        self.tables, self.rows, self.sequences = tables, rows, sequences
+
+    @classmethod
+    def of(cls, url: str) -> _Baseline:
+        from sqlalchemy import MetaData
+
+        engine = create_engine(url, isolation_level="READ COMMITTED")
+        metadata = MetaData()
+        metadata.reflect(engine)
+        tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+        with engine.connect() as connection:
+            rows = {t: [dict(r._mapping) for r in connection.execute(t.select())]
+                    for t in tables}
+            sequences = connection.execute(text(
+                "SELECT schemaname, sequencename, start_value, last_value FROM pg_sequences"
+            )).all()
+        return cls(url, engine, tables, {t: r for t, r in rows.items() if r}, sequences)
+
+    def restore(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            # the audit trail refuses DELETE and TRUNCATE through triggers: not for a reset
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in reversed(self.tables):
+                connection.execute(table.delete())
+            for table, rows in self.rows.items():
+                connection.execute(table.insert(), rows)
+            for schema, name, start, last in self.sequences:
+                connection.execute(text("SELECT setval(:seq, :value, :called)"), {
+                    "seq": f'"{schema}"."{name}"', "value": last if last is not None else start,
+                    "called": last is not None})
 
 
 # --- Broker ---------------------------------------------------------------------------------
@@ -265,5 +328,7 @@ TEMPLATES = _Templates()
 
 def migrated(runtime) -> None:
     """Bring a test's fresh database to the service's schema (from the run's template)."""
+    if runtime.database_url in AT_HEAD:
+        return  # a reset database of the run: migrated already
     TEMPLATES.prepare(runtime)
     runtime.migrate()
