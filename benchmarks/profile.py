@@ -1,6 +1,8 @@
 """Where a call's CPU goes: a call benchmark run under py-spy, summarized.
 
-  python -m benchmarks.profile patient|appointment [--database sqlite|postgres]
+  python -m benchmarks.profile patient|appointment|consumer [--database sqlite|postgres]
+
+consumer profiles billing applying a backlog of intake's registrations.
 
 py-spy samples the service process only while it holds the interpreter lock
 (--gil), so the figures are shares of the CPU the service spends, not of time
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from clinic_devtools.testing import infra
 
-from benchmarks import calls
+from benchmarks import calls, events
 
 
 def summarize(raw: Path, top: int = 20) -> str:
@@ -51,7 +53,7 @@ def summarize(raw: Path, top: int = 20) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("call", choices=["patient", "appointment"])
+    parser.add_argument("call", choices=["patient", "appointment", "consumer"])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--calls", type=int, default=2500)
     parser.add_argument("--seconds", type=int, default=10)
@@ -75,19 +77,48 @@ def main() -> None:
             time.sleep(0.5)
             return service
 
-        calls._service = profiled
-        try:
-            run = calls.create_patient if args.call == "patient" else calls.create_appointment
-            result = run(url, args.calls, 64, 16, broker.bootstrap, tmp)
-        finally:
-            calls._service = started
-            databases.drop_all()
+        if args.call == "consumer":
+            try:
+                line = _profile_consumer(spy, url, broker.bootstrap, args, raw, tmp)
+            finally:
+                databases.drop_all()
+        else:
+            calls._service = profiled
+            try:
+                run = calls.create_patient if args.call == "patient" else \
+                    calls.create_appointment
+                result = run(url, args.calls, 64, 16, broker.bootstrap, tmp)
+                line = f"{result[0].line()}; {result[1]:.1f} ms CPU per call"
+            finally:
+                calls._service = started
+                databases.drop_all()
         deadline = time.monotonic() + args.seconds + 10
         while not raw.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        print(f"{args.call} on {args.database}: {result[0].line()}; "
-              f"{result[1]:.1f} ms CPU per call")
+        print(f"{args.call} on {args.database}: {line}")
         print(summarize(raw))
+
+
+def _profile_consumer(spy: str, url: str, bootstrap: str, args, raw: Path, tmp: Path) -> str:
+    billing = events._Billing(url, bootstrap, tmp)
+    count = args.calls * 4
+    try:
+        billing.send("warm")
+        billing.producer.flush()
+        billing.wait_for("warm", 1, timeout=120)
+        threading.Thread(target=subprocess.run, daemon=True, args=([
+            spy, "record", "--pid", str(billing.process.process.pid), "--duration",
+            str(args.seconds), "--format", "raw", "--output", str(raw), "--rate", "200",
+            "--nonblocking", "--gil"],), kwargs={"capture_output": True}).start()
+        started = time.perf_counter()
+        for n in range(count):
+            billing.send(f"tp{n}")
+        billing.producer.flush()
+        billing.wait_for("tp", count)
+        return f"{count / (time.perf_counter() - started):,.0f} events/s on a backlog of {count}"
+    finally:
+        billing.close()
+
 
 
 if __name__ == "__main__":

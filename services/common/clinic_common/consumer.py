@@ -148,6 +148,10 @@ class EventProcessor:
         outcomes, seen = [], set()
         with identity.acting_as(self.principal), self.uow_factory() as uow:
             done = uow.processed_among(self.name, [e.id for e in envelopes])
+            uow.prepare_batch(sorted({r.key.decode("utf-8", "replace") for r, e in
+                                      zip(records, envelopes, strict=True)
+                                      if r.key and e.id not in done}))
+            handled = []
             for record, envelope in zip(records, envelopes, strict=True):
                 handler = self.handlers.get(envelope.type)
                 if envelope.id in done or envelope.id in seen:
@@ -160,9 +164,10 @@ class EventProcessor:
                                    trace=envelope.traceparent):
                     handler(envelope.message, envelope, uow,
                             Change(now=self.clock(), actor=self.principal.subject))
-                uow.mark_processed(self.name, envelope.id, envelope.type, record.topic)
+                handled.append((envelope.id, envelope.type, record.topic))
                 seen.add(envelope.id)
                 outcomes.append("handled")
+            uow.mark_all_processed(self.name, handled)
             uow.commit()
         return outcomes
 

@@ -103,6 +103,20 @@ class SqlUnitOfWork:
             consumer=consumer, event_id=event_id, event_type=event_type, topic=topic,
             processed_at=self.platform.clock()))
 
+    def mark_all_processed(self, consumer: str, events: list[tuple[str, str, str]]) -> None:
+        """:meth:`mark_processed` for several ``(event_id, event_type, topic)`` in one
+        statement."""
+        if events:
+            now = self.platform.clock()
+            self.session.execute(insert(self.platform.inbox), [
+                {"consumer": consumer, "event_id": event_id, "event_type": event_type,
+                 "topic": topic, "processed_at": now} for event_id, event_type, topic in events])
+
+    def prepare_batch(self, keys: list[str]) -> None:
+        """A consumer is about to apply a batch of events with these record keys (patient
+        ids, sorted). A service may load and lock what they touch in one query; by default
+        nothing happens."""
+
     # Request log: the first result of a mutating call, by its client request id.
     def prior_result(self, method: str, request_id: str, fingerprint: str) -> str | None:
         log = self.platform.request_log

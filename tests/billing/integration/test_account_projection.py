@@ -100,3 +100,32 @@ def test_a_merge_of_a_patient_into_itself_is_dead_lettered(billing):
     [(_, _, _, headers)] = billing.dead_letters.records
     assert headers["dlq_error_class"] == "InvalidMerge"
     assert row_counts(billing.runtime)["accounts"] == 0
+
+
+def test_a_batch_of_events_for_new_and_known_patients_applies_like_one_at_a_time(billing,
+                                                                                caplog):
+    """The consumer applies a polled batch in one transaction, with the batch's accounts
+    locked in one query: a patient registered earlier in the same batch is found by the
+    events after it, a known one too, and a merge inside the batch lands on the survivor."""
+    from tests.billing.support import record
+
+    billing.register("known")
+    batch = [intake.PatientRegistered(patient_id="new-1"),
+             intake.CoverageAdded(patient_id="new-1", coverage_id="cov-n", payer_id="60054",
+                                  member_id="M-1", priority=1, effective_date=date(DAY),
+                                  plan_type="PPO"),
+             completed("a1", "new-1", DAY, ("96365", 1)),
+             completed("a2", "known", DAY, ("96365", 1)),
+             intake.PatientRegistered(patient_id="new-2"),
+             _merge("new-2", "known"),
+             completed("a3", "new-2", DAY, ("96365", 1))]
+    records = [record(message, offset=n) for n, message in enumerate(batch)]
+    with caplog.at_level("INFO", logger="clinic_common.consumer"):
+        assert billing.processor.process_batch(records) == ["handled"] * len(batch)
+    assert "one record at a time" not in caplog.text  # applied as one batch
+    assert billing.processor.process_batch(records) == ["duplicate"] * len(batch)
+    assert [c.coverage_id for c in _account(billing, "new-1").coverages] == ["cov-n"]
+    charges = billing.stub.ListCharges(pb.ListChargesRequest()).charges
+    assert sorted((c.appointment_id, c.patient_id) for c in charges) == [
+        ("a1", "new-1"), ("a2", "known"), ("a3", "known")]
+    assert row_counts(billing.runtime)["accounts"] == 3

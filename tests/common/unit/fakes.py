@@ -37,3 +37,10 @@ class FakeUnitOfWork(SqlUnitOfWork):
 
     def mark_processed(self, consumer, event_id, event_type, topic):
         self._inbox.append((consumer, event_id))
+
+    def mark_all_processed(self, consumer, events):
+        for event_id, event_type, topic in events:
+            self.mark_processed(consumer, event_id, event_type, topic)
+
+    def prepare_batch(self, keys):
+        self.store.setdefault("prepared", []).append(keys)

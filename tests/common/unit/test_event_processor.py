@@ -125,6 +125,7 @@ def test_a_batch_is_applied_in_one_transaction_in_order_each_event_once():
         FakeUnitOfWork.commit = original
     assert commits == [2]  # one commit for the batch
     assert store["effects"] == ["p0", "p1", "p2"]
+    assert store["prepared"] == [["p1", "p2"]]  # the keys still to apply, once each, sorted
 
 
 def test_a_batch_with_a_bad_record_goes_one_at_a_time():

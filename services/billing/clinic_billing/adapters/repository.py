@@ -23,13 +23,33 @@ from clinic_billing.domain.model import Account, Balance, ChargeSource, LedgerEn
 class SqlAccountRepository:
     def __init__(self, session: Session):
         self.session = session
+        self._locked: dict[str, Account | None] = {}  # locked by this transaction, or absent
 
     def add(self, account: Account) -> None:
         self.session.add(account)
+        self._locked[account.patient_id] = account
 
     def get(self, patient_id: str, *, for_update: bool = False) -> Account | None:
-        return self.session.get(Account, patient_id, with_for_update=for_update or None,
-                                populate_existing=for_update)
+        if for_update and patient_id in self._locked:
+            return self._locked[patient_id]
+        account = self.session.get(Account, patient_id, with_for_update=for_update or None,
+                                   populate_existing=for_update)
+        if for_update:
+            self._locked[patient_id] = account
+        return account
+
+    def lock_all(self, patient_ids: list[str]) -> None:
+        """Locks the accounts of ``patient_ids`` (in id order) in one query; a later
+        ``get(for_update=True)`` of any of them, present or not, asks nothing more. An
+        absent one that another transaction opens meanwhile fails this one's insert."""
+        wanted = [p for p in patient_ids if p not in self._locked]
+        if not wanted:
+            return
+        found = {a.patient_id: a for a in self.session.scalars(
+            select(Account).where(Account.patient_id.in_(wanted)).order_by(Account.patient_id)
+            .with_for_update().execution_options(populate_existing=True))}
+        for patient_id in wanted:
+            self._locked[patient_id] = found.get(patient_id)
 
     def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
         """A page of accounts in patient id order."""

@@ -21,6 +21,10 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.ledger = SqlLedger(session)
         self.fee_schedule = SqlFeeSchedule(session)
 
+    def prepare_batch(self, keys: list[str]) -> None:
+        """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
+        self.accounts.lock_all(keys)
+
     def flush(self) -> None:
         """Write pending changes now; a charge changed by someone else is a lost race."""
         try:
