@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
 import sys
@@ -38,15 +39,31 @@ SLOTS_PER_DAY = 22  # 08:00 to 19:00 in half hours
 DESK = auth.metadata(Role.FRONT_DESK, sub="bench-desk", locations=("la-jolla",))
 
 
+CONNECTIONS = 8  # client connections, spread over a service's processes by the kernel
+
+
+@contextlib.contextmanager
+def connections(address: str):
+    """CONNECTIONS channels that each hold their own connection: calls on one channel all go
+    to the one server process that accepted it (SO_REUSEPORT balances connections)."""
+    channels = [grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(CONNECTIONS)]
+    try:
+        yield channels
+    finally:
+        for channel in channels:
+            channel.close()
+
+
 def echo_baseline(calls: int, callers: int, workers: int) -> Run:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "benchmarks.echo", str(port), str(workers)])
     try:
         wait_for_port("127.0.0.1", port, 15)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            call = echo.stub(channel)
+        with connections(f"127.0.0.1:{port}") as channels:
+            stubs = [echo.stub(channel) for channel in channels]
             payload = b"x" * 120
-            return drive(lambda i: call(payload, timeout=30), calls, callers)
+            return drive(lambda i: stubs[i % CONNECTIONS](payload, timeout=30), calls, callers)
     finally:
         server.terminate()
         server.wait(10)
@@ -65,10 +82,11 @@ def create_patient(url: str, calls: int, callers: int, workers: int, bootstrap: 
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": f"bench{time.time_ns()}."},
         log_dir)
     try:
-        with grpc.insecure_channel(service.address) as channel:
-            stub = intake_grpc.IntakeServiceStub(channel)
+        with connections(service.address) as channels:
+            stubs = [intake_grpc.IntakeServiceStub(channel) for channel in channels]
 
             def one(n: int):
+                stub = stubs[n % CONNECTIONS]
                 patient = patient_pb2.Patient(given_name="Bench", family_name=f"N{n}",
                                               phone=f"+1619555{abs(n) % 10000:04d}")
                 patient.date_of_birth.year, patient.date_of_birth.month = 1950 + abs(n) % 50, 1
@@ -126,10 +144,11 @@ def create_appointment(url: str, calls: int, callers: int, workers: int, bootstr
     try:
         apply_files(service.address, [REPO / "deploy/locations/la-jolla.yaml"],
                     auth.token(Role.OPS, sub="bench-ops"))
-        with grpc.insecure_channel(service.address) as channel:
-            stub = scheduling_grpc.SchedulingServiceStub(channel)
+        with connections(service.address) as channels:
+            stubs = [scheduling_grpc.SchedulingServiceStub(channel) for channel in channels]
 
             def one(n: int):
+                stub = stubs[n % CONNECTIONS]
                 index = n if n >= 0 else calls - n  # warm-up bookings use slots after the run
                 room, start = _slot(index)
                 stamp = Timestamp()
