@@ -135,7 +135,7 @@ def screen(api, parent, instrument="PHQ-9", values=None, when: dt.datetime | Non
     """Submits a screening with the given item values (all zero by default)."""
     from clinic.intake.v1 import screening_pb2, screening_service_pb2
 
-    counts = {"PHQ-9": 9, "GAD-7": 7, "PCL-5": 20, "PAIN-NRS": 1}
+    counts = {"PHQ-9": 9, "GAD-7": 7, "PCL-5": 20, "PAIN-NRS": 1, "TMS-SAFETY": 10}
     values = values if values is not None else [0] * counts.get(instrument, 1)
     screening = screening_pb2.Screening(
         instrument=instrument, administer_time=stamp(when or dt.datetime.now(dt.UTC)),
@@ -158,10 +158,13 @@ def decide(api, parent, modality, outcome=None, reason="meets criteria", overrid
 
 
 def prepare_for(api, parent, modality):
-    """What a clearance needs: a PHQ-9, a normal recent blood pressure, the consents."""
+    """What a clearance needs: a PHQ-9 (and for TMS the safety questionnaire, all no), a
+    normal recent blood pressure, the consents."""
     from clinic.intake.v1 import consent_pb2, events_pb2
 
     screen(api, parent, "PHQ-9", [2, 2, 2, 2, 1, 1, 1, 1, 0])
+    if modality == events_pb2.MODALITY_TMS:
+        screen(api, parent, "TMS-SAFETY")
     record_vitals(api, parent, systolic_mmhg=122, diastolic_mmhg=78, weight_grams=82300)
     consents = {
         events_pb2.MODALITY_IV_KETAMINE: [consent_pb2.CONSENT_TYPE_KETAMINE_TREATMENT],

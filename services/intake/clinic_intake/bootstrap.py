@@ -16,6 +16,7 @@ from clinic_common.server import ServiceHost
 
 from clinic_intake.adapters import definitions, orm
 from clinic_intake.config import IntakeSettings
+from clinic_intake.domain import icd10cm
 from clinic_intake.entrypoints.candidacy_api import CandidacyServicer
 from clinic_intake.entrypoints.consent_api import ConsentServicer
 from clinic_intake.entrypoints.coverage_api import CoverageServicer
@@ -52,15 +53,18 @@ def build_spec() -> ServiceSpec:
 def build_deps(runtime: Runtime) -> Deps:
     """The use cases' dependencies, from the runtime and intake's settings.
 
-    Instrument definitions and the rule set are read here, so a malformed file stops
-    the service at start rather than failing calls later.
+    Instrument definitions, the rule set and the dosing protocols are read here, so a malformed file stops
+    the service at start rather than failing calls later; the ICD-10-CM code set is
+    loaded here too, so the first call that checks a code does not wait for it.
     """
     settings = runtime.settings
     if not isinstance(settings, IntakeSettings):
         settings = IntakeSettings()
+    icd10cm.load()
     return Deps(runner=runtime.runner, policy=settings.policy(),
                 instruments=definitions.load_instruments(settings.instruments_dir),
-                rules=definitions.load_rules(settings.contraindication_rules_path))
+                rules=definitions.load_rules(settings.contraindication_rules_path),
+                protocols=definitions.load_protocols(settings.dosing_protocols_path))
 
 
 def add_services(host: ServiceHost, runtime: Runtime) -> None:

@@ -4,7 +4,6 @@ Clinical policies have the clinic's defaults (DOMAIN.md); a deployment overrides
 them per environment, for example ``INTAKE_WEIGHT_MAX_AGE_DAYS=14``.
 """
 
-from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,7 +11,7 @@ from clinic_common.config import ServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from clinic_intake.domain.policy import Policy, Series
+from clinic_intake.domain.policy import Policy, PreTreatment, Series
 
 _DEFAULT = Policy()
 MODALITIES = {"IV_KETAMINE", "SPRAVATO", "TMS"}
@@ -23,16 +22,8 @@ class IntakeSettings(ServiceSettings):
     service_name: ClassVar[str] = "intake"
     default_port: ClassVar[int] = 50051
 
-    # The initial IV ketamine dose per kilogram of body weight.
-    ketamine_mg_per_kg: Decimal = Field(_DEFAULT.ketamine_mg_per_kg, gt=0)
-    # The most a provider may prescribe per kilogram, adjustments included.
-    ketamine_max_mg_per_kg: Decimal = Field(_DEFAULT.ketamine_max_mg_per_kg, gt=0)
-    # The most any IV ketamine dose may be, in mg; 0 for no absolute cap.
-    ketamine_max_dose_mg: Decimal = Field(_DEFAULT.ketamine_max_dose_mg, ge=0)
     # A weight older than this many days cannot be used to compute a dose.
     weight_max_age_days: int = Field(_DEFAULT.weight_max_age_days, gt=0)
-    # The Spravato doses a plan may prescribe, in mg.
-    spravato_doses_mg: list[int] = list(_DEFAULT.spravato_doses_mg)
     # A screening older than this many days does not count towards a clearance.
     screening_max_age_days: int = Field(_DEFAULT.screening_max_age_days, gt=0)
     # The instruments that must be scored before a clearance, by modality.
@@ -43,22 +34,32 @@ class IntakeSettings(ServiceSettings):
         k: list(v) for k, v in _DEFAULT.required_consents.items()}
     # The drop from baseline, in percent, that counts as a response.
     response_drop_percent: int = Field(_DEFAULT.response_drop_percent, gt=0, le=100)
-    # How many failed antidepressant trials make depression treatment-resistant.
+    # How many adequate failed antidepressant trials make depression treatment-resistant.
     treatment_resistance_min_failed_trials: int = Field(
         _DEFAULT.treatment_resistance_min_failed_trials, ge=1)
+    # The weeks at an adequate dose that make a failed antidepressant trial an adequate one.
+    adequate_trial_min_weeks: int = Field(_DEFAULT.adequate_trial_min_weeks, ge=1, le=52)
     # Default series by modality: [sessions, min spacing hours, window days].
     series_defaults: dict[str, list[int]] = {
         k: [v.sessions, v.min_spacing_hours, v.window_days]
         for k, v in _DEFAULT.series_defaults.items()}
     # The least spacing a plan may set between sessions, in hours, by modality.
     min_spacing_hours: dict[str, int] = dict(_DEFAULT.min_spacing_hours)
+    # What a clearance carries per modality: whether an escort must take the patient home, and
+    # the fasting instruction, as {"escort_required": bool, "fasting_instruction": str}. A
+    # modality left out keeps its default.
+    pre_treatment: dict[str, dict[str, bool | str]] = {
+        k: {"escort_required": v.escort_required, "fasting_instruction": v.fasting_instruction}
+        for k, v in _DEFAULT.pre_treatment.items()}
     # A YAML file of contraindication rules replacing the packaged one, if set.
     contraindication_rules_path: Path | None = None
+    # A YAML file of dosing protocols replacing the packaged one, if set.
+    dosing_protocols_path: Path | None = None
     # A folder of instrument definitions (YAML) added to, or replacing, the packaged ones.
     instruments_dir: Path | None = None
 
     @field_validator("clearance_instruments", "required_consents", "min_spacing_hours",
-                     "series_defaults")
+                     "series_defaults", "pre_treatment")
     @classmethod
     def _known_modalities(cls, value: dict) -> dict:
         unknown = set(value) - MODALITIES
@@ -74,17 +75,34 @@ class IntakeSettings(ServiceSettings):
                 raise ValueError(f"{modality}: give [sessions, min spacing hours, window days]")
         return value
 
+    @field_validator("pre_treatment")
+    @classmethod
+    def _escort_and_fasting(cls, value: dict[str, dict]) -> dict[str, dict]:
+        for modality, entry in value.items():
+            if set(entry) - {"escort_required", "fasting_instruction"} or \
+                    not isinstance(entry.get("escort_required", False), bool) or \
+                    not isinstance(entry.get("fasting_instruction", ""), str):
+                raise ValueError(f"{modality}: give {{\"escort_required\": true|false, "
+                                 "\"fasting_instruction\": \"...\"}")
+        return value
+
     def policy(self) -> Policy:
         return Policy(
-            ketamine_mg_per_kg=self.ketamine_mg_per_kg,
-            ketamine_max_mg_per_kg=self.ketamine_max_mg_per_kg,
-            ketamine_max_dose_mg=self.ketamine_max_dose_mg,
             weight_max_age_days=self.weight_max_age_days,
-            spravato_doses_mg=tuple(self.spravato_doses_mg),
             screening_max_age_days=self.screening_max_age_days,
             clearance_instruments={k: tuple(v) for k, v in self.clearance_instruments.items()},
             required_consents={k: tuple(v) for k, v in self.required_consents.items()},
             response_drop_percent=self.response_drop_percent,
             treatment_resistance_min_failed_trials=self.treatment_resistance_min_failed_trials,
+            adequate_trial_min_weeks=self.adequate_trial_min_weeks,
             series_defaults={k: Series(*v) for k, v in self.series_defaults.items()},
-            min_spacing_hours=dict(self.min_spacing_hours))
+            min_spacing_hours=dict(self.min_spacing_hours),
+            pre_treatment=self._pre_treatment())
+
+    def _pre_treatment(self) -> dict[str, PreTreatment]:
+        # A modality the setting leaves out keeps its default: leaving out ketamine must not
+        # quietly drop its escort requirement.
+        given = {k: PreTreatment(bool(v.get("escort_required", False)),
+                                 str(v.get("fasting_instruction", "")))
+                 for k, v in self.pre_treatment.items()}
+        return {**_DEFAULT.pre_treatment, **given}

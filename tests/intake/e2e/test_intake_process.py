@@ -33,7 +33,8 @@ from tests.intake.support import STAFF, patient, stamp
 pytestmark = pytest.mark.e2e
 
 EXPECTED = ["PatientRegistered", "ScreeningScored", "SafetyFlagRaised",
-            "SafetyFlagAcknowledged", "CandidacyDecided", "TreatmentPlanCreated"]
+            "SafetyFlagAcknowledged", "ConsentRecorded", "CandidacyDecided",
+            "TreatmentPlanCreated"]
 
 
 @pytest.fixture

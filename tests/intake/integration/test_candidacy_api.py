@@ -160,3 +160,35 @@ def test_decisions_list_by_modality_oldest_first(api, ana):
     listed = api.candidacy.ListCandidacyDecisions(pb.ListCandidacyDecisionsRequest(
         parent=ana.name, modality=KETAMINE)).decisions
     assert [d.name for d in listed] == [first.name, second.name]
+
+
+@pytest.mark.parametrize(("modality", "fasting"), [
+    (KETAMINE, "No solid food for 6 hours before the infusion; clear liquids until 2 hours "
+               "before."),
+    (SPRAVATO, "No food for 2 hours and no liquids for 30 minutes before the dose."),
+])
+def test_a_clearance_carries_the_escort_requirement_and_fasting_instruction(
+        api, ana, modality, fasting):
+    prepare_for(api, ana.name, modality)
+    decision = decide(api, ana.name, modality)
+    assert (decision.escort_required, decision.fasting_instruction) == (True, fasting)
+    name, _, event = outbox(api.runtime)[-1]
+    assert (name, event.escort_required, event.fasting_instruction) == \
+        ("CandidacyDecided", True, fasting)
+    assert api.candidacy.GetCandidacyDecision(pb.GetCandidacyDecisionRequest(
+        name=decision.name)).decision.escort_required
+
+
+def test_escort_and_fasting_come_from_the_clinic_settings(start_intake):
+    api = start_intake(pre_treatment={"IV_KETAMINE": {"escort_required": True,
+                                                      "fasting_instruction": "NPO 8 hours."}})
+    patient = register(api)
+    prepare_for(api, patient.name, KETAMINE)
+    assert decide(api, patient.name, KETAMINE).fasting_instruction == "NPO 8 hours."
+
+
+def test_a_decision_other_than_a_clearance_carries_no_instructions(api, ana):
+    decision = decide(api, ana.name, KETAMINE, outcome=ev.CANDIDACY_OUTCOME_NOT_A_CANDIDATE)
+    assert (decision.escort_required, decision.fasting_instruction) == (False, "")
+    event = outbox(api.runtime)[-1][2]
+    assert (event.escort_required, event.fasting_instruction) == (False, "")

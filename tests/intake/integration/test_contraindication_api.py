@@ -65,7 +65,8 @@ def test_unknown_patient_is_not_found(api):
 def test_the_rule_set_is_configuration(start_intake, tmp_path):
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - id: any_migraine\n    modalities: [IV_KETAMINE]\n"
-                     "    finding: needs_review\n    when: {condition_codes: [G43]}\n")
+                     "    finding: needs_review\n    source: clinic policy\n"
+                     "    when: {condition_codes: [G43]}\n")
     api = start_intake(contraindication_rules_path=rules)
     ana = register(api)
     add_history(api, ana.name, condition=h.Condition(

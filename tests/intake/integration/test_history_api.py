@@ -168,7 +168,12 @@ def test_vitals_measured_in_the_future_are_invalid(api, ana):
 
 
 def test_summary_counts_failed_antidepressant_trials_and_latest_measurements(api, ana):
-    add_history(api, ana.name, medication=_sertraline(h.TRIAL_OUTCOME_NO_RESPONSE))
+    adequate = {"trial_weeks": 8, "adequate_dose": True}
+    add_history(api, ana.name, medication=_sertraline(h.TRIAL_OUTCOME_NO_RESPONSE, **adequate))
+    add_history(api, ana.name, medication=_sertraline(h.TRIAL_OUTCOME_PARTIAL_RESPONSE,
+                                                      **adequate))
+    add_history(api, ana.name, medication=_sertraline(h.TRIAL_OUTCOME_NO_RESPONSE,
+                                                      trial_weeks=3, adequate_dose=True))
     add_history(api, ana.name, medication=_sertraline(h.TRIAL_OUTCOME_NOT_TOLERATED))
     add_history(api, ana.name, medication=h.Medication(medication_name="lisinopril"))
     record_vitals(api, ana.name, NOW - dt.timedelta(days=3), weight_grams=80000)
@@ -176,9 +181,42 @@ def test_summary_counts_failed_antidepressant_trials_and_latest_measurements(api
     pressure = record_vitals(api, ana.name, NOW, systolic_mmhg=150, diastolic_mmhg=95)
     summary = api.history.GetClinicalSummary(pb.GetClinicalSummaryRequest(
         parent=ana.name)).summary
-    assert (summary.failed_antidepressant_trials, summary.treatment_resistant) == (1, True)
+    assert (summary.failed_antidepressant_trials, summary.adequate_failed_antidepressant_trials,
+            summary.treatment_resistant) == (3, 2, True)
     assert summary.latest_weight.vitals_id == newest.vitals_id
     assert summary.latest_blood_pressure.vitals_id == pressure.vitals_id
+
+
+def test_failed_trials_without_an_adequate_dose_and_length_are_not_resistance(api, ana):
+    add_history(api, ana.name, medication=_sertraline(trial_weeks=12))
+    add_history(api, ana.name, medication=_sertraline(trial_weeks=4, adequate_dose=True))
+    summary = api.history.GetClinicalSummary(pb.GetClinicalSummaryRequest(
+        parent=ana.name)).summary
+    assert (summary.failed_antidepressant_trials, summary.adequate_failed_antidepressant_trials,
+            summary.treatment_resistant) == (2, 0, False)
+
+
+def test_a_medication_entry_keeps_the_trial_length_and_dose_attestation(api, ana):
+    entry = add_history(api, ana.name, medication=_sertraline(trial_weeks=8,
+                                                              adequate_dose=True))
+    assert (entry.medication.trial_weeks, entry.medication.adequate_dose) == (8, True)
+
+
+def test_a_condition_is_returned_with_its_code_description(api, ana):
+    entry = add_history(api, ana.name, condition=h.Condition(code="F330"))
+    assert entry.condition.code == "F33.0"
+    assert entry.condition.code_description == \
+        "Major depressive disorder, recurrent, mild"
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ("F43.1", "F43.1 is not billable; use a more specific code such as F43.10, F43.11"),
+    ("G90.5", "G90.5 is not billable"), ("F99.99", "'F99.99' is not an ICD-10-CM code")])
+def test_a_condition_code_must_be_billable_in_the_code_set(api, ana, code, words):
+    error = refused(api.history.CreateHistoryEntry, pb.CreateHistoryEntryRequest(
+        parent=ana.name, entry=h.HistoryEntry(condition=h.Condition(code=code))))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert words in error.details()
 
 
 def test_no_failed_trial_is_not_treatment_resistant(api, ana):
@@ -210,3 +248,19 @@ def test_history_of_a_merged_patient_moves_to_the_survivor(api, ana):
     assert entries[0].name.startswith(ana.name + "/")
     assert len(api.history.ListVitals(pb.ListVitalsRequest(parent=ana.name)).vitals) == 1
     assert event_types(api.runtime)[-1] == "PatientMerged"
+
+
+def test_vitals_record_oxygen_saturation(api, ana):
+    taken = record_vitals(api, ana.name, spo2_percent=96, pulse_bpm=74)
+    assert (taken.spo2_percent, taken.pulse_bpm) == (96, 74)
+    listed = api.history.ListVitals(pb.ListVitalsRequest(parent=ana.name)).vitals
+    assert [v.spo2_percent for v in listed] == [96]
+    assert record_vitals(api, ana.name, pulse_bpm=70).spo2_percent == 0  # not measured
+
+
+@pytest.mark.parametrize("spo2", [49, 101])
+def test_oxygen_saturation_outside_50_to_100_percent_is_invalid(api, ana, spo2):
+    error = refused(record_vitals, api, ana.name, spo2_percent=spo2)
+    assert (error.code(), reason(error)) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+    assert "vitals.spo2_percent: must be between 50 and 100" in error.details()
+    assert api.history.ListVitals(pb.ListVitalsRequest(parent=ana.name)).vitals == []

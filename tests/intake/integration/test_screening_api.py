@@ -5,6 +5,7 @@ import datetime as dt
 import grpc
 import pytest
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
+from clinic.intake.v1 import screening_pb2 as spb
 from clinic.intake.v1 import screening_service_pb2 as pb
 
 from tests.intake.support import (
@@ -164,8 +165,8 @@ def test_screenings_list_by_instrument_oldest_first(api, ana):
 
 def test_instruments_are_listed_with_their_bands(api):
     listed = api.screenings.ListInstruments(pb.ListInstrumentsRequest()).instruments
-    assert [i.code for i in listed] == ["GAD-7", "PAIN-NRS", "PCL-5", "PHQ-9"]
-    phq9 = listed[-1]
+    assert [i.code for i in listed] == ["GAD-7", "PAIN-NRS", "PCL-5", "PHQ-9", "TMS-SAFETY"]
+    phq9 = listed[3]
     assert (phq9.max_total, phq9.remission_below, [b.label for b in phq9.bands][-1]) == \
         (27, 5, "severe")
 
@@ -189,3 +190,50 @@ def test_a_merged_patients_open_flag_shows_on_the_survivor(api, ana):
         surviving_patient=ana.name, merged_patient=bea.name), metadata=STAFF)
     shown = _patient(api, ana).open_safety_flags
     assert [f.flag_id for f in shown] == [scored.raised_flags[0].rsplit("/", 1)[-1]]
+
+
+def _trend(api, patient):
+    return api.screenings.GetScoreTrend(pb.GetScoreTrendRequest(
+        parent=patient.name, instrument="PHQ-9")).trend
+
+
+def _start_ketamine_plan(api, patient):
+    from clinic.intake.v1 import events_pb2, treatment_plan_pb2, treatment_plan_service_pb2
+
+    from tests.intake.support import decide, prepare_for
+
+    prepare_for(api, patient.name, events_pb2.MODALITY_IV_KETAMINE)  # scores PHQ-9 12, now
+    decide(api, patient.name, events_pb2.MODALITY_IV_KETAMINE)
+    return api.plans.CreateTreatmentPlan(treatment_plan_service_pb2.CreateTreatmentPlanRequest(
+        parent=patient.name, plan=treatment_plan_pb2.TreatmentPlan(
+            modality=events_pb2.MODALITY_IV_KETAMINE, indication_code="F33.2")),
+        metadata=STAFF).plan
+
+
+def test_remission_is_not_reported_on_a_single_baseline_screening(api, ana):
+    only = screen(api, ana.name, values=[1, 1, 1, 0, 0, 0, 0, 0, 0])
+    trend = _trend(api, ana)
+    assert (trend.baseline_score, trend.latest_score, trend.follow_up_count) == (3, 3, 0)
+    assert (trend.response, trend.remission) == (False, False)
+    assert (trend.baseline_screening, trend.baseline_plan, trend.baseline_basis) == \
+        (only.name, "", spb.BASELINE_BASIS_FIRST_SCREENING)
+
+
+def test_the_baseline_is_the_start_of_the_current_plan_not_the_first_screening_ever(api, ana):
+    screen(api, ana.name, values=[3] * 8 + [0], when=NOW - dt.timedelta(days=200))  # 24
+    screen(api, ana.name, values=[1, 1, 1] + [0] * 6, when=NOW - dt.timedelta(days=150))  # 3
+    plan = _start_ketamine_plan(api, ana)
+    baseline = _trend(api, ana)
+    assert (baseline.baseline_score, baseline.latest_score, baseline.follow_up_count) == \
+        (12, 12, 0)
+    assert (baseline.response, baseline.remission) == (False, False)  # 24 -> 12 is not this course
+    assert (baseline.baseline_plan, baseline.baseline_basis) == \
+        (plan.name, spb.BASELINE_BASIS_ACTIVE_PLAN)
+    assert baseline.baseline_screening == baseline.points[2].screening
+    screen(api, ana.name, values=[1, 1, 1, 1] + [0] * 5)  # 4, after the plan started
+    after = _trend(api, ana)
+    assert (after.baseline_score, after.latest_score, after.change_from_baseline,
+            after.follow_up_count) == (12, 4, -8, 1)
+    assert after.percent_change_from_baseline == pytest.approx(-66.7)
+    assert (after.response, after.remission) == (True, True)
+    assert [p.total_score for p in after.points] == [24, 3, 12, 4]

@@ -4,12 +4,14 @@ import datetime as dt
 
 import grpc
 import pytest
+import yaml
 from clinic.intake.v1 import consent_pb2
 from clinic.intake.v1 import consent_service_pb2 as consent_pb
 from clinic.intake.v1 import events_pb2 as ev
 from clinic.intake.v1 import screening_service_pb2 as screening_pb
 from clinic.intake.v1 import treatment_plan_pb2 as tp
 from clinic.intake.v1 import treatment_plan_service_pb2 as pb
+from clinic_intake.adapters import definitions
 from google.protobuf import field_mask_pb2
 
 from tests.intake.support import (
@@ -68,12 +70,15 @@ def test_ketamine_plan_doses_from_the_recent_weight_and_is_announced(api):
         (6, 24, 21)
     assert (plan.dose.dose_mcg, plan.dose.computed_dose_mcg, plan.dose.mg_per_kg,
             plan.dose.weight_grams) == (41150, 41150, "0.5", 82300)
+    assert (plan.protocol, plan.dose.duration_minutes, plan.dose.mg_per_kg_per_hour) == \
+        ("ketamine_depression", 40, "0.75")
     assert plan.candidacy_decision.startswith(ana.name + "/candidacyDecisions/")
     name, key, event = outbox(api.runtime)[-1]
     assert (name, key) == ("TreatmentPlanCreated", ana.patient_id)
     assert (event.plan_id, event.version, event.modality, event.indication_code,
             event.series_sessions, event.min_spacing_hours, event.series_window_days,
             event.dose_mcg) == (plan.plan_id, 1, KETAMINE, "F33.2", 6, 24, 21, 41150)
+    assert (event.protocol, event.duration_minutes) == ("ketamine_depression", 40)
     assert event.candidacy_decision_id == plan.candidacy_decision.rsplit("/", 1)[-1]
     assert api.plans.GetTreatmentPlan(pb.GetTreatmentPlanRequest(name=plan.name)).plan == plan
 
@@ -93,8 +98,13 @@ def test_a_stale_weight_is_a_failed_precondition_until_a_new_one_is_taken(api):
     assert _create(api, ana.name).dose.dose_mcg == 44000
 
 
-def test_weight_window_and_rate_are_configuration(start_intake):
-    api = start_intake(weight_max_age_days=1, ketamine_mg_per_kg="0.75")
+def test_weight_window_and_protocols_are_configuration(start_intake, tmp_path):
+    packaged = yaml.safe_load(definitions.PROTOCOLS.read_text())
+    depression = next(p for p in packaged["protocols"] if p["id"] == "ketamine_depression")
+    depression["dose"]["mg_per_kg"] = 0.75
+    path = tmp_path / "protocols.yaml"
+    path.write_text(yaml.safe_dump(packaged))
+    api = start_intake(weight_max_age_days=1, dosing_protocols_path=str(path))
     ana, _ = _cleared(api)
     assert _create(api, ana.name).dose.dose_mcg == 61725
 
@@ -145,12 +155,78 @@ def test_a_second_active_plan_of_one_modality_already_exists(api):
                                                 "ACTIVE_PLAN_EXISTS")
 
 
-def test_spravato_takes_a_clinic_dose(api):
+def test_spravato_takes_a_protocol_dose_and_trd_starts_at_56_mg(api):
     ana, _ = _cleared(api, SPRAVATO)
-    assert _refusal(_create, api, ana.name, SPRAVATO, dose=tp.Dose(dose_mcg=70000))[0] == \
-        grpc.StatusCode.INVALID_ARGUMENT
-    plan = _create(api, ana.name, SPRAVATO, dose=tp.Dose(dose_mcg=84000))
-    assert (plan.dose.dose_mcg, plan.series.sessions) == (84000, 8)
+    assert _refusal(_create, api, ana.name, SPRAVATO, protocol="spravato_trd",
+                    dose=tp.Dose(dose_mcg=70000))[0] == grpc.StatusCode.INVALID_ARGUMENT
+    assert _refusal(_create, api, ana.name, SPRAVATO, protocol="spravato_trd",
+                    dose=tp.Dose(dose_mcg=84000, first_dose_mcg=84000)) == \
+        (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+    plan = _create(api, ana.name, SPRAVATO, protocol="spravato_trd",
+                   dose=tp.Dose(dose_mcg=84000))
+    assert (plan.protocol, plan.dose.dose_mcg, plan.dose.first_dose_mcg,
+            plan.series.sessions) == ("spravato_trd", 84000, 56000, 8)
+    assert outbox(api.runtime)[-1][2].first_dose_mcg == 56000
+    amended = _amend(api, plan.name, ["dose"], dose=tp.Dose(dose_mcg=56000))
+    assert (amended.dose.dose_mcg, amended.dose.first_dose_mcg) == (56000, 56000)
+
+
+def test_spravato_for_depression_needs_the_protocol_named_and_the_error_lists_them(api):
+    ana, _ = _cleared(api, SPRAVATO)
+    error = refused(_create, api, ana.name, SPRAVATO, dose=tp.Dose(dose_mcg=84000))
+    assert (error.code(), reason(error)) == (grpc.StatusCode.INVALID_ARGUMENT,
+                                             "PROTOCOL_REQUIRED")
+    assert "spravato_trd" in error.details() and "spravato_mdsi" in error.details()
+    error = refused(_create, api, ana.name, SPRAVATO, protocol="spravato_everything",
+                    dose=tp.Dose(dose_mcg=84000))
+    assert (reason(error), "spravato_mdsi" in error.details()) == ("UNKNOWN_PROTOCOL", True)
+    plan = _create(api, ana.name, SPRAVATO, protocol="spravato_mdsi",
+                   dose=tp.Dose(dose_mcg=84000))
+    assert (plan.protocol, plan.dose.first_dose_mcg) == ("spravato_mdsi", 84000)
+
+
+def test_a_crps_patient_of_90_kg_gets_a_4_hour_infusion_at_the_protocol_rate(api):
+    ana, _ = _cleared(api)
+    record_vitals(api, ana.name, weight_grams=90000)
+    plan = _create(api, ana.name, indication_code="G90.511")
+    assert (plan.protocol, plan.dose.duration_minutes, plan.dose.mg_per_kg_per_hour,
+            plan.dose.mg_per_kg, plan.dose.dose_mcg) == \
+        ("ketamine_pain_crps", 240, "0.5", "2", 180000)  # 0.5 mg/kg/h * 90 kg * 4 h
+    event = outbox(api.runtime)[-1][2]
+    assert (event.protocol, event.duration_minutes, event.dose_mcg) == \
+        ("ketamine_pain_crps", 240, 180000)
+    shorter = _amend(api, plan.name, ["dose.duration_minutes"], why="tolerance",
+                     dose=tp.Dose(duration_minutes=120))
+    assert (shorter.version, shorter.dose.duration_minutes, shorter.dose.dose_mcg) == \
+        (2, 120, 90000)
+    assert outbox(api.runtime)[-1][2].duration_minutes == 120
+
+
+def test_an_infusion_outside_the_protocol_duration_is_refused_naming_the_range(api):
+    ana, _ = _cleared(api)
+    error = refused(_create, api, ana.name, indication_code="M79.7",
+                    dose=tp.Dose(duration_minutes=300))
+    assert (error.code(), reason(error)) == (grpc.StatusCode.FAILED_PRECONDITION,
+                                             "DURATION_OUT_OF_RANGE")
+    assert "40 to 240 minutes" in error.details()
+
+
+def test_a_heavy_patient_above_a_cap_is_refused_not_silently_capped(api):
+    ana, _ = _cleared(api)
+    record_vitals(api, ana.name, weight_grams=160000)
+    plan = _create(api, ana.name)
+    assert (plan.dose.dose_mcg, plan.dose.mg_per_kg) == (80000, "0.5")
+    record_vitals(api, ana.name, weight_grams=210000)
+    error = refused(_amend, api, plan.name, ["dose"], why="new weight")
+    assert (error.code(), reason(error)) == (grpc.StatusCode.FAILED_PRECONDITION,
+                                             "DOSE_ABOVE_CAP")
+    assert "max_dose_mg" in error.details() and "ketamine_depression" in error.details()
+
+
+def test_an_indication_no_protocol_covers_is_refused(api):
+    ana, _ = _cleared(api)
+    assert _refusal(_create, api, ana.name, indication_code="F33.3") == \
+        (grpc.StatusCode.FAILED_PRECONDITION, "NO_PROTOCOL")
 
 
 def test_tms_has_no_dose(api):
@@ -296,3 +372,17 @@ def test_merge_refuses_to_leave_two_active_plans_of_one_modality(api):
     api.patients.MergePatients(merge, metadata=STAFF)
     listed = api.plans.ListTreatmentPlans(pb.ListTreatmentPlansRequest(parent=ana.name)).plans
     assert sorted(p.plan_id for p in listed) == sorted([kept.plan_id, moved.plan_id])
+
+
+def test_an_indication_another_protocol_covers_switches_the_protocol_and_redoses(api):
+    ana, _ = _cleared(api)
+    plan = _create(api, ana.name)
+    series_only = _amend(api, plan.name, ["series.sessions"], series=tp.Series(sessions=8))
+    assert (series_only.protocol, series_only.dose.dose_mcg) == ("ketamine_depression", 41150)
+    switched = _amend(api, plan.name, ["indication_code"], why="CRPS diagnosed",
+                      indication_code="G90.511")
+    assert (switched.version, switched.protocol, switched.dose.duration_minutes,
+            switched.dose.dose_mcg) == (3, "ketamine_pain_crps", 240, 164600)
+    event = outbox(api.runtime)[-1][2]
+    assert (event.protocol, event.duration_minutes, event.dose_mcg) == \
+        ("ketamine_pain_crps", 240, 164600)

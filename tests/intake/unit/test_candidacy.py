@@ -8,7 +8,7 @@ from clinic_intake.adapters.definitions import load_instruments
 from clinic_intake.domain.candidacy import Evidence, Override, decide
 from clinic_intake.domain.consent import Consent
 from clinic_intake.domain.contraindications import Fact, Finding, Outcome
-from clinic_intake.domain.policy import Policy
+from clinic_intake.domain.policy import Policy, PreTreatment
 from clinic_intake.domain.screening import Screening
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -122,3 +122,28 @@ def test_other_outcomes_need_a_reason_but_nothing_else():
         _decide(empty, outcome="NOT_A_CANDIDATE", reason=" ")
     with pytest.raises(FieldViolation):
         _decide(empty, outcome="MAYBE")
+
+
+def test_a_ketamine_or_spravato_clearance_requires_an_escort_and_carries_fasting():
+    ketamine = _decide()
+    assert ketamine.escort_required
+    assert "6 hours" in ketamine.fasting_instruction
+    spravato = _decide(_evidence(consents=[
+        _consent("SPRAVATO_TREATMENT"), _consent("SPRAVATO_REMS_ENROLLMENT",
+                                                 rems_patient_id="R1")]), modality="SPRAVATO")
+    assert spravato.escort_required
+    assert "30 minutes" in spravato.fasting_instruction
+
+
+def test_a_tms_clearance_needs_no_escort_and_other_outcomes_carry_nothing():
+    tms = _decide(_evidence(consents=[_consent("TMS_TREATMENT")]), modality="TMS",
+                  policy=Policy(clearance_instruments={}))
+    assert (tms.escort_required, tms.fasting_instruction) == (False, "")
+    refused = _decide(_evidence(screenings=[], consents=[]), outcome="NOT_A_CANDIDATE")
+    assert (refused.escort_required, refused.fasting_instruction) == (False, "")
+
+
+def test_escort_and_fasting_are_policy():
+    policy = Policy(pre_treatment={"IV_KETAMINE": PreTreatment(True, "Nothing by mouth.")})
+    assert (_decide(policy=policy).escort_required,
+            _decide(policy=policy).fasting_instruction) == (True, "Nothing by mouth.")

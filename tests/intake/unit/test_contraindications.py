@@ -25,7 +25,8 @@ def _bp(systolic, diastolic, days_ago=0) -> Vitals:
 
 def _facts(*details, bp=None) -> PatientFacts:
     return PatientFacts("p1", [_entry(d) for d in details],
-                        bp if bp is not None else _bp(120, 80), NOW)
+                        bp if bp is not None else _bp(120, 80), NOW,
+                        date_of_birth=dt.date(1984, 5, 17))
 
 
 def _outcomes(modality, facts) -> dict:
@@ -43,7 +44,7 @@ def test_a_patient_with_nothing_recorded_against_them_is_ok_on_every_rule():
     (history.Condition("F20.9"), "psychosis_or_mania", Outcome.BLOCK),
     (history.Condition("I21.4"), "cardiovascular_disease", Outcome.BLOCK),
     (history.Condition("Z33.1"), "pregnancy", Outcome.BLOCK),
-    (history.Condition("H40.11"), "elevated_intracranial_or_intraocular_pressure",
+    (history.Condition("H40.1110"), "elevated_intracranial_or_intraocular_pressure",
      Outcome.BLOCK),
     (history.Allergy("Ketamine hydrochloride"), "ketamine_hypersensitivity", Outcome.BLOCK),
     (history.SubstanceUse("cocaine", "CURRENT"), "active_substance_misuse",
@@ -105,12 +106,15 @@ def test_blocking_findings_come_first():
 
 def test_current_medication_rule_ignores_stopped_medications():
     rules = rule_set_from({"rules": [{"id": "maoi", "modalities": ["SPRAVATO"],
-                                      "finding": "needs_review",
+                                      "finding": "needs_review", "source": "label",
                                       "when": {"current_medications": ["phenelzine"]}}]})
     current = history.Medication("Phenelzine", start_date=dt.date(2025, 1, 1))
     stopped = history.Medication("phenelzine", stop_date=dt.date(2025, 6, 1))
     assert rules.evaluate("SPRAVATO", _facts(current))[0].outcome == Outcome.NEEDS_REVIEW
     assert rules.evaluate("SPRAVATO", _facts(stopped))[0].outcome == Outcome.OK
+
+
+SOURCE = {"source": "a guideline"}
 
 
 @pytest.mark.parametrize("rule", [
@@ -122,14 +126,38 @@ def test_current_medication_rule_ignores_stopped_medications():
     {"id": "x", "modalities": ["TMS"], "finding": "block",
      "when": {"blood_pressure_at_least": {"systolic": "high"}}},
     {"modalities": ["TMS"], "finding": "block", "when": {"condition_codes": ["F"]}},
+    {"id": "x", "modalities": ["TMS"], "finding": "block",
+     "when": {"condition_codes": ["Q28.3-Q28.0"]}},
+    {"id": "x", "modalities": ["TMS"], "finding": "block",
+     "when": {"condition_codes": ["F33.2 or so"]}},
+    {"id": "x", "modalities": ["TMS"], "finding": "block", "when": {"age_below": "adult"}},
+    {"id": "x", "modalities": ["TMS"], "finding": "block",
+     "when": {"age_below": {"years": 18, "time_zone": "Mars/Olympus"}}},
+    {"id": "x", "modalities": ["TMS"], "finding": "block",
+     "when": {"screening_answers": {"instrument": "TMS-SAFETY", "items": ["metal"]}}},
+    {"id": "x", "modalities": ["TMS"], "finding": "block",
+     "when": {"screening_answers": {"instrument": "TMS-SAFETY", "items": {"one": "metal"}}}},
 ])
 def test_malformed_rules_are_refused(rule):
     with pytest.raises(DefinitionError):
+        rule_set_from({"rules": [{**SOURCE, **rule}]})
+
+
+@pytest.mark.parametrize("source", [None, "", "  "])
+def test_a_rule_without_a_source_is_refused(source):
+    rule = {"id": "x", "modalities": ["TMS"], "finding": "block",
+            "when": {"condition_codes": ["F"]}, "source": source}
+    with pytest.raises(DefinitionError, match="source"):
         rule_set_from({"rules": [rule]})
 
 
+def test_every_packaged_rule_names_its_source():
+    assert RULES.rules
+    assert all(len(rule.source) > 10 for rule in RULES.rules)
+
+
 def test_duplicate_rule_ids_are_refused():
-    rule = {"id": "x", "modalities": ["TMS"], "finding": "block",
+    rule = {"id": "x", "modalities": ["TMS"], "finding": "block", **SOURCE,
             "when": {"condition_codes": ["F"]}}
     with pytest.raises(DefinitionError):
         rule_set_from({"rules": [rule, rule]})

@@ -80,3 +80,17 @@ def test_vitals_need_a_measure_time_not_in_the_future():
         Vitals.record("p1", None, {"pulse_bpm": 70}, "rn-1", NOW)
     with pytest.raises(FieldViolation):
         Vitals.record("p1", NOW + dt.timedelta(minutes=10), {"pulse_bpm": 70}, "rn-1", NOW)
+
+
+def test_vitals_record_oxygen_saturation_in_percent():
+    vitals = Vitals.record("p1", NOW, {"spo2_percent": 97, "pulse_bpm": 72}, "rn-1", NOW)
+    assert (vitals.spo2_percent, vitals.pulse_bpm) == (97, 72)
+    assert Vitals.record("p1", NOW, {"pulse_bpm": 72}, "rn-1", NOW).spo2_percent is None
+
+
+@pytest.mark.parametrize("spo2", [49, 101, 970])
+def test_oxygen_saturation_outside_50_to_100_is_invalid(spo2):
+    with pytest.raises(FieldViolation) as refused:
+        Vitals.record("p1", NOW, {"spo2_percent": spo2}, "rn-1", NOW)
+    assert "vitals.spo2_percent" in str(refused.value)
+    assert "between 50 and 100" in str(refused.value)

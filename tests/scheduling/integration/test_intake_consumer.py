@@ -111,6 +111,31 @@ def test_a_plan_takes_newer_amendments_only_and_ends(scheduling):
     assert projection(scheduling, lambda p: p.plan("plan-1")).end_reason == "completed"
 
 
+def test_a_clearance_keeps_its_escort_requirement_and_fasting_instruction(scheduling):
+    decided = intake.CandidacyDecided(
+        patient_id="p1", decision_id="d-1", modality=intake.MODALITY_SPRAVATO,
+        outcome=intake.CANDIDACY_OUTCOME_CLEARED, decided_by="dr-1", escort_required=True,
+        fasting_instruction="No food for 2 hours and no liquids for 30 minutes before the dose.")
+    decided.decide_time.FromDatetime(dt.datetime(2027, 2, 1, 18, tzinfo=dt.UTC))
+    assert scheduling.feed(decided) == "handled"
+    clearance = projection(scheduling, lambda p: p.latest_clearance("p1", "SPRAVATO"))
+    assert (clearance.escort_required, clearance.fasting_instruction) == \
+        (True, decided.fasting_instruction)
+
+
+def test_a_suspended_plan_stays_suspended_until_intake_ends_it(scheduling):
+    scheduling.feed(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_TMS))
+    scheduling.feed(intake.TreatmentPlanSuspended(plan_id="plan-1", patient_id="p1",
+                                                  reason="consent_revoked"))
+    plan = projection(scheduling, lambda p: p.plan("plan-1"))
+    assert (plan.status, plan.end_reason) == ("SUSPENDED", "consent_revoked")
+    assert projection(scheduling, lambda p: p.active_plan("p1", "TMS")) is None
+    scheduling.feed(intake.TreatmentPlanEnded(plan_id="plan-1", patient_id="p1",
+                                              reason="patient_withdrew"))
+    assert projection(scheduling, lambda p: p.plan("plan-1")).status == "ENDED"
+
+
 def test_an_amendment_of_a_plan_never_announced_is_dead_lettered_without_effect(scheduling):
     result = scheduling.feed(intake.TreatmentPlanAmended(plan_id="ghost", patient_id="p1",
                                                          version=2), event_id="x-1")

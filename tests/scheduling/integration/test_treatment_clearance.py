@@ -103,6 +103,19 @@ def test_an_ended_plan_is_no_active_plan(ready):
     assert_no_trace(ready)
 
 
+def test_a_plan_suspended_by_a_revoked_consent_is_no_active_plan(ready):
+    plan_id = ready.clear("p1")
+    suspended = intake.TreatmentPlanSuspended(
+        patient_id="p1", plan_id=plan_id, modality=IV, reason="consent_revoked",
+        consent_id="c-1")
+    assert ready.feed(suspended, key="p1", event_id="s-1") == "handled"
+    assert ready.feed(suspended, key="p1", event_id="s-2") == "handled"  # a re-publish
+    assert refused(ready, "IV_KETAMINE_INFUSION")[1] == "NO_ACTIVE_PLAN"
+    assert_no_trace(ready)
+    ready.start_plan("p1")  # the provider writes a new plan once consent is signed again
+    assert ready.book("p1", TUESDAY_9).patient_id == "p1"
+
+
 def test_a_refused_request_id_is_not_remembered_and_books_once_cleared(ready):
     assert refused(ready, "IV_KETAMINE_INFUSION", request_id="book-1")[1] == \
         "PATIENT_NOT_CLEARED"

@@ -1,4 +1,5 @@
-"""Loading intake's data files: instrument definitions and the contraindication rule set."""
+"""Loading intake's data files: instrument definitions, the contraindication rule set and
+the dosing protocols."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from clinic_intake.domain.contraindication_rules import rule_set_from
 from clinic_intake.domain.contraindications import RuleSet
 from clinic_intake.domain.instrument_definitions import InstrumentRegistry, instrument_from
 from clinic_intake.domain.instruments import DefinitionError
+from clinic_intake.domain.protocol_definitions import protocol_set_from
+from clinic_intake.domain.protocols import ProtocolSet
 
 PACKAGE = Path(__file__).resolve().parent.parent
 INSTRUMENTS = PACKAGE / "instruments"
@@ -45,3 +48,12 @@ def load_rules(path: Path | None = None) -> RuleSet:
     """The contraindication rule set: the packaged file, or the one at ``path``."""
     source = Path(path) if path else RULES
     return rule_set_from(_yaml(source), str(source))
+
+
+PROTOCOLS = PACKAGE / "policies" / "dosing_protocols.yaml"
+
+
+def load_protocols(path: Path | None = None) -> ProtocolSet:
+    """The dosing protocols: the packaged file, or the one at ``path``."""
+    source = Path(path) if path else PROTOCOLS
+    return protocol_set_from(_yaml(source), str(source))

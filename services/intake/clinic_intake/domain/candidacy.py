@@ -3,7 +3,9 @@
 A clearance for a modality needs: a completed screening of each instrument the
 clinic requires, recent enough; no safety flag left unacknowledged; every
 blocking contraindication finding overridden with a reason; and each signed
-consent the modality needs (for Spravato, the REMS patient enrollment).
+consent the modality needs (for Spravato, the REMS patient enrollment). A
+clearance carries the modality's pre-treatment policy as it stood when given: whether
+an escort must take the patient home, and the fasting instruction.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, consent, errors
 from clinic_intake.domain.contraindications import Finding, Outcome
-from clinic_intake.domain.policy import Policy
+from clinic_intake.domain.policy import Policy, PreTreatment
 from clinic_intake.domain.screening import SafetyFlag, Screening
 
 
@@ -54,6 +56,8 @@ class CandidacyDecision:
     overrides: list = field(default_factory=list)
     screening_ids: list = field(default_factory=list)
     consent_ids: list = field(default_factory=list)
+    escort_required: bool = False
+    fasting_instruction: str = ""
 
     @property
     def clears(self) -> bool:
@@ -144,4 +148,7 @@ def decide(patient_id: str, modality: str, outcome: str, reason: str,
     no_open_flags(evidence.open_flags)
     _check_findings(evidence.findings, overrides)
     decision.consent_ids = standing_consents(modality, evidence.consents, policy)
+    pre = policy.pre_treatment.get(modality, PreTreatment(False))
+    decision.escort_required, decision.fasting_instruction = \
+        pre.escort_required, pre.fasting_instruction
     return decision

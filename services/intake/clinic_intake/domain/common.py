@@ -9,13 +9,11 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from clinic_intake.domain import errors
+from clinic_intake.domain import errors, icd10cm
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP = re.compile(r"^\d{5}(-\d{4})?$")
-# ICD-10-CM: a letter, two characters, then up to four after the dot (F33.2, G90.511, Z33.1).
-ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 US_STATES = frozenset({
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
     "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
@@ -52,10 +50,8 @@ def phone(value: str, field: str, *, required: bool = False) -> str:
 
 
 def icd10(value: str, field: str) -> str:
-    code = (value or "").strip().upper()
-    if not ICD10.match(code):
-        raise errors.field(field, "must be an ICD-10-CM code such as F33.2")
-    return code
+    """A billable ICD-10-CM code of the current code set, dotted (see icd10cm.billable)."""
+    return icd10cm.billable(value, field)
 
 
 def choice(kind: type[enum.StrEnum], value: str, field: str):

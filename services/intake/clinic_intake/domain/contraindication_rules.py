@@ -6,7 +6,15 @@ import datetime as dt
 
 from clinic_intake.domain.contraindications import Fact, Outcome, PatientFacts, Rule, RuleSet
 from clinic_intake.domain.history import Kind
+from clinic_intake.domain.icd10cm import code_matcher, undotted
 from clinic_intake.domain.instruments import DefinitionError
+from clinic_intake.domain.rule_tests import (
+    age_below,
+    no_date_of_birth,
+    no_screening,
+    screening_answers,
+    too_few_adequate_trials,
+)
 
 MODALITIES = frozenset({"IV_KETAMINE", "SPRAVATO", "TMS"})
 OUTCOMES = {"block": Outcome.BLOCK, "needs_review": Outcome.NEEDS_REVIEW}
@@ -16,13 +24,15 @@ def _words(values) -> list[str]:
     return [str(v).strip().lower() for v in values]
 
 
-def condition_codes(prefixes, active_only=False):
-    prefixes = [str(p).upper() for p in prefixes]
+def condition_codes(codes, active_only=False):
+    """A condition whose code is one of ``codes``: a code or prefix (I67.1 takes I67.1 and
+    anything beneath it) or an inclusive range of them (I69.10-I69.19, Q28.0-Q28.3)."""
+    matchers = [code_matcher(str(c)) for c in ([codes] if isinstance(codes, str) else codes)]
 
     def test(facts: PatientFacts) -> list[Fact]:
         return [Fact(f"condition {c.code}" + (f" since {c.onset_date}" if c.onset_date else ""),
                      facts.record(e)) for e, c in facts.details(Kind.CONDITION)
-                if any(c.code.startswith(p) for p in prefixes)
+                if any(m(undotted(c.code)) for m in matchers)
                 and not (active_only and c.resolved_date)]
     return test
 
@@ -84,7 +94,8 @@ def no_blood_pressure_within_days(days):
 
 TESTS = {f.__name__: f for f in (condition_codes, allergy_substances, substance_use,
                                  current_medications, blood_pressure_at_least,
-                                 no_blood_pressure_within_days)}
+                                 no_blood_pressure_within_days, age_below, no_date_of_birth,
+                                 screening_answers, no_screening, too_few_adequate_trials)}
 
 
 def _test(when: dict, where: str):
@@ -105,8 +116,12 @@ def rule_from(data: dict, where: str) -> Rule:
             raise ValueError(f"modalities must be among {sorted(MODALITIES)}")
         if data["finding"] not in OUTCOMES:
             raise ValueError(f"finding must be one of {sorted(OUTCOMES)}")
+        source = str(data.get("source") or "").strip()
+        if not source:
+            raise ValueError("source is required: the label section or guideline the rule "
+                             "comes from")
         return Rule(str(data["id"]), str(data.get("title", data["id"])), modalities,
-                    OUTCOMES[data["finding"]], _test(dict(data["when"]), where))
+                    OUTCOMES[data["finding"]], _test(dict(data["when"]), where), source)
     except (KeyError, TypeError, ValueError) as exc:
         raise DefinitionError(f"{where}: {exc}") from None
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clinic_intake.domain import history
+from clinic_intake.domain.policy import Policy
+from clinic_intake.domain.screening import Screening
 from clinic_intake.domain.vitals import Vitals
 
 
@@ -40,12 +42,20 @@ class Finding:
 
 @dataclass
 class PatientFacts:
-    """What the rules look at: the patient's history entries and latest blood pressure."""
+    """What the rules look at: the patient's history entries, latest blood pressure, date of
+    birth, screenings, and the clinic's policy (for rules that count by it)."""
 
     patient_id: str
     entries: list[history.HistoryEntry]
     latest_blood_pressure: Vitals | None
     now: dt.datetime
+    date_of_birth: dt.date | None = None
+    screenings: list[Screening] = field(default_factory=list)
+    policy: Policy = field(default_factory=Policy)
+
+    def latest_screening(self, instrument: str) -> Screening | None:
+        done = [s for s in self.screenings if s.instrument == instrument]
+        return max(done, key=lambda s: (s.administered_at, s.screening_id), default=None)
 
     def details(self, kind: history.Kind):
         for entry in self.entries:
@@ -63,6 +73,8 @@ class Rule:
     modalities: frozenset[str]
     outcome: Outcome
     test: object  # a callable (PatientFacts) -> list[Fact], from contraindication_rules
+    # Where the rule comes from: a label section or a published guideline.
+    source: str = ""
 
     def evaluate(self, facts: PatientFacts) -> Finding:
         triggered = tuple(self.test(facts))

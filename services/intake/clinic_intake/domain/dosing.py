@@ -1,9 +1,11 @@
-"""Doses per session, by modality, in whole micrograms.
+"""Doses per session under a dosing protocol, in whole micrograms.
 
-IV ketamine is weight based: the clinic's mg/kg of a weight measured within the
-policy window, capped per kg and in absolute terms; a provider may adjust it with
-a reason, never above the cap. Spravato is one of the clinic's fixed doses. TMS
-has no dose.
+Weight-based protocols (IV ketamine) dose from a weight measured within the policy window:
+mg/kg over the infusion, or mg/kg/h for its duration. A provider may adjust the computed
+dose with a reason. Every dose, computed or adjusted, must be within the protocol's caps: a
+cap that would change the dose is a refusal naming it, never a silent reduction. Fixed
+protocols (Spravato) take one of their doses, and may fix the first session's. Some
+modalities (TMS) have no dose.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from clinic_intake.domain import common, errors
 from clinic_intake.domain.policy import Policy
+from clinic_intake.domain.protocols import DoseRule, Protocol
 from clinic_intake.domain.vitals import Vitals
 
 MCG_PER_MG = 1000
+CAP_UNITS = {"max_dose_mg": "mg", "max_mg_per_kg": "mg/kg",
+             "max_mg_per_kg_per_hour": "mg/kg/h"}
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,28 @@ class Dose:
     weight_vitals_id: str = ""
     weight_measured_at: dt.datetime | None = None
     adjustment_reason: str = ""
+    duration_minutes: int = 0
+    mg_per_kg_per_hour: str = ""
+    first_dose_mcg: int = 0
+
+
+@dataclass(frozen=True)
+class DoseRequest:
+    """What a provider may ask for: an adjusted dose (with a reason), a duration, a first dose."""
+
+    dose_mcg: int = 0
+    adjustment_reason: str = ""
+    duration_minutes: int = 0
+    first_dose_mcg: int = 0
 
 
 def _mcg(mg: Decimal) -> int:
     return int((mg * MCG_PER_MG).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _text(number: Decimal) -> str:
+    """A decimal as plain text, to three places at most: "0.5", "2", "0.667"."""
+    return format(number.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP).normalize(), "f")
 
 
 def recent_weight(weight: Vitals | None, policy: Policy, now: dt.datetime) -> Vitals:
@@ -46,43 +69,80 @@ def recent_weight(weight: Vitals | None, policy: Policy, now: dt.datetime) -> Vi
     return weight
 
 
-def cap_mcg(weight_kg: Decimal, policy: Policy) -> int:
-    cap = weight_kg * policy.ketamine_max_mg_per_kg
-    if policy.ketamine_max_dose_mg > 0:
-        cap = min(cap, policy.ketamine_max_dose_mg)
-    return _mcg(cap)
+def caps_mcg(protocol: Protocol, weight_kg: Decimal, minutes: int) -> dict[str, int]:
+    """Each of the protocol's caps as micrograms for this weight and duration."""
+    caps = protocol.caps
+    found = {"max_dose_mg": caps.max_dose_mg,
+             "max_mg_per_kg": caps.max_mg_per_kg and caps.max_mg_per_kg * weight_kg,
+             "max_mg_per_kg_per_hour": caps.max_mg_per_kg_per_hour
+             and caps.max_mg_per_kg_per_hour * weight_kg * minutes / 60}
+    return {name: _mcg(mg) for name, mg in found.items() if mg is not None}
 
 
-def ketamine(weight: Vitals | None, policy: Policy, now: dt.datetime,
-             adjusted_mcg: int = 0, reason: str = "") -> Dose:
-    """The IV ketamine dose from a recent weight, or the provider's adjustment of it."""
+def within_caps(protocol: Protocol, dose_mcg: int, weight_kg: Decimal, minutes: int,
+                what: str) -> None:
+    """Refuses a dose above any of the protocol's caps, naming the first it exceeds."""
+    for cap, limit in caps_mcg(protocol, weight_kg, minutes).items():
+        if dose_mcg > limit:
+            value = getattr(protocol.caps, cap)
+            raise errors.Refused(
+                "DOSE_ABOVE_CAP", f"{what} of {dose_mcg} mcg over {minutes} minutes is above "
+                f"the {protocol.protocol_id} cap {cap} of {_text(value)} {CAP_UNITS[cap]} "
+                f"({limit} mcg for {_text(weight_kg)} kg); a provider may prescribe a lower "
+                f"dose with a reason", protocol=protocol.protocol_id, cap=cap,
+                cap_value=_text(value), cap_mcg=limit, dose_mcg=dose_mcg)
+
+
+def _weighted(protocol: Protocol, weight: Vitals | None, policy: Policy, now: dt.datetime,
+              asked: DoseRequest) -> Dose:
     weight = recent_weight(weight, policy, now)
-    cap = cap_mcg(weight.weight_kg, policy)
-    computed = min(_mcg(weight.weight_kg * policy.ketamine_mg_per_kg), cap)
-    reason = common.optional_text(reason, "plan.dose.adjustment_reason", 500)
-    if adjusted_mcg < 0:
-        raise errors.field("plan.dose.dose_mcg", "must not be negative")
-    if adjusted_mcg and adjusted_mcg != computed:
+    kg, minutes = weight.weight_kg, protocol.duration(asked.duration_minutes)
+    per_kg = protocol.per_kg(minutes)
+    computed = _mcg(kg * per_kg)
+    within_caps(protocol, computed, kg, minutes, "the computed dose")
+    reason = common.optional_text(asked.adjustment_reason, "plan.dose.adjustment_reason", 500)
+    given = asked.dose_mcg or computed
+    if given != computed:
         if not reason:
             raise errors.field("plan.dose.adjustment_reason",
                                "is required when the dose differs from the computed one")
-        if adjusted_mcg > cap:
-            raise errors.Refused("DOSE_ABOVE_CAP", f"{adjusted_mcg} mcg is above the cap of "
-                                 f"{cap} mcg for this weight", cap_mcg=cap)
+        within_caps(protocol, given, kg, minutes, "the adjusted dose")
     else:
-        adjusted_mcg, reason = computed, ""
-    return Dose(adjusted_mcg, computed, str(policy.ketamine_mg_per_kg), weight.weight_grams,
-                weight.vitals_id, weight.measured_at, reason)
+        reason = ""
+    rate = Decimal(given) / MCG_PER_MG / kg * 60 / minutes
+    if given == computed and protocol.rule == DoseRule.WEIGHT_RATE:
+        rate = protocol.mg_per_kg_per_hour
+    return Dose(given, computed, _text(per_kg), weight.weight_grams, weight.vitals_id,
+                weight.measured_at, reason, minutes, _text(rate))
 
 
-def spravato(dose_mcg: int, policy: Policy) -> Dose:
-    allowed = [mg * MCG_PER_MG for mg in policy.spravato_doses_mg]
-    if dose_mcg not in allowed:
-        raise errors.field("plan.dose.dose_mcg", f"must be one of {allowed} for Spravato")
-    return Dose(dose_mcg=dose_mcg)
+def _fixed(protocol: Protocol, asked: DoseRequest) -> Dose:
+    """One of the protocol's doses (its caps are checked on load); the first session takes
+    the protocol's first dose if it sets one, else the plan's dose."""
+    allowed = [mg * MCG_PER_MG for mg in protocol.doses_mg]
+    if asked.dose_mcg not in allowed:
+        raise errors.field("plan.dose.dose_mcg",
+                           f"must be one of {allowed} under {protocol.protocol_id}")
+    first = protocol.first_dose_mg * MCG_PER_MG if protocol.first_dose_mg else asked.dose_mcg
+    if asked.first_dose_mcg and asked.first_dose_mcg != first:
+        raise errors.field("plan.dose.first_dose_mcg", f"must be {first} under "
+                           f"{protocol.protocol_id} (the series' first session) or left unset")
+    return Dose(dose_mcg=asked.dose_mcg, first_dose_mcg=first)
 
 
-def undosed(dose_mcg: int, modality: str) -> Dose:
-    if dose_mcg:
-        raise errors.field("plan.dose.dose_mcg", f"{modality} plans carry no dose")
+def dose(protocol: Protocol, asked: DoseRequest, weight: Vitals | None, policy: Policy,
+         now: dt.datetime) -> Dose:
+    """The dose per session under ``protocol``; ``weight`` is the latest, if any."""
+    if asked.dose_mcg < 0 or asked.first_dose_mcg < 0 or asked.duration_minutes < 0:
+        raise errors.field("plan.dose", "doses and durations must not be negative")
+    if protocol.rule.weighted:
+        if asked.first_dose_mcg:
+            raise errors.field("plan.dose.first_dose_mcg",
+                               f"is not set under {protocol.protocol_id}")
+        return _weighted(protocol, weight, policy, now, asked)
+    protocol.duration(asked.duration_minutes)
+    if protocol.rule == DoseRule.FIXED:
+        return _fixed(protocol, asked)
+    if asked.dose_mcg or asked.first_dose_mcg:
+        raise errors.field("plan.dose.dose_mcg", f"{protocol.modality} plans carry no dose")
     return Dose()

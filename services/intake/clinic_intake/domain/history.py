@@ -28,7 +28,8 @@ from clinic_intake.domain.history_details import (
 
 __all__ = ["DETAILS", "FAILED_OUTCOMES", "Allergy", "Condition", "Detail", "HistoryEntry",
            "Kind", "Medication", "Outcome", "PriorTherapy", "SubstanceUse",
-           "failed_antidepressant_trials"]
+           "adequate_failed_antidepressant_trials", "failed_antidepressant_trials",
+           "treatment_resistant"]
 
 
 @dataclass
@@ -75,3 +76,15 @@ class HistoryEntry:
 
 def failed_antidepressant_trials(entries: list[HistoryEntry]) -> int:
     return sum(1 for e in entries if e.kind == Kind.MEDICATION and e.detail.failed_trial)
+
+
+def adequate_failed_antidepressant_trials(entries: list[HistoryEntry], min_weeks: int) -> int:
+    """Failed trials that count towards treatment resistance (see Medication)."""
+    return sum(1 for e in entries
+               if e.kind == Kind.MEDICATION and e.detail.adequate_failed_trial(min_weeks))
+
+
+def treatment_resistant(entries: list[HistoryEntry], policy) -> bool:
+    """Whether the adequate failed trials reach the clinic's threshold."""
+    return adequate_failed_antidepressant_trials(
+        entries, policy.adequate_trial_min_weeks) >= policy.treatment_resistance_min_failed_trials

@@ -28,6 +28,7 @@ class Outcome(enum.StrEnum):
 
 # An inadequate response is a failed trial; intolerance is not a failure of the drug's effect.
 FAILED_OUTCOMES = frozenset({Outcome.NO_RESPONSE, Outcome.PARTIAL_RESPONSE})
+MAX_TRIAL_WEEKS = 520
 Severity = enum.StrEnum("Severity", {"UNSPECIFIED": "", "MILD": "MILD", "MODERATE": "MODERATE",
                                      "SEVERE": "SEVERE"})
 TherapyKind = enum.StrEnum("TherapyKind", {k: k for k in (
@@ -63,22 +64,35 @@ class Medication:
     stop_date: dt.date | None = None
     antidepressant: bool = False
     trial_outcome: str = Outcome.UNSPECIFIED
+    # Weeks at the recorded dose, and the clinician's word that the dose was at least the
+    # minimum effective one: what makes a failed trial an adequate one.
+    trial_weeks: int = 0
+    adequate_dose: bool = False
 
     def checked(self, at: str, today: dt.date) -> Medication:
         common.date_order(self.start_date, self.stop_date, f"{at}.stop_date")
         outcome = common.choice(Outcome, self.trial_outcome, f"{at}.trial_outcome")
-        if outcome and not self.antidepressant:
-            raise errors.field(f"{at}.trial_outcome", "is only for antidepressant trials")
+        for name, value in (("trial_outcome", outcome), ("trial_weeks", self.trial_weeks),
+                            ("adequate_dose", self.adequate_dose)):
+            if value and not self.antidepressant:
+                raise errors.field(f"{at}.{name}", "is only for antidepressant trials")
+        if not 0 <= self.trial_weeks <= MAX_TRIAL_WEEKS:
+            raise errors.field(f"{at}.trial_weeks", f"must be between 0 and {MAX_TRIAL_WEEKS}")
         return Medication(
             common.required_text(self.medication_name, f"{at}.medication_name"),
             common.optional_text(self.dose, f"{at}.dose", 60),
             common.optional_text(self.frequency, f"{at}.frequency", 60),
             _past(self.start_date, f"{at}.start_date", today),
-            _past(self.stop_date, f"{at}.stop_date", today), self.antidepressant, outcome)
+            _past(self.stop_date, f"{at}.stop_date", today), self.antidepressant, outcome,
+            self.trial_weeks, self.adequate_dose)
 
     @property
     def failed_trial(self) -> bool:
         return self.antidepressant and self.trial_outcome in FAILED_OUTCOMES
+
+    def adequate_failed_trial(self, min_weeks: int) -> bool:
+        """A failed trial at an attested adequate dose that lasted at least ``min_weeks``."""
+        return self.failed_trial and self.adequate_dose and self.trial_weeks >= min_weeks
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,9 @@ def from_data(kind: str, data: dict) -> Detail:
     cls = DETAILS[Kind(kind)]
     values = {}
     for f in fields(cls):
-        value = data.get(f.name)
+        if f.name not in data:  # recorded before the field existed: its default
+            continue
+        value = data[f.name]
         is_date = "dt.date" in str(f.type) and isinstance(value, str)
         values[f.name] = dt.date.fromisoformat(value) if is_date else value
     return cls(**values)

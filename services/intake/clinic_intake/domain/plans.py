@@ -15,6 +15,7 @@ from clinic_intake.domain.policy import Policy, Series
 class PlanState(enum.StrEnum):
     ACTIVE = "ACTIVE"
     ENDED = "ENDED"
+    SUSPENDED = "SUSPENDED"
 
 
 class EndReason(enum.StrEnum):
@@ -60,6 +61,10 @@ class PlanVersion:
     weight_vitals_id: str = ""
     weight_measured_at: dt.datetime | None = None
     adjustment_reason: str = ""
+    duration_minutes: int = 0
+    mg_per_kg_per_hour: str = ""
+    first_dose_mcg: int = 0
+    protocol_id: str = ""  # empty on versions written before dosing protocols
     reason: str = ""
     written_by: str = ""
     written_at: dt.datetime = field(kw_only=True)
@@ -71,17 +76,20 @@ class PlanVersion:
     @property
     def dose(self) -> Dose:
         return Dose(self.dose_mcg, self.computed_dose_mcg, self.mg_per_kg, self.weight_grams,
-                    self.weight_vitals_id, self.weight_measured_at, self.adjustment_reason)
+                    self.weight_vitals_id, self.weight_measured_at, self.adjustment_reason,
+                    self.duration_minutes, self.mg_per_kg_per_hour, self.first_dose_mcg)
 
     def content(self) -> tuple:
-        return (self.indication_code, self.series, self.dose)
+        return (self.indication_code, self.protocol_id, self.series, self.dose)
 
     def next(self, *, indication_code: str, series: Series, dose: Dose, reason: str,
-             staff_id: str, now: dt.datetime) -> PlanVersion:
+             staff_id: str, now: dt.datetime, protocol_id: str | None = None) -> PlanVersion:
+        """The following version; ``protocol_id`` None keeps this version's protocol."""
         return PlanVersion(self.plan_id, self.version + 1, indication_code, series.sessions,
                            series.min_spacing_hours, series.window_days,
-                           **dataclasses.asdict(dose), reason=reason, written_by=staff_id,
-                           written_at=now)
+                           **dataclasses.asdict(dose),
+                           protocol_id=self.protocol_id if protocol_id is None else protocol_id,
+                           reason=reason, written_by=staff_id, written_at=now)
 
 
 @dataclass
@@ -100,12 +108,13 @@ class TreatmentPlan:
     @classmethod
     def create(cls, patient_id: str, modality: str, decision_id: str, indication_code: str,
                series: Series, dose: Dose, staff_id: str,
-               now: dt.datetime) -> tuple[TreatmentPlan, PlanVersion]:
+               now: dt.datetime, protocol_id: str = "") -> tuple[TreatmentPlan, PlanVersion]:
         plan = cls(common.new_id(), patient_id, modality, decision_id, created_at=now)
         first = PlanVersion(plan.plan_id, 1, common.icd10(indication_code,
                                                           "plan.indication_code"),
                             series.sessions, series.min_spacing_hours, series.window_days,
-                            **dataclasses.asdict(dose), written_by=staff_id, written_at=now)
+                            **dataclasses.asdict(dose), protocol_id=protocol_id,
+                            written_by=staff_id, written_at=now)
         return plan, first
 
     @property
@@ -113,6 +122,10 @@ class TreatmentPlan:
         return self.state == PlanState.ACTIVE
 
     def ensure_active(self) -> None:
+        if self.state == PlanState.SUSPENDED:
+            raise errors.Refused("PLAN_SUSPENDED", "this plan is suspended (a consent it needs "
+                                 "was revoked); end it and write a new one",
+                                 plan_id=self.plan_id)
         if not self.active:
             raise errors.Refused("PLAN_ENDED", "this plan has ended; write a new one",
                                  plan_id=self.plan_id)
@@ -126,8 +139,19 @@ class TreatmentPlan:
         return True
 
     def end(self, reason: str, staff_id: str, now: dt.datetime) -> None:
-        """End the plan; its content (and so its version) stays as it was."""
+        """End the plan, in force or suspended; its content (and so its version) stays."""
         reason = common.choice(EndReason, reason, "reason")
-        self.ensure_active()
+        if self.state != PlanState.SUSPENDED:
+            self.ensure_active()
         self.state, self.end_reason, self.ended_at, self.ended_by = \
             PlanState.ENDED, reason, now, staff_id
+
+    def suspend(self) -> bool:
+        """Take the plan out of force (a consent it needs was revoked); True if it was in force.
+
+        A new consent does not resume it: a provider writes a new plan.
+        """
+        if not self.active:
+            return False
+        self.state = PlanState.SUSPENDED
+        return True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from clinic_intake.domain import common, errors
@@ -75,9 +77,28 @@ class SafetyFlag:
         self.revision += 1
 
 
+class BaselineBasis(enum.StrEnum):
+    ACTIVE_PLAN = "ACTIVE_PLAN"
+    PAST_PLAN = "PAST_PLAN"
+    FIRST_SCREENING = "FIRST_SCREENING"
+
+
+@dataclass(frozen=True)
+class Course:
+    """A treatment plan as a course of treatment: when it started, whether it is in force."""
+
+    plan_id: str
+    started_at: dt.datetime
+    active: bool
+
+
 @dataclass(frozen=True)
 class Trend:
-    """One instrument's scores over time, compared with the first (the baseline)."""
+    """One instrument's scores over time, compared with the baseline of the current course.
+
+    Response and remission are outcomes of treatment, so they need a screening after the
+    baseline (a follow-up): a single baseline below the remission threshold is not a remission.
+    """
 
     instrument: str
     points: tuple[Screening, ...]
@@ -87,17 +108,52 @@ class Trend:
     percent_change: float = 0.0
     response: bool = False
     remission: bool = False
+    baseline_screening_id: str = ""
+    baseline_plan_id: str = ""
+    basis: str = ""
+    follow_up_count: int = 0
 
 
-def trend(instrument: Instrument, screenings: list[Screening], response_drop_percent: int):
-    """The trend of ``screenings`` (any order); response is a drop of at least the percent."""
+def current_course(courses: Sequence[Course]) -> tuple[Course | None, BaselineBasis]:
+    """The course a trend is measured in: the latest active plan, else the latest past one."""
+    active = [c for c in courses if c.active]
+    if active:
+        return max(active, key=lambda c: c.started_at), BaselineBasis.ACTIVE_PLAN
+    if courses:
+        return max(courses, key=lambda c: c.started_at), BaselineBasis.PAST_PLAN
+    return None, BaselineBasis.FIRST_SCREENING
+
+
+def _baseline_index(points: tuple[Screening, ...], course: Course | None) -> int:
+    """The latest screening at or before the course started; with none, the first after."""
+    if course is None:
+        return 0
+    before = [i for i, p in enumerate(points) if p.administered_at <= course.started_at]
+    return before[-1] if before else 0
+
+
+def trend(instrument: Instrument, screenings: list[Screening], response_drop_percent: int,
+          courses: Sequence[Course] = ()) -> Trend:
+    """The trend of ``screenings`` (any order) in the current course of ``courses``.
+
+    Response is a drop from baseline of at least the percent; remission a latest score below
+    the instrument's threshold; both only once there is a follow-up.
+    """
     points = tuple(sorted(screenings, key=lambda s: (s.administered_at, s.screening_id)))
     if not points:
         return Trend(instrument.code, points)
-    baseline, latest = points[0].total_score, points[-1].total_score
-    percent = (latest - baseline) * 100 / baseline if baseline else 0.0
+    course, basis = current_course(courses)
+    at = _baseline_index(points, course)
+    first, last = points[at], points[-1]
+    follow_ups = len(points) - 1 - at
+    baseline, latest = first.total_score, last.total_score
+    change = latest - baseline if follow_ups else 0
+    percent = change * 100 / baseline if baseline else 0.0
     return Trend(
-        instrument.code, points, baseline, latest, latest - baseline, round(percent, 1),
-        response=len(points) > 1 and baseline > 0 and -percent >= response_drop_percent,
-        remission=instrument.remission_below is not None and
-        latest < instrument.remission_below)
+        instrument.code, points, baseline, latest, change, round(percent, 1),
+        response=follow_ups > 0 and baseline > 0 and -percent >= response_drop_percent,
+        remission=follow_ups > 0 and instrument.remission_below is not None and
+        latest < instrument.remission_below,
+        baseline_screening_id=first.screening_id,
+        baseline_plan_id=course.plan_id if course else "", basis=basis,
+        follow_up_count=follow_ups)

@@ -1,4 +1,4 @@
-"""Vital signs measured at a time: height, weight, blood pressure, pulse."""
+"""Vital signs measured at a time: height, weight, blood pressure, pulse, SpO2."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ RANGES = {
     "systolic_mmhg": (50, 300),
     "diastolic_mmhg": (20, 200),
     "pulse_bpm": (20, 250),
+    # Oxygen saturation: below 50% a pulse oximeter reads unreliably; above 100 is impossible.
+    "spo2_percent": (50, 100),
 }
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -34,6 +36,7 @@ class Vitals:
     recorded_by: str = ""
     created_at: dt.datetime = field(kw_only=True)
     location_id: str = ""
+    spo2_percent: int | None = None
 
     @classmethod
     def record(cls, patient_id: str, measured_at: dt.datetime | None, values: dict,

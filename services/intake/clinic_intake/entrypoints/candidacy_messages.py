@@ -39,7 +39,8 @@ def decision_out(d: CandidacyDecision) -> candidacy_pb2.CandidacyDecision:
         findings=[_stored_finding(f) for f in d.findings],
         overrides=[candidacy_pb2.FindingOverride(**o) for o in d.overrides],
         screenings=[f"{prefix}/screenings/{s}" for s in d.screening_ids],
-        consents=[f"{prefix}/consents/{c}" for c in d.consent_ids])
+        consents=[f"{prefix}/consents/{c}" for c in d.consent_ids],
+        escort_required=d.escort_required, fasting_instruction=d.fasting_instruction)
 
 
 def _stored_finding(data: dict) -> candidacy_pb2.Finding:

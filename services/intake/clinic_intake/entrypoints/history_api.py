@@ -72,6 +72,7 @@ class HistoryServicer(pb_grpc.HistoryServiceServicer):
         s = history.clinical_summary(common.patient_id(request.parent, "parent"), self.deps)
         summary = history_pb2.ClinicalSummary(
             failed_antidepressant_trials=s.failed_antidepressant_trials,
+            adequate_failed_antidepressant_trials=s.adequate_failed_antidepressant_trials,
             treatment_resistant=s.treatment_resistant)
         if s.latest_weight:
             summary.latest_weight.CopyFrom(msg.vitals_out(s.latest_weight))

@@ -6,7 +6,7 @@ from clinic.intake.v1 import history_pb2 as h
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import EnumMap, fill_date, from_timestamp, timestamp, to_date
 
-from clinic_intake.domain import history
+from clinic_intake.domain import history, icd10cm
 from clinic_intake.domain.vitals import RANGES, Vitals
 
 
@@ -23,7 +23,8 @@ def _in(which: str, m) -> history.Detail:
         return history.Medication(
             m.medication_name, m.dose, m.frequency, _date(m.start_date, f"{at}.start_date"),
             _date(m.stop_date, f"{at}.stop_date"), m.antidepressant,
-            EnumMap(h.TrialOutcome).to_domain(m.trial_outcome, f"{at}.trial_outcome"))
+            EnumMap(h.TrialOutcome).to_domain(m.trial_outcome, f"{at}.trial_outcome"),
+            m.trial_weeks, m.adequate_dose)
     if which == "allergy":
         return history.Allergy(m.substance, m.reaction,
                                EnumMap(h.AllergySeverity).to_domain(m.severity, f"{at}.severity"))
@@ -53,13 +54,15 @@ def _dated(message, **dates):
 
 def _out(d: history.Detail):
     if isinstance(d, history.Condition):
-        return "condition", _dated(h.Condition(code=d.code), onset_date=d.onset_date,
+        return "condition", _dated(h.Condition(
+            code=d.code, code_description=icd10cm.description(d.code)), onset_date=d.onset_date,
                                    resolved_date=d.resolved_date)
     if isinstance(d, history.Medication):
         return "medication", _dated(h.Medication(
             medication_name=d.medication_name, dose=d.dose, frequency=d.frequency,
             antidepressant=d.antidepressant,
-            trial_outcome=EnumMap(h.TrialOutcome).to_proto(d.trial_outcome)),
+            trial_outcome=EnumMap(h.TrialOutcome).to_proto(d.trial_outcome),
+            trial_weeks=d.trial_weeks, adequate_dose=d.adequate_dose),
             start_date=d.start_date, stop_date=d.stop_date)
     if isinstance(d, history.Allergy):
         return "allergy", h.Allergy(substance=d.substance, reaction=d.reaction,

@@ -9,6 +9,8 @@ from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import EnumMap, timestamp
 
+from clinic_intake.domain import icd10cm
+from clinic_intake.domain.dosing import DoseRequest
 from clinic_intake.domain.plans import PlanVersion, TreatmentPlan
 from clinic_intake.domain.policy import Series
 from clinic_intake.entrypoints import common
@@ -17,13 +19,20 @@ from clinic_intake.service_layer import plans
 from clinic_intake.service_layer.deps import Deps
 
 # Mask paths a caller may name, and the changes each stands for.
-MASK = {"indication_code": {"indication_code"}, "series": set(plans.SERIES_FIELDS),
-        "dose": {"dose"}, "dose.dose_mcg": {"dose"}, "dose.adjustment_reason": {"dose"},
+MASK = {"indication_code": {"indication_code"}, "protocol": {"protocol"},
+        "series": set(plans.SERIES_FIELDS), "dose": {"dose"}, "dose.dose_mcg": {"dose"},
+        "dose.adjustment_reason": {"dose"}, "dose.duration_minutes": {"dose"},
+        "dose.first_dose_mcg": {"dose"},
         **{name: {name} for name in plans.SERIES_FIELDS}}
 
 
 def _series(message: tp.Series) -> Series:
     return Series(message.sessions, message.min_spacing_hours, message.window_days)
+
+
+def _dose(message: tp.Dose) -> DoseRequest:
+    return DoseRequest(message.dose_mcg, message.adjustment_reason, message.duration_minutes,
+                       message.first_dose_mcg)
 
 
 def _changes(paths) -> frozenset[str]:
@@ -41,6 +50,7 @@ def to_proto(plan: TreatmentPlan, v: PlanVersion) -> tp.TreatmentPlan:
         name=f"{prefix}/treatmentPlans/{plan.plan_id}", plan_id=plan.plan_id,
         modality=modality_out(plan.modality), state=EnumMap(tp.TreatmentPlanState).to_proto(plan.state),
         version=v.version, indication_code=v.indication_code,
+        indication_description=icd10cm.description(v.indication_code),
         series=tp.Series(sessions=v.sessions, min_spacing_hours=v.min_spacing_hours,
                          window_days=v.window_days),
         dose=tp.Dose(dose_mcg=v.dose_mcg, computed_dose_mcg=v.computed_dose_mcg,
@@ -49,7 +59,11 @@ def to_proto(plan: TreatmentPlan, v: PlanVersion) -> tp.TreatmentPlan:
                      if v.weight_vitals_id else "",
                      weight_measure_time=timestamp(v.weight_measured_at)
                      if v.weight_measured_at else None,
-                     adjustment_reason=v.adjustment_reason),
+                     adjustment_reason=v.adjustment_reason,
+                     duration_minutes=v.duration_minutes,
+                     mg_per_kg_per_hour=v.mg_per_kg_per_hour,
+                     first_dose_mcg=v.first_dose_mcg),
+        protocol=v.protocol_id,
         candidacy_decision=f"{prefix}/candidacyDecisions/{plan.decision_id}",
         written_by=v.written_by, version_reason=v.reason,
         create_time=timestamp(plan.created_at), version_time=timestamp(v.written_at),
@@ -78,8 +92,8 @@ class TreatmentPlanServicer(pb_grpc.TreatmentPlanServiceServicer):
             raise FieldViolation("plan.modality", "is required")
         plan_id = plans.create_plan(plans.CreatePlan(
             patient_id=patient_id, modality=modality, indication_code=p.indication_code,
-            series=_series(p.series), dose_mcg=p.dose.dose_mcg,
-            adjustment_reason=p.dose.adjustment_reason, **meta), self.deps)
+            series=_series(p.series), protocol=p.protocol, dose=_dose(p.dose), **meta),
+            self.deps)
         return pb.CreateTreatmentPlanResponse(plan=self._plan(patient_id, plan_id))
 
     def GetTreatmentPlan(self, request, context):
@@ -106,8 +120,7 @@ class TreatmentPlanServicer(pb_grpc.TreatmentPlanServiceServicer):
         plans.amend_plan(plans.AmendPlan(
             patient_id=patient_id, plan_id=plan_id, changes=_changes(request.update_mask.paths),
             reason=request.reason, indication_code=p.indication_code, series=_series(p.series),
-            dose_mcg=p.dose.dose_mcg, adjustment_reason=p.dose.adjustment_reason, **meta),
-            self.deps)
+            protocol=p.protocol, dose=_dose(p.dose), **meta), self.deps)
         return pb.AmendTreatmentPlanResponse(plan=self._plan(patient_id, plan_id))
 
     def EndTreatmentPlan(self, request, context):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clinic.intake.v1 import safety_flag_pb2, screening_pb2
-from clinic_common.protoconv import timestamp
+from clinic_common.protoconv import EnumMap, timestamp
 
 from clinic_intake.domain.instruments import Instrument
 from clinic_intake.domain.screening import SafetyFlag, Screening, Trend
@@ -42,10 +42,16 @@ def instrument_out(i: Instrument) -> screening_pb2.Instrument:
 
 
 def trend_out(t: Trend) -> screening_pb2.ScoreTrend:
+    prefix = f"patients/{t.points[0].patient_id}" if t.points else ""
     return screening_pb2.ScoreTrend(
         instrument=t.instrument, baseline_score=t.baseline, latest_score=t.latest,
         change_from_baseline=t.change, percent_change_from_baseline=t.percent_change,
-        response=t.response, remission=t.remission,
+        response=t.response, remission=t.remission, follow_up_count=t.follow_up_count,
+        baseline_screening=f"{prefix}/screenings/{t.baseline_screening_id}"
+        if t.baseline_screening_id else "",
+        baseline_plan=f"{prefix}/treatmentPlans/{t.baseline_plan_id}"
+        if t.baseline_plan_id else "",
+        baseline_basis=EnumMap(screening_pb2.BaselineBasis).to_proto(t.basis),
         points=[screening_pb2.ScorePoint(
             screening=screening_name(s), administer_time=timestamp(s.administered_at),
             total_score=s.total_score, severity=s.severity) for s in t.points])

@@ -11,6 +11,7 @@ from clinic_common.runner import Change
 from clinic_intake.domain import candidacy, errors
 from clinic_intake.domain.candidacy import CandidacyDecision, Evidence, Override
 from clinic_intake.domain.contraindications import Finding, PatientFacts
+from clinic_intake.domain.policy import Policy
 from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, patient
 
 MODALITIES = ("IV_KETAMINE", "SPRAVATO", "TMS")
@@ -31,9 +32,12 @@ def checked_modality(value: str, field_name: str = "modality") -> str:
     return value
 
 
-def patient_facts(uow, patient_id: str, now) -> PatientFacts:
+def patient_facts(uow, patient_id: str, now, policy: Policy) -> PatientFacts:
+    """What the contraindication rules look at, as recorded now."""
     return PatientFacts(patient_id, uow.history.for_patient(patient_id),
-                        uow.vitals.latest(patient_id, "systolic_mmhg"), now)
+                        uow.vitals.latest(patient_id, "systolic_mmhg"), now,
+                        date_of_birth=patient(uow, patient_id).date_of_birth,
+                        screenings=uow.screenings.for_patient(patient_id), policy=policy)
 
 
 def evaluate(patient_id: str, modality: str, deps: Deps) -> tuple[list[Finding], object]:
@@ -43,14 +47,16 @@ def evaluate(patient_id: str, modality: str, deps: Deps) -> tuple[list[Finding],
     def query(uow):
         patient(uow, patient_id)
         now = deps.runner.clock()
-        return deps.rules.evaluate(modality, patient_facts(uow, patient_id, now)), now
+        facts = patient_facts(uow, patient_id, now, deps.policy)
+        return deps.rules.evaluate(modality, facts), now
 
     return deps.runner.read(query)
 
 
 def _evidence(uow, deps: Deps, patient_id: str, modality: str, now) -> Evidence:
     return Evidence(
-        findings=deps.rules.evaluate(modality, patient_facts(uow, patient_id, now)),
+        findings=deps.rules.evaluate(modality,
+                                     patient_facts(uow, patient_id, now, deps.policy)),
         rule_ids=deps.rules.ids(), screenings=uow.screenings.for_patient(patient_id),
         open_flags=uow.safety_flags.page(patient_id, limit=1, open_only=True).items,
         consents=uow.consents.for_patient(patient_id))
@@ -72,7 +78,9 @@ def decide_candidacy(cmd: DecideCandidacy, deps: Deps) -> str:
             patient_id=decision.patient_id, decision_id=decision.decision_id,
             modality=events_pb2.Modality.Value(f"MODALITY_{decision.modality}"),
             outcome=events_pb2.CandidacyOutcome.Value(f"CANDIDACY_OUTCOME_{decision.outcome}"),
-            decided_by=decision.decided_by, decide_time=timestamp(now)), key=cmd.patient_id)
+            decided_by=decision.decided_by, decide_time=timestamp(now),
+            escort_required=decision.escort_required,
+            fasting_instruction=decision.fasting_instruction), key=cmd.patient_id)
         return decision.decision_id
 
     return deps.runner.change("DecideCandidacy", cmd.key, action)

@@ -18,17 +18,20 @@ from clinic_intake.domain import errors, model, revisions
 from clinic_intake.domain.contraindications import RuleSet
 from clinic_intake.domain.instrument_definitions import InstrumentRegistry
 from clinic_intake.domain.policy import Policy
+from clinic_intake.domain.protocols import ProtocolSet
 from clinic_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
 @dataclass
 class Deps:
-    """The runner (units of work and clock), the clinic's policies, instruments and rules."""
+    """The runner (units of work and clock), the clinic's policies, instruments, rules and
+    dosing protocols."""
 
     runner: Runner[IntakeUnitOfWork]
     policy: Policy = field(default_factory=Policy)
     instruments: InstrumentRegistry = field(default_factory=lambda: InstrumentRegistry([]))
     rules: RuleSet = field(default_factory=lambda: RuleSet(()))
+    protocols: ProtocolSet = field(default_factory=lambda: ProtocolSet(()))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from clinic_common.runner import Change
 
 from clinic_intake.domain import errors
-from clinic_intake.domain.history import Detail, HistoryEntry, failed_antidepressant_trials
+from clinic_intake.domain.history import (
+    Detail,
+    HistoryEntry,
+    adequate_failed_antidepressant_trials,
+    failed_antidepressant_trials,
+)
 from clinic_intake.domain.vitals import Vitals
 from clinic_intake.service_layer.deps import (
     Deps,
@@ -49,6 +54,7 @@ class ClinicalSummary:
     treatment_resistant: bool
     latest_weight: Vitals | None
     latest_blood_pressure: Vitals | None
+    adequate_failed_antidepressant_trials: int = 0
 
 
 def record_entry(cmd: RecordEntry, deps: Deps) -> str:
@@ -127,10 +133,14 @@ def list_records(records: str, patient_id: str, deps: Deps, *, limit: int, after
 def clinical_summary(patient_id: str, deps: Deps) -> ClinicalSummary:
     def query(uow):
         patient(uow, patient_id)
-        failed = failed_antidepressant_trials(uow.history.for_patient(patient_id))
+        entries = uow.history.for_patient(patient_id)
+        adequate = adequate_failed_antidepressant_trials(
+            entries, deps.policy.adequate_trial_min_weeks)
         return ClinicalSummary(
-            failed, failed >= deps.policy.treatment_resistance_min_failed_trials,
+            failed_antidepressant_trials(entries),
+            adequate >= deps.policy.treatment_resistance_min_failed_trials,
             uow.vitals.latest(patient_id, "weight_grams"),
-            uow.vitals.latest(patient_id, "systolic_mmhg"))
+            uow.vitals.latest(patient_id, "systolic_mmhg"),
+            adequate_failed_antidepressant_trials=adequate)
 
     return deps.runner.read(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from clinic.intake.v1 import events_pb2
@@ -9,12 +10,14 @@ from clinic_common.protoconv import timestamp
 from clinic_common.runner import Change
 
 from clinic_intake.domain import candidacy, common, dosing, errors, plans
+from clinic_intake.domain.dosing import Dose, DoseRequest
 from clinic_intake.domain.plans import PlanVersion, TreatmentPlan
 from clinic_intake.domain.policy import Series
+from clinic_intake.domain.protocols import Protocol
 from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, patient
 
 SERIES_FIELDS = ("series.sessions", "series.min_spacing_hours", "series.window_days")
-AMENDABLE = frozenset({"indication_code", "dose", *SERIES_FIELDS})
+AMENDABLE = frozenset({"indication_code", "protocol", "dose", *SERIES_FIELDS})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,8 +26,8 @@ class CreatePlan(Mutation):
     modality: str
     indication_code: str
     series: Series
-    dose_mcg: int = 0
-    adjustment_reason: str = ""
+    protocol: str = ""  # needed only where several protocols cover the indication
+    dose: DoseRequest = field(default_factory=DoseRequest)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,8 +38,8 @@ class AmendPlan(Mutation):
     reason: str
     indication_code: str = ""
     series: Series = field(default_factory=lambda: Series(0, 0, 0))
-    dose_mcg: int = 0
-    adjustment_reason: str = ""
+    protocol: str = ""
+    dose: DoseRequest = field(default_factory=DoseRequest)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,13 +49,10 @@ class EndPlan(Mutation):
     reason: str
 
 
-def _dose(uow, deps: Deps, patient_id: str, modality: str, dose_mcg: int, reason: str, now):
-    if modality == "IV_KETAMINE":
-        return dosing.ketamine(uow.vitals.latest(patient_id, "weight_grams"), deps.policy, now,
-                               dose_mcg, reason)
-    if modality == "SPRAVATO":
-        return dosing.spravato(dose_mcg, deps.policy)
-    return dosing.undosed(dose_mcg, modality)
+def _dose(uow, deps: Deps, patient_id: str, protocol: Protocol, asked: DoseRequest,
+          now) -> Dose:
+    weight = uow.vitals.latest(patient_id, "weight_grams") if protocol.rule.weighted else None
+    return dosing.dose(protocol, asked, weight, deps.policy, now)
 
 
 def _modality(value: str) -> int:
@@ -77,12 +77,13 @@ def create_plan(cmd: CreatePlan, deps: Deps) -> str:
         now = c.now
         active_patient(uow, cmd.patient_id)
         indication = common.icd10(cmd.indication_code, "plan.indication_code")
+        protocol = deps.protocols.choose(cmd.modality, indication, cmd.protocol)
         chosen = plans.series(cmd.modality, cmd.series, deps.policy)
         decision_id = _clearance(uow, deps, cmd.patient_id, cmd.modality)
-        dose = _dose(uow, deps, cmd.patient_id, cmd.modality, cmd.dose_mcg,
-                     cmd.adjustment_reason, now)
+        dose = _dose(uow, deps, cmd.patient_id, protocol, cmd.dose, now)
         plan, first = TreatmentPlan.create(cmd.patient_id, cmd.modality, decision_id,
-                                           indication, chosen, dose, c.actor, now)
+                                           indication, chosen, dose, c.actor, now,
+                                           protocol_id=protocol.protocol_id)
         uow.plans.add(plan)
         uow.plans.add_version(first)
         uow.emit(events_pb2.TreatmentPlanCreated(
@@ -90,7 +91,9 @@ def create_plan(cmd: CreatePlan, deps: Deps) -> str:
             modality=_modality(plan.modality), indication_code=first.indication_code,
             series_sessions=first.sessions, min_spacing_hours=first.min_spacing_hours,
             series_window_days=first.window_days, dose_mcg=first.dose_mcg,
-            candidacy_decision_id=decision_id), key=plan.patient_id)
+            candidacy_decision_id=decision_id, protocol=first.protocol_id,
+            duration_minutes=first.duration_minutes, first_dose_mcg=first.first_dose_mcg),
+            key=plan.patient_id)
         return plan.plan_id
 
     return deps.runner.change("CreateTreatmentPlan", cmd.key, action)
@@ -112,10 +115,30 @@ def _amended(uow, deps: Deps, cmd: AmendPlan, plan: TreatmentPlan, current: Plan
                          else getattr(current, name.split(".")[1]) for name in SERIES_FIELDS))
     chosen = plans.series(plan.modality, requested, deps.policy) \
         if changes & set(SERIES_FIELDS) else current.series
-    dose = _dose(uow, deps, plan.patient_id, plan.modality, cmd.dose_mcg,
-                 cmd.adjustment_reason, c.now) if "dose" in changes else current.dose
+    protocol_id, dose = current.protocol_id, current.dose
+    if changes & {"protocol", "indication_code", "dose"}:
+        protocol = _protocol(deps, cmd, plan, current, indication)
+        if "dose" in changes or protocol.protocol_id != current.protocol_id:
+            dose = _dose(uow, deps, plan.patient_id, protocol, cmd.dose, c.now)
+        if protocol.protocol_id == current.protocol_id and current.first_dose_mcg:
+            # The first session's dose was set when the plan was written.
+            dose = dataclasses.replace(dose, first_dose_mcg=current.first_dose_mcg)
+        protocol_id = protocol.protocol_id
     return current.next(indication_code=indication, series=chosen, dose=dose,
-                        reason=cmd.reason.strip(), staff_id=c.actor, now=c.now)
+                        reason=cmd.reason.strip(), staff_id=c.actor, now=c.now,
+                        protocol_id=protocol_id)
+
+
+def _protocol(deps: Deps, cmd: AmendPlan, plan: TreatmentPlan, current: PlanVersion,
+              indication: str) -> Protocol:
+    """The protocol named in the amendment, else the current one if it still covers the
+    indication, else the one that does."""
+    if "protocol" in cmd.changes:
+        return deps.protocols.choose(plan.modality, indication, cmd.protocol)
+    kept = deps.protocols.get(current.protocol_id)
+    if kept is not None and kept.indications.covers(indication):
+        return kept
+    return deps.protocols.choose(plan.modality, indication)
 
 
 def amend_plan(cmd: AmendPlan, deps: Deps) -> str:
@@ -136,7 +159,9 @@ def amend_plan(cmd: AmendPlan, deps: Deps) -> str:
                 patient_id=plan.patient_id, plan_id=plan.plan_id, version=new.version,
                 series_sessions=new.sessions, min_spacing_hours=new.min_spacing_hours,
                 series_window_days=new.window_days, dose_mcg=new.dose_mcg,
-                indication_code=new.indication_code), key=plan.patient_id)
+                indication_code=new.indication_code, protocol=new.protocol_id,
+                duration_minutes=new.duration_minutes, first_dose_mcg=new.first_dose_mcg),
+                key=plan.patient_id)
         return plan.plan_id
 
     return deps.runner.change("AmendTreatmentPlan", cmd.key, action)

@@ -10,7 +10,7 @@ from clinic_common.protoconv import timestamp
 from clinic_common.runner import Change
 
 from clinic_intake.domain import errors
-from clinic_intake.domain.screening import SafetyFlag, Screening, Trend, trend
+from clinic_intake.domain.screening import Course, SafetyFlag, Screening, Trend, trend
 from clinic_intake.service_layer.deps import Deps, Mutation, active_patient, patient
 
 
@@ -125,11 +125,14 @@ def list_records(records: str, patient_id: str, deps: Deps, *, limit: int, after
 
 
 def score_trend(patient_id: str, instrument_code: str, deps: Deps) -> Trend:
+    """The trend measured from the baseline of the patient's current course of treatment."""
     instrument = deps.instruments.get(instrument_code, "instrument")
 
     def query(uow):
         patient(uow, patient_id)
+        courses = [Course(p.plan_id, p.created_at, p.active)
+                   for p in uow.plans.for_patient(patient_id)]
         return trend(instrument, uow.screenings.of_instrument(patient_id, instrument.code),
-                     deps.policy.response_drop_percent)
+                     deps.policy.response_drop_percent, courses)
 
     return deps.runner.read(query)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Time,
+    false,
 )
 
 metadata = new_metadata()
@@ -140,6 +141,8 @@ clearances = Table(
     Column("outcome", String(48), nullable=False),
     Column("decided_by", String(64), nullable=False),
     Column("decided_at", UtcDateTime, nullable=False),
+    Column("escort_required", Boolean, nullable=False, server_default=false()),
+    Column("fasting_instruction", String(500), nullable=False, server_default=""),
 )
 Index("ix_clearances_patient", clearances.c.patient_id, clearances.c.modality,
       clearances.c.decided_at)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 CLEARED = "CLEARED"
 PLAN_ACTIVE = "ACTIVE"
 PLAN_ENDED = "ENDED"
+# A consent the plan needs was revoked: for booking, as good as ended (no active plan).
+PLAN_SUSPENDED = "SUSPENDED"
 
 
 @dataclass(eq=False)
@@ -33,6 +35,10 @@ class Clearance:
     outcome: str
     decided_by: str
     decided_at: dt.datetime
+    # What a clearance tells the visit: an escort must drive the patient home (checked at
+    # discharge) and the fasting instruction (checked at check-in).
+    escort_required: bool = False
+    fasting_instruction: str = ""
 
     @property
     def cleared(self) -> bool:
@@ -81,3 +87,9 @@ class TreatmentPlan:
         if self.status == PLAN_ENDED:
             return
         self.status, self.end_reason, self.ended_at = PLAN_ENDED, reason, at
+
+    def suspend(self, reason: str, at: dt.datetime) -> None:
+        """Take the plan out of force; only an active plan is suspended (a replay is a no-op)."""
+        if self.status != PLAN_ACTIVE:
+            return
+        self.status, self.end_reason, self.ended_at = PLAN_SUSPENDED, reason, at

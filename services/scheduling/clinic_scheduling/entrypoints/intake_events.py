@@ -54,7 +54,8 @@ def candidacy_decided(msg: intake.CandidacyDecided, envelope: Envelope,
         decision_id=msg.decision_id, patient_id=msg.patient_id,
         modality=MODALITIES.lenient(msg.modality),
         outcome=OUTCOMES.lenient(msg.outcome),
-        decided_by=msg.decided_by, decided_at=_when(msg.decide_time, envelope)))
+        decided_by=msg.decided_by, decided_at=_when(msg.decide_time, envelope),
+        escort_required=msg.escort_required, fasting_instruction=msg.fasting_instruction))
 
 
 def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
@@ -84,6 +85,11 @@ def plan_ended(msg: intake.TreatmentPlanEnded, envelope: Envelope,
     projection.plan_ended(uow, msg.plan_id, msg.reason, _when(msg.end_time, envelope))
 
 
+def plan_suspended(msg: intake.TreatmentPlanSuspended, envelope: Envelope,
+                   uow: SchedulingUnitOfWork, change: Change) -> None:
+    projection.plan_suspended(uow, msg.plan_id, msg.reason, _when(msg.suspend_time, envelope))
+
+
 HANDLERS: dict[str, Handler] = {
     intake.PatientRegistered.DESCRIPTOR.full_name: patient_registered,
     intake.PatientUpdated.DESCRIPTOR.full_name: patient_updated,
@@ -92,4 +98,5 @@ HANDLERS: dict[str, Handler] = {
     intake.TreatmentPlanCreated.DESCRIPTOR.full_name: plan_created,
     intake.TreatmentPlanAmended.DESCRIPTOR.full_name: plan_amended,
     intake.TreatmentPlanEnded.DESCRIPTOR.full_name: plan_ended,
+    intake.TreatmentPlanSuspended.DESCRIPTOR.full_name: plan_suspended,
 }

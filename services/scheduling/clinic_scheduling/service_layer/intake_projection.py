@@ -83,6 +83,12 @@ def plan_ended(uow: SchedulingUnitOfWork, plan_id: str, reason: str, at: dt.date
     _plan(uow, plan_id).end(reason, at)
 
 
+def plan_suspended(uow: SchedulingUnitOfWork, plan_id: str, reason: str,
+                   at: dt.datetime) -> None:
+    """A suspended plan is no active plan: treatments of its modality are not booked."""
+    _plan(uow, plan_id).suspend(reason, at)
+
+
 def _plan(uow: SchedulingUnitOfWork, plan_id: str) -> TreatmentPlan:
     plan = uow.projections.plan(plan_id)
     if plan is None:  # intake announces a plan before changing it: a broken contract

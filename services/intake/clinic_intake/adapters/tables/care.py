@@ -1,7 +1,7 @@
 """Clinical work on a patient: screenings, safety flags, candidacy decisions, treatment plans."""
 
 from clinic_common.db import UtcDateTime
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, false
 
 from clinic_intake.adapters.tables import metadata
 
@@ -51,6 +51,8 @@ candidacy_decisions = Table(
     Column("overrides", JSON, nullable=False),
     Column("screening_ids", JSON, nullable=False),
     Column("consent_ids", JSON, nullable=False),
+    Column("escort_required", Boolean, nullable=False, server_default=false()),
+    Column("fasting_instruction", String(500), nullable=False, server_default=""),
 )
 Index("ix_candidacy_decisions_patient_id", candidacy_decisions.c.patient_id,
       candidacy_decisions.c.modality, candidacy_decisions.c.decided_at)
@@ -92,6 +94,12 @@ treatment_plan_versions = Table(
     Column("weight_vitals_id", String(32), nullable=False),
     Column("weight_measured_at", UtcDateTime),
     Column("adjustment_reason", String(500), nullable=False),
+    # The dosing protocol (empty on versions written before protocols), the infusion's
+    # minutes and rate, and the first session's dose where the protocol fixes it.
+    Column("protocol_id", String(64), nullable=False, server_default=""),
+    Column("duration_minutes", Integer, nullable=False, server_default="0"),
+    Column("mg_per_kg_per_hour", String(12), nullable=False, server_default=""),
+    Column("first_dose_mcg", BigInteger, nullable=False, server_default="0"),
     Column("reason", String(1000), nullable=False),
     Column("written_by", String(64), nullable=False),
     Column("written_at", UtcDateTime, nullable=False),

@@ -60,6 +60,7 @@ vitals = Table(
     Column("recorded_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("location_id", String(64), nullable=False, server_default=""),
+    Column("spo2_percent", Integer),
 )
 Index("ix_vitals_patient_id", vitals.c.patient_id, vitals.c.measured_at)
 
