@@ -34,8 +34,8 @@ def summarize(raw: Path, top: int = 20) -> str:
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
+        if not stack or not count.isdigit():
+            continue  # a line py-spy was still writing
         n = int(count)
         total += n
         frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
@@ -48,6 +48,18 @@ def summarize(raw: Path, top: int = 20) -> str:
     lines.append("the project's functions, samples under them:")
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in under.most_common(top * 2)]
     return "\n".join(lines)
+
+
+SPIES: list[threading.Thread] = []
+
+
+def _spy(spy: str, pid: int, seconds: int, raw: Path) -> None:
+    thread = threading.Thread(target=subprocess.run, daemon=True, args=([
+        spy, "record", "--pid", str(pid), "--duration", str(seconds), "--format", "raw",
+        "--output", str(raw), "--rate", "200", "--nonblocking", "--gil"],),
+        kwargs={"capture_output": True})
+    thread.start()
+    SPIES.append(thread)
 
 
 def main() -> None:
@@ -70,10 +82,7 @@ def main() -> None:
 
         def profiled(name, env, log_dir):
             service = started(name, env, log_dir)
-            threading.Thread(target=subprocess.run, daemon=True, args=([
-                spy, "record", "--pid", str(service.process.pid), "--duration",
-                str(args.seconds), "--format", "raw", "--output", str(raw), "--rate", "200",
-                "--nonblocking", "--gil"],), kwargs={"capture_output": True}).start()
+            _spy(spy, service.process.pid, args.seconds, raw)
             time.sleep(0.5)
             return service
 
@@ -92,9 +101,8 @@ def main() -> None:
             finally:
                 calls._service = started
                 databases.drop_all()
-        deadline = time.monotonic() + args.seconds + 10
-        while not raw.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        for spying in SPIES:
+            spying.join(args.seconds + 30)  # py-spy writes the file when it stops
         print(f"{args.call} on {args.database}: {line}")
         print(summarize(raw))
 
@@ -106,10 +114,7 @@ def _profile_consumer(spy: str, url: str, bootstrap: str, args, raw: Path, tmp: 
         billing.send("warm")
         billing.producer.flush()
         billing.wait_for("warm", 1, timeout=120)
-        threading.Thread(target=subprocess.run, daemon=True, args=([
-            spy, "record", "--pid", str(billing.process.process.pid), "--duration",
-            str(args.seconds), "--format", "raw", "--output", str(raw), "--rate", "200",
-            "--nonblocking", "--gil"],), kwargs={"capture_output": True}).start()
+        _spy(spy, billing.process.process.pid, args.seconds, raw)
         started = time.perf_counter()
         for n in range(count):
             billing.send(f"tp{n}")
@@ -118,7 +123,6 @@ def _profile_consumer(spy: str, url: str, bootstrap: str, args, raw: Path, tmp: 
         return f"{count / (time.perf_counter() - started):,.0f} events/s on a backlog of {count}"
     finally:
         billing.close()
-
 
 
 if __name__ == "__main__":
