@@ -4,6 +4,8 @@ The policy fees are clinic settings (DOMAIN.md): a no-show fee and a late-cancel
 fee, in cents. The time zone turns appointment times into dates of service.
 """
 
+import functools
+from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +13,8 @@ from clinic_common.config import ServiceSettings
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
+from clinic_billing.adapters import coding_rules
+from clinic_billing.domain.coding import CodingRules
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.domain.pricing import PolicyFees
 
@@ -23,6 +27,7 @@ class BillingSettings(ServiceSettings):
     no_show_fee_cents: int = 7500
     late_cancel_fee_cents: int = 5000
     time_zone: str = "America/Los_Angeles"
+    coding_rules_path: Path | None = None
 
     @field_validator("no_show_fee_cents", "late_cancel_fee_cents")
     @classmethod
@@ -48,4 +53,10 @@ class BillingSettings(ServiceSettings):
     def policy(self) -> BillingPolicy:
         fees = PolicyFees(no_show_cents=self.no_show_fee_cents,
                           late_cancel_cents=self.late_cancel_fee_cents)
-        return BillingPolicy(fees=fees, zone=self.zone)
+        return BillingPolicy(fees=fees, zone=self.zone,
+                             coding=_coding_rules(self.coding_rules_path))
+
+
+@functools.cache
+def _coding_rules(path: Path | None) -> CodingRules:
+    return coding_rules.load(path)

@@ -8,7 +8,7 @@ from clinic.billing.v1 import fee_schedule_pb2
 from tests.billing.support import reason
 
 DOMAIN_CODES = {"90791", "90792", "99212", "99213", "99214", "99215", "96365", "96366", "J3490",
-                "G2082", "G2083", "S0013", "90867", "90868", "90869", "NO_SHOW_FEE",
+                "G2082", "G2083", "S0013", "J0013", "90867", "90868", "90869", "NO_SHOW_FEE",
                 "LATE_CANCEL_FEE"}
 
 

@@ -85,10 +85,11 @@ def test_spravato_with_active_coverage_is_billed_to_the_primary_payer_at_list_pr
     billing.cover("p1", "cov-2", "SECONDARY-PAYER", priority=2)
     billing.cover("p1", "cov-1", "60054", priority=1)
     billing.contract("G2083", "60054", 98000)
+    # S0013 reported for a date of service after 2026-01-01 is billed as J0013.
     billing.deliver(completed("a1", "p1", DAY, ("G2083", 1), ("S0013", 84)))
     charges = _charges(billing, patient_id="p1")
     assert [(c.procedure_code, c.amount_cents, c.allowed_cents) for c in charges] == \
-        [("G2083", 125000, 98000), ("S0013", 134400, 0)]
+        [("G2083", 125000, 98000), ("J0013", 134400, 0)]
     assert {(c.responsibility, c.payer_id, c.coverage_id) for c in charges} == \
         {(charge_pb2.RESPONSIBILITY_INSURANCE, "60054", "cov-1")}
     assert _balance(billing, "p1") == (0, 259400)

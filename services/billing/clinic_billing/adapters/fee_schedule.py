@@ -36,7 +36,8 @@ class SqlFeeSchedule:
             unit=BillingUnit(r.unit), kind=FeeKind(r.kind),
             list_price_cents=r.list_price_cents, self_pay_price_cents=r.self_pay_price_cents,
             insurance_billable=r.insurance_billable,
-            payer_rates=rates.get(r.procedure_code, {})) for r in rows]
+            payer_rates=rates.get(r.procedure_code, {}), effective_from=r.effective_from,
+            effective_to=r.effective_to) for r in rows]
 
     def _rates(self, codes: list[str]) -> dict[str, dict[str, int]]:
         if not codes:

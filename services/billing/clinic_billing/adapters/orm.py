@@ -83,6 +83,10 @@ charges = Table(
     Column("posted_at", UtcDateTime, nullable=False),
     Column("voided_at", UtcDateTime),
     Column("version", Integer, nullable=False),
+    Column("drug_name", String(200), nullable=False, server_default=""),
+    Column("ndc", String(13), nullable=False, server_default=""),
+    Column("ndc_unit", String(2), nullable=False, server_default=""),
+    Column("ndc_quantity", String(16), nullable=False, server_default=""),
     # A visit's line is charged once, however often its event arrives.
     UniqueConstraint("appointment_id", "line_number", name="uq_charges_appointment_line"),
 )
@@ -110,6 +114,9 @@ fee_schedule_entries = Table(
     Column("list_price_cents", BigInteger, nullable=False),
     Column("self_pay_price_cents", BigInteger, nullable=False),
     Column("insurance_billable", Boolean, nullable=False),
+    # The dates of service the entry prices, both ends included; open when null.
+    Column("effective_from", Date),
+    Column("effective_to", Date),
 )
 
 payer_rates = Table(

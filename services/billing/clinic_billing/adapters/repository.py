@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import Account, Balance, ChargeSource, LedgerEntry
+from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
 
 
 class SqlAccountRepository:
@@ -108,6 +108,12 @@ class SqlChargeRepository:
     def for_appointment(self, appointment_id: str, sources: set[ChargeSource]) -> list[Charge]:
         return list(self.session.scalars(select(Charge).where(
             Charge.appointment_id == appointment_id, Charge.source.in_(sources))))
+
+    def has_posted(self, patient_id: str, codes: set[str]) -> bool:
+        """Whether the patient's account has a standing charge with one of ``codes``."""
+        return self.session.scalars(select(Charge.charge_id).where(
+            Charge.patient_id == patient_id, Charge.procedure_code.in_(codes),
+            Charge.state == ChargeState.POSTED).limit(1)).first() is not None
 
     def list(self, flt: ChargeFilter, *, limit: int, after: list | None = None) -> keyset.Page:
         """A page of charges in (date of service, charge id) order."""

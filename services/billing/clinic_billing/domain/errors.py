@@ -43,9 +43,10 @@ class ProcedureNotInFeeSchedule(FailedPrecondition):
 
     default_reason = "PROCEDURE_NOT_IN_FEE_SCHEDULE"
 
-    def __init__(self, code: str):
-        super().__init__(f"procedure code {code!r} is not in the fee schedule",
-                         procedure_code=code)
+    def __init__(self, code: str, service_date: object = None):
+        when = f" for a date of service {service_date}" if service_date else ""
+        super().__init__(f"procedure code {code!r} is not in the fee schedule{when}",
+                         procedure_code=code, service_date=service_date or "")
 
 
 class AccountMerged(FailedPrecondition):

@@ -10,6 +10,7 @@ fees are always the patient's and their amount is a clinic setting.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
@@ -41,6 +42,13 @@ class FeeScheduleEntry:
     self_pay_price_cents: int
     insurance_billable: bool
     payer_rates: dict[str, int] = field(default_factory=dict)  # payer id -> allowed per unit
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether the entry prices a date of service ``day`` (S0013 ends 2025-12-31)."""
+        return ((self.effective_from is None or self.effective_from <= day)
+                and (self.effective_to is None or day <= self.effective_to))
 
 
 @dataclass(frozen=True)

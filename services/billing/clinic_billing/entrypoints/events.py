@@ -35,6 +35,7 @@ def _visit(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> cha
         appointment_id=event.appointment_id, patient_id=event.patient_id,
         service_date=_service_date(event, policy), location_id=event.location_id,
         rendering_provider_id=event.rendering_provider_id,
+        appointment_type=event.appointment_type,
         lines=[LineItem(line.procedure_code, line.units, tuple(line.modifiers),
                         tuple(line.diagnosis_codes)) for line in event.service_lines])
 

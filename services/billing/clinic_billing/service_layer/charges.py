@@ -13,9 +13,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from clinic_billing.domain import errors, pricing
+from clinic_billing.domain import coding, errors, pricing
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.coverage import primary_on
+from clinic_billing.domain.coverage import Coverage, primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import messages
@@ -30,12 +30,18 @@ POLICY_FEES = {ChargeSource.NO_SHOW_FEE: pricing.NO_SHOW_FEE,
 
 @dataclass(frozen=True)
 class CompletedVisit:
+    """A completed visit as scheduling reports it; None where it does not say."""
+
     appointment_id: str
     patient_id: str
     service_date: dt.date
     lines: list[LineItem]
     location_id: str = ""
     rendering_provider_id: str = ""
+    appointment_type: str = ""
+    minutes: int | None = None
+    dose_mg: int | None = None
+    first_tms_session: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,12 @@ class MissedAppointment:
     location_id: str = ""
 
 
-def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy) -> pricing.FeeScheduleEntry:
+def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy,
+              on: dt.date | None = None) -> pricing.FeeScheduleEntry:
+    """The entry pricing ``code`` (for a date of service ``on``, when given)."""
     entry = uow.fee_schedule.get(code)
-    if entry is None:
-        raise errors.ProcedureNotInFeeSchedule(code)
+    if entry is None or (on is not None and not entry.in_force(on)):
+        raise errors.ProcedureNotInFeeSchedule(code, on)
     return policy.fees.apply(entry)
 
 
@@ -64,10 +72,12 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
         return []
     account = account_for_posting(uow, visit.patient_id, now)
     coverage = primary_on(uow.coverages.for_patient(account.patient_id), visit.service_date)
+    checked = [line.checked(f"service_lines[{n}]") for n, line in enumerate(visit.lines)]
+    lines = coding.code_visit(_facts(uow, visit, account.patient_id, checked, coverage,
+                                     policy.coding), policy.coding)
     posted = []
-    for number, line in enumerate(visit.lines, start=1):
-        item = line.checked(f"service_lines[{number - 1}]")
-        entry = fee_entry(uow, item.procedure_code, policy)
+    for number, item in enumerate(lines, start=1):
+        entry = fee_entry(uow, item.procedure_code, policy, visit.service_date)
         # A drug line without its dose posts at no charge, visible for staff to correct.
         item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
         if item.units == 0:
@@ -83,6 +93,24 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     if posted:
         announce_balance(uow, account.patient_id, now)
     return posted
+
+
+def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
+           lines: list[LineItem], coverage: Coverage | None,
+           rules: coding.CodingRules) -> coding.Visit:
+    """What the coding rules need, with billing's fallbacks where the visit says nothing:
+    a TMS session is the first when the account has no TMS charge yet."""
+    first_tms = visit.first_tms_session
+    if first_tms is None and visit.appointment_type in rules.tms_types:
+        tms_codes = {rules.tms_initial, rules.tms_subsequent, rules.tms_motor_threshold}
+        first_tms = not uow.charges.has_posted(patient_id, tms_codes)
+    diagnoses = next((line.diagnosis_codes for line in lines if line.diagnosis_codes), ())
+    return coding.Visit(
+        appointment_type=visit.appointment_type, service_date=visit.service_date,
+        reported=tuple(lines), payer_kind=coding.payer_kind_of(coverage.plan_type if coverage
+                                                               else ""),
+        minutes=visit.minutes, dose_mg=visit.dose_mg, first_tms_session=first_tms,
+        diagnosis_codes=diagnoses)
 
 
 def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: BillingPolicy,

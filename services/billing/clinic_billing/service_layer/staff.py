@@ -57,8 +57,11 @@ def create_charge(cmd: CreateCharge, runner: Runner[BillingUnitOfWork],
 def _priced(uow: BillingUnitOfWork, cmd: CreateCharge, item: LineItem, service_date: dt.date,
             policy: BillingPolicy) -> tuple[LineItem, pricing.Price]:
     """The item with its billable units, and its price for whoever pays first."""
-    entry = fee_entry(uow, item.procedure_code, policy)
+    entry = fee_entry(uow, item.procedure_code, policy, service_date)
     item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
+    drug = policy.coding.drug_by_code(item.procedure_code)
+    if drug is not None and item.drug is None:
+        item = dataclasses.replace(item, drug=drug.detail(item.units))
     if item.units == 0:
         raise errors.field("charge.units", f"the dose in mg is required for {entry.procedure_code}")
     coverage = primary_on(uow.coverages.for_patient(cmd.patient_id), service_date)
