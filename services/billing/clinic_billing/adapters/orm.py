@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import JSON
 
-from clinic_billing.domain import charge, coverage, model, pricing
+from clinic_billing.domain import charge, coding, coverage, model, payer, pricing
 
 metadata = new_metadata()
 platform_tables(metadata)
@@ -127,6 +127,16 @@ payer_rates = Table(
     Column("allowed_cents", BigInteger, nullable=False),
 )
 
+payers = Table(
+    "payers", metadata,
+    Column("payer_id", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("kind", _enum(coding.PayerKind), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -140,4 +150,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(coverage.Coverage, coverages)
     mapper_registry.map_imperatively(charge.Charge, charges, version_id_col=charges.c.version)
     mapper_registry.map_imperatively(model.LedgerEntry, ledger_entries)
+    mapper_registry.map_imperatively(payer.Payer, payers)
     _mapped = True

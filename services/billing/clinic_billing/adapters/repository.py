@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
+from clinic_billing.domain.payer import Payer
 
 
 class SqlAccountRepository:
@@ -133,6 +134,25 @@ class SqlChargeRepository:
         # Bumping the version makes a void racing with the merge lose, not misfile its entry.
         self.session.execute(update(Charge).where(Charge.patient_id == from_patient)
                              .values(patient_id=to_patient, version=Charge.version + 1))
+
+
+class SqlPayerRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, payer: Payer) -> None:
+        self.session.add(payer)
+
+    def get(self, payer_id: str, *, for_update: bool = False) -> Payer | None:
+        return self.session.get(Payer, payer_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def delete(self, payer: Payer) -> None:
+        self.session.delete(payer)
+
+    def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of payers in payer id order."""
+        return keyset.fetch(self.session, select(Payer), [Payer.payer_id], after, limit)
 
 
 class SqlLedger:

@@ -6,6 +6,7 @@ letters with the reason in its headers.
 
 from clinic_common.errors import (
     Aborted,
+    AlreadyExists,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -93,3 +94,17 @@ class ConcurrentModification(Aborted):
 
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by another request; retry", resource=what)
+
+
+class PayerNotFound(NotFound):
+    default_reason = "PAYER_NOT_FOUND"
+
+    def __init__(self, payer_id: str):
+        super().__init__(f"no payer {payer_id!r}", payer_id=payer_id)
+
+
+class PayerAlreadyExists(AlreadyExists):
+    default_reason = "PAYER_ALREADY_EXISTS"
+
+    def __init__(self, payer_id: str):
+        super().__init__(f"payer {payer_id!r} exists already", payer_id=payer_id)

@@ -99,7 +99,8 @@ def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
            lines: list[LineItem], coverage: Coverage | None,
            rules: coding.CodingRules) -> coding.Visit:
     """What the coding rules need, with billing's fallbacks where the visit says nothing:
-    a TMS session is the first when the account has no TMS charge yet."""
+    a TMS session is the first when the account has no standing TMS charge yet; the
+    diagnoses are those of the first reported line that has any (the plan's indication)."""
     first_tms = visit.first_tms_session
     if first_tms is None and visit.appointment_type in rules.tms_types:
         tms_codes = {rules.tms_initial, rules.tms_subsequent, rules.tms_motor_threshold}
@@ -107,10 +108,18 @@ def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
     diagnoses = next((line.diagnosis_codes for line in lines if line.diagnosis_codes), ())
     return coding.Visit(
         appointment_type=visit.appointment_type, service_date=visit.service_date,
-        reported=tuple(lines), payer_kind=coding.payer_kind_of(coverage.plan_type if coverage
-                                                               else ""),
+        reported=tuple(lines), payer_kind=_payer_kind(uow, coverage),
         minutes=visit.minutes, dose_mg=visit.dose_mg, first_tms_session=first_tms,
         diagnosis_codes=diagnoses)
+
+
+def _payer_kind(uow: BillingUnitOfWork, coverage: Coverage | None) -> coding.PayerKind:
+    """The kind of the payer billed: as the billing team keeps the payer, else as the
+    coverage's plan type says; a visit without coverage is coded as commercial."""
+    if coverage is None:
+        return coding.PayerKind.COMMERCIAL
+    payer = uow.payers.get(coverage.payer_id)
+    return payer.kind if payer is not None else coding.payer_kind_of(coverage.plan_type)
 
 
 def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: BillingPolicy,

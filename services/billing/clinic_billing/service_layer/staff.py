@@ -81,6 +81,7 @@ def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.da
 
 @dataclass(frozen=True)
 class VoidCharge:
+    patient_id: str
     charge_id: str
     reason: str
     key: RequestKey = NO_KEY
@@ -90,7 +91,7 @@ def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
     """Voids a posted charge with a reversing entry; returns the charge id."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         charge = uow.charges.get(cmd.charge_id, for_update=True)
-        if charge is None:
+        if charge is None or charge.patient_id != cmd.patient_id:
             raise errors.ChargeNotFound(cmd.charge_id)
         c.concerns(charge.patient_id)
         uow.ledger.add(charge.void(cmd.reason, c.now))

@@ -9,6 +9,7 @@ from clinic_billing.adapters.repository import (
     SqlChargeRepository,
     SqlCoverageRepository,
     SqlLedger,
+    SqlPayerRepository,
 )
 from clinic_billing.domain.errors import ConcurrentModification
 
@@ -20,6 +21,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.charges = SqlChargeRepository(session)
         self.ledger = SqlLedger(session)
         self.fee_schedule = SqlFeeSchedule(session)
+        self.payers = SqlPayerRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
