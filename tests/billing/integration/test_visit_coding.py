@@ -9,6 +9,7 @@ import datetime as dt
 from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic.billing.v1 import payer_pb2
 from clinic.billing.v1 import payer_service_pb2 as payer_pb
+from clinic.intake.v1 import events_pb2 as intake
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 
@@ -85,3 +86,21 @@ def test_charges_are_named_under_their_account(billing):
         parent="accounts/p1")).charges
     assert charge.name == f"accounts/p1/charges/{charge.charge_id}"
     assert billing.charges.GetCharge(charge_pb.GetChargeRequest(name=charge.name)).charge == charge
+
+
+def test_the_plan_gives_the_infusion_length_and_the_indication_the_visit_leaves_out(billing):
+    billing.register("p1")
+    billing.deliver(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_IV_KETAMINE,
+        indication_code="G90.5", dose_mcg=35000, duration_minutes=120))
+    billing.deliver(intake.TreatmentPlanAmended(
+        patient_id="p1", plan_id="plan-1", version=2, indication_code="G90.5", dose_mcg=35000,
+        duration_minutes=240))
+    event = _visit("k1", "p1", "IV_KETAMINE_INFUSION", ("96365", 1), ("J3490", 35))
+    for line in event.service_lines:
+        del line.diagnosis_codes[:]
+    billing.deliver(event)
+    assert _coded(billing, "k1") == [("96365", 1, []), ("96366", 3, []), ("J3490", 35, [])]
+    charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/p1")).charges
+    assert {tuple(c.diagnosis_codes) for c in charges} == {("G90.5",)}

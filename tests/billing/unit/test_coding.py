@@ -140,3 +140,29 @@ def test_a_visit_type_without_rules_bills_what_it_reported_with_drug_details():
 def test_a_malformed_rules_file_is_refused():
     with pytest.raises(coding_rules.CodingRulesError):
         coding_rules.rules_from({"infusion": {}})
+
+
+@pytest.mark.parametrize("reported_minutes, plan_minutes, extra_hours", [
+    (None, 240, [("96366", 3, ())]), (60, 240, []), (None, None, []), (91, None, [("96366", 1, ())]),
+])
+def test_the_plan_infusion_length_fills_in_for_unreported_minutes(reported_minutes, plan_minutes,
+                                                                  extra_hours):
+    visit = Visit("IV_KETAMINE_INFUSION", DAY, minutes=reported_minutes, plan_minutes=plan_minutes,
+                  dose_mg=35)
+    assert coded(visit)[1:-1] == extra_hours
+
+
+@pytest.mark.parametrize("reported, plan_dose, expected_units", [
+    ("G2083", 84, 84), ("G2083", 56, 84), ("G2082", 84, 56), ("G2082", 28, 28), (None, 84, 84),
+    (None, None, 56),
+])
+def test_spravato_plan_dose_counts_when_it_agrees_with_the_reported_band(reported, plan_dose,
+                                                                         expected_units):
+    lines = (LineItem(reported),) if reported else ()
+    visit = Visit("SPRAVATO_SESSION", DAY, reported=lines, plan_dose_mg=plan_dose)
+    assert coded(visit)[-1] == ("J0013", expected_units, ())
+
+
+def test_ketamine_dose_falls_back_to_the_plan_dose():
+    visit = Visit("IV_KETAMINE_INFUSION", DAY, reported=(LineItem("J3490", 0),), plan_dose_mg=40)
+    assert coded(visit)[-1] == ("J3490", 40, ())

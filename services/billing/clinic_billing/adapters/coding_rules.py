@@ -61,7 +61,9 @@ def rules_from(data: dict) -> CodingRules:
             spravato_types=frozenset(sp["appointment_types"]), bundled_up_to=sp["bundled_up_to"],
             bundled_above=sp["bundled_above"], band_mg=int(sp["band_mg"]),
             dose_of_reported_code={str(k): int(v) for k, v in sp["dose_of_reported_code"].items()},
-            spravato_drug=sp["drug"], drugs=drugs, payers=payers)
+            spravato_drug=sp["drug"], drugs=drugs, payers=payers,
+            modalities={t: section["modality"] for section in (inf, tms, sp)
+                        for t in section["appointment_types"]})
     except (KeyError, TypeError, ValueError) as exc:
         raise CodingRulesError(f"coding rules: {exc!r}") from None
     missing = set(PayerKind) - set(payers)

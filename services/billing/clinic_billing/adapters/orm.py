@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import JSON
 
-from clinic_billing.domain import charge, coding, coverage, model, payer, pricing
+from clinic_billing.domain import charge, coding, coverage, model, payer, plan, pricing
 
 metadata = new_metadata()
 platform_tables(metadata)
@@ -137,6 +137,20 @@ payers = Table(
     Column("updated_by", String(128), nullable=False),
 )
 
+plan_facts = Table(
+    "plan_facts", metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("indication_code", String(16), nullable=False),
+    Column("dose_mcg", BigInteger, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("ended", Boolean, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+Index("ix_plan_facts_patient_id", plan_facts.c.patient_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -151,4 +165,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(charge.Charge, charges, version_id_col=charges.c.version)
     mapper_registry.map_imperatively(model.LedgerEntry, ledger_entries)
     mapper_registry.map_imperatively(payer.Payer, payers)
+    mapper_registry.map_imperatively(plan.PlanFacts, plan_facts)
     _mapped = True

@@ -19,6 +19,7 @@ from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
 from clinic_billing.domain.payer import Payer
+from clinic_billing.domain.plan import PlanFacts
 
 
 class SqlAccountRepository:
@@ -153,6 +154,25 @@ class SqlPayerRepository:
     def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
         """A page of payers in payer id order."""
         return keyset.fetch(self.session, select(Payer), [Payer.payer_id], after, limit)
+
+
+class SqlPlanRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, plan: PlanFacts) -> None:
+        self.session.add(plan)
+
+    def get(self, plan_id: str) -> PlanFacts | None:
+        return self.session.get(PlanFacts, plan_id)
+
+    def for_patient(self, patient_id: str) -> list[PlanFacts]:
+        return list(self.session.scalars(select(PlanFacts).where(
+            PlanFacts.patient_id == patient_id)))
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        self.session.execute(update(PlanFacts).where(PlanFacts.patient_id == from_patient)
+                             .values(patient_id=to_patient))
 
 
 class SqlLedger:

@@ -95,6 +95,10 @@ class CodingRules:
     spravato_drug: str
     drugs: dict[str, Drug]
     payers: dict[PayerKind, PayerRules]
+    modalities: dict[str, str]  # appointment type -> the plan modality it treats
+
+    def modality_of(self, appointment_type: str) -> str:
+        return self.modalities.get(appointment_type, "")
 
     def drug_by_code(self, code: str) -> Drug | None:
         for drug in self.drugs.values():
@@ -113,6 +117,8 @@ class Visit:
     payer_kind: PayerKind = PayerKind.COMMERCIAL
     minutes: int | None = None
     dose_mg: int | None = None
+    plan_minutes: int | None = None  # the plan's infusion length, when the visit has none
+    plan_dose_mg: int | None = None  # the plan's dose, when the visit has none
     wasted_mg: int | None = None
     first_tms_session: bool | None = None
     motor_threshold_redetermination: bool = False
@@ -151,13 +157,15 @@ def infusion_hours(minutes: int, more_than: int) -> tuple[int, int]:
 
 def _infusion(visit: Visit, rules: CodingRules) -> list[LineItem]:
     lines = [LineItem(rules.first_hour)]
-    if visit.minutes is not None:
-        _, extra = infusion_hours(visit.minutes, rules.more_than_minutes_into_hour)
+    minutes = visit.minutes if visit.minutes is not None else visit.plan_minutes
+    if minutes is not None:
+        _, extra = infusion_hours(minutes, rules.more_than_minutes_into_hour)
         if extra:
             lines.append(LineItem(rules.additional_hour, extra))
     drug = rules.drugs[rules.infusion_drug]
-    dose = visit.dose_mg if visit.dose_mg is not None else _reported_units(visit, drug)
-    return lines + _drug_lines(drug, dose or 0, visit, rules)
+    dose = next((d for d in (visit.dose_mg, _reported_units(visit, drug), visit.plan_dose_mg)
+                 if d), 0)
+    return lines + _drug_lines(drug, dose, visit, rules)
 
 
 def _tms_code(visit: Visit, rules: CodingRules) -> str:
@@ -181,15 +189,25 @@ def _em_code(visit: Visit, rules: CodingRules) -> str:
 
 
 def _spravato(visit: Visit, rules: CodingRules) -> list[LineItem]:
-    dose = visit.dose_mg
-    if dose is None:
-        reported = [rules.dose_of_reported_code[line.procedure_code] for line in visit.reported
-                    if line.procedure_code in rules.dose_of_reported_code]
-        dose = reported[0] if reported else rules.band_mg
+    dose = visit.dose_mg or _spravato_dose_without_report(visit, rules)
     if rules.payers[visit.payer_kind].spravato_bundled:
         return [LineItem(rules.bundled_up_to if dose <= rules.band_mg else rules.bundled_above)]
     drug = rules.drugs[rules.spravato_drug]
     return [LineItem(_em_code(visit, rules)), *_drug_lines(drug, dose, visit, rules)]
+
+
+def _spravato_dose_without_report(visit: Visit, rules: CodingRules) -> int:
+    """The plan's dose when it agrees with the band scheduling reported (G2082 up to 56 mg,
+    G2083 above); else the band's usual dose; 56 mg when nothing is known."""
+    bands = [line.procedure_code for line in visit.reported
+             if line.procedure_code in rules.dose_of_reported_code]
+    plan = visit.plan_dose_mg
+    if not bands:
+        return plan or rules.band_mg
+    above = bands[0] == rules.bundled_above
+    if plan and (plan > rules.band_mg) == above:
+        return plan
+    return rules.dose_of_reported_code[bands[0]]
 
 
 def _drug_lines(drug: Drug, dose_mg: int, visit: Visit, rules: CodingRules) -> list[LineItem]:

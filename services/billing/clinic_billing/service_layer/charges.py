@@ -17,6 +17,7 @@ from clinic_billing.domain import coding, errors, pricing
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage, primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem
+from clinic_billing.domain.plan import current
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import messages
 from clinic_billing.service_layer.accounts import account_for_posting, announce_balance
@@ -100,16 +101,23 @@ def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
            rules: coding.CodingRules) -> coding.Visit:
     """What the coding rules need, with billing's fallbacks where the visit says nothing:
     a TMS session is the first when the account has no standing TMS charge yet; the
-    diagnoses are those of the first reported line that has any (the plan's indication)."""
+    diagnoses are those of the first reported line that has any, else the plan's indication;
+    the plan of the visit's modality gives the infusion length and dose."""
     first_tms = visit.first_tms_session
     if first_tms is None and visit.appointment_type in rules.tms_types:
         tms_codes = {rules.tms_initial, rules.tms_subsequent, rules.tms_motor_threshold}
         first_tms = not uow.charges.has_posted(patient_id, tms_codes)
+    modality = rules.modality_of(visit.appointment_type)
+    plan = current(uow.plans.for_patient(patient_id), modality) if modality else None
     diagnoses = next((line.diagnosis_codes for line in lines if line.diagnosis_codes), ())
+    if not diagnoses and plan is not None and plan.indication_code:
+        diagnoses = (plan.indication_code,)
     return coding.Visit(
         appointment_type=visit.appointment_type, service_date=visit.service_date,
         reported=tuple(lines), payer_kind=_payer_kind(uow, coverage),
         minutes=visit.minutes, dose_mg=visit.dose_mg, first_tms_session=first_tms,
+        plan_minutes=plan.duration_minutes or None if plan else None,
+        plan_dose_mg=plan.dose_mg if plan else None,
         diagnosis_codes=diagnoses)
 
 

@@ -10,6 +10,7 @@ from clinic_billing.adapters.repository import (
     SqlCoverageRepository,
     SqlLedger,
     SqlPayerRepository,
+    SqlPlanRepository,
 )
 from clinic_billing.domain.errors import ConcurrentModification
 
@@ -22,6 +23,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.ledger = SqlLedger(session)
         self.fee_schedule = SqlFeeSchedule(session)
         self.payers = SqlPayerRepository(session)
+        self.plans = SqlPlanRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
