@@ -60,11 +60,13 @@ class Billing:
         assert self.deliver(event) == "handled"
 
     def contract(self, code: str, payer_id: str, allowed_cents: int) -> None:
-        """A payer's contracted rate, as the clinic's data would hold it."""
-        table = self.runtime.spec.metadata.tables["payer_rates"]
+        """A payer's contracted rate without modifier or dates, as the clinic's data holds it
+        (the API path is in test_contracted_rates.py)."""
+        table = self.runtime.spec.metadata.tables["contracted_rates"]
         with self.runtime.session_factory() as session:
-            session.execute(insert(table).values(procedure_code=code, payer_id=payer_id,
-                                                 allowed_cents=allowed_cents))
+            session.execute(insert(table).values(
+                rate_id=f"{code}-{payer_id}", procedure_code=code, payer_id=payer_id, modifier="",
+                allowed_cents=allowed_cents, updated_by="test"))
             session.commit()
 
 

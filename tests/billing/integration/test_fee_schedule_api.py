@@ -57,7 +57,7 @@ def test_the_default_policy_fees_follow_the_domain_defaults(billing):
 def test_an_entry_lists_its_payer_contracts(billing):
     billing.contract("90868", "60054", 21000)
     billing.contract("90868", "87726", 19500)
-    rates = _entry(billing, "90868").payer_rates
+    rates = _entry(billing, "90868").contracted_rates
     assert [(r.payer_id, r.allowed_cents) for r in rates] == [("60054", 21000), ("87726", 19500)]
 
 

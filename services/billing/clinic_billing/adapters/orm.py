@@ -20,7 +20,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import JSON
 
-from clinic_billing.domain import charge, coding, coverage, model, payer, plan, pricing
+from clinic_billing.domain import (
+    charge,
+    coding,
+    contract,
+    coverage,
+    model,
+    payer,
+    plan,
+    pricing,
+)
 
 metadata = new_metadata()
 platform_tables(metadata)
@@ -119,13 +128,23 @@ fee_schedule_entries = Table(
     Column("effective_to", Date),
 )
 
-payer_rates = Table(
-    "payer_rates", metadata,
+contracted_rates = Table(
+    "contracted_rates", metadata,
+    Column("rate_id", String(32), primary_key=True),
+    Column("payer_id", String(64), nullable=False),
     Column("procedure_code", String(16), ForeignKey("fee_schedule_entries.procedure_code"),
-           primary_key=True),
-    Column("payer_id", String(64), primary_key=True),
+           nullable=False),
+    Column("modifier", String(2), nullable=False),
     Column("allowed_cents", BigInteger, nullable=False),
+    Column("effective_from", Date),
+    Column("effective_to", Date),
+    Column("updated_at", UtcDateTime),
+    Column("updated_by", String(128), nullable=False),
 )
+Index("ix_contracted_rates_code_payer", contracted_rates.c.procedure_code,
+      contracted_rates.c.payer_id)
+Index("ix_contracted_rates_payer", contracted_rates.c.payer_id, contracted_rates.c.procedure_code,
+      contracted_rates.c.rate_id)
 
 payers = Table(
     "payers", metadata,
@@ -156,7 +175,7 @@ _mapped = False
 
 
 def start_mappers() -> None:
-    """Map domain classes to tables, once per process. The fee schedule is read as rows."""
+    """Map domain classes to tables, once per process. Fee schedule entries are read as rows."""
     global _mapped
     if _mapped:
         return
@@ -166,4 +185,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.LedgerEntry, ledger_entries)
     mapper_registry.map_imperatively(payer.Payer, payers)
     mapper_registry.map_imperatively(plan.PlanFacts, plan_facts)
+    mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
     _mapped = True

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
 from clinic_billing.domain.payer import Payer
@@ -154,6 +155,36 @@ class SqlPayerRepository:
     def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
         """A page of payers in payer id order."""
         return keyset.fetch(self.session, select(Payer), [Payer.payer_id], after, limit)
+
+
+class SqlContractedRateRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, rate: ContractedRate) -> None:
+        self.session.add(rate)
+
+    def get(self, rate_id: str, *, for_update: bool = False) -> ContractedRate | None:
+        return self.session.get(ContractedRate, rate_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def delete(self, rate: ContractedRate) -> None:
+        self.session.delete(rate)
+
+    def of(self, payer_id: str, procedure_code: str, modifier: str) -> list[ContractedRate]:
+        """Every period of one payer, code and modifier (to keep them apart)."""
+        R = ContractedRate
+        return list(self.session.scalars(select(R).where(
+            R.payer_id == payer_id, R.procedure_code == procedure_code, R.modifier == modifier)))
+
+    def list(self, payer_id: str, procedure_code: str, *, limit: int,
+             after: list | None = None) -> keyset.Page:
+        """A page of a payer's rates in (code, rate id) order."""
+        R = ContractedRate
+        query = select(R).where(R.payer_id == payer_id)
+        if procedure_code:
+            query = query.where(R.procedure_code == procedure_code)
+        return keyset.fetch(self.session, query, [R.procedure_code, R.rate_id], after, limit)
 
 
 class SqlPlanRepository:

@@ -108,3 +108,33 @@ class PayerAlreadyExists(AlreadyExists):
 
     def __init__(self, payer_id: str):
         super().__init__(f"payer {payer_id!r} exists already", payer_id=payer_id)
+
+
+class RateNotFound(NotFound):
+    default_reason = "CONTRACTED_RATE_NOT_FOUND"
+
+    def __init__(self, payer_id: str, rate_id: str):
+        super().__init__(f"payer {payer_id!r} has no contracted rate {rate_id!r}",
+                         payer_id=payer_id, rate_id=rate_id)
+
+
+class RatePeriodOverlaps(FailedPrecondition):
+    """Two rates of one payer, code and modifier may not price the same day."""
+
+    default_reason = "RATE_PERIOD_OVERLAPS"
+
+    def __init__(self, payer_id: str, code: str, modifier: str, other_rate_id: str):
+        super().__init__(f"payer {payer_id!r} has a rate for {code}{'-' + modifier if modifier else ''}"
+                         f" in force on some of these dates ({other_rate_id})",
+                         payer_id=payer_id, procedure_code=code, modifier=modifier,
+                         other_rate_id=other_rate_id)
+
+
+class PayerHasRates(FailedPrecondition):
+    """A payer with contracted rates stays: its rates price charges already posted."""
+
+    default_reason = "PAYER_HAS_CONTRACTED_RATES"
+
+    def __init__(self, payer_id: str):
+        super().__init__(f"payer {payer_id!r} has contracted rates; end them instead",
+                         payer_id=payer_id)

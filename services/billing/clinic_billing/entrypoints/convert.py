@@ -9,6 +9,7 @@ from clinic_common.protoconv import fill_date, timestamp
 
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coding import PayerKind
+from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import AccountState, ChargeState, Responsibility
 from clinic_billing.domain.payer import Payer
@@ -20,6 +21,7 @@ ACCOUNT = Name("accounts/{account}")
 ACCOUNTS = Name("accounts/{account}", wildcard=True)  # a list's parent: "-" is every account
 CHARGE = Name("accounts/{account}/charges/{charge}")
 PAYER = Name("payers/{payer}")
+RATE = Name("payers/{payer}/contractedRates/{rate}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
@@ -107,8 +109,18 @@ def fee_entry_to_proto(e: FeeScheduleEntry) -> fee_schedule_pb2.FeeScheduleEntry
         description=e.description, unit=UNITS[e.unit], kind=KINDS[e.kind],
         list_price_cents=e.list_price_cents, self_pay_price_cents=e.self_pay_price_cents,
         insurance_billable=e.insurance_billable,
-        payer_rates=[fee_schedule_pb2.PayerRate(payer_id=p, allowed_cents=c)
-                     for p, c in sorted(e.payer_rates.items())])
+        contracted_rates=[rate_to_proto(r) for r in e.contracted_rates])
     fill_date(message.effective_from, e.effective_from)
     fill_date(message.effective_to, e.effective_to)
+    return message
+
+
+def rate_to_proto(r: ContractedRate) -> fee_schedule_pb2.ContractedRate:
+    message = fee_schedule_pb2.ContractedRate(
+        name=RATE.format(r.payer_id, r.rate_id), payer_id=r.payer_id,
+        procedure_code=r.procedure_code, modifier=r.modifier, allowed_cents=r.allowed_cents,
+        update_time=timestamp(r.updated_at) if r.updated_at else None,
+        update_staff_id=r.updated_by)
+    fill_date(message.effective_from, r.effective_from)
+    fill_date(message.effective_to, r.effective_to)
     return message

@@ -46,5 +46,10 @@ PERMISSIONS = {
         "ListPayers": rule(*EVERY_STAFF, phi=False),
         "UpdatePayer": rule(BILLING, ADMIN, phi=False),
         "DeletePayer": rule(BILLING, ADMIN, phi=False),
+        "CreateContractedRate": rule(BILLING, ADMIN, phi=False),
+        "GetContractedRate": rule(BILLING, ADMIN, phi=False),
+        "ListContractedRates": rule(BILLING, ADMIN, phi=False),
+        "UpdateContractedRate": rule(BILLING, ADMIN, phi=False),
+        "DeleteContractedRate": rule(BILLING, ADMIN, phi=False),
     },
 }

@@ -87,7 +87,8 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
                 "procedure_code": item.procedure_code})
         posted.append(record(uow, Charge.post(
             patient_id=account.patient_id, item=item,
-            price=pricing.price(entry, item.units, coverage), source=ChargeSource.VISIT,
+            price=pricing.price(entry, item.units, coverage, service_date=visit.service_date,
+                                modifiers=item.modifiers), source=ChargeSource.VISIT,
             service_date=visit.service_date, appointment_id=visit.appointment_id,
             line_number=number, location_id=visit.location_id,
             rendering_provider_id=visit.rendering_provider_id, now=now)))

@@ -56,7 +56,10 @@ def update_payer(cmd: UpdatePayer, runner: Billing) -> str:
 
 def delete_payer(payer_id: str, key: RequestKey, runner: Billing) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
-        uow.payers.delete(_existing(uow, payer_id, for_update=True))
+        payer = _existing(uow, payer_id, for_update=True)
+        if uow.rates.list(payer_id, "", limit=1).items:
+            raise errors.PayerHasRates(payer_id)
+        uow.payers.delete(payer)
         return payer_id
 
     return runner.change("DeletePayer", key, action)

@@ -68,7 +68,8 @@ def _priced(uow: BillingUnitOfWork, cmd: CreateCharge, item: LineItem, service_d
     who = pricing.responsibility_for(entry, coverage, requested=cmd.responsibility)
     if who == Responsibility.INSURANCE and coverage is None:
         raise errors.NoActiveCoverage(cmd.patient_id, service_date)
-    return item, pricing.price(entry, item.units, coverage, requested=who)
+    return item, pricing.price(entry, item.units, coverage, requested=who,
+                               service_date=service_date, modifiers=item.modifiers)
 
 
 def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.datetime) -> dt.date:
