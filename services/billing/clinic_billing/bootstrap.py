@@ -5,6 +5,7 @@ from pathlib import Path
 from clinic.billing.v1 import (
     account_service_pb2_grpc,
     charge_service_pb2_grpc,
+    claim_service_pb2_grpc,
     fee_schedule_service_pb2_grpc,
     payer_service_pb2_grpc,
 )
@@ -19,6 +20,7 @@ from clinic_billing.adapters import orm
 from clinic_billing.config import BillingSettings
 from clinic_billing.entrypoints.account_api import AccountServicer
 from clinic_billing.entrypoints.charge_api import ChargeServicer
+from clinic_billing.entrypoints.claim_api import ClaimServicer
 from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.entrypoints.events import build_handlers
 from clinic_billing.entrypoints.fee_schedule_api import FeeScheduleServicer
@@ -33,6 +35,7 @@ CONSUMES = ["clinic.intake.v1", "clinic.scheduling.v1"]
 SERVICERS = {
     "AccountService": (account_service_pb2_grpc, AccountServicer),
     "ChargeService": (charge_service_pb2_grpc, ChargeServicer),
+    "ClaimService": (claim_service_pb2_grpc, ClaimServicer),
     "FeeScheduleService": (fee_schedule_service_pb2_grpc, FeeScheduleServicer),
     "PayerService": (payer_service_pb2_grpc, PayerServicer),
 }

@@ -10,6 +10,7 @@ import pytest
 from clinic.billing.v1 import (
     account_service_pb2_grpc,
     charge_service_pb2_grpc,
+    claim_service_pb2_grpc,
     fee_schedule_service_pb2_grpc,
     payer_service_pb2_grpc,
 )
@@ -36,6 +37,7 @@ class Billing:
 
     accounts: account_service_pb2_grpc.AccountServiceStub
     charges: charge_service_pb2_grpc.ChargeServiceStub
+    claims: claim_service_pb2_grpc.ClaimServiceStub
     fee_schedule: fee_schedule_service_pb2_grpc.FeeScheduleServiceStub
     payers: payer_service_pb2_grpc.PayerServiceStub
     runtime: Runtime
@@ -97,6 +99,7 @@ def start_billing(database_url):
         started.append((channel, host, runtime))
         return Billing(account_service_pb2_grpc.AccountServiceStub(channel),
                        charge_service_pb2_grpc.ChargeServiceStub(channel),
+                       claim_service_pb2_grpc.ClaimServiceStub(channel),
                        fee_schedule_service_pb2_grpc.FeeScheduleServiceStub(channel),
                        payer_service_pb2_grpc.PayerServiceStub(channel),
                        runtime, processor, dead_letters, channel)

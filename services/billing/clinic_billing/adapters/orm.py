@@ -22,6 +22,7 @@ from sqlalchemy.types import JSON
 
 from clinic_billing.domain import (
     charge,
+    claim,
     coding,
     contract,
     coverage,
@@ -170,6 +171,33 @@ plan_facts = Table(
 )
 Index("ix_plan_facts_patient_id", plan_facts.c.patient_id)
 
+claims = Table(
+    "claims", metadata,
+    Column("claim_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("coverage_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("state", _enum(claim.ClaimState), nullable=False),
+    Column("charge_ids", JSON, nullable=False),
+    Column("total_charge_cents", BigInteger, nullable=False),
+    Column("total_allowed_cents", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
+Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
+
+# A charge is on one claim at most: the key says so, also under concurrency.
+claim_lines = Table(
+    "claim_lines", metadata,
+    Column("charge_id", String(32), ForeignKey("charges.charge_id"), primary_key=True),
+    Column("claim_id", String(32), ForeignKey("claims.claim_id"), nullable=False),
+    Column("line_number", Integer, nullable=False),
+)
+Index("ix_claim_lines_claim_id", claim_lines.c.claim_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -186,4 +214,6 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(payer.Payer, payers)
     mapper_registry.map_imperatively(plan.PlanFacts, plan_facts)
     mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
+    mapper_registry.map_imperatively(claim.Claim, claims)
+    mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
     _mapped = True

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.claim import Claim, ClaimLine, ClaimState
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
@@ -185,6 +186,40 @@ class SqlContractedRateRepository:
         if procedure_code:
             query = query.where(R.procedure_code == procedure_code)
         return keyset.fetch(self.session, query, [R.procedure_code, R.rate_id], after, limit)
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    patient_id: str = ""
+    state: ClaimState | None = None
+
+
+class SqlClaimRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, claim: Claim) -> None:
+        self.session.add(claim)
+        for number, charge_id in enumerate(claim.charge_ids, start=1):
+            self.session.add(ClaimLine(charge_id, claim.claim_id, number))
+
+    def get(self, claim_id: str) -> Claim | None:
+        return self.session.get(Claim, claim_id)
+
+    def claim_of(self, charge_id: str) -> str | None:
+        """The claim a charge is on, if any."""
+        line = self.session.get(ClaimLine, charge_id)
+        return line.claim_id if line else None
+
+    def list(self, flt: ClaimFilter, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of claims in (date of service, claim id) order."""
+        query = select(Claim)
+        if flt.patient_id:
+            query = query.where(Claim.patient_id == flt.patient_id)
+        if flt.state is not None:
+            query = query.where(Claim.state == flt.state)
+        return keyset.fetch(self.session, query, [Claim.service_date, Claim.claim_id], after,
+                            limit)
 
 
 class SqlPlanRepository:

@@ -138,3 +138,45 @@ class PayerHasRates(FailedPrecondition):
     def __init__(self, payer_id: str):
         super().__init__(f"payer {payer_id!r} has contracted rates; end them instead",
                          payer_id=payer_id)
+
+
+class ClaimNotFound(NotFound):
+    default_reason = "CLAIM_NOT_FOUND"
+
+    def __init__(self, claim_id: str):
+        super().__init__(f"claim {claim_id!r} does not exist", claim_id=claim_id)
+
+
+class ChargeNotClaimable(FailedPrecondition):
+    default_reason = "CHARGE_NOT_CLAIMABLE"
+
+    def __init__(self, charge_id: str, why: str):
+        super().__init__(f"charge {charge_id!r} cannot be claimed: {why}", charge_id=charge_id)
+
+
+class ChargesNotOnOneClaim(FailedPrecondition):
+    """A claim is one coverage and one date of service."""
+
+    default_reason = "CHARGES_NOT_ON_ONE_CLAIM"
+
+    def __init__(self, charge_id: str, other_id: str):
+        super().__init__(f"charges {charge_id!r} and {other_id!r} differ in coverage or date of "
+                         "service", charge_id=charge_id, other_charge_id=other_id)
+
+
+class ChargeAlreadyClaimed(FailedPrecondition):
+    default_reason = "CHARGE_ALREADY_CLAIMED"
+
+    def __init__(self, charge_id: str, claim_id: str):
+        super().__init__(f"charge {charge_id!r} is on claim {claim_id!r}", charge_id=charge_id,
+                         claim_id=claim_id)
+
+
+class ChargeOnClaim(FailedPrecondition):
+    """A claimed charge is corrected through its claim (a later step), not voided under it."""
+
+    default_reason = "CHARGE_ON_CLAIM"
+
+    def __init__(self, charge_id: str, claim_id: str):
+        super().__init__(f"charge {charge_id!r} is on claim {claim_id!r}", charge_id=charge_id,
+                         claim_id=claim_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from clinic.billing.v1 import account_pb2, charge_pb2, fee_schedule_pb2, payer_pb2
+from clinic.billing.v1 import account_pb2, charge_pb2, claim_pb2, fee_schedule_pb2, payer_pb2
 from clinic_common.errors import FieldViolation
 from clinic_common.names import Name
 from clinic_common.protoconv import fill_date, timestamp
 
 from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.claim import Claim, ClaimState
 from clinic_billing.domain.coding import PayerKind
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
@@ -20,6 +21,7 @@ from clinic_billing.service_layer.queries import AccountView
 ACCOUNT = Name("accounts/{account}")
 ACCOUNTS = Name("accounts/{account}", wildcard=True)  # a list's parent: "-" is every account
 CHARGE = Name("accounts/{account}/charges/{charge}")
+CLAIM = Name("accounts/{account}/claims/{claim}")
 PAYER = Name("payers/{payer}")
 RATE = Name("payers/{payer}/contractedRates/{rate}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
@@ -123,4 +125,30 @@ def rate_to_proto(r: ContractedRate) -> fee_schedule_pb2.ContractedRate:
         update_staff_id=r.updated_by)
     fill_date(message.effective_from, r.effective_from)
     fill_date(message.effective_to, r.effective_to)
+    return message
+
+
+CLAIM_STATES = {state: claim_pb2.ClaimState.Value(f"CLAIM_STATE_{state.value}")
+                for state in ClaimState}
+CLAIM_STATE_OF = {v: k for k, v in CLAIM_STATES.items()}
+
+
+def claim_state(value: int) -> ClaimState | None:
+    """The state a list filters on; None when unset."""
+    if value == claim_pb2.CLAIM_STATE_UNSPECIFIED:
+        return None
+    if value not in CLAIM_STATE_OF:
+        raise FieldViolation("state", f"unknown value {value}")
+    return CLAIM_STATE_OF[value]
+
+
+def claim_to_proto(c: Claim) -> claim_pb2.Claim:
+    message = claim_pb2.Claim(
+        name=CLAIM.format(c.patient_id, c.claim_id), claim_id=c.claim_id,
+        patient_id=c.patient_id, coverage_id=c.coverage_id, payer_id=c.payer_id,
+        state=CLAIM_STATES[c.state], charges=[CHARGE.format(c.patient_id, i) for i in c.charge_ids],
+        total_charge_cents=c.total_charge_cents, total_allowed_cents=c.total_allowed_cents,
+        create_time=timestamp(c.created_at), update_time=timestamp(c.updated_at),
+        update_staff_id=c.updated_by)
+    fill_date(message.service_date, c.service_date)
     return message

@@ -1,7 +1,7 @@
 """Who may call each of billing's methods: one rule per method (see clinic_common.access).
 
-Billing works across locations. The billing team posts and voids charges and
-keeps the payers; the front desk reads balances and charges to collect at the
+Billing works across locations. The billing team posts and voids charges,
+makes claims and keeps the payers; the front desk reads balances and charges to collect at the
 desk; admins see everything. Nobody else reads a patient's financial record.
 The fee schedule and the payers hold no patient data.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from clinic.billing.v1 import (
     account_service_pb2,
     charge_service_pb2,
+    claim_service_pb2,
     fee_schedule_service_pb2,
     payer_service_pb2,
 )
@@ -35,6 +36,11 @@ PERMISSIONS = {
         "GetCharge": rule(DESK, BILLING, ADMIN),
         "ListCharges": rule(DESK, BILLING, ADMIN),
         "VoidCharge": rule(BILLING, ADMIN),
+    },
+    _service(claim_service_pb2, "ClaimService"): {
+        "CreateClaim": rule(BILLING, ADMIN),
+        "GetClaim": rule(BILLING, ADMIN),
+        "ListClaims": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),

@@ -95,6 +95,9 @@ def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
         if charge is None or charge.patient_id != cmd.patient_id:
             raise errors.ChargeNotFound(cmd.charge_id)
         c.concerns(charge.patient_id)
+        claim_id = uow.claims.claim_of(charge.charge_id)
+        if claim_id is not None:
+            raise errors.ChargeOnClaim(charge.charge_id, claim_id)
         uow.ledger.add(charge.void(cmd.reason, c.now))
         uow.flush()
         uow.emit(messages.charge_voided(charge), key=charge.patient_id)

@@ -7,6 +7,7 @@ from clinic_billing.adapters.fee_schedule import SqlFeeSchedule
 from clinic_billing.adapters.repository import (
     SqlAccountRepository,
     SqlChargeRepository,
+    SqlClaimRepository,
     SqlContractedRateRepository,
     SqlCoverageRepository,
     SqlLedger,
@@ -26,6 +27,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.payers = SqlPayerRepository(session)
         self.plans = SqlPlanRepository(session)
         self.rates = SqlContractedRateRepository(session)
+        self.claims = SqlClaimRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
