@@ -17,7 +17,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from sqlalchemy import func, select
 
-COUNTED_TABLES = ["accounts", "charges", "ledger_entries", "coverages", "outbox", "request_log"]
+COUNTED_TABLES = ["accounts", "charges", "ledger_entries", "coverages", "outbox", "request_log",
+                  "payers", "contracted_rates", "plan_facts", "claims", "claim_lines"]
 
 
 def reason(error: grpc.RpcError) -> str:

@@ -34,7 +34,7 @@ KNOWN_NAMES = ["patients/fz-1", "patients/fz-1/consents/c1", "patients/fz-1/cove
                "patients/fz-1/historyEntries/e", "patients/fz-1/treatmentPlans/t",
                "patients/fz-1/screenings/s", "patients/fz-1/safetyFlags/f",
                "patients/fz-1/candidacyDecisions/d", "locations/la-jolla", "locations/-",
-               "locations/la-jolla/appointments/a1", "accounts/fz-1", "charges/c1",
+               "locations/la-jolla/appointments/a1", "accounts/fz-1", "accounts/fz-1/charges/c1", "accounts/-", "payers/60054",
                "feeScheduleEntries/99213", "PHQ-9", "F33.2", "IV_KETAMINE_INFUSION", "fz-1",
                "la-jolla", "chair-1", "America/Los_Angeles", "+16195550100"]
 AWKWARD = ["", "-", " ", "x" * 300, "\x00", "\u202e", "é", "../", "a/b", "%s%n", "\ud7ff",

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
-from clinic.billing.v1 import billing_service_pb2 as billing_pb
-from clinic.billing.v1 import billing_service_pb2_grpc as billing_grpc
+from clinic.billing.v1 import account_service_pb2 as account_pb
+from clinic.billing.v1 import account_service_pb2_grpc as account_grpc
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
+from clinic.billing.v1 import charge_service_pb2_grpc as charge_grpc
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
 from clinic.intake.v1 import patient_pb2
@@ -90,8 +92,12 @@ class Stack:
         return scheduling_grpc.SchedulingServiceStub(self.channels["scheduling"])
 
     @property
-    def billing(self):
-        return billing_grpc.BillingServiceStub(self.channels["billing"])
+    def account_stub(self):
+        return account_grpc.AccountServiceStub(self.channels["billing"])
+
+    @property
+    def charge_stub(self):
+        return charge_grpc.ChargeServiceStub(self.channels["billing"])
 
     def apply_locations(self) -> list[str]:
         from clinic_scheduling.apply_locations import apply_files
@@ -115,14 +121,14 @@ class Stack:
         return self.intake.CreatePatient(intake_pb.CreatePatientRequest(patient=patient)).patient
 
     def account(self, patient_id: str):
-        return self.billing.GetAccount(
-            billing_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
+        return self.account_stub.GetAccount(
+            account_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
 
     def charges(self, patient_id: str) -> list:
         found, token = [], ""
         while True:
-            page = self.billing.ListCharges(billing_pb.ListChargesRequest(
-                patient_id=patient_id, page_size=200, page_token=token))
+            page = self.charge_stub.ListCharges(charge_pb.ListChargesRequest(
+                parent=f"accounts/{patient_id}", page_size=200, page_token=token))
             found += list(page.charges)
             token = page.next_page_token
             if not token:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 EXPECTED = {
     "intake": "clinic.intake.v1.IntakeService",
     "scheduling": "clinic.scheduling.v1.SchedulingService",
-    "billing": "clinic.billing.v1.BillingService",
+    "billing": "clinic.billing.v1.ChargeService",
 }
 
 

@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
-from clinic.billing.v1 import billing_service_pb2_grpc
+from clinic.billing.v1 import (
+    account_service_pb2_grpc,
+    charge_service_pb2_grpc,
+    claim_service_pb2_grpc,
+    fee_schedule_service_pb2_grpc,
+    payer_service_pb2_grpc,
+)
 from clinic.intake.v1 import events_pb2 as intake_events
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
 from clinic_common.config import load
@@ -12,13 +18,27 @@ from clinic_common.server import ServiceHost
 
 from clinic_billing.adapters import orm
 from clinic_billing.config import BillingSettings
+from clinic_billing.entrypoints.account_api import AccountServicer
+from clinic_billing.entrypoints.charge_api import ChargeServicer
+from clinic_billing.entrypoints.claim_api import ClaimServicer
+from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.entrypoints.events import build_handlers
-from clinic_billing.entrypoints.grpc_api import BillingServicer
+from clinic_billing.entrypoints.fee_schedule_api import FeeScheduleServicer
+from clinic_billing.entrypoints.payer_api import PayerServicer
 from clinic_billing.entrypoints.permissions import PERMISSIONS
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 TOPIC = "clinic.billing.v1"
 CONSUMES = ["clinic.intake.v1", "clinic.scheduling.v1"]
+
+# Each gRPC service by name: its generated module and its servicer.
+SERVICERS = {
+    "AccountService": (account_service_pb2_grpc, AccountServicer),
+    "ChargeService": (charge_service_pb2_grpc, ChargeServicer),
+    "ClaimService": (claim_service_pb2_grpc, ClaimServicer),
+    "FeeScheduleService": (fee_schedule_service_pb2_grpc, FeeScheduleServicer),
+    "PayerService": (payer_service_pb2_grpc, PayerServicer),
+}
 
 
 def build_spec(settings: BillingSettings | None = None) -> ServiceSpec:
@@ -39,6 +59,8 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
     settings = runtime.settings
     policy = settings.policy if isinstance(settings, BillingSettings) else \
         load(BillingSettings).policy
+    deps = Deps(runner=runtime.runner, policy=policy)
     for descriptor, rules in PERMISSIONS.items():
-        host.add_service(billing_service_pb2_grpc.add_BillingServiceServicer_to_server,
-                         BillingServicer(runtime.runner, policy), descriptor, rules)
+        generated, servicer = SERVICERS[descriptor.name]
+        register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")
+        host.add_service(register, servicer(deps), descriptor, rules)

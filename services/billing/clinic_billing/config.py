@@ -4,6 +4,8 @@ The policy fees are clinic settings (DOMAIN.md): a no-show fee and a late-cancel
 fee, in cents. The time zone turns appointment times into dates of service.
 """
 
+import functools
+from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +13,9 @@ from clinic_common.config import ServiceSettings
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
+from clinic_billing.adapters import coding_rules
+from clinic_billing.domain.coding import CodingRules
+from clinic_billing.domain.payer import BillingProvider, npi_is_valid
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.domain.pricing import PolicyFees
 
@@ -23,6 +28,13 @@ class BillingSettings(ServiceSettings):
     no_show_fee_cents: int = 7500
     late_cancel_fee_cents: int = 5000
     time_zone: str = "America/Los_Angeles"
+    coding_rules_path: Path | None = None
+    # The billing provider claims go out from, and the NPIs of rendering providers by staff id.
+    provider_name: str = ""
+    provider_npi: str = ""
+    provider_tax_id: str = ""
+    provider_address: str = ""
+    rendering_provider_npis: dict[str, str] = {}
 
     @field_validator("no_show_fee_cents", "late_cancel_fee_cents")
     @classmethod
@@ -40,6 +52,36 @@ class BillingSettings(ServiceSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("provider_npi")
+    @classmethod
+    def _npi(cls, value: str) -> str:
+        if value and not npi_is_valid(value):
+            raise ValueError("is not a valid NPI (10 digits with a Luhn check digit)")
+        return value
+
+    @field_validator("rendering_provider_npis")
+    @classmethod
+    def _npis(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(staff for staff, npi in value.items() if not npi_is_valid(npi))
+        if bad:
+            raise ValueError(f"not valid NPIs for staff {bad}")
+        return value
+
+    @field_validator("provider_tax_id")
+    @classmethod
+    def _ein(cls, value: str) -> str:
+        digits = value.replace("-", "")
+        if value and not (len(digits) == 9 and digits.isdigit()):
+            raise ValueError("must be the 9 digits of the EIN, such as 12-3456789")
+        return digits
+
+    @property
+    def billing_provider(self) -> BillingProvider:
+        return BillingProvider(
+            name=self.provider_name, npi=self.provider_npi,
+            tax_id=self.provider_tax_id, address=self.provider_address,
+            rendering_npis=dict(self.rendering_provider_npis))
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
@@ -48,4 +90,10 @@ class BillingSettings(ServiceSettings):
     def policy(self) -> BillingPolicy:
         fees = PolicyFees(no_show_cents=self.no_show_fee_cents,
                           late_cancel_cents=self.late_cancel_fee_cents)
-        return BillingPolicy(fees=fees, zone=self.zone)
+        return BillingPolicy(fees=fees, zone=self.zone,
+                             coding=_coding_rules(self.coding_rules_path))
+
+
+@functools.cache
+def _coding_rules(path: Path | None) -> CodingRules:
+    return coding_rules.load(path)

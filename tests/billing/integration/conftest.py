@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from clinic.billing.v1 import billing_service_pb2_grpc
+from clinic.billing.v1 import (
+    account_service_pb2_grpc,
+    charge_service_pb2_grpc,
+    claim_service_pb2_grpc,
+    fee_schedule_service_pb2_grpc,
+    payer_service_pb2_grpc,
+)
 from clinic.intake.v1 import events_pb2 as intake
 from clinic_billing.bootstrap import add_services, build_spec
 from clinic_billing.config import BillingSettings
@@ -26,9 +32,14 @@ from tests.conftest import service_database_url
 
 @dataclass
 class Billing:
-    """The stub, the runtime behind it, and a processor that feeds it events."""
+    """The stubs of billing's services, the runtime behind them, and a processor that
+    feeds it events."""
 
-    stub: billing_service_pb2_grpc.BillingServiceStub
+    accounts: account_service_pb2_grpc.AccountServiceStub
+    charges: charge_service_pb2_grpc.ChargeServiceStub
+    claims: claim_service_pb2_grpc.ClaimServiceStub
+    fee_schedule: fee_schedule_service_pb2_grpc.FeeScheduleServiceStub
+    payers: payer_service_pb2_grpc.PayerServiceStub
     runtime: Runtime
     processor: EventProcessor
     dead_letters: InMemoryPublisher
@@ -41,20 +52,23 @@ class Billing:
         assert self.deliver(intake.PatientRegistered(patient_id=patient_id)) == "handled"
 
     def cover(self, patient_id: str, coverage_id: str, payer_id: str, *, priority: int = 1,
-              effective: dt.date = dt.date(2025, 1, 1), end: dt.date | None = None) -> None:
+              effective: dt.date = dt.date(2025, 1, 1), end: dt.date | None = None,
+              plan_type: str = "PPO") -> None:
         event = intake.CoverageAdded(patient_id=patient_id, coverage_id=coverage_id,
                                      payer_id=payer_id, member_id="M-1", priority=priority,
-                                     effective_date=support.date(effective), plan_type="PPO")
+                                     effective_date=support.date(effective), plan_type=plan_type)
         if end is not None:
             event.end_date.CopyFrom(support.date(end))
         assert self.deliver(event) == "handled"
 
     def contract(self, code: str, payer_id: str, allowed_cents: int) -> None:
-        """A payer's contracted rate, as the clinic's data would hold it."""
-        table = self.runtime.spec.metadata.tables["payer_rates"]
+        """A payer's contracted rate without modifier or dates, as the clinic's data holds it
+        (the API path is in test_contracted_rates.py)."""
+        table = self.runtime.spec.metadata.tables["contracted_rates"]
         with self.runtime.session_factory() as session:
-            session.execute(insert(table).values(procedure_code=code, payer_id=payer_id,
-                                                 allowed_cents=allowed_cents))
+            session.execute(insert(table).values(
+                rate_id=f"{code}-{payer_id}", procedure_code=code, payer_id=payer_id, modifier="",
+                allowed_cents=allowed_cents, updated_by="test"))
             session.commit()
 
 
@@ -83,8 +97,12 @@ def start_billing(database_url):
         processor = EventProcessor(spec.name, spec.registry, spec.handlers, runtime.uow,
                                    dead_letters, max_attempts=2, retry_backoff=0)
         started.append((channel, host, runtime))
-        return Billing(billing_service_pb2_grpc.BillingServiceStub(channel), runtime, processor,
-                       dead_letters, channel)
+        return Billing(account_service_pb2_grpc.AccountServiceStub(channel),
+                       charge_service_pb2_grpc.ChargeServiceStub(channel),
+                       claim_service_pb2_grpc.ClaimServiceStub(channel),
+                       fee_schedule_service_pb2_grpc.FeeScheduleServiceStub(channel),
+                       payer_service_pb2_grpc.PayerServiceStub(channel),
+                       runtime, processor, dead_letters, channel)
 
     yield start
     for channel, host, runtime in started:

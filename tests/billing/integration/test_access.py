@@ -9,7 +9,8 @@ import grpc
 import pytest
 from clinic.audit.v1 import audit_service_pb2 as audit_pb
 from clinic.audit.v1 import audit_service_pb2_grpc as audit_grpc
-from clinic.billing.v1 import billing_service_pb2 as pb
+from clinic.billing.v1 import account_service_pb2 as account_pb
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 
@@ -36,7 +37,7 @@ def _trail(billing, **filters) -> list:
 
 def test_a_nurse_is_refused_the_account_and_the_refusal_is_filed_under_the_patient(visited):
     with pytest.raises(grpc.RpcError) as refused:
-        visited.stub.GetAccount(pb.GetAccountRequest(name="accounts/p1"), metadata=NURSE)
+        visited.accounts.GetAccount(account_pb.GetAccountRequest(name="accounts/p1"), metadata=NURSE)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     [event] = _trail(visited, actor="rn-1")
     assert (event.patient_id, event.record, event.outcome) == \
@@ -44,12 +45,12 @@ def test_a_nurse_is_refused_the_account_and_the_refusal_is_filed_under_the_patie
 
 
 def test_the_front_desk_sees_charges_without_their_diagnoses(visited):
-    [at_desk] = visited.stub.ListCharges(pb.ListChargesRequest(patient_id="p1"),
+    [at_desk] = visited.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/p1"),
                                          metadata=DESK).charges
-    [for_billing] = visited.stub.ListCharges(pb.ListChargesRequest(patient_id="p1"),
+    [for_billing] = visited.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/p1"),
                                              metadata=BILLER).charges
     assert list(for_billing.diagnosis_codes) == ["F33.2"]
     assert list(at_desk.diagnosis_codes) == []
     assert at_desk.amount_cents == for_billing.amount_cents
-    single = visited.stub.GetCharge(pb.GetChargeRequest(name=at_desk.name), metadata=DESK)
+    single = visited.charges.GetCharge(charge_pb.GetChargeRequest(name=at_desk.name), metadata=DESK)
     assert list(single.charge.diagnosis_codes) == []

@@ -3,7 +3,8 @@
 import datetime as dt
 
 from clinic.billing.v1 import account_pb2
-from clinic.billing.v1 import billing_service_pb2 as pb
+from clinic.billing.v1 import account_service_pb2 as account_pb
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic.billing.v1 import events_pb2 as billing_events
 from clinic.intake.v1 import events_pb2 as intake
 
@@ -13,7 +14,7 @@ DAY = dt.date(2026, 3, 10)
 
 
 def _account(billing, patient_id):
-    return billing.stub.GetAccount(pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
+    return billing.accounts.GetAccount(account_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
 
 
 def _merge(merged, survivor):
@@ -51,7 +52,7 @@ def test_an_end_heard_before_its_coverage_is_kept_when_the_coverage_arrives(bill
     [coverage] = _account(billing, "p1").coverages
     assert (coverage.end_date.month, coverage.end_date.day) == (3, 9)
     billing.deliver(completed("a1", "p1", DAY, ("90868", 1)))
-    [charge] = billing.stub.ListCharges(pb.ListChargesRequest()).charges
+    [charge] = billing.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/-")).charges
     assert charge.payer_id == ""
 
 
@@ -65,7 +66,7 @@ def test_merge_moves_the_ledger_and_coverages_to_the_survivor(billing):
     assert merged.patient_balance_cents == 0 and list(merged.coverages) == []
     assert survivor.patient_balance_cents == 45000 + 12500
     assert [c.coverage_id for c in survivor.coverages] == ["cov-1"]
-    charges = billing.stub.ListCharges(pb.ListChargesRequest(patient_id="keep")).charges
+    charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/keep")).charges
     assert sorted(c.appointment_id for c in charges) == ["a1", "a2"]
     balances = {e.patient_id: e.patient_balance_cents
                 for e in events_of(billing.runtime, billing_events.AccountBalanceChanged)[-2:]}
@@ -125,7 +126,7 @@ def test_a_batch_of_events_for_new_and_known_patients_applies_like_one_at_a_time
     assert "one record at a time" not in caplog.text  # applied as one batch
     assert billing.processor.process_batch(records) == ["duplicate"] * len(batch)
     assert [c.coverage_id for c in _account(billing, "new-1").coverages] == ["cov-n"]
-    charges = billing.stub.ListCharges(pb.ListChargesRequest()).charges
+    charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/-")).charges
     assert sorted((c.appointment_id, c.patient_id) for c in charges) == [
         ("a1", "new-1"), ("a2", "known"), ("a3", "known")]
     assert row_counts(billing.runtime)["accounts"] == 3

@@ -4,8 +4,9 @@ import datetime as dt
 
 import grpc
 import pytest
-from clinic.billing.v1 import billing_service_pb2 as pb
+from clinic.billing.v1 import account_service_pb2 as account_pb
 from clinic.billing.v1 import charge_pb2
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic.billing.v1 import events_pb2 as billing_events
 from clinic.common.v1 import types_pb2
 from clinic.intake.v1 import events_pb2 as intake
@@ -18,7 +19,7 @@ DAY = dt.date(2026, 3, 10)
 def _create(billing, patient_id="p1", request_id="", **fields):
     fields.setdefault("procedure_code", "99213")
     fields.setdefault("service_date", date(DAY))
-    return billing.stub.CreateCharge(pb.CreateChargeRequest(
+    return billing.charges.CreateCharge(charge_pb.CreateChargeRequest(
         parent=f"accounts/{patient_id}", charge=charge_pb2.Charge(**fields),
         request_id=request_id)).charge
 
@@ -33,14 +34,15 @@ def _refused(call, code, expected_reason=None):
 
 
 def _balance(billing, patient_id="p1"):
-    account = billing.stub.GetAccount(pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
+    account = billing.accounts.GetAccount(
+        account_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
     return account.patient_balance_cents, account.insurance_balance_cents
 
 
 def test_manual_charge_without_coverage_is_self_pay_and_announced(billing):
     billing.register("p1")
     charge = _create(billing, procedure_code="99214", location_id="carlsbad")
-    assert charge == billing.stub.GetCharge(pb.GetChargeRequest(name=charge.name)).charge
+    assert charge == billing.charges.GetCharge(charge_pb.GetChargeRequest(name=charge.name)).charge
     assert (charge.source, charge.responsibility, charge.amount_cents, charge.state) == (
         charge_pb2.CHARGE_SOURCE_MANUAL, charge_pb2.RESPONSIBILITY_PATIENT, 17500,
         charge_pb2.CHARGE_STATE_POSTED)
@@ -131,7 +133,7 @@ def test_charge_to_a_merged_account_is_refused_with_the_survivor(billing):
 @pytest.mark.parametrize("parent", ["", "p1", "accounts/", "patients/p1"])
 def test_malformed_parent_is_invalid(billing, parent):
     with pytest.raises(grpc.RpcError) as refused:
-        billing.stub.CreateCharge(pb.CreateChargeRequest(
+        billing.charges.CreateCharge(charge_pb.CreateChargeRequest(
             parent=parent, charge=charge_pb2.Charge(procedure_code="99213",
                                                     service_date=date(DAY))))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -139,10 +141,37 @@ def test_malformed_parent_is_invalid(billing, parent):
 
 def test_missing_charge_is_invalid(billing):
     billing.register("p1")
-    _refused(lambda: billing.stub.CreateCharge(pb.CreateChargeRequest(parent="accounts/p1")),
+    _refused(lambda: billing.charges.CreateCharge(charge_pb.CreateChargeRequest(parent="accounts/p1")),
              grpc.StatusCode.INVALID_ARGUMENT)
 
 
 def test_unknown_charge_is_not_found(billing):
-    _refused(lambda: billing.stub.GetCharge(pb.GetChargeRequest(name="charges/nope")),
+    _refused(lambda: billing.charges.GetCharge(charge_pb.GetChargeRequest(name="accounts/p1/charges/nope")),
              grpc.StatusCode.NOT_FOUND, "CHARGE_NOT_FOUND")
+
+
+def test_s0013_prices_dates_of_service_up_to_2025_and_j0013_from_2026(billing):
+    billing.register("p1")
+    old = _create(billing, procedure_code="S0013", units=56,
+                  service_date=date(dt.date(2025, 12, 31)))
+    assert (old.procedure_code, old.amount_cents, old.drug.quantity) == ("S0013", 78400, "2")
+    _refused(lambda: _create(billing, procedure_code="S0013", units=56,
+                             service_date=date(dt.date(2026, 1, 1))),
+             grpc.StatusCode.FAILED_PRECONDITION, "PROCEDURE_NOT_IN_FEE_SCHEDULE")
+    _refused(lambda: _create(billing, procedure_code="J0013", units=56,
+                             service_date=date(dt.date(2025, 12, 31))),
+             grpc.StatusCode.FAILED_PRECONDITION, "PROCEDURE_NOT_IN_FEE_SCHEDULE")
+    new = _create(billing, procedure_code="J0013", units=56, service_date=date(DAY))
+    assert (new.procedure_code, new.drug.ndc, new.drug.unit_of_measure) == \
+        ("J0013", "50458-0028-02", "UN")
+
+
+def test_a_charge_named_under_another_account_is_not_found(billing):
+    billing.register("p1")
+    billing.register("p2")
+    charge = _create(billing)
+    other = charge.name.replace("accounts/p1/", "accounts/p2/")
+    _refused(lambda: billing.charges.GetCharge(charge_pb.GetChargeRequest(name=other)),
+             grpc.StatusCode.NOT_FOUND, "CHARGE_NOT_FOUND")
+    _refused(lambda: billing.charges.VoidCharge(charge_pb.VoidChargeRequest(
+        name=other, reason="typo")), grpc.StatusCode.NOT_FOUND, "CHARGE_NOT_FOUND")

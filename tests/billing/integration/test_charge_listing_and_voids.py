@@ -5,8 +5,9 @@ import threading
 
 import grpc
 import pytest
-from clinic.billing.v1 import billing_service_pb2 as pb
+from clinic.billing.v1 import account_service_pb2 as account_pb
 from clinic.billing.v1 import charge_pb2
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic.billing.v1 import events_pb2 as billing_events
 
 from tests.billing.support import completed, date, events_of, reason, row_counts
@@ -15,26 +16,26 @@ DAY = dt.date(2026, 3, 10)
 
 
 def _void(billing, charge_name, reason_text="entered in error", request_id=""):
-    return billing.stub.VoidCharge(pb.VoidChargeRequest(
+    return billing.charges.VoidCharge(charge_pb.VoidChargeRequest(
         name=charge_name, reason=reason_text, request_id=request_id)).charge
 
 
 def _visit_charge(billing, appointment_id="a1", patient_id="p1", code="99213", day=DAY):
     billing.deliver(completed(appointment_id, patient_id, day, (code, 1)))
-    [charge] = billing.stub.ListCharges(pb.ListChargesRequest(appointment_id=appointment_id)).charges
+    [charge] = billing.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/-", appointment_id=appointment_id)).charges
     return charge
 
 
 def _balance(billing, patient_id="p1"):
-    account = billing.stub.GetAccount(pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
+    account = billing.accounts.GetAccount(account_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
     return account.patient_balance_cents, account.insurance_balance_cents
 
 
-def _all_pages(billing, **filters):
+def _all_pages(billing, parent="accounts/-", **filters):
     seen, token = [], ""
     while True:
-        page = billing.stub.ListCharges(pb.ListChargesRequest(page_size=2, page_token=token,
-                                                              **filters))
+        page = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+            parent=parent, page_size=2, page_token=token, **filters))
         seen += [(c.patient_id, c.appointment_id) for c in page.charges]
         token = page.next_page_token
         if not token:
@@ -57,23 +58,23 @@ def test_list_pages_through_charges_in_date_of_service_order(billing):
 
 def test_list_filters_by_patient_and_date_range(billing):
     _seed_three_days(billing)
-    assert _all_pages(billing, patient_id="p1", start_date=date(DAY + dt.timedelta(days=1)),
+    assert _all_pages(billing, "accounts/p1", start_date=date(DAY + dt.timedelta(days=1)),
                       end_date=date(DAY + dt.timedelta(days=2))) == [("p1", "a2"), ("p1", "a3")]
     assert _all_pages(billing, appointment_id="a4") == [("p2", "a4")]
 
 
 def test_a_page_token_only_serves_the_filters_it_was_made_for(billing):
     _seed_three_days(billing)
-    page = billing.stub.ListCharges(pb.ListChargesRequest(page_size=1, patient_id="p1"))
+    page = billing.charges.ListCharges(charge_pb.ListChargesRequest(page_size=1, parent="accounts/p1"))
     with pytest.raises(grpc.RpcError) as refused:
-        billing.stub.ListCharges(pb.ListChargesRequest(page_size=1, patient_id="p2",
+        billing.charges.ListCharges(charge_pb.ListChargesRequest(page_size=1, parent="accounts/p2",
                                                        page_token=page.next_page_token))
     assert reason(refused.value) == "INVALID_PAGE_TOKEN"
 
 
 def test_a_date_range_that_ends_before_it_starts_is_invalid(billing):
     with pytest.raises(grpc.RpcError) as refused:
-        billing.stub.ListCharges(pb.ListChargesRequest(start_date=date(DAY),
+        billing.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/-", start_date=date(DAY),
                                                        end_date=date(DAY - dt.timedelta(days=1))))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
@@ -94,7 +95,7 @@ def test_a_voided_visit_is_not_charged_again_when_its_event_is_replayed(billing)
     charge = _visit_charge(billing)
     _void(billing, charge.name)
     billing.deliver(completed("a1", "p1", DAY, ("99213", 1)))
-    assert len(billing.stub.ListCharges(pb.ListChargesRequest()).charges) == 1
+    assert len(billing.charges.ListCharges(charge_pb.ListChargesRequest(parent="accounts/-")).charges) == 1
     assert _balance(billing) == (0, 0)
 
 
@@ -117,7 +118,8 @@ def test_a_void_retried_with_its_request_id_returns_the_first_result(billing):
 
 
 @pytest.mark.parametrize("name, reason_text, code", [
-    ("charges/nope", "typo", grpc.StatusCode.NOT_FOUND),
+    ("accounts/p1/charges/nope", "typo", grpc.StatusCode.NOT_FOUND),
+    ("charges/nope", "typo", grpc.StatusCode.INVALID_ARGUMENT),
     ("accounts/p1", "typo", grpc.StatusCode.INVALID_ARGUMENT),
     (None, "  ", grpc.StatusCode.INVALID_ARGUMENT),
 ])

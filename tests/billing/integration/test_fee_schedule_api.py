@@ -2,25 +2,25 @@
 
 import grpc
 import pytest
-from clinic.billing.v1 import billing_service_pb2 as pb
 from clinic.billing.v1 import fee_schedule_pb2
+from clinic.billing.v1 import fee_schedule_service_pb2 as fee_pb
 
 from tests.billing.support import reason
 
 DOMAIN_CODES = {"90791", "90792", "99212", "99213", "99214", "99215", "96365", "96366", "J3490",
-                "G2082", "G2083", "S0013", "90867", "90868", "90869", "NO_SHOW_FEE",
+                "G2082", "G2083", "S0013", "J0013", "90867", "90868", "90869", "NO_SHOW_FEE",
                 "LATE_CANCEL_FEE"}
 
 
 def _entry(billing, code):
-    return billing.stub.GetFeeScheduleEntry(
-        pb.GetFeeScheduleEntryRequest(name=f"feeScheduleEntries/{code}")).entry
+    return billing.fee_schedule.GetFeeScheduleEntry(
+        fee_pb.GetFeeScheduleEntryRequest(name=f"feeScheduleEntries/{code}")).entry
 
 
 def test_the_seeded_schedule_pages_through_every_domain_code_in_code_order(billing):
     seen, token = [], ""
     while True:
-        page = billing.stub.ListFeeSchedule(pb.ListFeeScheduleRequest(page_size=5,
+        page = billing.fee_schedule.ListFeeScheduleEntries(fee_pb.ListFeeScheduleEntriesRequest(page_size=5,
                                                                       page_token=token))
         seen += [e.procedure_code for e in page.entries]
         token = page.next_page_token
@@ -44,8 +44,8 @@ def test_policy_fees_show_the_configured_amounts(start_billing):
     no_show, late = _entry(billing, "NO_SHOW_FEE"), _entry(billing, "LATE_CANCEL_FEE")
     assert (no_show.kind, no_show.self_pay_price_cents) == (fee_schedule_pb2.FEE_KIND_POLICY, 8800)
     assert late.self_pay_price_cents == 4400
-    listed = {e.procedure_code: e for e in billing.stub.ListFeeSchedule(
-        pb.ListFeeScheduleRequest(page_size=100)).entries}
+    listed = {e.procedure_code: e for e in billing.fee_schedule.ListFeeScheduleEntries(
+        fee_pb.ListFeeScheduleEntriesRequest(page_size=100)).entries}
     assert listed["NO_SHOW_FEE"].self_pay_price_cents == 8800
 
 
@@ -57,7 +57,7 @@ def test_the_default_policy_fees_follow_the_domain_defaults(billing):
 def test_an_entry_lists_its_payer_contracts(billing):
     billing.contract("90868", "60054", 21000)
     billing.contract("90868", "87726", 19500)
-    rates = _entry(billing, "90868").payer_rates
+    rates = _entry(billing, "90868").contracted_rates
     assert [(r.payer_id, r.allowed_cents) for r in rates] == [("60054", 21000), ("87726", 19500)]
 
 
@@ -70,5 +70,5 @@ def test_an_unknown_code_is_not_found(billing):
 
 def test_a_malformed_entry_name_is_invalid(billing):
     with pytest.raises(grpc.RpcError) as refused:
-        billing.stub.GetFeeScheduleEntry(pb.GetFeeScheduleEntryRequest(name="90868"))
+        billing.fee_schedule.GetFeeScheduleEntry(fee_pb.GetFeeScheduleEntryRequest(name="90868"))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from clinic.billing.v1 import billing_service_pb2 as pb
+from clinic.billing.v1 import account_service_pb2 as account_pb
 from clinic.billing.v1 import charge_pb2
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic.billing.v1 import events_pb2 as billing_events
 from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import events_pb2 as scheduling
@@ -14,12 +15,13 @@ from tests.billing.support import completed, date, events_of, outbox_events, rec
 DAY = dt.date(2026, 3, 10)
 
 
-def _charges(billing, **filters):
-    return list(billing.stub.ListCharges(pb.ListChargesRequest(**filters)).charges)
+def _charges(billing, parent="accounts/-", **filters):
+    return list(billing.charges.ListCharges(charge_pb.ListChargesRequest(parent=parent,
+                                                                         **filters)).charges)
 
 
 def _balance(billing, patient_id):
-    account = billing.stub.GetAccount(pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
+    account = billing.accounts.GetAccount(account_pb.GetAccountRequest(name=f"accounts/{patient_id}")).account
     return account.patient_balance_cents, account.insurance_balance_cents
 
 
@@ -71,11 +73,11 @@ def test_a_replay_of_a_completed_visit_under_a_new_event_id_changes_nothing(bill
 
 def test_a_completed_visit_for_a_patient_not_yet_known_still_posts(billing):
     assert billing.deliver(completed("a1", "new-patient", DAY, ("99213", 1))) == "handled"
-    account = billing.stub.GetAccount(pb.GetAccountRequest(name="accounts/new-patient")).account
+    account = billing.accounts.GetAccount(account_pb.GetAccountRequest(name="accounts/new-patient")).account
     assert not account.registered
     assert account.patient_balance_cents == 12500
     billing.register("new-patient")
-    account = billing.stub.GetAccount(pb.GetAccountRequest(name="accounts/new-patient")).account
+    account = billing.accounts.GetAccount(account_pb.GetAccountRequest(name="accounts/new-patient")).account
     assert account.registered
     assert account.patient_balance_cents == 12500
 
@@ -85,10 +87,11 @@ def test_spravato_with_active_coverage_is_billed_to_the_primary_payer_at_list_pr
     billing.cover("p1", "cov-2", "SECONDARY-PAYER", priority=2)
     billing.cover("p1", "cov-1", "60054", priority=1)
     billing.contract("G2083", "60054", 98000)
+    # S0013 reported for a date of service after 2026-01-01 is billed as J0013.
     billing.deliver(completed("a1", "p1", DAY, ("G2083", 1), ("S0013", 84)))
-    charges = _charges(billing, patient_id="p1")
+    charges = _charges(billing, "accounts/p1")
     assert [(c.procedure_code, c.amount_cents, c.allowed_cents) for c in charges] == \
-        [("G2083", 125000, 98000), ("S0013", 134400, 0)]
+        [("G2083", 125000, 98000), ("J0013", 134400, 0)]
     assert {(c.responsibility, c.payer_id, c.coverage_id) for c in charges} == \
         {(charge_pb2.RESPONSIBILITY_INSURANCE, "60054", "cov-1")}
     assert _balance(billing, "p1") == (0, 259400)

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from clinic_billing.domain import errors
+from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Responsibility
 from clinic_billing.domain.pricing import (
@@ -23,7 +24,8 @@ KETAMINE = FeeScheduleEntry("J3490", "ketamine per mg", BillingUnit.MILLIGRAM, F
                             insurance_billable=False)
 TMS = FeeScheduleEntry("90868", "TMS session", BillingUnit.SERVICE, FeeKind.SERVICE,
                        list_price_cents=30000, self_pay_price_cents=25000,
-                       insurance_billable=True, payer_rates={"60054": 21000})
+                       insurance_billable=True,
+                       contracted_rates=(ContractedRate("r1", "60054", "90868", 21000),))
 NO_SHOW = FeeScheduleEntry(NO_SHOW_FEE, "No-show fee", BillingUnit.SERVICE, FeeKind.POLICY,
                            7500, 7500, False)
 COVERAGE = Coverage("cov-1", "p1", payer_id="60054", effective_date=dt.date(2026, 1, 1))

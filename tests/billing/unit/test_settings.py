@@ -34,3 +34,22 @@ def test_dates_of_service_are_in_the_clinic_time_zone():
     policy = BillingSettings(time_zone="America/Los_Angeles").policy
     late_evening = dt.datetime(2026, 3, 11, 5, 30, tzinfo=dt.UTC)  # 22:30 on the 10th in LA
     assert policy.local_date(late_evening) == dt.date(2026, 3, 10)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("BILLING_PROVIDER_NPI", "1234567890"), ("BILLING_PROVIDER_TAX_ID", "12-345"),
+    ("BILLING_RENDERING_PROVIDER_NPIS", '{"dr-lee": "1234567890"}'),
+])
+def test_a_bad_provider_identity_fails_naming_its_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        load(BillingSettings)
+
+
+def test_the_billing_provider_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("BILLING_PROVIDER_NPI", "1234567893")
+    monkeypatch.setenv("BILLING_PROVIDER_TAX_ID", "12-3456789")
+    monkeypatch.setenv("BILLING_RENDERING_PROVIDER_NPIS", '{"dr-lee": "1245319599"}')
+    provider = load(BillingSettings).billing_provider
+    assert (provider.npi, provider.tax_id, provider.rendering_npi("dr-lee"),
+            provider.rendering_npi("dr-who")) == ("1234567893", "123456789", "1245319599", "")

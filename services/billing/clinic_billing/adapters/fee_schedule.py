@@ -1,4 +1,4 @@
-"""The fee schedule as stored: entries and payer rates, read as domain values."""
+"""The fee schedule as stored: entries read as domain values, with payers' contracted rates."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from clinic_common import keyset
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clinic_billing.adapters.orm import fee_schedule_entries, payer_rates
+from clinic_billing.adapters.orm import fee_schedule_entries
+from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.pricing import BillingUnit, FeeKind, FeeScheduleEntry
 
 
@@ -36,13 +37,15 @@ class SqlFeeSchedule:
             unit=BillingUnit(r.unit), kind=FeeKind(r.kind),
             list_price_cents=r.list_price_cents, self_pay_price_cents=r.self_pay_price_cents,
             insurance_billable=r.insurance_billable,
-            payer_rates=rates.get(r.procedure_code, {})) for r in rows]
+            contracted_rates=tuple(rates.get(r.procedure_code, ())),
+            effective_from=r.effective_from, effective_to=r.effective_to) for r in rows]
 
-    def _rates(self, codes: list[str]) -> dict[str, dict[str, int]]:
+    def _rates(self, codes: list[str]) -> dict[str, list[ContractedRate]]:
         if not codes:
             return {}
-        found: dict[str, dict[str, int]] = defaultdict(dict)
-        rows = self.session.execute(select(payer_rates).where(payer_rates.c.procedure_code.in_(codes)))
-        for row in rows.mappings():
-            found[row["procedure_code"]][row["payer_id"]] = row["allowed_cents"]
+        found: dict[str, list[ContractedRate]] = defaultdict(list)
+        R = ContractedRate
+        for rate in self.session.scalars(select(R).where(R.procedure_code.in_(codes)).order_by(
+                R.procedure_code, R.payer_id, R.modifier, R.effective_from, R.rate_id)):
+            found[rate.procedure_code].append(rate)
         return found

@@ -20,7 +20,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import JSON
 
-from clinic_billing.domain import charge, coverage, model, pricing
+from clinic_billing.domain import (
+    charge,
+    claim,
+    coding,
+    contract,
+    coverage,
+    model,
+    payer,
+    plan,
+    pricing,
+)
 
 metadata = new_metadata()
 platform_tables(metadata)
@@ -83,6 +93,10 @@ charges = Table(
     Column("posted_at", UtcDateTime, nullable=False),
     Column("voided_at", UtcDateTime),
     Column("version", Integer, nullable=False),
+    Column("drug_name", String(200), nullable=False, server_default=""),
+    Column("ndc", String(13), nullable=False, server_default=""),
+    Column("ndc_unit", String(2), nullable=False, server_default=""),
+    Column("ndc_quantity", String(16), nullable=False, server_default=""),
     # A visit's line is charged once, however often its event arrives.
     UniqueConstraint("appointment_id", "line_number", name="uq_charges_appointment_line"),
 )
@@ -110,22 +124,86 @@ fee_schedule_entries = Table(
     Column("list_price_cents", BigInteger, nullable=False),
     Column("self_pay_price_cents", BigInteger, nullable=False),
     Column("insurance_billable", Boolean, nullable=False),
+    # The dates of service the entry prices, both ends included; open when null.
+    Column("effective_from", Date),
+    Column("effective_to", Date),
 )
 
-payer_rates = Table(
-    "payer_rates", metadata,
+contracted_rates = Table(
+    "contracted_rates", metadata,
+    Column("rate_id", String(32), primary_key=True),
+    Column("payer_id", String(64), nullable=False),
     Column("procedure_code", String(16), ForeignKey("fee_schedule_entries.procedure_code"),
-           primary_key=True),
-    Column("payer_id", String(64), primary_key=True),
+           nullable=False),
+    Column("modifier", String(2), nullable=False),
     Column("allowed_cents", BigInteger, nullable=False),
+    Column("effective_from", Date),
+    Column("effective_to", Date),
+    Column("updated_at", UtcDateTime),
+    Column("updated_by", String(128), nullable=False),
 )
+Index("ix_contracted_rates_code_payer", contracted_rates.c.procedure_code,
+      contracted_rates.c.payer_id)
+Index("ix_contracted_rates_payer", contracted_rates.c.payer_id, contracted_rates.c.procedure_code,
+      contracted_rates.c.rate_id)
+
+payers = Table(
+    "payers", metadata,
+    Column("payer_id", String(64), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("kind", _enum(coding.PayerKind), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
+plan_facts = Table(
+    "plan_facts", metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("indication_code", String(16), nullable=False),
+    Column("dose_mcg", BigInteger, nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("ended", Boolean, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+Index("ix_plan_facts_patient_id", plan_facts.c.patient_id)
+
+claims = Table(
+    "claims", metadata,
+    Column("claim_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("coverage_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("state", _enum(claim.ClaimState), nullable=False),
+    Column("charge_ids", JSON, nullable=False),
+    Column("total_charge_cents", BigInteger, nullable=False),
+    Column("total_allowed_cents", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
+Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
+
+# A charge is on one claim at most: the key says so, also under concurrency.
+claim_lines = Table(
+    "claim_lines", metadata,
+    Column("charge_id", String(32), ForeignKey("charges.charge_id"), primary_key=True),
+    Column("claim_id", String(32), ForeignKey("claims.claim_id"), nullable=False),
+    Column("line_number", Integer, nullable=False),
+)
+Index("ix_claim_lines_claim_id", claim_lines.c.claim_id)
 
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
 
 def start_mappers() -> None:
-    """Map domain classes to tables, once per process. The fee schedule is read as rows."""
+    """Map domain classes to tables, once per process. Fee schedule entries are read as rows."""
     global _mapped
     if _mapped:
         return
@@ -133,4 +211,9 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(coverage.Coverage, coverages)
     mapper_registry.map_imperatively(charge.Charge, charges, version_id_col=charges.c.version)
     mapper_registry.map_imperatively(model.LedgerEntry, ledger_entries)
+    mapper_registry.map_imperatively(payer.Payer, payers)
+    mapper_registry.map_imperatively(plan.PlanFacts, plan_facts)
+    mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
+    mapper_registry.map_imperatively(claim.Claim, claims)
+    mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
     _mapped = True

@@ -16,8 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.claim import Claim, ClaimLine, ClaimState
+from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import Account, Balance, ChargeSource, LedgerEntry
+from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
+from clinic_billing.domain.payer import Payer
+from clinic_billing.domain.plan import PlanFacts
 
 
 class SqlAccountRepository:
@@ -109,6 +113,12 @@ class SqlChargeRepository:
         return list(self.session.scalars(select(Charge).where(
             Charge.appointment_id == appointment_id, Charge.source.in_(sources))))
 
+    def has_posted(self, patient_id: str, codes: set[str]) -> bool:
+        """Whether the patient's account has a standing charge with one of ``codes``."""
+        return self.session.scalars(select(Charge.charge_id).where(
+            Charge.patient_id == patient_id, Charge.procedure_code.in_(codes),
+            Charge.state == ChargeState.POSTED).limit(1)).first() is not None
+
     def list(self, flt: ChargeFilter, *, limit: int, after: list | None = None) -> keyset.Page:
         """A page of charges in (date of service, charge id) order."""
         query = select(Charge)
@@ -127,6 +137,108 @@ class SqlChargeRepository:
         # Bumping the version makes a void racing with the merge lose, not misfile its entry.
         self.session.execute(update(Charge).where(Charge.patient_id == from_patient)
                              .values(patient_id=to_patient, version=Charge.version + 1))
+
+
+class SqlPayerRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, payer: Payer) -> None:
+        self.session.add(payer)
+
+    def get(self, payer_id: str, *, for_update: bool = False) -> Payer | None:
+        return self.session.get(Payer, payer_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def delete(self, payer: Payer) -> None:
+        self.session.delete(payer)
+
+    def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of payers in payer id order."""
+        return keyset.fetch(self.session, select(Payer), [Payer.payer_id], after, limit)
+
+
+class SqlContractedRateRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, rate: ContractedRate) -> None:
+        self.session.add(rate)
+
+    def get(self, rate_id: str, *, for_update: bool = False) -> ContractedRate | None:
+        return self.session.get(ContractedRate, rate_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def delete(self, rate: ContractedRate) -> None:
+        self.session.delete(rate)
+
+    def of(self, payer_id: str, procedure_code: str, modifier: str) -> list[ContractedRate]:
+        """Every period of one payer, code and modifier (to keep them apart)."""
+        R = ContractedRate
+        return list(self.session.scalars(select(R).where(
+            R.payer_id == payer_id, R.procedure_code == procedure_code, R.modifier == modifier)))
+
+    def list(self, payer_id: str, procedure_code: str, *, limit: int,
+             after: list | None = None) -> keyset.Page:
+        """A page of a payer's rates in (code, rate id) order."""
+        R = ContractedRate
+        query = select(R).where(R.payer_id == payer_id)
+        if procedure_code:
+            query = query.where(R.procedure_code == procedure_code)
+        return keyset.fetch(self.session, query, [R.procedure_code, R.rate_id], after, limit)
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    patient_id: str = ""
+    state: ClaimState | None = None
+
+
+class SqlClaimRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, claim: Claim) -> None:
+        self.session.add(claim)
+        for number, charge_id in enumerate(claim.charge_ids, start=1):
+            self.session.add(ClaimLine(charge_id, claim.claim_id, number))
+
+    def get(self, claim_id: str) -> Claim | None:
+        return self.session.get(Claim, claim_id)
+
+    def claim_of(self, charge_id: str) -> str | None:
+        """The claim a charge is on, if any."""
+        line = self.session.get(ClaimLine, charge_id)
+        return line.claim_id if line else None
+
+    def list(self, flt: ClaimFilter, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of claims in (date of service, claim id) order."""
+        query = select(Claim)
+        if flt.patient_id:
+            query = query.where(Claim.patient_id == flt.patient_id)
+        if flt.state is not None:
+            query = query.where(Claim.state == flt.state)
+        return keyset.fetch(self.session, query, [Claim.service_date, Claim.claim_id], after,
+                            limit)
+
+
+class SqlPlanRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, plan: PlanFacts) -> None:
+        self.session.add(plan)
+
+    def get(self, plan_id: str) -> PlanFacts | None:
+        return self.session.get(PlanFacts, plan_id)
+
+    def for_patient(self, patient_id: str) -> list[PlanFacts]:
+        return list(self.session.scalars(select(PlanFacts).where(
+            PlanFacts.patient_id == patient_id)))
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        self.session.execute(update(PlanFacts).where(PlanFacts.patient_id == from_patient)
+                             .values(patient_id=to_patient))
 
 
 class SqlLedger:

@@ -42,13 +42,22 @@ class Charge:
     voided_at: dt.datetime | None = None
     charge_id: str = field(default_factory=sortable_id)
     version: int = 0
+    # A drug line's claim details (see model.DrugDetail); empty on other lines.
+    drug_name: str = ""
+    ndc: str = ""
+    ndc_unit: str = ""
+    ndc_quantity: str = ""
 
     @classmethod
     def post(cls, *, patient_id: str, item: LineItem, price: Price, source: ChargeSource,
              service_date: dt.date, appointment_id: str | None = None,
              line_number: int | None = None, location_id: str = "",
              rendering_provider_id: str = "", now: dt.datetime) -> Charge:
+        drug = item.drug
         return cls(
+            drug_name=drug.name if drug else "", ndc=drug.ndc if drug else "",
+            ndc_unit=drug.unit_of_measure if drug else "",
+            ndc_quantity=drug.quantity if drug else "",
             patient_id=patient_id, source=source, procedure_code=item.procedure_code,
             units=item.units, service_date=service_date, responsibility=price.responsibility,
             amount_cents=price.amount_cents, allowed_cents=price.allowed_cents,

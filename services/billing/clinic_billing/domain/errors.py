@@ -6,6 +6,7 @@ letters with the reason in its headers.
 
 from clinic_common.errors import (
     Aborted,
+    AlreadyExists,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -43,9 +44,10 @@ class ProcedureNotInFeeSchedule(FailedPrecondition):
 
     default_reason = "PROCEDURE_NOT_IN_FEE_SCHEDULE"
 
-    def __init__(self, code: str):
-        super().__init__(f"procedure code {code!r} is not in the fee schedule",
-                         procedure_code=code)
+    def __init__(self, code: str, service_date: object = None):
+        when = f" for a date of service {service_date}" if service_date else ""
+        super().__init__(f"procedure code {code!r} is not in the fee schedule{when}",
+                         procedure_code=code, service_date=service_date or "")
 
 
 class AccountMerged(FailedPrecondition):
@@ -92,3 +94,89 @@ class ConcurrentModification(Aborted):
 
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by another request; retry", resource=what)
+
+
+class PayerNotFound(NotFound):
+    default_reason = "PAYER_NOT_FOUND"
+
+    def __init__(self, payer_id: str):
+        super().__init__(f"no payer {payer_id!r}", payer_id=payer_id)
+
+
+class PayerAlreadyExists(AlreadyExists):
+    default_reason = "PAYER_ALREADY_EXISTS"
+
+    def __init__(self, payer_id: str):
+        super().__init__(f"payer {payer_id!r} exists already", payer_id=payer_id)
+
+
+class RateNotFound(NotFound):
+    default_reason = "CONTRACTED_RATE_NOT_FOUND"
+
+    def __init__(self, payer_id: str, rate_id: str):
+        super().__init__(f"payer {payer_id!r} has no contracted rate {rate_id!r}",
+                         payer_id=payer_id, rate_id=rate_id)
+
+
+class RatePeriodOverlaps(FailedPrecondition):
+    """Two rates of one payer, code and modifier may not price the same day."""
+
+    default_reason = "RATE_PERIOD_OVERLAPS"
+
+    def __init__(self, payer_id: str, code: str, modifier: str, other_rate_id: str):
+        super().__init__(f"payer {payer_id!r} has a rate for {code}{'-' + modifier if modifier else ''}"
+                         f" in force on some of these dates ({other_rate_id})",
+                         payer_id=payer_id, procedure_code=code, modifier=modifier,
+                         other_rate_id=other_rate_id)
+
+
+class PayerHasRates(FailedPrecondition):
+    """A payer with contracted rates stays: its rates price charges already posted."""
+
+    default_reason = "PAYER_HAS_CONTRACTED_RATES"
+
+    def __init__(self, payer_id: str):
+        super().__init__(f"payer {payer_id!r} has contracted rates; end them instead",
+                         payer_id=payer_id)
+
+
+class ClaimNotFound(NotFound):
+    default_reason = "CLAIM_NOT_FOUND"
+
+    def __init__(self, claim_id: str):
+        super().__init__(f"claim {claim_id!r} does not exist", claim_id=claim_id)
+
+
+class ChargeNotClaimable(FailedPrecondition):
+    default_reason = "CHARGE_NOT_CLAIMABLE"
+
+    def __init__(self, charge_id: str, why: str):
+        super().__init__(f"charge {charge_id!r} cannot be claimed: {why}", charge_id=charge_id)
+
+
+class ChargesNotOnOneClaim(FailedPrecondition):
+    """A claim is one coverage and one date of service."""
+
+    default_reason = "CHARGES_NOT_ON_ONE_CLAIM"
+
+    def __init__(self, charge_id: str, other_id: str):
+        super().__init__(f"charges {charge_id!r} and {other_id!r} differ in coverage or date of "
+                         "service", charge_id=charge_id, other_charge_id=other_id)
+
+
+class ChargeAlreadyClaimed(FailedPrecondition):
+    default_reason = "CHARGE_ALREADY_CLAIMED"
+
+    def __init__(self, charge_id: str, claim_id: str):
+        super().__init__(f"charge {charge_id!r} is on claim {claim_id!r}", charge_id=charge_id,
+                         claim_id=claim_id)
+
+
+class ChargeOnClaim(FailedPrecondition):
+    """A claimed charge is corrected through its claim (a later step), not voided under it."""
+
+    default_reason = "CHARGE_ON_CLAIM"
+
+    def __init__(self, charge_id: str, claim_id: str):
+        super().__init__(f"charge {charge_id!r} is on claim {claim_id!r}", charge_id=charge_id,
+                         claim_id=claim_id)

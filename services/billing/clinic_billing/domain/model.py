@@ -120,6 +120,17 @@ class LedgerEntry:
 
 
 @dataclass(frozen=True)
+class DrugDetail:
+    """What a drug line's claim needs: the drug's name, its NDC (11 digits, 5-4-2), the
+    NDC unit of measure (ML, UN or MG) and the quantity given in it, as a decimal."""
+
+    name: str
+    ndc: str
+    unit_of_measure: str
+    quantity: str
+
+
+@dataclass(frozen=True)
 class LineItem:
     """What is charged, before pricing: a service line of a visit or a manual charge."""
 
@@ -127,6 +138,7 @@ class LineItem:
     units: int = 1
     modifiers: tuple[str, ...] = ()
     diagnosis_codes: tuple[str, ...] = ()
+    drug: DrugDetail | None = None
 
     def checked(self, field_prefix: str) -> LineItem:
         code = self.procedure_code.strip().upper()
@@ -136,4 +148,5 @@ class LineItem:
             raise errors.field(f"{field_prefix}.units", f"must be between 0 and {MAX_UNITS}")
         if len(self.modifiers) > 4:
             raise errors.field(f"{field_prefix}.modifiers", "takes at most four modifiers")
-        return LineItem(code, self.units, tuple(self.modifiers), tuple(self.diagnosis_codes))
+        return LineItem(code, self.units, tuple(self.modifiers), tuple(self.diagnosis_codes),
+                        self.drug)

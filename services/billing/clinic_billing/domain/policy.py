@@ -1,10 +1,11 @@
-"""The clinic settings billing applies: policy fee amounts and the clinic's time zone."""
+"""The clinic settings billing applies: policy fee amounts, the time zone, the coding rules."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from clinic_billing.domain.coding import CodingRules
 from clinic_billing.domain.pricing import PolicyFees
 
 
@@ -12,6 +13,7 @@ from clinic_billing.domain.pricing import PolicyFees
 class BillingPolicy:
     fees: PolicyFees
     zone: dt.tzinfo
+    coding: CodingRules
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         """The date of service of a moment, in the clinic's time zone."""

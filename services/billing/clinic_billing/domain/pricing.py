@@ -10,10 +10,12 @@ fees are always the patient's and their amount is a clinic setting.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from clinic_billing.domain import errors
+from clinic_billing.domain.contract import ContractedRate, allowed_per_unit
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Responsibility
 
@@ -40,7 +42,14 @@ class FeeScheduleEntry:
     list_price_cents: int
     self_pay_price_cents: int
     insurance_billable: bool
-    payer_rates: dict[str, int] = field(default_factory=dict)  # payer id -> allowed per unit
+    contracted_rates: tuple[ContractedRate, ...] = ()  # every payer's, every period
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether the entry prices a date of service ``day`` (S0013 ends 2025-12-31)."""
+        return ((self.effective_from is None or self.effective_from <= day)
+                and (self.effective_to is None or day <= self.effective_to))
 
 
 @dataclass(frozen=True)
@@ -91,15 +100,17 @@ def responsibility_for(entry: FeeScheduleEntry, coverage: Coverage | None, *,
 
 
 def price(entry: FeeScheduleEntry, units: int, coverage: Coverage | None, *,
-          requested: Responsibility | None = None) -> Price:
+          requested: Responsibility | None = None, service_date: dt.date | None = None,
+          modifiers: tuple[str, ...] = ()) -> Price:
     """Prices ``units`` of ``entry``. Insurance is billed the list price, with the
-    payer's contracted allowed amount kept for reconciliation; a patient pays the
-    self-pay price."""
+    payer's contracted allowed amount (for the line's modifier and date of service) kept
+    for reconciliation; a patient pays the self-pay price."""
     who = responsibility_for(entry, coverage, requested=requested)
     if who == Responsibility.PATIENT:
         return Price(who, entry.self_pay_price_cents * units)
     if coverage is None:
         raise ValueError("insurance responsibility needs a coverage")
-    allowed = entry.payer_rates.get(coverage.payer_id, 0) * units
+    allowed = allowed_per_unit(entry.contracted_rates, coverage.payer_id, modifiers,
+                               service_date) * units
     return Price(who, entry.list_price_cents * units, allowed, coverage.payer_id,
                  coverage.coverage_id)

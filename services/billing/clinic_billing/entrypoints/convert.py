@@ -1,21 +1,29 @@
-"""Domain objects as BillingService messages, and resource names back to ids."""
+"""Domain objects as billing's messages, and resource names back to ids."""
 
 from __future__ import annotations
 
-from clinic.billing.v1 import account_pb2, charge_pb2, fee_schedule_pb2
+from clinic.billing.v1 import account_pb2, charge_pb2, claim_pb2, fee_schedule_pb2, payer_pb2
 from clinic_common.errors import FieldViolation
 from clinic_common.names import Name
 from clinic_common.protoconv import fill_date, timestamp
 
 from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.claim import Claim, ClaimState
+from clinic_billing.domain.coding import PayerKind
+from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import AccountState, ChargeState, Responsibility
+from clinic_billing.domain.payer import Payer
 from clinic_billing.domain.pricing import BillingUnit, FeeKind, FeeScheduleEntry
 from clinic_billing.service_layer.messages import RESPONSIBILITIES, SOURCES
 from clinic_billing.service_layer.queries import AccountView
 
-ACCOUNT = Name("accounts/{patient}")
-CHARGE = Name("charges/{charge}")
+ACCOUNT = Name("accounts/{account}")
+ACCOUNTS = Name("accounts/{account}", wildcard=True)  # a list's parent: "-" is every account
+CHARGE = Name("accounts/{account}/charges/{charge}")
+CLAIM = Name("accounts/{account}/claims/{claim}")
+PAYER = Name("payers/{payer}")
+RATE = Name("payers/{payer}/contractedRates/{rate}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
@@ -27,6 +35,26 @@ UNITS = {BillingUnit.SERVICE: fee_schedule_pb2.BILLING_UNIT_SERVICE,
 KINDS = {FeeKind.SERVICE: fee_schedule_pb2.FEE_KIND_SERVICE,
          FeeKind.POLICY: fee_schedule_pb2.FEE_KIND_POLICY}
 REQUESTED = {v: k for k, v in RESPONSIBILITIES.items()}
+PAYER_KINDS = {PayerKind.MEDICARE: payer_pb2.PAYER_KIND_MEDICARE,
+               PayerKind.MEDICAID: payer_pb2.PAYER_KIND_MEDICAID,
+               PayerKind.COMMERCIAL: payer_pb2.PAYER_KIND_COMMERCIAL}
+KIND_OF = {v: k for k, v in PAYER_KINDS.items()}
+
+
+def payer_kind(value: int, *, required: bool) -> PayerKind | None:
+    """The kind a request names; None when unset and not ``required`` (the domain refuses it)."""
+    if value == payer_pb2.PAYER_KIND_UNSPECIFIED and not required:
+        return None
+    if value not in KIND_OF:
+        raise FieldViolation("payer.kind", "must be MEDICARE, MEDICAID or COMMERCIAL")
+    return KIND_OF[value]
+
+
+def payer_to_proto(p: Payer) -> payer_pb2.Payer:
+    return payer_pb2.Payer(
+        name=PAYER.format(p.payer_id), payer_id=p.payer_id, display_name=p.display_name,
+        kind=PAYER_KINDS[p.kind], create_time=timestamp(p.created_at),
+        update_time=timestamp(p.updated_at), update_staff_id=p.updated_by)
 
 
 def requested_responsibility(value: int) -> Responsibility | None:
@@ -60,7 +88,7 @@ def coverage_to_proto(c: Coverage) -> account_pb2.Coverage:
 def charge_to_proto(c: Charge, *, diagnoses: bool) -> charge_pb2.Charge:
     """A charge; its diagnosis codes only for callers who code claims (``diagnoses``)."""
     message = charge_pb2.Charge(
-        name=CHARGE.format(c.charge_id), charge_id=c.charge_id, patient_id=c.patient_id,
+        name=CHARGE.format(c.patient_id, c.charge_id), charge_id=c.charge_id, patient_id=c.patient_id,
         appointment_id=c.appointment_id or "", line_number=c.line_number or 0,
         source=SOURCES[c.source], procedure_code=c.procedure_code, units=c.units,
         modifiers=c.modifiers, diagnosis_codes=c.diagnosis_codes if diagnoses else [],
@@ -70,16 +98,57 @@ def charge_to_proto(c: Charge, *, diagnoses: bool) -> charge_pb2.Charge:
         coverage_id=c.coverage_id, amount_cents=c.amount_cents, allowed_cents=c.allowed_cents,
         state=CHARGE_STATES[c.state], void_reason=c.void_reason,
         post_time=timestamp(c.posted_at),
-        void_time=timestamp(c.voided_at) if c.voided_at else None)
+        void_time=timestamp(c.voided_at) if c.voided_at else None,
+        drug=charge_pb2.DrugDetail(name=c.drug_name, ndc=c.ndc, unit_of_measure=c.ndc_unit,
+                                   quantity=c.ndc_quantity) if c.ndc else None)
     fill_date(message.service_date, c.service_date)
     return message
 
 
 def fee_entry_to_proto(e: FeeScheduleEntry) -> fee_schedule_pb2.FeeScheduleEntry:
-    return fee_schedule_pb2.FeeScheduleEntry(
+    message = fee_schedule_pb2.FeeScheduleEntry(
         name=FEE_SCHEDULE_ENTRY.format(e.procedure_code), procedure_code=e.procedure_code,
         description=e.description, unit=UNITS[e.unit], kind=KINDS[e.kind],
         list_price_cents=e.list_price_cents, self_pay_price_cents=e.self_pay_price_cents,
         insurance_billable=e.insurance_billable,
-        payer_rates=[fee_schedule_pb2.PayerRate(payer_id=p, allowed_cents=c)
-                     for p, c in sorted(e.payer_rates.items())])
+        contracted_rates=[rate_to_proto(r) for r in e.contracted_rates])
+    fill_date(message.effective_from, e.effective_from)
+    fill_date(message.effective_to, e.effective_to)
+    return message
+
+
+def rate_to_proto(r: ContractedRate) -> fee_schedule_pb2.ContractedRate:
+    message = fee_schedule_pb2.ContractedRate(
+        name=RATE.format(r.payer_id, r.rate_id), payer_id=r.payer_id,
+        procedure_code=r.procedure_code, modifier=r.modifier, allowed_cents=r.allowed_cents,
+        update_time=timestamp(r.updated_at) if r.updated_at else None,
+        update_staff_id=r.updated_by)
+    fill_date(message.effective_from, r.effective_from)
+    fill_date(message.effective_to, r.effective_to)
+    return message
+
+
+CLAIM_STATES = {state: claim_pb2.ClaimState.Value(f"CLAIM_STATE_{state.value}")
+                for state in ClaimState}
+CLAIM_STATE_OF = {v: k for k, v in CLAIM_STATES.items()}
+
+
+def claim_state(value: int) -> ClaimState | None:
+    """The state a list filters on; None when unset."""
+    if value == claim_pb2.CLAIM_STATE_UNSPECIFIED:
+        return None
+    if value not in CLAIM_STATE_OF:
+        raise FieldViolation("state", f"unknown value {value}")
+    return CLAIM_STATE_OF[value]
+
+
+def claim_to_proto(c: Claim) -> claim_pb2.Claim:
+    message = claim_pb2.Claim(
+        name=CLAIM.format(c.patient_id, c.claim_id), claim_id=c.claim_id,
+        patient_id=c.patient_id, coverage_id=c.coverage_id, payer_id=c.payer_id,
+        state=CLAIM_STATES[c.state], charges=[CHARGE.format(c.patient_id, i) for i in c.charge_ids],
+        total_charge_cents=c.total_charge_cents, total_allowed_cents=c.total_allowed_cents,
+        create_time=timestamp(c.created_at), update_time=timestamp(c.updated_at),
+        update_staff_id=c.updated_by)
+    fill_date(message.service_date, c.service_date)
+    return message

@@ -18,7 +18,7 @@ from clinic_common.protoconv import from_timestamp, to_date
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import ChargeSource, LineItem
 from clinic_billing.domain.policy import BillingPolicy
-from clinic_billing.service_layer import accounts, charges
+from clinic_billing.service_layer import accounts, charges, plans
 
 
 def _service_date(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> dt.date:
@@ -35,6 +35,7 @@ def _visit(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> cha
         appointment_id=event.appointment_id, patient_id=event.patient_id,
         service_date=_service_date(event, policy), location_id=event.location_id,
         rendering_provider_id=event.rendering_provider_id,
+        appointment_type=event.appointment_type,
         lines=[LineItem(line.procedure_code, line.units, tuple(line.modifiers),
                         tuple(line.diagnosis_codes)) for line in event.service_lines])
 
@@ -54,6 +55,13 @@ def _coverage(event: intake.CoverageAdded) -> Coverage:
         effective_date=to_date(event.effective_date, "effective_date", required=False),
         end_date=to_date(event.end_date, "end_date", required=False),
         plan_type=event.plan_type, subscriber_relationship=event.subscriber_relationship)
+
+
+def _modality(value: int) -> str:
+    """Intake's modality as billing keeps it: IV_KETAMINE, SPRAVATO or TMS; '' when unset."""
+    if value == intake.MODALITY_UNSPECIFIED or value not in intake.Modality.values():
+        return ""
+    return intake.Modality.Name(value).removeprefix("MODALITY_")
 
 
 def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
@@ -85,10 +93,26 @@ def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
         accounts.end_coverage(uow, event.patient_id, event.coverage_id,
                               to_date(event.end_date, "end_date"), change.now)
 
+    def plan_created(event, _envelope, uow, change):
+        plans.record_plan(uow, event.patient_id, event.plan_id, modality=_modality(event.modality),
+                          version=event.version, indication_code=event.indication_code,
+                          dose_mcg=event.dose_mcg, duration_minutes=event.duration_minutes,
+                          now=change.now)
+
+    def plan_amended(event, _envelope, uow, change):
+        plans.record_plan(uow, event.patient_id, event.plan_id, modality="",
+                          version=event.version, indication_code=event.indication_code,
+                          dose_mcg=event.dose_mcg, duration_minutes=event.duration_minutes,
+                          now=change.now)
+
+    def plan_ended(event, _envelope, uow, change):
+        plans.end_plan(uow, event.patient_id, event.plan_id, change.now)
+
     handlers = {
         scheduling.AppointmentCompleted: completed, scheduling.AppointmentNoShow: no_show,
         scheduling.AppointmentCancelled: cancelled, intake.PatientRegistered: registered,
         intake.PatientMerged: merged, intake.CoverageAdded: coverage_added,
-        intake.CoverageEnded: coverage_ended,
+        intake.CoverageEnded: coverage_ended, intake.TreatmentPlanCreated: plan_created,
+        intake.TreatmentPlanAmended: plan_amended, intake.TreatmentPlanEnded: plan_ended,
     }
     return {cls.DESCRIPTOR.full_name: handler for cls, handler in handlers.items()}

@@ -1,29 +1,61 @@
 """Who may call each of billing's methods: one rule per method (see clinic_common.access).
 
-Billing works across locations. The billing team posts and voids charges; the
-front desk reads balances and charges to collect at the desk; admins see
-everything. Nobody else reads a patient's financial record. The fee schedule
-holds no patient data.
+Billing works across locations. The billing team posts and voids charges,
+makes claims and keeps the payers; the front desk reads balances and charges to collect at the
+desk; admins see everything. Nobody else reads a patient's financial record.
+The fee schedule and the payers hold no patient data.
 """
 
 from __future__ import annotations
 
-from clinic.billing.v1 import billing_service_pb2
+from clinic.billing.v1 import (
+    account_service_pb2,
+    charge_service_pb2,
+    claim_service_pb2,
+    fee_schedule_service_pb2,
+    payer_service_pb2,
+)
 from clinic_common.access import rule
 from clinic_common.identity import Role
 
 DESK, BILLING, ADMIN = Role.FRONT_DESK, Role.BILLING, Role.ADMIN
 EVERY_STAFF = (DESK, Role.NURSE, Role.PROVIDER, Role.TMS_TECHNICIAN, BILLING, Role.OPS, ADMIN)
 
+
+def _service(module, name: str):
+    return module.DESCRIPTOR.services_by_name[name]
+
+
 PERMISSIONS = {
-    billing_service_pb2.DESCRIPTOR.services_by_name["BillingService"]: {
+    _service(account_service_pb2, "AccountService"): {
         "GetAccount": rule(DESK, BILLING, ADMIN),
         "ListAccounts": rule(DESK, BILLING, ADMIN),
+    },
+    _service(charge_service_pb2, "ChargeService"): {
         "CreateCharge": rule(BILLING, ADMIN),
         "GetCharge": rule(DESK, BILLING, ADMIN),
         "ListCharges": rule(DESK, BILLING, ADMIN),
         "VoidCharge": rule(BILLING, ADMIN),
-        "ListFeeSchedule": rule(*EVERY_STAFF, phi=False),
+    },
+    _service(claim_service_pb2, "ClaimService"): {
+        "CreateClaim": rule(BILLING, ADMIN),
+        "GetClaim": rule(BILLING, ADMIN),
+        "ListClaims": rule(BILLING, ADMIN),
+    },
+    _service(fee_schedule_service_pb2, "FeeScheduleService"): {
+        "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),
         "GetFeeScheduleEntry": rule(*EVERY_STAFF, phi=False),
+    },
+    _service(payer_service_pb2, "PayerService"): {
+        "CreatePayer": rule(BILLING, ADMIN, phi=False),
+        "GetPayer": rule(*EVERY_STAFF, phi=False),
+        "ListPayers": rule(*EVERY_STAFF, phi=False),
+        "UpdatePayer": rule(BILLING, ADMIN, phi=False),
+        "DeletePayer": rule(BILLING, ADMIN, phi=False),
+        "CreateContractedRate": rule(BILLING, ADMIN, phi=False),
+        "GetContractedRate": rule(BILLING, ADMIN, phi=False),
+        "ListContractedRates": rule(BILLING, ADMIN, phi=False),
+        "UpdateContractedRate": rule(BILLING, ADMIN, phi=False),
+        "DeleteContractedRate": rule(BILLING, ADMIN, phi=False),
     },
 }

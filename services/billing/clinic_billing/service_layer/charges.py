@@ -13,10 +13,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from clinic_billing.domain import errors, pricing
+from clinic_billing.domain import coding, errors, pricing
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.coverage import primary_on
+from clinic_billing.domain.coverage import Coverage, primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem
+from clinic_billing.domain.plan import current
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import messages
 from clinic_billing.service_layer.accounts import account_for_posting, announce_balance
@@ -30,12 +31,18 @@ POLICY_FEES = {ChargeSource.NO_SHOW_FEE: pricing.NO_SHOW_FEE,
 
 @dataclass(frozen=True)
 class CompletedVisit:
+    """A completed visit as scheduling reports it; None where it does not say."""
+
     appointment_id: str
     patient_id: str
     service_date: dt.date
     lines: list[LineItem]
     location_id: str = ""
     rendering_provider_id: str = ""
+    appointment_type: str = ""
+    minutes: int | None = None
+    dose_mg: int | None = None
+    first_tms_session: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -47,10 +54,12 @@ class MissedAppointment:
     location_id: str = ""
 
 
-def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy) -> pricing.FeeScheduleEntry:
+def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy,
+              on: dt.date | None = None) -> pricing.FeeScheduleEntry:
+    """The entry pricing ``code`` (for a date of service ``on``, when given)."""
     entry = uow.fee_schedule.get(code)
-    if entry is None:
-        raise errors.ProcedureNotInFeeSchedule(code)
+    if entry is None or (on is not None and not entry.in_force(on)):
+        raise errors.ProcedureNotInFeeSchedule(code, on)
     return policy.fees.apply(entry)
 
 
@@ -64,10 +73,12 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
         return []
     account = account_for_posting(uow, visit.patient_id, now)
     coverage = primary_on(uow.coverages.for_patient(account.patient_id), visit.service_date)
+    checked = [line.checked(f"service_lines[{n}]") for n, line in enumerate(visit.lines)]
+    lines = coding.code_visit(_facts(uow, visit, account.patient_id, checked, coverage,
+                                     policy.coding), policy.coding)
     posted = []
-    for number, line in enumerate(visit.lines, start=1):
-        item = line.checked(f"service_lines[{number - 1}]")
-        entry = fee_entry(uow, item.procedure_code, policy)
+    for number, item in enumerate(lines, start=1):
+        entry = fee_entry(uow, item.procedure_code, policy, visit.service_date)
         # A drug line without its dose posts at no charge, visible for staff to correct.
         item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
         if item.units == 0:
@@ -76,13 +87,48 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
                 "procedure_code": item.procedure_code})
         posted.append(record(uow, Charge.post(
             patient_id=account.patient_id, item=item,
-            price=pricing.price(entry, item.units, coverage), source=ChargeSource.VISIT,
+            price=pricing.price(entry, item.units, coverage, service_date=visit.service_date,
+                                modifiers=item.modifiers), source=ChargeSource.VISIT,
             service_date=visit.service_date, appointment_id=visit.appointment_id,
             line_number=number, location_id=visit.location_id,
             rendering_provider_id=visit.rendering_provider_id, now=now)))
     if posted:
         announce_balance(uow, account.patient_id, now)
     return posted
+
+
+def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
+           lines: list[LineItem], coverage: Coverage | None,
+           rules: coding.CodingRules) -> coding.Visit:
+    """What the coding rules need, with billing's fallbacks where the visit says nothing:
+    a TMS session is the first when the account has no standing TMS charge yet; the
+    diagnoses are those of the first reported line that has any, else the plan's indication;
+    the plan of the visit's modality gives the infusion length and dose."""
+    first_tms = visit.first_tms_session
+    if first_tms is None and visit.appointment_type in rules.tms_types:
+        tms_codes = {rules.tms_initial, rules.tms_subsequent, rules.tms_motor_threshold}
+        first_tms = not uow.charges.has_posted(patient_id, tms_codes)
+    modality = rules.modality_of(visit.appointment_type)
+    plan = current(uow.plans.for_patient(patient_id), modality) if modality else None
+    diagnoses = next((line.diagnosis_codes for line in lines if line.diagnosis_codes), ())
+    if not diagnoses and plan is not None and plan.indication_code:
+        diagnoses = (plan.indication_code,)
+    return coding.Visit(
+        appointment_type=visit.appointment_type, service_date=visit.service_date,
+        reported=tuple(lines), payer_kind=_payer_kind(uow, coverage),
+        minutes=visit.minutes, dose_mg=visit.dose_mg, first_tms_session=first_tms,
+        plan_minutes=plan.duration_minutes or None if plan else None,
+        plan_dose_mg=plan.dose_mg if plan else None,
+        diagnosis_codes=diagnoses)
+
+
+def _payer_kind(uow: BillingUnitOfWork, coverage: Coverage | None) -> coding.PayerKind:
+    """The kind of the payer billed: as the billing team keeps the payer, else as the
+    coverage's plan type says; a visit without coverage is coded as commercial."""
+    if coverage is None:
+        return coding.PayerKind.COMMERCIAL
+    payer = uow.payers.get(coverage.payer_id)
+    return payer.kind if payer is not None else coding.payer_kind_of(coverage.plan_type)
 
 
 def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: BillingPolicy,

@@ -53,10 +53,11 @@ def _views(uow: BillingUnitOfWork, accounts: list[Account]) -> list[AccountView]
             for a in accounts]
 
 
-def get_charge(charge_id: str, runner: Billing) -> Charge:
+def get_charge(patient_id: str, charge_id: str, runner: Billing) -> Charge:
+    """The charge ``charge_id`` on ``patient_id``'s account; on another account it is not found."""
     def query(uow: BillingUnitOfWork) -> Charge:
         charge = uow.charges.get(charge_id)
-        if charge is None:
+        if charge is None or charge.patient_id != patient_id:
             raise errors.ChargeNotFound(charge_id)
         return charge
 

@@ -57,15 +57,19 @@ def create_charge(cmd: CreateCharge, runner: Runner[BillingUnitOfWork],
 def _priced(uow: BillingUnitOfWork, cmd: CreateCharge, item: LineItem, service_date: dt.date,
             policy: BillingPolicy) -> tuple[LineItem, pricing.Price]:
     """The item with its billable units, and its price for whoever pays first."""
-    entry = fee_entry(uow, item.procedure_code, policy)
+    entry = fee_entry(uow, item.procedure_code, policy, service_date)
     item = dataclasses.replace(item, units=pricing.billable_units(entry, item.units))
+    drug = policy.coding.drug_by_code(item.procedure_code)
+    if drug is not None and item.drug is None:
+        item = dataclasses.replace(item, drug=drug.detail(item.units))
     if item.units == 0:
         raise errors.field("charge.units", f"the dose in mg is required for {entry.procedure_code}")
     coverage = primary_on(uow.coverages.for_patient(cmd.patient_id), service_date)
     who = pricing.responsibility_for(entry, coverage, requested=cmd.responsibility)
     if who == Responsibility.INSURANCE and coverage is None:
         raise errors.NoActiveCoverage(cmd.patient_id, service_date)
-    return item, pricing.price(entry, item.units, coverage, requested=who)
+    return item, pricing.price(entry, item.units, coverage, requested=who,
+                               service_date=service_date, modifiers=item.modifiers)
 
 
 def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.datetime) -> dt.date:
@@ -78,6 +82,7 @@ def _checked_service_date(day: dt.date | None, policy: BillingPolicy, now: dt.da
 
 @dataclass(frozen=True)
 class VoidCharge:
+    patient_id: str
     charge_id: str
     reason: str
     key: RequestKey = NO_KEY
@@ -87,9 +92,12 @@ def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
     """Voids a posted charge with a reversing entry; returns the charge id."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         charge = uow.charges.get(cmd.charge_id, for_update=True)
-        if charge is None:
+        if charge is None or charge.patient_id != cmd.patient_id:
             raise errors.ChargeNotFound(cmd.charge_id)
         c.concerns(charge.patient_id)
+        claim_id = uow.claims.claim_of(charge.charge_id)
+        if claim_id is not None:
+            raise errors.ChargeOnClaim(charge.charge_id, claim_id)
         uow.ledger.add(charge.void(cmd.reason, c.now))
         uow.flush()
         uow.emit(messages.charge_voided(charge), key=charge.patient_id)

@@ -7,8 +7,12 @@ from clinic_billing.adapters.fee_schedule import SqlFeeSchedule
 from clinic_billing.adapters.repository import (
     SqlAccountRepository,
     SqlChargeRepository,
+    SqlClaimRepository,
+    SqlContractedRateRepository,
     SqlCoverageRepository,
     SqlLedger,
+    SqlPayerRepository,
+    SqlPlanRepository,
 )
 from clinic_billing.domain.errors import ConcurrentModification
 
@@ -20,6 +24,10 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.charges = SqlChargeRepository(session)
         self.ledger = SqlLedger(session)
         self.fee_schedule = SqlFeeSchedule(session)
+        self.payers = SqlPayerRepository(session)
+        self.plans = SqlPlanRepository(session)
+        self.rates = SqlContractedRateRepository(session)
+        self.claims = SqlClaimRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""

@@ -1,0 +1,106 @@
+"""Completed visits coded by the rules, through the event processor on SQLite and PostgreSQL.
+
+Each of these billed differently before the coding rules: the first TMS session as 90868,
+Spravato as G2082/G2083 for every payer, S0013 after 2026-01-01, drug lines bare.
+"""
+
+import datetime as dt
+
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
+from clinic.billing.v1 import payer_pb2
+from clinic.billing.v1 import payer_service_pb2 as payer_pb
+from clinic.intake.v1 import events_pb2 as intake
+from clinic_common.identity import Role
+from clinic_devtools.testing import auth
+
+from tests.billing.support import completed
+
+DAY = dt.date(2026, 3, 10)
+
+
+def _visit(appointment_id, patient_id, appointment_type, *lines, day=DAY):
+    event = completed(appointment_id, patient_id, day, *lines)
+    event.appointment_type = appointment_type
+    return event
+
+
+def _coded(billing, appointment_id):
+    charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/-", appointment_id=appointment_id)).charges
+    return [(c.procedure_code, c.units, list(c.modifiers)) for c in charges]
+
+
+def test_the_first_tms_session_bills_mapping_and_later_ones_the_subsequent_code(billing):
+    billing.register("p1")
+    billing.deliver(_visit("t1", "p1", "TMS_SESSION", ("90868", 1)))
+    billing.deliver(_visit("t2", "p1", "TMS_SESSION", ("90868", 1),
+                           day=DAY + dt.timedelta(days=1)))
+    assert _coded(billing, "t1") == [("90867", 1, [])]
+    assert _coded(billing, "t2") == [("90868", 1, [])]
+
+
+def test_spravato_for_a_commercial_payer_bills_j0013_per_mg_with_an_em_code(billing):
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "60054")
+    billing.deliver(_visit("s1", "p1", "SPRAVATO_SESSION", ("G2083", 1)))
+    assert _coded(billing, "s1") == [("99213", 1, []), ("J0013", 84, [])]
+    [_, drug_line] = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/p1")).charges
+    assert (drug_line.drug.ndc, drug_line.drug.unit_of_measure, drug_line.drug.quantity) == \
+        ("50458-0028-02", "UN", "3")
+    assert drug_line.diagnosis_codes == ["F33.2"]
+
+
+def test_spravato_for_medicare_bills_the_bundled_code_by_dose(billing):
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "MCR", plan_type="MEDICARE")
+    billing.deliver(_visit("s1", "p1", "SPRAVATO_SESSION", ("G2082", 1)))
+    assert _coded(billing, "s1") == [("G2082", 1, [])]
+
+
+def test_the_payer_kind_the_billing_team_keeps_decides_over_the_plan_type(billing):
+    billing.payers.CreatePayer(payer_pb.CreatePayerRequest(
+        payer_id="MCR", payer=payer_pb2.Payer(display_name="Medicare",
+                                              kind=payer_pb2.PAYER_KIND_MEDICARE)),
+        metadata=auth.metadata(Role.BILLING))
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "MCR", plan_type="PPO")
+    billing.deliver(_visit("s1", "p1", "SPRAVATO_SESSION", ("G2083", 1)))
+    assert _coded(billing, "s1") == [("G2083", 1, [])]
+
+
+def test_medicare_ketamine_line_carries_jz_and_its_ndc_quantity(billing):
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "MCR", plan_type="MEDICARE")
+    billing.deliver(_visit("k1", "p1", "IV_KETAMINE_INFUSION", ("96365", 1), ("J3490", 35)))
+    assert _coded(billing, "k1") == [("96365", 1, []), ("J3490", 35, ["JZ"])]
+    drug = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/p1")).charges[1].drug
+    assert (drug.unit_of_measure, drug.quantity) == ("ML", "0.7")
+
+
+def test_charges_are_named_under_their_account(billing):
+    billing.register("p1")
+    billing.deliver(_visit("f1", "p1", "FOLLOW_UP", ("99213", 1)))
+    [charge] = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/p1")).charges
+    assert charge.name == f"accounts/p1/charges/{charge.charge_id}"
+    assert billing.charges.GetCharge(charge_pb.GetChargeRequest(name=charge.name)).charge == charge
+
+
+def test_the_plan_gives_the_infusion_length_and_the_indication_the_visit_leaves_out(billing):
+    billing.register("p1")
+    billing.deliver(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_IV_KETAMINE,
+        indication_code="G90.5", dose_mcg=35000, duration_minutes=120))
+    billing.deliver(intake.TreatmentPlanAmended(
+        patient_id="p1", plan_id="plan-1", version=2, indication_code="G90.5", dose_mcg=35000,
+        duration_minutes=240))
+    event = _visit("k1", "p1", "IV_KETAMINE_INFUSION", ("96365", 1), ("J3490", 35))
+    for line in event.service_lines:
+        del line.diagnosis_codes[:]
+    billing.deliver(event)
+    assert _coded(billing, "k1") == [("96365", 1, []), ("96366", 3, []), ("J3490", 35, [])]
+    charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/p1")).charges
+    assert {tuple(c.diagnosis_codes) for c in charges} == {("G90.5",)}
