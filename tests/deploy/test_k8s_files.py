@@ -32,7 +32,7 @@ def test_every_yaml_file_under_deploy_parses():
     for path in files:
         docs = load_all(path)
         assert docs, f"{path} is empty"
-        if K8S in path.parents and path.name != "kustomization.yaml":
+        if K8S in path.parents and path.name not in {"kustomization.yaml", "location.yaml"}:
             for doc in docs:
                 assert {"apiVersion", "kind", "metadata"} <= set(doc), path
 
@@ -56,8 +56,34 @@ def test_location_overlay_takes_its_configuration_from_the_location_file(locatio
     assert spec["namespace"] == f"clinic-{location}"
     assert {"clinic/location": location} in [entry["pairs"] for entry in spec["labels"]]
     generator = next(g for g in spec["configMapGenerator"] if g["name"] == "location-config")
-    assert generator["files"] == [f"location.yaml=../../../locations/{location}.yaml"]
+    # Inside the overlay's folder: kustomize's default load restrictor allows nothing else.
+    assert generator["files"] == ["location.yaml"]
     assert "../../components/location" in spec["components"]
+
+
+@pytest.mark.parametrize("location", LOCATION_OVERLAYS)
+def test_overlay_location_file_is_a_current_copy_of_the_source(location):
+    """deploy/locations/ is what the dev stack and ops read; the overlay carries a copy."""
+    source = DEPLOY / "locations" / f"{location}.yaml"
+    copy = K8S / "overlays" / location / "location.yaml"
+    assert copy.is_file() and copy.read_text() == source.read_text(), (
+        f"{copy.relative_to(DEPLOY.parent)} differs from {source.relative_to(DEPLOY.parent)}: "
+        "run `make locations`")
+
+
+def test_no_kustomization_reads_a_file_outside_its_folder():
+    """Plain `kubectl kustomize` / `kubectl apply -k` refuse such files (load restrictor);
+    folders (resources, components, transformers) may be anywhere."""
+    for directory in all_kustomizations():
+        spec = load_one(directory / "kustomization.yaml")
+        files = [*spec.get("patchesStrategicMerge", [])]
+        files += [p["path"] for p in spec.get("patches", []) if "path" in p]
+        for generator in [*spec.get("configMapGenerator", []), *spec.get("secretGenerator", [])]:
+            files += [f.split("=", 1)[-1] for f in generator.get("files", [])]
+            files += generator.get("envs", [])
+        for name in files:
+            resolved = (directory / name).resolve()
+            assert resolved.is_relative_to(directory), f"{directory}: {name} is outside"
 
 
 def test_location_overlays_differ_only_in_the_location_name():
@@ -65,8 +91,9 @@ def test_location_overlays_differ_only_in_the_location_name():
     def normalized(location: str) -> dict[str, str]:
         folder = K8S / "overlays" / location
         title = location.replace("-", " ").title()
+        # location.yaml is the location's own data, checked against its source above.
         return {p.name: p.read_text().replace(location, "LOC").replace(title, "LOC")
-                for p in sorted(folder.iterdir())}
+                for p in sorted(folder.iterdir()) if p.name != "location.yaml"}
 
     first, *others = LOCATION_OVERLAYS
     for other in others:
@@ -174,3 +201,14 @@ def test_rule_checker_catches_keys_that_cannot_update_and_tls_behind_plaintext_p
                      "migrate: TLS_CA_FILE /etc/clinic/tls/ca.crt is on no mounted volume",
                      "INTAKE_NO_SUCH_SETTING"]:
         assert expected in problems, problems
+
+
+def test_every_readme_section_a_deploy_file_names_exists():
+    """Comments say `deploy/README.md, "Section"`; the section must be a heading there."""
+    headings = {line.lstrip("#").strip() for line in (DEPLOY / "README.md").read_text().splitlines()
+                if line.startswith("#")}
+    pattern = re.compile(r'README\.md,\s*(?:#\s*)?"([^"]+)"')
+    for path in sorted(p for p in DEPLOY.rglob("*") if p.is_file() and p.name != "README.md"):
+        text = re.sub(r"\n#\s*", " ", path.read_text(errors="replace"))
+        for section in pattern.findall(text):
+            assert section in headings, f"{path}: no section {section!r} in deploy/README.md"

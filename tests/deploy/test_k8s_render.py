@@ -19,13 +19,18 @@ from tests.deploy.support import (
     K8S,
     LOCATION_OVERLAYS,
     SERVICES,
+    base_image_tags,
     by_kind,
+    load_all,
     read_env_file,
     render,
     render_components,
 )
 
 OVERLAYS = [*LOCATION_OVERLAYS, "dev"]
+# The registry the production overlays pull from, as the registry transformers set it.
+REGISTRY = load_all(K8S / "components" / "production" / "registry" / "images.yaml")[0][
+    "imageTag"]["newName"].rsplit("/", 1)[0]
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -96,9 +101,10 @@ def test_location_overlay_uses_the_production_kafka_and_registry(location, kusto
                  if name.startswith("clinic-kafka-"))
     assert kafka["data"]["KAFKA_TOPIC_REPLICATION_FACTOR"] == "3"
     assert len(kafka["data"]["KAFKA_BOOTSTRAP_SERVERS"].split(",")) == 3
+    tags = base_image_tags()
     for service, deployment in service_deployments(by_kind(docs, "Deployment")).items():
         image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-        assert image.endswith(f"/clinic-{service}:0.1.0"), image
+        assert image == f"{REGISTRY}/clinic-{service}:{tags[f'clinic-{service}']}", image
     budgets = by_kind(docs, "PodDisruptionBudget")
     assert {name: b["spec"]["maxUnavailable"] for name, b in budgets.items()} == \
         dict.fromkeys(SERVICES, 1)
