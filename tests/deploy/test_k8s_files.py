@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.deploy.invariants import deployment_problems
+from tests.deploy.invariants import deployment_problems, migration_job_problems
 from tests.deploy.support import (
     DEPLOY,
     K8S,
@@ -183,13 +183,13 @@ def test_rule_checker_catches_a_deployment_that_breaks_the_rules():
 def test_rule_checker_catches_keys_that_cannot_update_and_tls_behind_plaintext_probes():
     deployment = load_one(K8S / "base" / "intake" / "deployment.yaml")
     pod = deployment["spec"]["template"]["spec"]
-    main, migrate = pod["containers"][0], pod["initContainers"][0]
+    main = pod["containers"][0]
     auth = read_env_file(K8S / "base" / "auth.env")
     mount = next(m for m in main["volumeMounts"] if m["mountPath"] != "/tmp")
     mount["subPath"] = "jwks.json"
     main["env"] += [{"name": "TLS_CERT_FILE", "value": "/etc/clinic/tls/tls.crt"},
                     {"name": "INTAKE_NO_SUCH_SETTING", "value": "1"}]
-    migrate["env"].append({"name": "TLS_CA_FILE", "value": "/etc/clinic/tls/ca.crt"})
+    pod["initContainers"] = [{**main, "name": "migrate", "args": ["migrate"]}]
     configmaps = {"intake-config": {"data": read_env_file(K8S / "base" / "intake" / "config.env")},
                   "clinic-kafka": {"data": read_env_file(K8S / "base" / "kafka.env")},
                   "clinic-auth": {"data": auth}}
@@ -198,7 +198,7 @@ def test_rule_checker_catches_keys_that_cannot_update_and_tls_behind_plaintext_p
                      "readinessProbe is not an exec probe running grpc-health-check",
                      "TLS_CERT_FILE and TLS_KEY_FILE are not set together",
                      "intake: TLS_CERT_FILE /etc/clinic/tls/tls.crt is on no mounted volume",
-                     "migrate: TLS_CA_FILE /etc/clinic/tls/ca.crt is on no mounted volume",
+                     "an init container runs migrate",
                      "INTAKE_NO_SUCH_SETTING"]:
         assert expected in problems, problems
 
@@ -212,3 +212,25 @@ def test_every_readme_section_a_deploy_file_names_exists():
         text = re.sub(r"\n#\s*", " ", path.read_text(errors="replace"))
         for section in pattern.findall(text):
             assert section in headings, f"{path}: no section {section!r} in deploy/README.md"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_base_migration_job_runs_the_service_image_with_the_migrator_role(service):
+    folder = K8S / "base" / service
+    job = load_one(folder / "migrate-job.yaml")
+    deployment = load_one(folder / "deployment.yaml")
+    configmaps = {f"{service}-config": {"data": read_env_file(folder / "config.env")}}
+    assert migration_job_problems(service, job, deployment, configmaps) == []
+    assert "initContainers" not in deployment["spec"]["template"]["spec"]
+
+
+def test_rule_checker_catches_a_migration_job_with_the_service_role():
+    folder = K8S / "base" / "intake"
+    job, deployment = load_one(folder / "migrate-job.yaml"), load_one(folder / "deployment.yaml")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    container["env"][0]["valueFrom"]["secretKeyRef"]["name"] = "intake-database"
+    container["image"] = "clinic-intake:other"
+    job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] = "intake"
+    problems = "\n".join(migration_job_problems("intake", job, deployment, {}))
+    for expected in ["intake-database-migrator", "different image", "name label"]:
+        assert expected in problems, problems
