@@ -12,6 +12,8 @@ from tests.deploy.support import known_names
 GRPC_COMPONENT = "grpc-service"
 # What the images carry for probes that must speak TLS (deploy/docker/grpc_health_check.py).
 HEALTH_CHECK_COMMAND = "grpc-health-check"
+# The health name that stays SERVING while the database is down (clinic_common.server).
+LIVENESS = "liveness"
 
 
 def service_deployments(deployments: dict[str, dict]) -> dict[str, dict]:
@@ -55,6 +57,14 @@ def _hardening_problems(container: dict) -> list[str]:
     return problems
 
 
+def _probe_service(spec: dict) -> str:
+    """The gRPC health service name a probe asks for (grpc probe or grpc-health-check)."""
+    if "grpc" in spec:
+        return spec["grpc"].get("service", "")
+    command = spec.get("exec", {}).get("command", [])
+    return command[command.index("--service") + 1] if "--service" in command else ""
+
+
 def _probe_problems(container: dict, port: int, env: dict[str, object]) -> list[str]:
     """Plaintext: the built-in grpc probes on the port. TLS: exec probes running the image's
     health check, which speaks TLS from the same settings (grpc probes cannot)."""
@@ -64,6 +74,11 @@ def _probe_problems(container: dict, port: int, env: dict[str, object]) -> list[
         spec = container.get(probe, {})
         if probe == "startupProbe" and not spec:
             continue  # optional; readiness and liveness are not
+        service = _probe_service(spec)
+        wanted = "" if probe == "readinessProbe" else LIVENESS
+        if service != wanted:
+            problems.append(f"{probe} asks health for {service!r}, not {wanted!r}: readiness "
+                            "follows the database, liveness must not")
         if tls:
             command = spec.get("exec", {}).get("command", [])
             if command[:1] != [HEALTH_CHECK_COMMAND] or "grpc" in spec:

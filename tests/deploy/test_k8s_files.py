@@ -169,12 +169,14 @@ def test_rule_checker_catches_a_deployment_that_breaks_the_rules():
     pod = deployment["spec"]["template"]["spec"]
     main = pod["containers"][0]
     del main["readinessProbe"], main["resources"]["limits"]
+    del main["livenessProbe"]["grpc"]["service"]
     main["securityContext"]["readOnlyRootFilesystem"] = False
     pod["terminationGracePeriodSeconds"] = 10
     configmaps = {"intake-config": {"data": {"INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": "50051"}},
                   "clinic-kafka": {"data": {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}}}
     problems = "\n".join(deployment_problems("intake", 50051, deployment, configmaps))
     for expected in ["readinessProbe", "readOnlyRootFilesystem", "resources.limits",
+                     "livenessProbe asks health for '', not 'liveness'",
                      "terminationGracePeriodSeconds", "INTAKE_HOST", "MIGRATE_ON_START",
                      "AUTH_JWKS_FILE is not set", "AUTH_ISSUER is not set"]:
         assert expected in problems

@@ -179,7 +179,7 @@ def test_tls_component_gives_every_service_its_certificate_and_tls_probes(render
         assert volume["secret"]["secretName"] == f"{service}-tls"
         assert volume["secret"]["defaultMode"] == 0o440
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert main[probe]["exec"]["command"] == [HEALTH_CHECK_COMMAND]
+            assert main[probe]["exec"]["command"][0] == HEALTH_CHECK_COMMAND
             assert main[probe]["timeoutSeconds"] >= 5
         assert not any(n.startswith("TLS_") for n in container_env(migrate, configmaps))
     for service in by_kind(docs, "Service").values():

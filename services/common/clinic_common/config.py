@@ -182,6 +182,8 @@ class ServiceSettings(BaseSettings):
     max_text_length: int = Field(10_000, ge=100)
     max_list_items: int = Field(1_000, ge=10)
     shutdown_grace_seconds: float = 10.0
+    # How often readiness checks the database (health NOT_SERVING while it fails).
+    health_check_seconds: float = Field(5.0, gt=0)
     migrate_on_start: bool = True
     consume_events: bool = True
     log_level: str = "INFO"

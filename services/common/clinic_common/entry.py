@@ -21,6 +21,7 @@ from clinic_common.config import (
     load,
 )
 from clinic_common.edge import verifier_from
+from clinic_common.readiness import ReadinessCheck, database_probe
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
 
@@ -44,6 +45,8 @@ def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, au
                        max_message_bytes=settings.max_message_bytes, tls=tls,
                        reuse_port=settings.processes > 1 or calls_only)
     add_services(host, runtime)
+    host.add_worker(ReadinessCheck(database_probe(runtime.engine), host.set_ready,
+                                   interval=settings.health_check_seconds))
     extra = Siblings(spec.name, settings.processes - 1)
     if not calls_only:
         host.add_worker(runtime.relay)
