@@ -5,6 +5,7 @@ restarted)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -140,3 +141,23 @@ def test_a_hung_check_counts_as_failed_and_is_not_piled_up():
     assert check.check() is True
     assert reports == [False, False, True]
     check.stop()
+
+
+def test_a_serving_service_reports_its_relay_in_the_status_file(tmp_path):
+    data = tmp_path / "data"
+    service = ServiceProcess("intake", {
+        "INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'intake.db'}",
+        "INTAKE_DATA_DIR": str(data), "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+        "INTAKE_CONSUME_EVENTS": "false", "INTAKE_SHUTDOWN_GRACE_SECONDS": "1"}, tmp_path)
+    try:
+        service.start(60)
+        path = data / "intake-status.json"
+        deadline = time.monotonic() + 15
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status = json.loads(path.read_text())
+        assert status["service"] == "intake" and status["consumers"] == []
+        assert status["relay"]["running"] is True
+        assert status["relay"]["backlog"] == 0
+    finally:
+        service.terminate()
