@@ -81,7 +81,15 @@ deploy-check: install ## Check deploy/: render every overlay, validate compose a
 
 .PHONY: deploy-render
 deploy-render: install ## Print one overlay's manifests: make deploy-render OVERLAY=la-jolla
-	$(VENV)/bin/kubectl kustomize --load-restrictor LoadRestrictionsNone deploy/k8s/overlays/$(OVERLAY)
+	$(VENV)/bin/kubectl kustomize deploy/k8s/overlays/$(OVERLAY)
+
+.PHONY: locations
+locations: ## Copy each deploy/locations/<location>.yaml into its overlay (deploy/k8s/overlays/<location>/location.yaml)
+	@for file in deploy/locations/*.yaml; do \
+		location=$$(basename $$file .yaml); \
+		test -d deploy/k8s/overlays/$$location || { echo "no overlay deploy/k8s/overlays/$$location for $$file" >&2; exit 1; }; \
+		cp $$file deploy/k8s/overlays/$$location/location.yaml; \
+	done
 
 .PHONY: bench
 bench: install ## Run the benchmarks against their baselines (BENCHMARKS.md says how to read them)

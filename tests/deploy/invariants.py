@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from clinic_common.config import ServiceSettings
@@ -11,6 +12,8 @@ from tests.deploy.support import known_names
 GRPC_COMPONENT = "grpc-service"
 # What the images carry for probes that must speak TLS (deploy/docker/grpc_health_check.py).
 HEALTH_CHECK_COMMAND = "grpc-health-check"
+# The health name that stays SERVING while the database is down (clinic_common.server).
+LIVENESS = "liveness"
 
 
 def service_deployments(deployments: dict[str, dict]) -> dict[str, dict]:
@@ -54,6 +57,14 @@ def _hardening_problems(container: dict) -> list[str]:
     return problems
 
 
+def _probe_service(spec: dict) -> str:
+    """The gRPC health service name a probe asks for (grpc probe or grpc-health-check)."""
+    if "grpc" in spec:
+        return spec["grpc"].get("service", "")
+    command = spec.get("exec", {}).get("command", [])
+    return command[command.index("--service") + 1] if "--service" in command else ""
+
+
 def _probe_problems(container: dict, port: int, env: dict[str, object]) -> list[str]:
     """Plaintext: the built-in grpc probes on the port. TLS: exec probes running the image's
     health check, which speaks TLS from the same settings (grpc probes cannot)."""
@@ -63,6 +74,11 @@ def _probe_problems(container: dict, port: int, env: dict[str, object]) -> list[
         spec = container.get(probe, {})
         if probe == "startupProbe" and not spec:
             continue  # optional; readiness and liveness are not
+        service = _probe_service(spec)
+        wanted = "" if probe == "readinessProbe" else LIVENESS
+        if service != wanted:
+            problems.append(f"{probe} asks health for {service!r}, not {wanted!r}: readiness "
+                            "follows the database, liveness must not")
         if tls:
             command = spec.get("exec", {}).get("command", [])
             if command[:1] != [HEALTH_CHECK_COMMAND] or "grpc" in spec:
@@ -178,14 +194,49 @@ def deployment_problems(service: str, port: int, deployment: dict,
     if pod.get("terminationGracePeriodSeconds", 30) <= needed:
         problems.append(f"terminationGracePeriodSeconds is not above {needed}s "
                         "(shutdown grace plus preStop)")
-    migrate = [c for c in pod.get("initContainers", []) if c.get("args") == ["migrate"]]
-    if not migrate:
-        problems.append("no init container runs migrate")
-    else:
-        migrate_env = container_env(migrate[0], configmaps)
-        problems += _env_problems(service, migrate_env, port, serving=False)
-        problems += _file_problems(migrate[0], migrate_env, volumes)
-        problems += _unknown_settings(service, migrate[0], migrate_env)
-        if migrate[0]["image"] != main["image"]:
-            problems.append("migrate runs a different image than the service")
+    if any(c.get("args") == ["migrate"] for c in pod.get("initContainers", [])):
+        problems.append("an init container runs migrate: the service's pods must not migrate "
+                        "(its database role has no DDL rights; the migration Job does it)")
+    url = env.get(f"{service.upper()}_DATABASE_URL")
+    if isinstance(url, dict) and not _secret_named(url, f"{service}-database"):
+        problems.append(f"the service does not use the Secret {service}-database (its DML role)")
+    return problems
+
+
+def _secret_named(reference: dict, name: str) -> bool:
+    """A secretKeyRef to ``name``, or to a Secret kustomize generated from it (hash suffix)."""
+    actual = reference.get("secretKeyRef", {}).get("name", "")
+    return actual == name or re.fullmatch(rf"{re.escape(name)}-[a-z0-9]{{10}}", actual) is not None
+
+
+def migration_job_problems(service: str, job: dict, deployment: dict,
+                           configmaps: dict[str, dict]) -> list[str]:
+    """The service's migration Job: the same image, the migrator role, hardened."""
+    pod = job["spec"]["template"]["spec"]
+    containers = pod["containers"]
+    problems = []
+    if len(containers) != 1 or containers[0].get("args") != ["migrate"]:
+        return [f"{job['metadata']['name']}: its one container does not run migrate"]
+    migrate = containers[0]
+    main = deployment["spec"]["template"]["spec"]["containers"][0]
+    if migrate["image"] != main["image"]:
+        problems.append("migrate runs a different image than the service")
+    context = pod.get("securityContext", {})
+    if context.get("runAsNonRoot") is not True or context.get("runAsUser", 0) == 0:
+        problems.append("migration pod does not run as a non-root user")
+    if pod.get("automountServiceAccountToken") is not False:
+        problems.append("migration pod mounts a service account token")
+    if pod.get("restartPolicy") not in {"Never", "OnFailure"}:
+        problems.append("migration pod restartPolicy is neither Never nor OnFailure")
+    problems += _hardening_problems(migrate)
+    env = container_env(migrate, configmaps)
+    url = env.get(f"{service.upper()}_DATABASE_URL")
+    if not isinstance(url, dict) or not _secret_named(url, f"{service}-database-migrator"):
+        problems.append(f"migrate does not use the Secret {service}-database-migrator")
+    problems += _file_problems(migrate, env, {v["name"]: v for v in pod.get("volumes", [])})
+    problems += _unknown_settings(service, migrate, env)
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    if labels.get("app.kubernetes.io/name") == service:
+        problems.append("migration pods carry the service's name label (its Service and "
+                        "PodDisruptionBudget would select them)")
     return problems

@@ -108,10 +108,11 @@ def kustomize_command() -> list[str] | None:
 
 
 def render(overlay: Path) -> list[dict]:
-    """The manifests an overlay renders to. Location files live outside the overlay."""
+    """The manifests an overlay renders to, as plain ``kubectl kustomize DIR`` (and so
+    ``kubectl apply -k`` and GitOps tools) renders them: no load-restrictor flag."""
     command = kustomize_command()
     assert command, "no kustomize or kubectl binary"
-    result = subprocess.run([*command, "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
+    result = subprocess.run([*command, str(overlay)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
@@ -126,6 +127,12 @@ def render_components(folder: Path, *components: str, base: str = "base") -> lis
             "components": [str(up / "components" / name) for name in components]}
     (folder / "kustomization.yaml").write_text(yaml.safe_dump(spec))
     return render(folder)
+
+
+def base_image_tags() -> dict[str, str]:
+    """The version each image runs unless an overlay pins another: the base's ``images:``."""
+    spec = load_one(K8S / "base" / "kustomization.yaml")
+    return {entry["name"]: str(entry["newTag"]) for entry in spec["images"]}
 
 
 def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:

@@ -33,7 +33,7 @@ def _grace_seconds(value: str) -> float:
 
 
 def test_compose_runs_kafka_postgres_the_services_and_their_migrations():
-    expected = {"kafka", "postgres", *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
+    expected = {"kafka", "postgres", "db-roles", *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
     assert set(SERVICE_DEFS) == expected
 
 
@@ -47,14 +47,31 @@ def test_kafka_runs_apache_kafka_in_kraft_mode():
     assert kafka["healthcheck"]["test"]
 
 
-def test_postgres_15_creates_one_database_per_service_from_the_init_script():
+def test_postgres_15_holds_only_its_own_password_as_a_file():
     postgres = SERVICE_DEFS["postgres"]
     assert postgres["image"] == "postgres:15"
-    init_mount = next(v for v in postgres["volumes"] if "docker-entrypoint-initdb.d" in v)
-    folder = DEPLOY / init_mount.split(":")[0]
-    assert (folder / "10-service-databases.sh").is_file()
+    assert postgres["environment"] == {"POSTGRES_USER": "postgres",
+                                       "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres_password"}
+    assert postgres["secrets"] == ["postgres_password"]
+    assert not any("initdb" in str(v) for v in postgres["volumes"])
+
+
+def test_db_roles_job_sets_up_every_database_from_the_secret_files_before_migrations():
+    job = SERVICE_DEFS["db-roles"]
+    assert job["restart"] == "no"
+    assert job["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    mount = next(v for v in job["volumes"] if v.startswith("./postgres:"))
+    folder = mount.split(":")[1]
+    assert job["command"] == ["sh", f"{folder}/roles.sh"]
+    assert (DEPLOY / "postgres" / "roles.sh").is_file()
+    expected = {"postgres_password", *(f"{s}_db_password" for s in SERVICES),
+                *(f"{s}_migrator_db_password" for s in SERVICES)}
+    assert set(job["secrets"]) == expected == set(COMPOSE["secrets"])
+    for name, secret in COMPOSE["secrets"].items():
+        assert re.fullmatch(rf"\$\{{CLINIC_SECRETS_DIR:\?[^}}]+\}}/{name}", secret["file"])
     for service in SERVICES:
-        assert f"{service.upper()}_DB_PASSWORD" in postgres["environment"]
+        assert SERVICE_DEFS[f"{service}-migrate"]["depends_on"] == {
+            "db-roles": {"condition": "service_completed_successfully"}}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -72,15 +89,21 @@ def test_service_is_built_from_the_one_dockerfile_with_the_repository_as_context
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_env_points_at_its_own_database_kafka_and_listens_on_all_interfaces(service):
     env, prefix, port = SERVICE_DEFS[service]["environment"], service.upper(), SERVICES[service]
-    assert re.fullmatch(rf"postgresql\+psycopg://{service}:\$\{{{prefix}_DB_PASSWORD:\?[^}}]+\}}"
-                        rf"@postgres:5432/{service}", env[f"{prefix}_DATABASE_URL"])
+    assert env[f"{prefix}_DATABASE_URL"] == f"postgresql+psycopg://{service}@postgres:5432/{service}"
+    assert env[f"{prefix}_DATABASE_PASSWORD_FILE"] == f"/run/secrets/{service}_db_password"
+    assert SERVICE_DEFS[service]["secrets"] == [f"{service}_db_password"]
     assert env[f"{prefix}_HOST"] == "0.0.0.0"
     assert env[f"{prefix}_PORT"] == str(port)
     assert env[f"{prefix}_MIGRATE_ON_START"] == "false"
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
     unknown = set(env) - known_names(service)
     assert not unknown, f"{service} does not read {unknown}"
-    assert SERVICE_DEFS[f"{service}-migrate"]["environment"] == env
+    migrate = SERVICE_DEFS[f"{service}-migrate"]
+    assert migrate["environment"] == {
+        **env, f"{prefix}_DATABASE_URL":
+            f"postgresql+psycopg://{service}_migrator@postgres:5432/{service}",
+        f"{prefix}_DATABASE_PASSWORD_FILE": f"/run/secrets/{service}_migrator_db_password"}
+    assert migrate["secrets"] == [f"{service}_migrator_db_password"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -93,7 +116,7 @@ def test_service_starts_after_its_migration_and_a_healthy_broker(service):
     migrate = SERVICE_DEFS[f"{service}-migrate"]
     assert migrate["command"] == ["migrate"]
     assert migrate["restart"] == "no"
-    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert migrate["depends_on"] == {"db-roles": {"condition": "service_completed_successfully"}}
     assert definition["healthcheck"]["test"] == ["CMD", "grpc-health-check", f"127.0.0.1:{port}"]
     assert definition["ports"][0].endswith(f":{port}:{port}")
 
@@ -153,13 +176,16 @@ def test_tls_override_touches_only_the_serving_containers():
         assert set(TLS_OVERRIDE["services"][service]) == {"environment", "volumes"}
 
 
-def test_no_password_is_committed():
+def test_no_password_is_committed_or_put_in_an_environment_variable():
     text = (DEPLOY / "compose.yaml").read_text()
-    assert re.findall(r"PASSWORD: (\S+)", text) and all(
-        value.startswith("${") and ":?" in value for value in re.findall(r"PASSWORD: (\S+)", text))
+    for name, definition in SERVICE_DEFS.items():
+        for key, value in definition.get("environment", {}).items():
+            assert "PASSWORD" not in key or key.endswith("_FILE"), (name, key)
+            assert "PASSWORD" not in str(value) or str(value).startswith("/run/secrets/"), name
+    assert "_DB_PASSWORD" not in text
     example = (DEPLOY / "env.example").read_text()
-    assert all(line.endswith("=") for line in example.splitlines() if "PASSWORD" in line
-               and not line.startswith("#"))
+    assert not [line for line in example.splitlines()
+                if "PASSWORD" in line.split("=")[0] and not line.startswith("#")]
 
 
 def test_compose_file_matches_the_compose_specification():

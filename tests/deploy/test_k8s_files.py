@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.deploy.invariants import deployment_problems
+from tests.deploy.invariants import deployment_problems, migration_job_problems
 from tests.deploy.support import (
     DEPLOY,
     K8S,
@@ -32,7 +32,7 @@ def test_every_yaml_file_under_deploy_parses():
     for path in files:
         docs = load_all(path)
         assert docs, f"{path} is empty"
-        if K8S in path.parents and path.name != "kustomization.yaml":
+        if K8S in path.parents and path.name not in {"kustomization.yaml", "location.yaml"}:
             for doc in docs:
                 assert {"apiVersion", "kind", "metadata"} <= set(doc), path
 
@@ -56,8 +56,34 @@ def test_location_overlay_takes_its_configuration_from_the_location_file(locatio
     assert spec["namespace"] == f"clinic-{location}"
     assert {"clinic/location": location} in [entry["pairs"] for entry in spec["labels"]]
     generator = next(g for g in spec["configMapGenerator"] if g["name"] == "location-config")
-    assert generator["files"] == [f"location.yaml=../../../locations/{location}.yaml"]
+    # Inside the overlay's folder: kustomize's default load restrictor allows nothing else.
+    assert generator["files"] == ["location.yaml"]
     assert "../../components/location" in spec["components"]
+
+
+@pytest.mark.parametrize("location", LOCATION_OVERLAYS)
+def test_overlay_location_file_is_a_current_copy_of_the_source(location):
+    """deploy/locations/ is what the dev stack and ops read; the overlay carries a copy."""
+    source = DEPLOY / "locations" / f"{location}.yaml"
+    copy = K8S / "overlays" / location / "location.yaml"
+    assert copy.is_file() and copy.read_text() == source.read_text(), (
+        f"{copy.relative_to(DEPLOY.parent)} differs from {source.relative_to(DEPLOY.parent)}: "
+        "run `make locations`")
+
+
+def test_no_kustomization_reads_a_file_outside_its_folder():
+    """Plain `kubectl kustomize` / `kubectl apply -k` refuse such files (load restrictor);
+    folders (resources, components, transformers) may be anywhere."""
+    for directory in all_kustomizations():
+        spec = load_one(directory / "kustomization.yaml")
+        files = [*spec.get("patchesStrategicMerge", [])]
+        files += [p["path"] for p in spec.get("patches", []) if "path" in p]
+        for generator in [*spec.get("configMapGenerator", []), *spec.get("secretGenerator", [])]:
+            files += [f.split("=", 1)[-1] for f in generator.get("files", [])]
+            files += generator.get("envs", [])
+        for name in files:
+            resolved = (directory / name).resolve()
+            assert resolved.is_relative_to(directory), f"{directory}: {name} is outside"
 
 
 def test_location_overlays_differ_only_in_the_location_name():
@@ -65,8 +91,9 @@ def test_location_overlays_differ_only_in_the_location_name():
     def normalized(location: str) -> dict[str, str]:
         folder = K8S / "overlays" / location
         title = location.replace("-", " ").title()
+        # location.yaml is the location's own data, checked against its source above.
         return {p.name: p.read_text().replace(location, "LOC").replace(title, "LOC")
-                for p in sorted(folder.iterdir())}
+                for p in sorted(folder.iterdir()) if p.name != "location.yaml"}
 
     first, *others = LOCATION_OVERLAYS
     for other in others:
@@ -142,12 +169,14 @@ def test_rule_checker_catches_a_deployment_that_breaks_the_rules():
     pod = deployment["spec"]["template"]["spec"]
     main = pod["containers"][0]
     del main["readinessProbe"], main["resources"]["limits"]
+    del main["livenessProbe"]["grpc"]["service"]
     main["securityContext"]["readOnlyRootFilesystem"] = False
     pod["terminationGracePeriodSeconds"] = 10
     configmaps = {"intake-config": {"data": {"INTAKE_HOST": "127.0.0.1", "INTAKE_PORT": "50051"}},
                   "clinic-kafka": {"data": {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}}}
     problems = "\n".join(deployment_problems("intake", 50051, deployment, configmaps))
     for expected in ["readinessProbe", "readOnlyRootFilesystem", "resources.limits",
+                     "livenessProbe asks health for '', not 'liveness'",
                      "terminationGracePeriodSeconds", "INTAKE_HOST", "MIGRATE_ON_START",
                      "AUTH_JWKS_FILE is not set", "AUTH_ISSUER is not set"]:
         assert expected in problems
@@ -156,13 +185,13 @@ def test_rule_checker_catches_a_deployment_that_breaks_the_rules():
 def test_rule_checker_catches_keys_that_cannot_update_and_tls_behind_plaintext_probes():
     deployment = load_one(K8S / "base" / "intake" / "deployment.yaml")
     pod = deployment["spec"]["template"]["spec"]
-    main, migrate = pod["containers"][0], pod["initContainers"][0]
+    main = pod["containers"][0]
     auth = read_env_file(K8S / "base" / "auth.env")
     mount = next(m for m in main["volumeMounts"] if m["mountPath"] != "/tmp")
     mount["subPath"] = "jwks.json"
     main["env"] += [{"name": "TLS_CERT_FILE", "value": "/etc/clinic/tls/tls.crt"},
                     {"name": "INTAKE_NO_SUCH_SETTING", "value": "1"}]
-    migrate["env"].append({"name": "TLS_CA_FILE", "value": "/etc/clinic/tls/ca.crt"})
+    pod["initContainers"] = [{**main, "name": "migrate", "args": ["migrate"]}]
     configmaps = {"intake-config": {"data": read_env_file(K8S / "base" / "intake" / "config.env")},
                   "clinic-kafka": {"data": read_env_file(K8S / "base" / "kafka.env")},
                   "clinic-auth": {"data": auth}}
@@ -171,6 +200,39 @@ def test_rule_checker_catches_keys_that_cannot_update_and_tls_behind_plaintext_p
                      "readinessProbe is not an exec probe running grpc-health-check",
                      "TLS_CERT_FILE and TLS_KEY_FILE are not set together",
                      "intake: TLS_CERT_FILE /etc/clinic/tls/tls.crt is on no mounted volume",
-                     "migrate: TLS_CA_FILE /etc/clinic/tls/ca.crt is on no mounted volume",
+                     "an init container runs migrate",
                      "INTAKE_NO_SUCH_SETTING"]:
+        assert expected in problems, problems
+
+
+def test_every_readme_section_a_deploy_file_names_exists():
+    """Comments say `deploy/README.md, "Section"`; the section must be a heading there."""
+    headings = {line.lstrip("#").strip() for line in (DEPLOY / "README.md").read_text().splitlines()
+                if line.startswith("#")}
+    pattern = re.compile(r'README\.md,\s*(?:#\s*)?"([^"]+)"')
+    for path in sorted(p for p in DEPLOY.rglob("*") if p.is_file() and p.name != "README.md"):
+        text = re.sub(r"\n#\s*", " ", path.read_text(errors="replace"))
+        for section in pattern.findall(text):
+            assert section in headings, f"{path}: no section {section!r} in deploy/README.md"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_base_migration_job_runs_the_service_image_with_the_migrator_role(service):
+    folder = K8S / "base" / service
+    job = load_one(folder / "migrate-job.yaml")
+    deployment = load_one(folder / "deployment.yaml")
+    configmaps = {f"{service}-config": {"data": read_env_file(folder / "config.env")}}
+    assert migration_job_problems(service, job, deployment, configmaps) == []
+    assert "initContainers" not in deployment["spec"]["template"]["spec"]
+
+
+def test_rule_checker_catches_a_migration_job_with_the_service_role():
+    folder = K8S / "base" / "intake"
+    job, deployment = load_one(folder / "migrate-job.yaml"), load_one(folder / "deployment.yaml")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    container["env"][0]["valueFrom"]["secretKeyRef"]["name"] = "intake-database"
+    container["image"] = "clinic-intake:other"
+    job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] = "intake"
+    problems = "\n".join(migration_job_problems("intake", job, deployment, {}))
+    for expected in ["intake-database-migrator", "different image", "name label"]:
         assert expected in problems, problems

@@ -12,6 +12,7 @@ from tests.deploy.invariants import (
     HEALTH_CHECK_COMMAND,
     container_env,
     deployment_problems,
+    migration_job_problems,
     service_deployments,
 )
 from tests.deploy.support import (
@@ -19,13 +20,18 @@ from tests.deploy.support import (
     K8S,
     LOCATION_OVERLAYS,
     SERVICES,
+    base_image_tags,
     by_kind,
+    load_all,
     read_env_file,
     render,
     render_components,
 )
 
 OVERLAYS = [*LOCATION_OVERLAYS, "dev"]
+# The registry the production overlays pull from, as the registry transformers set it.
+REGISTRY = load_all(K8S / "components" / "production" / "registry" / "images.yaml")[0][
+    "imageTag"]["newName"].rsplit("/", 1)[0]
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -96,9 +102,10 @@ def test_location_overlay_uses_the_production_kafka_and_registry(location, kusto
                  if name.startswith("clinic-kafka-"))
     assert kafka["data"]["KAFKA_TOPIC_REPLICATION_FACTOR"] == "3"
     assert len(kafka["data"]["KAFKA_BOOTSTRAP_SERVERS"].split(",")) == 3
+    tags = base_image_tags()
     for service, deployment in service_deployments(by_kind(docs, "Deployment")).items():
         image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-        assert image.endswith(f"/clinic-{service}:0.1.0"), image
+        assert image == f"{REGISTRY}/clinic-{service}:{tags[f'clinic-{service}']}", image
     budgets = by_kind(docs, "PodDisruptionBudget")
     assert {name: b["spec"]["maxUnavailable"] for name, b in budgets.items()} == \
         dict.fromkeys(SERVICES, 1)
@@ -160,7 +167,9 @@ def test_tls_component_gives_every_service_its_certificate_and_tls_probes(render
     for service, deployment in deployments.items():
         assert deployment_problems(service, SERVICES[service], deployment, configmaps) == []
         pod = deployment["spec"]["template"]["spec"]
-        main, migrate = pod["containers"][0], pod["initContainers"][0]
+        main = pod["containers"][0]
+        migrate = by_kind(docs, "Job")[f"{service}-migrate"]["spec"]["template"]["spec"][
+            "containers"][0]
         env = container_env(main, configmaps)
         assert {name for name in env if name.startswith("TLS_")} == {
             "TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE", "TLS_CLIENT_CA_FILE"}
@@ -170,7 +179,7 @@ def test_tls_component_gives_every_service_its_certificate_and_tls_probes(render
         assert volume["secret"]["secretName"] == f"{service}-tls"
         assert volume["secret"]["defaultMode"] == 0o440
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert main[probe]["exec"]["command"] == [HEALTH_CHECK_COMMAND]
+            assert main[probe]["exec"]["command"][0] == HEALTH_CHECK_COMMAND
             assert main[probe]["timeoutSeconds"] >= 5
         assert not any(n.startswith("TLS_") for n in container_env(migrate, configmaps))
     for service in by_kind(docs, "Service").values():
@@ -218,3 +227,79 @@ def test_rendered_manifests_match_the_kubernetes_api_schemas(rendered):
     broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["grpcc"] = {"port": 1}
     with pytest.raises(validator.ValidationError):
         validator.validate(broken, KUBERNETES_VERSION, strict=True)
+
+
+def test_every_service_has_a_migration_job_with_the_migrator_role(rendered):
+    overlay, docs = rendered
+    deployments = service_deployments(by_kind(docs, "Deployment"))
+    jobs, configmaps = by_kind(docs, "Job"), by_kind(docs, "ConfigMap")
+    for service in SERVICES:
+        job = jobs[f"{service}-migrate"]
+        assert migration_job_problems(service, job, deployments[service], configmaps) == []
+        assert "initContainers" not in deployments[service]["spec"]["template"]["spec"]
+
+
+def test_service_pods_spread_over_nodes_and_zones(rendered):
+    overlay, docs = rendered
+    for service, deployment in service_deployments(by_kind(docs, "Deployment")).items():
+        spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        assert {c["topologyKey"] for c in spread} == {"kubernetes.io/hostname",
+                                                      "topology.kubernetes.io/zone"}
+        for constraint in spread:
+            assert constraint["labelSelector"]["matchLabels"] == {"app.kubernetes.io/name": service}
+
+
+def _egress_ports_by_label(policy: dict) -> dict[str, set[int]]:
+    """Each egress rule's pod label (key=value) and the ports it opens."""
+    result: dict[str, set[int]] = {}
+    for rule in policy["spec"]["egress"]:
+        ports = {p["port"] for p in rule["ports"]}
+        for peer in rule["to"]:
+            for key, value in peer.get("podSelector", {}).get("matchLabels", {}).items():
+                result.setdefault(f"{key}={value}", set()).update(ports)
+            if "ipBlock" in peer:
+                result.setdefault(f"ip={peer['ipBlock']['cidr']}", set()).update(ports)
+    return result
+
+
+def test_network_policies_deny_by_default_and_open_only_what_each_pod_needs(rendered):
+    overlay, docs = rendered
+    policies = by_kind(docs, "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    dns = policies["allow-dns"]["spec"]["egress"]
+    assert [p["port"] for rule in dns for p in rule["ports"]] == [53, 53]
+    callers = policies["grpc-callers"]["spec"]
+    assert callers["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "grpc-service"}
+    assert [p["port"] for p in callers["ingress"][0]["ports"]] == ["grpc"]
+    for service in SERVICES:
+        egress = _egress_ports_by_label(policies[f"{service}-egress"])
+        labels = {k for k in egress if not k.startswith("ip=")}
+        assert labels == {f"clinic/database-{service}=true", "clinic/broker=true"}
+        assert egress[f"clinic/database-{service}=true"] == {5432}
+        migrate = _egress_ports_by_label(policies[f"{service}-migrate-egress"])
+        assert all(ports == {5432} for ports in migrate.values())
+        assert not any("broker" in k for k in migrate)
+        if overlay != "dev":
+            # Production: the database's and the brokers' addresses, set per cluster.
+            assert sum(k.startswith("ip=") for k in egress) == 2
+            assert sum(k.startswith("ip=") for k in migrate) == 1
+
+
+def test_dev_backing_services_accept_only_the_clinic_services(kustomize):
+    docs = render(K8S / "overlays" / "dev")
+    policies = by_kind(docs, "NetworkPolicy")
+    postgres = policies["postgres-ingress"]["spec"]["ingress"]
+    assert {tuple(peer["podSelector"]["matchLabels"].items()) for rule in postgres
+            for peer in rule["from"]} == {(("app.kubernetes.io/component", "grpc-service"),),
+                                          (("app.kubernetes.io/component", "migration"),)}
+    kafka = policies["kafka-ingress"]["spec"]["ingress"]
+    callers = {tuple(peer["podSelector"]["matchLabels"].items()) for rule in kafka
+               for peer in rule["from"]}
+    assert callers == {(("app.kubernetes.io/component", "grpc-service"),),
+                       (("app.kubernetes.io/name", "kafka"),)}
+    pods = {name: d["spec"]["template"]["metadata"]["labels"]
+            for name, d in by_kind(docs, "Deployment").items()}
+    assert pods["kafka"]["clinic/broker"] == "true"
+    assert all(pods["postgres"][f"clinic/database-{s}"] == "true" for s in SERVICES)

@@ -1,5 +1,5 @@
 """The image's runtime contract, run here without Docker: the health check command,
-a read-only root filesystem, and the PostgreSQL init script."""
+a read-only root filesystem, and the PostgreSQL roles script."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from tests.deploy.support import DEPLOY, K8S, by_kind, render
 
 HEALTH_CHECK = DEPLOY / "docker" / "grpc_health_check.py"
-INIT_SCRIPT = DEPLOY / "postgres" / "init" / "10-service-databases.sh"
+ROLES_SCRIPT = DEPLOY / "postgres" / "roles.sh"
 # Nothing listens on port 1: the relay retries in the background and calls still work.
 NO_BROKER = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INTAKE_CONSUME_EVENTS": "false",
              "INTAKE_SHUTDOWN_GRACE_SECONDS": "1"}
@@ -244,38 +244,78 @@ def _psql(server: dict[str, str], database: str, sql: str, user: str = "",
                            sql], env=env, capture_output=True, text=True, timeout=30)
 
 
+def _run_roles(server: dict[str, str], secrets: Path, names: list[str]
+               ) -> subprocess.CompletedProcess:
+    env = {**os.environ, **server, "CLINIC_SECRETS_DIR": str(secrets),
+           "CLINIC_SERVICE_DATABASES": " ".join(names)}
+    return subprocess.run(["sh", str(ROLES_SCRIPT)], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def _drop(server: dict[str, str], names: list[str]) -> None:
+    for name in names:
+        _psql(server, "postgres", f"drop database if exists {name}")
+        for role in (name, f"{name}_migrator"):
+            _psql(server, "postgres", f"drop owned by {role} cascade")
+            _psql(server, "postgres", f"drop role if exists {role}")
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(shutil.which("psql") is None, reason="needs psql")
-def test_init_script_gives_each_service_its_own_role_and_database(postgres_url):
+def test_roles_script_gives_the_migrator_ddl_and_the_service_dml_only(tmp_path, postgres_url):
+    """What compose's db-roles job (and ops, with roles.sql) do: the migration runs as
+    <svc>_migrator; the service, as <svc>, serves and changes rows but not the schema."""
     server = _server(postgres_url)
-    names = [f"initdb_{uuid.uuid4().hex[:8]}_{s}" for s in ("a", "b")]
-    passwords = {n: f"pw-{n}" for n in names}
-    env = {**os.environ, **server, "CLINIC_SERVICE_DATABASES": " ".join(names),
-           **{f"{n.upper()}_DB_PASSWORD": passwords[n] for n in names}}
+    names = [f"roles_{uuid.uuid4().hex[:8]}_{s}" for s in ("a", "b")]
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name in names:
+        (secrets / f"{name}_db_password").write_text(f"pw-{name}\n")
+        (secrets / f"{name}_migrator_db_password").write_text(f"mpw-{name}\n")
+    url = make_url(postgres_url)
     try:
-        result = subprocess.run(["sh", str(INIT_SCRIPT)], env=env, capture_output=True,
-                                text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
+        first = _run_roles(server, secrets, names)
+        assert first.returncode == 0, first.stderr
+        again = _run_roles(server, secrets, names)  # idempotent: a second run changes nothing
+        assert again.returncode == 0, again.stderr
+        name = names[0]
         owner = _psql(server, "postgres", "select pg_get_userbyid(datdba) from pg_database "
-                                          f"where datname = '{names[0]}'")
-        assert owner.stdout.strip() == names[0]
-        own = _psql(server, names[0], "select current_user", names[0], passwords[names[0]])
-        assert own.stdout.strip() == names[0], own.stderr
-        other = _psql(server, names[1], "select 1", names[0], passwords[names[0]])
+                                          f"where datname = '{name}'")
+        assert owner.stdout.strip() == f"{name}_migrator"
+        migrator_url = url.set(username=f"{name}_migrator", password=None, database=name)
+        service_url = url.set(username=name, password=None, database=name)
+        env = {**os.environ, **NO_BROKER,
+               "INTAKE_DATABASE_URL": migrator_url.render_as_string(hide_password=False)}
+        migrate = subprocess.run([sys.executable, "-m", "clinic_intake", "migrate"], env=env,
+                                 capture_output=True, text=True, timeout=120)
+        assert migrate.returncode == 0, migrate.stderr
+        service = ServiceProcess("intake", {
+            **NO_BROKER, "INTAKE_MIGRATE_ON_START": "false",
+            "INTAKE_DATABASE_URL": service_url.render_as_string(hide_password=False)},
+            tmp_path).start(60)
+        try:
+            assert health_check(service.address).returncode == 0
+        finally:
+            service.terminate()
+        dml = _psql(server, name, "select count(*) from alembic_version", name)
+        assert dml.returncode == 0 and dml.stdout.strip() == "1", dml.stderr
+        ddl = _psql(server, name, "create table intruder (id int)", name)
+        assert ddl.returncode != 0 and "permission denied" in ddl.stderr
+        drop = _psql(server, name, "drop table alembic_version", name)
+        assert drop.returncode != 0 and "must be owner" in drop.stderr
+        other = _psql(server, names[1], "select 1", name)
         assert other.returncode != 0 and "permission denied" in other.stderr
     finally:
-        for name in names:
-            _psql(server, "postgres", f"drop database if exists {name}")
-            _psql(server, "postgres", f"drop role if exists {name}")
+        _drop(server, names)
 
 
-def test_init_script_refuses_to_run_without_a_password():
-    env = {**os.environ, "CLINIC_SERVICE_DATABASES": "nopassword", "PGHOST": "127.0.0.1"}
-    env.pop("NOPASSWORD_DB_PASSWORD", None)
-    result = subprocess.run(["sh", str(INIT_SCRIPT)], env=env, capture_output=True, text=True,
+def test_roles_script_refuses_to_run_without_a_password_file(tmp_path):
+    env = {**os.environ, "CLINIC_SECRETS_DIR": str(tmp_path),
+           "CLINIC_SERVICE_DATABASES": "nopassword", "PGHOST": "127.0.0.1"}
+    result = subprocess.run(["sh", str(ROLES_SCRIPT)], env=env, capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 1
-    assert "NOPASSWORD_DB_PASSWORD is not set" in result.stderr
+    assert f"{tmp_path}/nopassword_db_password is missing or empty" in result.stderr
 
 
 def test_location_config_rendered_for_a_cluster_applies_through_the_scheduling_api(

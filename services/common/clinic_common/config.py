@@ -165,6 +165,9 @@ class ServiceSettings(BaseSettings):
     default_port: ClassVar[int] = 50051
 
     database_url: str = ""
+    # A file holding the database password (a compose or Kubernetes secret file), put
+    # into database_url's password at start, so no password sits in the environment.
+    database_password_file: Path | None = None
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
     port: int = 0
@@ -179,6 +182,8 @@ class ServiceSettings(BaseSettings):
     max_text_length: int = Field(10_000, ge=100)
     max_list_items: int = Field(1_000, ge=10)
     shutdown_grace_seconds: float = 10.0
+    # How often readiness checks the database (health NOT_SERVING while it fails).
+    health_check_seconds: float = Field(5.0, gt=0)
     migrate_on_start: bool = True
     consume_events: bool = True
     log_level: str = "INFO"
@@ -205,11 +210,38 @@ class ServiceSettings(BaseSettings):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
+    @model_validator(mode="after")
+    def _password_file_is_readable(self):
+        if self.database_password_file is not None:
+            if not self.database_url.startswith("postgresql"):
+                raise ValueError("DATABASE_PASSWORD_FILE needs a postgresql DATABASE_URL")
+            self._database_password()
+        return self
+
+    def _database_password(self) -> str:
+        """The password file's content without its line end (an editor's or echo's)."""
+        variable = f"{self.model_config.get('env_prefix', '')}DATABASE_PASSWORD_FILE".upper()
+        try:
+            text = Path(self.database_password_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{variable} {self.database_password_file} cannot be read: "
+                             f"{exc.strerror}") from None
+        password = text.rstrip("\r\n")
+        if not password:
+            raise ValueError(f"{variable} {self.database_password_file} is empty")
+        return password
+
     @property
     def resolved_database_url(self) -> str:
-        """The configured URL, or the embedded SQLite file under the data folder."""
+        """The configured URL (with the password from ``database_password_file`` when set),
+        or the embedded SQLite file under the data folder."""
         if self.database_url:
-            return self.database_url
+            if self.database_password_file is None:
+                return self.database_url
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.database_url).set(password=self._database_password())
+            return url.render_as_string(hide_password=False)
         return f"sqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
 
     @property

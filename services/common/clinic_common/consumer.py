@@ -220,6 +220,10 @@ class KafkaEventConsumer:
         self._seen_end: dict[TopicPartition, int] = {}
         self.processed = 0
         self.rewinds = 0
+        # Wall-clock time of the last poll that reached the broker, and how many records
+        # the assigned partitions hold beyond what this group committed (None: unknown).
+        self.last_success: float | None = None
+        self.backlog: int | None = None
 
     def _connect(self) -> KafkaConsumer:
         # Subscribing to a topic nobody created yet would leave the group idle
@@ -245,6 +249,8 @@ class KafkaEventConsumer:
                 if self._consumer is None:
                     self._consumer = self._connect()
                 self._poll_once(self._consumer)
+                self.last_success = time.time()
+                self.backlog = self._backlog(self._consumer)
                 backoff = 0.5
             except (KafkaError, OSError, PublishError) as exc:
                 log.warning("consumer cannot reach the broker; retrying",
@@ -317,6 +323,28 @@ class KafkaEventConsumer:
                 self._committed.pop(tp, None)
                 self.rewinds += 1
                 consumer.seek_to_beginning(tp)
+
+    def _backlog(self, consumer: KafkaConsumer) -> int | None:
+        """Records beyond the committed offsets, from the log ends the last fetches reported
+        (no broker round trip); None until every assigned partition has reported one."""
+        total = 0
+        try:
+            for tp in consumer.assignment():
+                end = consumer.highwater(tp)
+                if end is None:
+                    return None
+                total += max(0, end - self._committed.get(tp, consumer.position(tp)))
+        except Exception:  # noqa: BLE001 - a gauge, never a reason to reconnect
+            return None
+        return total
+
+    def status(self) -> dict:
+        """Running, last successful poll (epoch seconds), backlog, counters."""
+        return {"group": self.group_id, "topics": self.topics,
+                "running": self._thread is not None and self._thread.is_alive()
+                and not self._stopping.is_set(),
+                "connected": self._consumer is not None, "last_success": self.last_success,
+                "backlog": self.backlog, "processed": self.processed, "rewinds": self.rewinds}
 
     def _close_consumer(self) -> None:
         consumer, self._consumer = self._consumer, None

@@ -21,8 +21,10 @@ from clinic_common.config import (
     load,
 )
 from clinic_common.edge import verifier_from
+from clinic_common.readiness import ReadinessCheck, database_probe
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
+from clinic_common.status import StatusFile
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, au
                        max_message_bytes=settings.max_message_bytes, tls=tls,
                        reuse_port=settings.processes > 1 or calls_only)
     add_services(host, runtime)
+    host.add_worker(ReadinessCheck(database_probe(runtime.engine), host.set_ready,
+                                   interval=settings.health_check_seconds))
     extra = Siblings(spec.name, settings.processes - 1)
     if not calls_only:
         host.add_worker(runtime.relay)
@@ -51,6 +55,8 @@ def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, au
         if consumer is not None:
             host.add_worker(consumer)
         host.add_worker(extra)  # started after the migrations, stopped before the relay
+        host.add_worker(StatusFile(spec.name, settings.data_dir, runtime.relay,
+                                   lambda: [consumer] if consumer is not None else []))
     migrate = runtime.migrate if settings.migrate_on_start and not calls_only else (lambda: None)
     host.start(startup=migrate)
     host.run_until_signalled()

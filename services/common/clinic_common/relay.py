@@ -56,6 +56,8 @@ class OutboxRelay:
         self.clock = clock
         self._last_loss_check = time.monotonic()
         self.republished = 0
+        # Wall-clock time of the last pass that reached the database and the broker.
+        self.last_success: float | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -129,6 +131,7 @@ class OutboxRelay:
             try:
                 sent = self.publish_pending()
                 self.failures = 0
+                self.last_success = time.time()
                 backoff = self.poll_interval
                 if sent == self.batch_size:
                     continue
@@ -150,6 +153,15 @@ class OutboxRelay:
             else:
                 self._wakeup.wait(self.poll_interval)
             self._wakeup.clear()
+
+    def status(self) -> dict:
+        """Running, consecutive failures, last success (epoch seconds) and the backlog."""
+        with self.session_factory() as session:
+            backlog = self.outbox.count_pending(session)
+        return {"running": self._thread is not None and self._thread.is_alive()
+                and not self._stopping.is_set(),
+                "failures": self.failures, "last_success": self.last_success,
+                "backlog": backlog, "republished": self.republished}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)

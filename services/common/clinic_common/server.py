@@ -4,6 +4,12 @@ Lifecycle: bind the port with health NOT_SERVING; run start-up work (migrations,
 workers); flip to SERVING. On SIGTERM or SIGINT: NOT_SERVING, stop taking calls,
 let calls in flight finish within the grace period, stop consumers, flush the
 relay, exit 0.
+
+Two health names: ``""`` and each served service say whether the service can do
+its work (readiness: NOT_SERVING while a dependency check fails, see
+``set_ready``); ``liveness`` says only that the process started and is not
+shutting down, so an unreachable database takes the pod out of the endpoints
+without getting it restarted.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ class Worker(Protocol):
     def stop(self) -> object: ...
 
 
+LIVENESS = "liveness"
+
+
 class ServiceHost:
     """One gRPC server with the shared edge: every method it serves has an access rule."""
 
@@ -63,6 +72,12 @@ class ServiceHost:
         self._workers: list[Worker] = []
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
+        # Readiness has its own lock: stop() holds _stop_lock while it stops the workers,
+        # one of which may be reporting readiness. The health servicer ignores set()
+        # once shutdown began, so a late report cannot undo NOT_SERVING.
+        self._ready_lock = threading.Lock()
+        self._started = False
+        self._ready = True
         self.add_service(audit_api.register, audit_api.AuditServicer(edge.audit_log),
                          audit_api.SERVICE, audit_api.RULES)
 
@@ -103,19 +118,39 @@ class ServiceHost:
         for name in ["", *self._service_names]:
             self.health.set(name, status)
 
+    def set_ready(self, ready: bool) -> None:
+        """Readiness (``""`` and the services) follows a dependency check once started;
+        liveness does not. Before start-up is done and from shutdown on, nothing changes."""
+        with self._ready_lock:
+            changed, self._ready = ready != self._ready, ready
+            if not self._started:
+                return
+            self._set_all(health_pb2.HealthCheckResponse.SERVING if ready
+                          else health_pb2.HealthCheckResponse.NOT_SERVING)
+        if changed:
+            (log.info if ready else log.warning)(
+                "readiness changed", extra={"service": self.name,
+                                            "state": "ready" if ready else "not ready"})
+
     def start(self, startup: Callable[[], None] = lambda: None) -> None:
         reflection.enable_server_reflection(
             [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
              reflection.SERVICE_NAME], self.server)
         self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.health.set(LIVENESS, health_pb2.HealthCheckResponse.NOT_SERVING)
         self.server.start()
         log.info("listening", extra={"service": self.name, "port": self.port,
                                      "tls": self.tls is not None, "state": "starting"})
         startup()
         for worker in self._workers:
             worker.start()
-        self._set_all(health_pb2.HealthCheckResponse.SERVING)
-        log.info("serving", extra={"service": self.name, "port": self.port})
+        with self._ready_lock:
+            self._started = True
+            self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+            self._set_all(health_pb2.HealthCheckResponse.SERVING if self._ready
+                          else health_pb2.HealthCheckResponse.NOT_SERVING)
+        log.info("serving", extra={"service": self.name, "port": self.port,
+                                   "ready": self._ready})
 
     def stop(self) -> None:
         with self._stop_lock:

@@ -57,3 +57,29 @@ def test_an_unknown_kafka_security_protocol_is_named(monkeypatch):
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "TLS1.3")
     with pytest.raises(ConfigurationError, match="KAFKA_SECURITY_PROTOCOL"):
         load(KafkaSettings)
+
+
+def test_the_database_password_comes_from_a_file_not_the_environment(monkeypatch, tmp_path):
+    secret = tmp_path / "intake_db_password"
+    secret.write_text("s3cr/t@pass\n")
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "postgresql+psycopg://intake@db:5432/intake")
+    monkeypatch.setenv("INTAKE_DATABASE_PASSWORD_FILE", str(secret))
+    settings = load(IntakeSettings)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    assert (url.username, url.password, url.host, url.database) == \
+        ("intake", "s3cr/t@pass", "db", "intake")
+    secret.write_text("rotated")
+    assert make_url(settings.resolved_database_url).password == "rotated"
+
+
+def test_a_missing_or_empty_password_file_fails_naming_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "postgresql+psycopg://intake@db:5432/intake")
+    monkeypatch.setenv("INTAKE_DATABASE_PASSWORD_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigurationError, match="INTAKE_DATABASE_PASSWORD_FILE"):
+        load(IntakeSettings)
+    (tmp_path / "empty").write_text("\n")
+    monkeypatch.setenv("INTAKE_DATABASE_PASSWORD_FILE", str(tmp_path / "empty"))
+    with pytest.raises(ConfigurationError, match="is empty"):
+        load(IntakeSettings)
