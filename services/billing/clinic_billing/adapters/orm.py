@@ -147,6 +147,16 @@ Index("ix_contracted_rates_code_payer", contracted_rates.c.procedure_code,
 Index("ix_contracted_rates_payer", contracted_rates.c.payer_id, contracted_rates.c.procedure_code,
       contracted_rates.c.rate_id)
 
+# Retired: contracted_rates replaced it (migration 0007). Kept, unread, while the release
+# before 0007 may still run against this schema; a later contract step drops it.
+payer_rates = Table(
+    "payer_rates", metadata,
+    Column("procedure_code", String(16), ForeignKey("fee_schedule_entries.procedure_code"),
+           primary_key=True),
+    Column("payer_id", String(64), primary_key=True),
+    Column("allowed_cents", BigInteger, nullable=False),
+)
+
 payers = Table(
     "payers", metadata,
     Column("payer_id", String(64), primary_key=True),

@@ -1,6 +1,8 @@
 """Contracted rates per payer, code and modifier, effective-dated; they replace payer_rates.
 
-Existing payer_rates rows become rates without modifier or dates.
+Existing payer_rates rows become rates without modifier or dates. payer_rates itself
+stays (expand, then contract): the release before this one still reads it, and a later
+release drops it in a migration marked as a contract step.
 
 Revision ID: 0007
 Revises: 0006
@@ -47,23 +49,9 @@ def upgrade() -> None:
                                     allowed_cents=r.allowed_cents, effective_from=None,
                                     effective_to=None, updated_at=None, updated_by="migration")
                                for r in old])
-    op.drop_table("payer_rates")
 
 
 def downgrade() -> None:
-    op.create_table(
-        "payer_rates",
-        sa.Column("procedure_code", sa.String(16), nullable=False),
-        sa.Column("payer_id", sa.String(64), nullable=False),
-        sa.Column("allowed_cents", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("procedure_code", "payer_id", name="pk_payer_rates"),
-        sa.ForeignKeyConstraint(["procedure_code"], ["fee_schedule_entries.procedure_code"],
-                                name="fk_payer_rates_procedure_code_fee_schedule_entries"),
-    )
-    op.execute(sa.text(
-        "INSERT INTO payer_rates (procedure_code, payer_id, allowed_cents) "
-        "SELECT procedure_code, payer_id, MAX(allowed_cents) FROM contracted_rates "
-        "WHERE modifier = '' GROUP BY procedure_code, payer_id"))
     op.drop_index("ix_contracted_rates_payer", table_name="contracted_rates")
     op.drop_index("ix_contracted_rates_code_payer", table_name="contracted_rates")
     op.drop_table("contracted_rates")
