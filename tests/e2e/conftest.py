@@ -15,7 +15,11 @@ from clinic.billing.v1 import billing_service_pb2_grpc as billing_grpc
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
 from clinic.intake.v1 import patient_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as scheduling_grpc
+from clinic.scheduling.v1 import (
+    appointment_service_pb2_grpc,
+    location_service_pb2_grpc,
+    visit_service_pb2_grpc,
+)
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 from clinic_devtools.testing.processes import ServiceProcess
@@ -86,8 +90,16 @@ class Stack:
         return intake_grpc.IntakeServiceStub(self.channels["intake"])
 
     @property
-    def scheduling(self):
-        return scheduling_grpc.SchedulingServiceStub(self.channels["scheduling"])
+    def locations(self):
+        return location_service_pb2_grpc.LocationServiceStub(self.channels["scheduling"])
+
+    @property
+    def appointments(self):
+        return appointment_service_pb2_grpc.AppointmentServiceStub(self.channels["scheduling"])
+
+    @property
+    def visits(self):
+        return visit_service_pb2_grpc.VisitServiceStub(self.channels["scheduling"])
 
     @property
     def billing(self):
@@ -101,10 +113,10 @@ class Stack:
                            auth.token(Role.OPS, sub="ops-1"))
 
     def closures(self, location_id: str) -> frozenset:
-        from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+        from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 
-        location = self.scheduling.GetLocation(
-            scheduling_pb.GetLocationRequest(name=f"locations/{location_id}")).location
+        location = self.locations.GetLocation(
+            loc_pb.GetLocationRequest(name=f"locations/{location_id}")).location
         return frozenset(dt.date(c.date.year, c.date.month, c.date.day) for c in location.closures)
 
     def register_patient(self, **fields) -> patient_pb2.Patient:

@@ -8,9 +8,16 @@ import itertools
 import grpc
 import pytest
 from clinic.intake.v1 import events_pb2 as intake
-from clinic.scheduling.v1 import appointment_pb2, location_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import (
+    appointment_pb2,
+    appointment_service_pb2_grpc,
+    appointment_type_service_pb2_grpc,
+    location_pb2,
+    location_service_pb2_grpc,
+    visit_service_pb2_grpc,
+)
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
@@ -33,9 +40,13 @@ DECISIONS_FROM = dt.datetime(2027, 2, 1, 18, 0, tzinfo=dt.UTC)
 class Scheduling:
     """The running service as a test drives it."""
 
-    def __init__(self, stub, runtime: Runtime, clock: FakeClock, address: str = ""):
+    def __init__(self, channel, runtime: Runtime, clock: FakeClock, address: str = ""):
         self.address = address
-        self.stub = stub
+        self.location_api = location_service_pb2_grpc.LocationServiceStub(channel)
+        self.type_api = appointment_type_service_pb2_grpc.AppointmentTypeServiceStub(
+            channel)
+        self.appointment_api = appointment_service_pb2_grpc.AppointmentServiceStub(channel)
+        self.visit_api = visit_service_pb2_grpc.VisitServiceStub(channel)
         self.runtime = runtime
         self.clock = clock
         self.processor = runtime.processor()
@@ -102,7 +113,7 @@ class Scheduling:
                 getattr(location, key).extend(value)
             else:
                 setattr(location, key, value)
-        return self.stub.CreateLocation(pb.CreateLocationRequest(
+        return self.location_api.CreateLocation(loc_pb.CreateLocationRequest(
             location_id=location_id, location=location)).location
 
     def book(self, patient_id: str, start: dt.datetime, kind: str = "IV_KETAMINE_INFUSION",
@@ -113,7 +124,7 @@ class Scheduling:
             resource_ids=list(resource_ids))
         if end is not None:
             appointment.end_time.CopyFrom(stamp(end))
-        return self.stub.CreateAppointment(pb.CreateAppointmentRequest(
+        return self.appointment_api.CreateAppointment(appt_pb.CreateAppointmentRequest(
             parent=f"locations/{location_id}", appointment=appointment,
             request_id=request_id)).appointment
 
@@ -121,7 +132,7 @@ class Scheduling:
         found, token = [], ""
         parent = request.pop("parent", "locations/-")
         while True:
-            page = self.stub.ListAppointments(pb.ListAppointmentsRequest(
+            page = self.appointment_api.ListAppointments(appt_pb.ListAppointmentsRequest(
                 parent=parent, page_token=token, **request))
             found += page.appointments
             token = page.next_page_token
@@ -162,7 +173,7 @@ def scheduling(database_url, clock):
     host, runtime = start_service(database_url, clock)
     address = f"127.0.0.1:{host.port}"
     channel = auth.authorized(grpc.insecure_channel(address))
-    yield Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock, address)
+    yield Scheduling(channel, runtime, clock, address)
     channel.close()
     host.stop()
     runtime.close()

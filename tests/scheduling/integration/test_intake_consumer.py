@@ -6,8 +6,8 @@ import grpc
 import pytest
 from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
 
 from tests.scheduling.helpers import PACIFIC, reason
 
@@ -49,7 +49,7 @@ def test_a_merge_moves_visits_to_the_survivor_and_retires_the_merged_id(scheduli
     visit = scheduling.book("dupe", START)
     assert scheduling.feed(intake.PatientMerged(surviving_patient_id="keep",
                                                 merged_patient_id="dupe")) == "handled"
-    moved = scheduling.stub.GetAppointment(pb.GetAppointmentRequest(name=visit.name))
+    moved = scheduling.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=visit.name))
     assert moved.appointment.patient_id == "keep"
     assert moved.appointment.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     with pytest.raises(grpc.RpcError) as refused:

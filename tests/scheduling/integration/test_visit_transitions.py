@@ -6,9 +6,9 @@ import grpc
 import pytest
 from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import visit_service_pb2 as visit_pb
 from clinic_devtools.testing import auth
 
 from tests.scheduling.helpers import PACIFIC, reason
@@ -33,12 +33,12 @@ def events_of(scheduling, kind):
 
 
 def cancel(scheduling, name, why="patient_request", request_id=""):
-    return scheduling.stub.CancelAppointment(pb.CancelAppointmentRequest(
+    return scheduling.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
         name=name, reason=why, request_id=request_id)).appointment
 
 
 def complete(scheduling, name, **fields):
-    return scheduling.stub.CompleteAppointment(pb.CompleteAppointmentRequest(
+    return scheduling.visit_api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
         name=name, **fields)).appointment
 
 
@@ -65,7 +65,7 @@ def test_the_late_cancel_window_is_configurable(database_url, clock):
     host, runtime = start_service(database_url, clock, late_cancel_hours=48)
     channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
     try:
-        service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+        service = Scheduling(channel, runtime, clock)
         service.create_location()
         service.register("p1")
         service.clear("p1")
@@ -86,7 +86,7 @@ def test_a_cancelled_visit_cannot_be_cancelled_again_and_is_announced_once(ready
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason(refused.value) == "INVALID_STATUS_TRANSITION"
     assert len(events_of(ready, scheduling_events.AppointmentCancelled)) == 1
-    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.cancel_reason == "patient_request"
 
 
@@ -102,20 +102,20 @@ def test_a_cancellation_without_a_reason_is_invalid_and_changes_nothing(ready):
     with pytest.raises(grpc.RpcError) as refused:
         cancel(ready, booked.name, why="")
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     assert events_of(ready, scheduling_events.AppointmentCancelled) == []
 
 
 def test_a_no_show_is_refused_before_the_start_and_announced_after(ready):
     booked = ready.book("p1", START)
-    request = pb.MarkAppointmentNoShowRequest(name=booked.name)
+    request = visit_pb.MarkAppointmentNoShowRequest(name=booked.name)
     with pytest.raises(grpc.RpcError) as early:
-        ready.stub.MarkAppointmentNoShow(request)
+        ready.visit_api.MarkAppointmentNoShow(request)
     assert reason(early.value) == "APPOINTMENT_NOT_STARTED"
     assert events_of(ready, scheduling_events.AppointmentNoShow) == []
     ready.clock.now = START.astimezone(dt.UTC) + dt.timedelta(minutes=30)
-    marked = ready.stub.MarkAppointmentNoShow(request).appointment
+    marked = ready.visit_api.MarkAppointmentNoShow(request).appointment
     assert marked.status == appointment_pb2.APPOINTMENT_STATUS_NOSHOW
     [event] = events_of(ready, scheduling_events.AppointmentNoShow)
     assert (event.appointment_id, event.patient_id, event.appointment_type) == \

@@ -34,6 +34,10 @@ class AppointmentRepository(abc.ABC):
     def get(self, location_id: str, appointment_id: str) -> Appointment | None: ...
 
     @abc.abstractmethod
+    def get_any(self, appointment_id: str) -> Appointment | None:
+        """The appointment with this id at whichever location holds it."""
+
+    @abc.abstractmethod
     def patient_is_booked(self, patient_id: str, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether the patient holds another slot overlapping [start, end)."""
 
@@ -81,6 +85,9 @@ class SqlAppointmentRepository(AppointmentRepository):
         if appointment is None or appointment.location_id != location_id:
             return None
         return appointment
+
+    def get_any(self, appointment_id):
+        return self.session.get(Appointment, appointment_id)
 
     def patient_is_booked(self, patient_id, start, end):
         A = Appointment

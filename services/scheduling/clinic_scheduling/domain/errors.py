@@ -1,5 +1,7 @@
 """Scheduling's refusals, each carried to the caller as a gRPC status with a reason."""
 
+import datetime as dt
+
 from clinic_common.errors import (
     Aborted,
     AlreadyExists,
@@ -7,6 +9,10 @@ from clinic_common.errors import (
     FieldViolation,
     NotFound,
 )
+
+# How long a caller waits before retrying a refusal that may only mean scheduling has
+# not yet seen intake's latest events (a registration, a clearance, a plan).
+PROJECTION_LAG_RETRY = dt.timedelta(seconds=2)
 
 
 def field(name: str, message: str, reason: str = "INVALID_FIELD") -> FieldViolation:
@@ -60,6 +66,7 @@ class ResourceInUse(FailedPrecondition):
 
 
 class PatientUnknown(FailedPrecondition):
+    retry_after = PROJECTION_LAG_RETRY
     default_reason = "PATIENT_UNKNOWN"
 
     def __init__(self, patient_id: str):
@@ -87,6 +94,22 @@ class BookingRaceLost(Aborted):
     """The database refused an overlapping booking that committed concurrently."""
 
 
+class AppointmentTypeUnknown(FieldViolation):
+    """Booking a type scheduling does not have; the message names the known ones."""
+
+    def __init__(self, field_name: str, code: str, known: list[str]):
+        super().__init__(field_name, f"{code!r} is not an appointment type; known types: "
+                         f"{', '.join(known)}", reason="APPOINTMENT_TYPE_UNKNOWN")
+
+
+class AppointmentTypeNotFound(NotFound):
+    default_reason = "APPOINTMENT_TYPE_NOT_FOUND"
+
+    def __init__(self, code: str, known: list[str]):
+        super().__init__(f"appointment type {code!r} does not exist; known types: "
+                         f"{', '.join(known)}", appointment_type=code)
+
+
 class NoResourceAvailable(FailedPrecondition):
     default_reason = "NO_RESOURCE_AVAILABLE"
 
@@ -99,8 +122,10 @@ class AppointmentNotFound(NotFound):
     default_reason = "APPOINTMENT_NOT_FOUND"
 
     def __init__(self, location_id: str, appointment_id: str):
+        where = "at any location you may see" if location_id == "-" \
+            else f"at location {location_id!r}"
         super().__init__(
-            f"appointment {appointment_id!r} does not exist at location {location_id!r}",
+            f"appointment {appointment_id!r} does not exist {where}",
             location_id=location_id, appointment_id=appointment_id)
 
 
@@ -130,6 +155,7 @@ class PlanUnknown(FailedPrecondition):
 class PatientNotCleared(FailedPrecondition):
     """No candidacy decision for the treatment's modality, or the latest is not a clearance."""
 
+    retry_after = PROJECTION_LAG_RETRY
     default_reason = "PATIENT_NOT_CLEARED"
 
     def __init__(self, patient_id: str, modality: str, appointment_type: str, latest: str = ""):
@@ -141,6 +167,7 @@ class PatientNotCleared(FailedPrecondition):
 
 
 class NoActivePlan(FailedPrecondition):
+    retry_after = PROJECTION_LAG_RETRY
     default_reason = "NO_ACTIVE_PLAN"
 
     def __init__(self, patient_id: str, modality: str, appointment_type: str):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clinic.scheduling.v1 import appointment_pb2, location_pb2
+from clinic.scheduling.v1 import appointment_pb2, appointment_type_pb2, location_pb2
 from clinic_common.errors import FieldViolation
 from clinic_common.names import WILDCARD, Name
 from clinic_common.protoconv import EnumMap, fill_date, from_timestamp, timestamp, to_date
 
 from clinic_scheduling.domain.appointment import Appointment
+from clinic_scheduling.domain.appointment_type import STAFF, AppointmentType
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
 from clinic_scheduling.domain.policy import HoursSpec
@@ -18,6 +19,10 @@ LOCATION = Name("locations/{location}")
 # A list's parent: one location, or "locations/-" for every location (AIP-159).
 LOCATIONS = Name("locations/{location}", wildcard=True)
 APPOINTMENT = Name("locations/{location}/appointments/{appointment}")
+# An appointment's name as a request may give it: "locations/-/appointments/{id}" finds
+# it at whichever location of the caller's scope holds it.
+ANY_APPOINTMENT = Name("locations/{location}/appointments/{appointment}", wildcard=True)
+APPOINTMENT_TYPE = Name("appointmentTypes/{appointment_type}")
 RESOURCE_KINDS = EnumMap(location_pb2.ResourceKind)
 STATUSES = EnumMap(appointment_pb2.AppointmentStatus)
 
@@ -87,3 +92,13 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         update_time=timestamp(appointment.updated_at))
     fill_date(message.service_date, appointment.service_date)
     return message
+
+
+def appointment_type_to_proto(kind: AppointmentType) -> appointment_type_pb2.AppointmentType:
+    return appointment_type_pb2.AppointmentType(
+        name=APPOINTMENT_TYPE.format(kind.code), code=kind.code,
+        display_name=kind.display_name, duration_minutes=kind.duration_minutes,
+        observation_minutes=kind.observation_minutes, modality=kind.modality,
+        required_certification=kind.required_certification,
+        resource_kinds=[RESOURCE_KINDS.to_proto(code) for code in kind.resource_kinds],
+        staff_roles=[n.code for n in kind.needs if n.need_kind == STAFF])

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic_common import keyset
+from clinic_common.names import WILDCARD
 from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
@@ -13,6 +14,7 @@ from clinic_scheduling.domain.appointment import Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
 from clinic_scheduling.service_layer import announcements
+from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 
@@ -55,11 +57,7 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> 
     location = uow.locations.for_booking(cmd.location_id)
     if location is None:
         raise errors.LocationUnknown(cmd.location_id)
-    kind = uow.appointment_types.get(cmd.appointment_type)
-    if kind is None:
-        raise errors.field("appointment.appointment_type",
-                           f"{cmd.appointment_type!r} is not an appointment type",
-                           reason="APPOINTMENT_TYPE_UNKNOWN")
+    kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
     start, end = kind.slot(cmd.start, cmd.end)
     require_treatment_clearance(uow, patient_id, kind)
     require_future(start, now)
@@ -102,17 +100,24 @@ def require_treatment_clearance(uow: SchedulingUnitOfWork, patient_id: str,
                                   uow.projections.active_plan(patient_id, kind.modality))
 
 
-def appointment_of(uow: SchedulingUnitOfWork, location_id: str,
-                   appointment_id: str) -> Appointment:
-    appointment = uow.appointments.get(location_id, appointment_id)
+def appointment_of(uow: SchedulingUnitOfWork, location_id: str, appointment_id: str,
+                   scope: frozenset[str] | None = None) -> Appointment:
+    """The appointment; at location "-", at whichever location of ``scope`` (None: any)
+    holds it, as if it did not exist elsewhere."""
+    if location_id == WILDCARD:
+        appointment = uow.appointments.get_any(appointment_id)
+        if appointment is not None and scope is not None and appointment.location_id not in scope:
+            appointment = None
+    else:
+        appointment = uow.appointments.get(location_id, appointment_id)
     if appointment is None:
         raise errors.AppointmentNotFound(location_id, appointment_id)
     return appointment
 
 
-def get_appointment(location_id: str, appointment_id: str,
-                    runner: Runner[SchedulingUnitOfWork]) -> Appointment:
-    return runner.read(lambda uow: appointment_of(uow, location_id, appointment_id))
+def get_appointment(location_id: str, appointment_id: str, runner: Runner[SchedulingUnitOfWork],
+                    scope: frozenset[str] | None = None) -> Appointment:
+    return runner.read(lambda uow: appointment_of(uow, location_id, appointment_id, scope))
 
 
 @dataclass(frozen=True)

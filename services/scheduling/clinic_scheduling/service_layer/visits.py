@@ -22,6 +22,8 @@ class AppointmentRef:
     location_id: str
     appointment_id: str
     key: RequestKey = NO_KEY
+    # The locations a "locations/-/appointments/{id}" name may resolve to (None: any).
+    scope: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def complete_appointment(cmd: CompleteAppointment, runner: Runner[SchedulingUnit
 def _transition(runner: Runner[SchedulingUnitOfWork], method: str, ref: AppointmentRef,
                 change: Transition) -> str:
     def action(uow: SchedulingUnitOfWork, c: Change) -> str:
-        appointment = appointment_of(uow, ref.location_id, ref.appointment_id)
+        appointment = appointment_of(uow, ref.location_id, ref.appointment_id, ref.scope)
         c.concerns(appointment.patient_id)
         change(appointment, uow, c.now)
         return appointment.appointment_id
