@@ -16,6 +16,7 @@ from grpc_status import rpc_status
 
 from tests.scheduling.helpers import PACIFIC, reason
 
+PATIENT = appointment_pb2.CANCELLATION_INITIATOR_PATIENT
 TUESDAY_9 = dt.datetime(2027, 3, 2, 9, 0, tzinfo=PACIFIC)
 
 
@@ -228,8 +229,8 @@ def test_staff_act_only_at_the_locations_in_their_token(ready):
         la_jolla.appointment_id
     for call, request in [
             (ready.appointment_api.GetAppointment, appt_pb.GetAppointmentRequest(name=temecula.name)),
-            (ready.appointment_api.CancelAppointment, appt_pb.CancelAppointmentRequest(name=temecula.name,
-                                                                       reason="no")),
+            (ready.appointment_api.CancelAppointment, appt_pb.CancelAppointmentRequest(
+                name=temecula.name, reason="no", initiated_by=PATIENT)),
             (ready.appointment_api.ListAppointments, appt_pb.ListAppointmentsRequest(parent="locations/temecula")),
             (ready.appointment_api.CreateAppointment, appt_pb.CreateAppointmentRequest(
                 parent="locations/temecula", appointment=appointment_pb2.Appointment(
@@ -263,10 +264,11 @@ def test_an_appointment_is_found_under_locations_dash_within_the_callers_locatio
         appt_pb.GetAppointmentRequest(name=wildcard(temecula)), metadata=nurse),
         grpc.StatusCode.NOT_FOUND, "APPOINTMENT_NOT_FOUND")
     refused_with(lambda: ready.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
-        name=wildcard(temecula), reason="no"), metadata=nurse),
+        name=wildcard(temecula), reason="no", initiated_by=PATIENT), metadata=nurse),
         grpc.StatusCode.NOT_FOUND, "APPOINTMENT_NOT_FOUND")
     cancelled = ready.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
-        name=wildcard(la_jolla), reason="patient_request"), metadata=nurse).appointment
+        name=wildcard(la_jolla), reason="patient_request", initiated_by=PATIENT),
+        metadata=nurse).appointment
     assert (cancelled.name, cancelled.status) == \
         (la_jolla.name, appointment_pb2.APPOINTMENT_STATUS_CANCELLED)
 

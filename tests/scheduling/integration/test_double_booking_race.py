@@ -124,13 +124,15 @@ def test_concurrent_retries_refused_by_a_check_still_get_the_one_booking(on_post
 
 def test_a_cancelled_booking_no_longer_holds_the_chair_for_the_constraint(on_postgres,
                                                                           checks_blind):
+    from clinic.scheduling.v1 import appointment_pb2
     from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 
     first = on_postgres.book("p0", START, resource_ids=["chair-1"])
     with pytest.raises(grpc.RpcError) as refused:
         on_postgres.book("p1", START, resource_ids=["chair-1"])
     assert refused.value.code() == grpc.StatusCode.ABORTED
-    on_postgres.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(name=first.name,
-                                                                   reason="patient_request"))
+    on_postgres.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
+        name=first.name, reason="patient_request",
+        initiated_by=appointment_pb2.CANCELLATION_INITIATOR_PATIENT))
     assert list(on_postgres.book("p1", START, resource_ids=["chair-1"]).resource_ids) == \
         ["chair-1"]

@@ -32,9 +32,13 @@ def events_of(scheduling, kind):
             if e.event_type == kind.DESCRIPTOR.full_name]
 
 
-def cancel(scheduling, name, why="patient_request", request_id=""):
+PATIENT = appointment_pb2.CANCELLATION_INITIATOR_PATIENT
+CLINIC = appointment_pb2.CANCELLATION_INITIATOR_CLINIC
+
+
+def cancel(scheduling, name, why="patient_request", request_id="", by=PATIENT):
     return scheduling.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
-        name=name, reason=why, request_id=request_id)).appointment
+        name=name, reason=why, request_id=request_id, initiated_by=by)).appointment
 
 
 def complete(scheduling, name, **fields):
@@ -59,6 +63,41 @@ def test_a_cancellation_within_24_hours_is_late(ready):
     assert cancel(ready, booked.name).late_cancellation is True
     [event] = events_of(ready, scheduling_events.AppointmentCancelled)
     assert event.late is True
+
+
+def test_a_clinic_cancellation_within_24_hours_is_never_late(ready):
+    booked = ready.book("p1", START)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=2)
+    cancelled = cancel(ready, booked.name, why="provider_unavailable", by=CLINIC)
+    assert (cancelled.late_cancellation, cancelled.cancellation_initiator) == (False, CLINIC)
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert (event.late, event.initiated_by) == (False, CLINIC)
+
+
+def test_a_late_patient_cancellation_is_announced_with_its_initiator(ready):
+    booked = ready.book("p1", START)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=2)
+    assert cancel(ready, booked.name).cancellation_initiator == PATIENT
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert (event.late, event.initiated_by) == (True, PATIENT)
+
+
+def test_a_late_cancellation_of_a_type_without_a_fee_is_not_late(ready):
+    booked = ready.book("p1", START, kind="FREE_CONSULTATION")
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=2)
+    assert cancel(ready, booked.name).late_cancellation is False
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert event.late is False
+
+
+def test_a_cancellation_without_its_initiator_is_invalid_and_changes_nothing(ready):
+    booked = ready.book("p1", START)
+    with pytest.raises(grpc.RpcError) as refused:
+        cancel(ready, booked.name, by=appointment_pb2.CANCELLATION_INITIATOR_UNSPECIFIED)
+    assert (refused.value.code(), reason(refused.value)) == \
+        (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+    assert "PATIENT or CLINIC" in refused.value.details()
+    assert events_of(ready, scheduling_events.AppointmentCancelled) == []
 
 
 def test_the_late_cancel_window_is_configurable(database_url, clock):
@@ -86,7 +125,8 @@ def test_a_cancelled_visit_cannot_be_cancelled_again_and_is_announced_once(ready
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason(refused.value) == "INVALID_STATUS_TRANSITION"
     assert len(events_of(ready, scheduling_events.AppointmentCancelled)) == 1
-    fetched = ready.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.cancel_reason == "patient_request"
 
 
@@ -102,7 +142,8 @@ def test_a_cancellation_without_a_reason_is_invalid_and_changes_nothing(ready):
     with pytest.raises(grpc.RpcError) as refused:
         cancel(ready, booked.name, why="")
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    fetched = ready.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     assert events_of(ready, scheduling_events.AppointmentCancelled) == []
 

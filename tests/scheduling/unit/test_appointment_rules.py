@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from clinic_common.errors import FieldViolation
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import Appointment, Status
+from clinic_scheduling.domain.appointment import Appointment, Initiator, Status
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.policy import is_late_cancellation, overlaps
 
@@ -44,16 +44,26 @@ def test_the_late_cancel_window_is_a_parameter():
 
 def test_cancelling_frees_the_resources_and_records_lateness():
     appointment = booked()
-    appointment.cancel("patient_request", START - dt.timedelta(hours=2), DAY)
+    appointment.cancel("patient_request", Initiator.PATIENT, START - dt.timedelta(hours=2), DAY)
     assert appointment.status == Status.CANCELLED
     assert appointment.late_cancellation is True
     assert [r.active for r in appointment.resources] == [False]
 
 
+@pytest.mark.parametrize("initiator, fee_applies, late", [
+    (Initiator.PATIENT, True, True), (Initiator.CLINIC, True, False),
+    (Initiator.PATIENT, False, False), (Initiator.CLINIC, False, False)])
+def test_only_a_patients_cancellation_of_a_type_with_a_fee_is_late(initiator, fee_applies, late):
+    appointment = booked()
+    appointment.cancel("changed_plans", initiator, START - dt.timedelta(hours=2), DAY,
+                       fee_applies=fee_applies)
+    assert (appointment.late_cancellation, appointment.cancelled_by) == (late, initiator)
+
+
 def test_a_cancelled_appointment_cannot_be_cancelled_or_completed_again():
     appointment = booked()
-    appointment.cancel("patient_request", NOW, DAY)
-    for change in (lambda: appointment.cancel("clinic_request", NOW, DAY),
+    appointment.cancel("patient_request", Initiator.PATIENT, NOW, DAY)
+    for change in (lambda: appointment.cancel("clinic_request", Initiator.CLINIC, NOW, DAY),
                    lambda: appointment.complete(START)):
         with pytest.raises(errors.InvalidStatusTransition):
             change()
@@ -62,7 +72,7 @@ def test_a_cancelled_appointment_cannot_be_cancelled_or_completed_again():
 
 def test_a_cancellation_needs_a_reason_word():
     with pytest.raises(FieldViolation):
-        booked().cancel("Patient asked!", NOW, DAY)
+        booked().cancel("Patient asked!", Initiator.PATIENT, NOW, DAY)
 
 
 def test_a_no_show_is_recorded_only_once_the_visit_should_have_started():

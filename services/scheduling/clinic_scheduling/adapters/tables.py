@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Time,
     false,
+    true,
 )
 
 metadata = new_metadata()
@@ -69,6 +70,7 @@ appointment_types = Table(
     Column("observation_minutes", Integer, nullable=False),
     Column("modality", String(32), nullable=False),
     Column("required_certification", String(64), nullable=False),
+    Column("late_cancel_fee", Boolean, nullable=False, server_default=true()),
 )
 appointment_type_needs = Table(
     "appointment_type_needs", metadata,
@@ -101,6 +103,7 @@ appointments = Table(
     Column("status", String(24), nullable=False),
     Column("cancel_reason", String(64), nullable=False),
     Column("late_cancellation", Boolean, nullable=False),
+    Column("cancelled_by", String(16), nullable=False, server_default=""),
     Column("rendering_provider_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),

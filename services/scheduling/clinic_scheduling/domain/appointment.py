@@ -27,6 +27,13 @@ class Status(StrEnum):
     WAITLIST = "WAITLIST"
 
 
+class Initiator(StrEnum):
+    """Who asked for a cancellation."""
+
+    PATIENT = "PATIENT"
+    CLINIC = "CLINIC"
+
+
 # Statuses in which an appointment holds its slot and resources. The PostgreSQL
 # exclusion constraints of migration 0001 use the same list.
 HOLDING = frozenset({Status.BOOKED, Status.ARRIVED, Status.CHECKED_IN, Status.FULFILLED})
@@ -79,6 +86,7 @@ class Appointment:
     resources: list[ResourceBooking] = field(default_factory=list)
     cancel_reason: str = ""
     late_cancellation: bool = False
+    cancelled_by: str = ""  # an Initiator once cancelled
     rendering_provider_id: str = ""
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
@@ -97,13 +105,18 @@ class Appointment:
     def resource_ids(self) -> list[str]:
         return sorted(r.resource_id for r in self.resources)
 
-    def cancel(self, reason: str, now: dt.datetime, late_window: dt.timedelta) -> None:
+    def cancel(self, reason: str, initiator: Initiator, now: dt.datetime,
+               late_window: dt.timedelta, *, fee_applies: bool = True) -> None:
+        """Cancel; late only when the patient cancels inside the window and the type
+        carries a late-cancel fee. The clinic's own cancellations are never late."""
         if not REASON.match(reason):
             raise errors.field("reason", "is required: a lowercase word such as "
                                "'patient_request'")
         self._move(Status.CANCELLED, now)
         self.cancel_reason = reason
-        self.late_cancellation = is_late_cancellation(self.start_time, now, late_window)
+        self.cancelled_by = initiator
+        self.late_cancellation = initiator == Initiator.PATIENT and fee_applies and \
+            is_late_cancellation(self.start_time, now, late_window)
 
     def mark_no_show(self, now: dt.datetime) -> None:
         self._require_started(now)
@@ -124,6 +137,7 @@ class Appointment:
         if Status.CANCELLED in TRANSITIONS.get(Status(self.status), ()):
             self._move(Status.CANCELLED, now)
             self.cancel_reason = "duplicate_patient"
+            self.cancelled_by = Initiator.CLINIC
             return True
         self._move(Status.ENTERED_IN_ERROR, now)
         return False

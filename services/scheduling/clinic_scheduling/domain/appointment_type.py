@@ -63,6 +63,9 @@ class AppointmentType:
     # type needs a clearance and an active plan for it. Empty for visits that need neither.
     modality: str = ""
     required_certification: str = ""  # such as SPRAVATO_REMS
+    # Whether a patient's late cancellation is late (and billing charges its fee); a free
+    # consultation carries no fee, so cancelling it is never late.
+    late_cancel_fee: bool = True
     needs: list[Need] = field(default_factory=list)
     lines: list[BillableLine] = field(default_factory=list)
 

@@ -9,6 +9,7 @@ from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import to_date
 from clinic_common.runner import RequestKey
 
+from clinic_scheduling.domain.appointment import Initiator
 from clinic_scheduling.entrypoints import messages as m
 from clinic_scheduling.entrypoints.appointment_refs import appointment_message, ref_of
 from clinic_scheduling.entrypoints.deps import Deps
@@ -53,6 +54,10 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
 
     def CancelAppointment(self, request, context):
         ref = ref_of(request, APPOINTMENT_RULES["CancelAppointment"])
-        visits.cancel_appointment(visits.CancelAppointment(ref=ref, reason=request.reason),
-                                  self.runner, self.policy)
+        initiated_by = m.INITIATORS.to_domain(request.initiated_by, "initiated_by")
+        if not initiated_by:
+            raise FieldViolation("initiated_by", "is required: "
+                                 f"{' or '.join(m.INITIATORS.names())}")
+        visits.cancel_appointment(visits.CancelAppointment(
+            ref=ref, reason=request.reason, initiated_by=Initiator(initiated_by)), self.runner, self.policy)
         return pb.CancelAppointmentResponse(appointment=appointment_message(ref, self.runner))

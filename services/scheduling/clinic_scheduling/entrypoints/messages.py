@@ -25,6 +25,7 @@ ANY_APPOINTMENT = Name("locations/{location}/appointments/{appointment}", wildca
 APPOINTMENT_TYPE = Name("appointmentTypes/{appointment_type}")
 RESOURCE_KINDS = EnumMap(location_pb2.ResourceKind)
 STATUSES = EnumMap(appointment_pb2.AppointmentStatus)
+INITIATORS = EnumMap(appointment_pb2.CancellationInitiator)
 
 
 def location_filter_from_parent(parent: str) -> str | None:
@@ -88,6 +89,8 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         status=STATUSES.to_proto(appointment.status),
         resource_ids=appointment.resource_ids, cancel_reason=appointment.cancel_reason,
         late_cancellation=appointment.late_cancellation,
+        cancellation_initiator=INITIATORS.to_proto(appointment.cancelled_by)
+        if appointment.cancelled_by else 0,
         create_time=timestamp(appointment.created_at),
         update_time=timestamp(appointment.updated_at))
     fill_date(message.service_date, appointment.service_date)
