@@ -300,3 +300,76 @@ def test_a_refusal_that_waiting_cannot_fix_carries_no_retry_delay(ready):
     assert reason(refused.value) == "START_IN_PAST"
     assert not [d for d in rpc_status.from_call(refused.value).details
                 if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
+
+
+def test_a_resource_of_the_wrong_kind_is_refused_naming_the_kinds_the_type_needs(ready):
+    refused_with(lambda: ready.book("p1", TUESDAY_9, resource_ids=["tms-1"]),
+                 grpc.StatusCode.INVALID_ARGUMENT, "RESOURCE_KIND_MISMATCH")
+    with pytest.raises(grpc.RpcError) as refused:
+        ready.book("p1", TUESDAY_9, resource_ids=["tms-1"])
+    assert "INFUSION_CHAIR" in refused.value.details()
+    nothing_booked(ready)
+
+
+def reschedule(scheduling, name, start, **fields):
+    request = appt_pb.RescheduleAppointmentRequest(name=name, **fields)
+    request.start_time.FromDatetime(start.astimezone(dt.UTC))
+    return scheduling.appointment_api.RescheduleAppointment(request).appointment
+
+
+def test_a_rescheduled_appointment_keeps_its_name_and_remembers_its_old_time(ready):
+    booked = ready.book("p1", TUESDAY_9, resource_ids=["chair-2"])
+    later = TUESDAY_9 + dt.timedelta(days=1, hours=2)
+    moved = reschedule(ready, booked.name, later, request_id="r-1")
+    assert (moved.name, moved.revision, list(moved.resource_ids)) == \
+        (booked.name, 1, ["chair-2"])
+    assert utc(moved.start_time.ToDatetime()) == later.astimezone(dt.UTC)
+    assert (moved.service_date.month, moved.service_date.day) == (3, 3)
+    [entry] = moved.history
+    assert (entry.revision, entry.start_time, list(entry.resource_ids)) == \
+        (0, booked.start_time, ["chair-2"])
+    assert reschedule(ready, booked.name, later, request_id="r-1") == moved  # a retry
+    events = [e for e in ready.events()
+              if e.event_type == "clinic.scheduling.v1.AppointmentRescheduled"]
+    assert len(events) == 1
+    event = scheduling_events.AppointmentRescheduled.FromString(events[0].payload)
+    assert (event.appointment_id, event.previous_start_time, event.revision) == \
+        (booked.appointment_id, booked.start_time, 1)
+    # The old slot is free again; the new one is taken.
+    assert ready.book("p2", TUESDAY_9, resource_ids=["chair-2"]).resource_ids == ["chair-2"]
+    refused_with(lambda: ready.book("p3", later, resource_ids=["chair-2"]),
+                 grpc.StatusCode.FAILED_PRECONDITION, "RESOURCE_ALREADY_BOOKED")
+
+
+def test_a_small_move_overlapping_its_own_slot_is_not_a_conflict(ready):
+    booked = ready.book("p1", TUESDAY_9)
+    moved = reschedule(ready, booked.name, TUESDAY_9 + dt.timedelta(minutes=30))
+    assert (moved.revision, list(moved.resource_ids)) == (1, list(booked.resource_ids))
+
+
+def test_a_reschedule_passes_the_booking_checks(ready):
+    booked = ready.book("p1", TUESDAY_9, resource_ids=["chair-1"])
+    ready.book("p2", TUESDAY_9 + dt.timedelta(days=1), resource_ids=["chair-1"])
+    ready.book("p1", TUESDAY_9 + dt.timedelta(days=2))
+    refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9 + dt.timedelta(days=1),
+                                    resource_ids=["chair-1"]),
+                 grpc.StatusCode.FAILED_PRECONDITION, "RESOURCE_ALREADY_BOOKED")
+    refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9 + dt.timedelta(days=2)),
+                 grpc.StatusCode.FAILED_PRECONDITION, "PATIENT_ALREADY_BOOKED")
+    refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9.replace(hour=23)),
+                 grpc.StatusCode.FAILED_PRECONDITION, "OUTSIDE_OPENING_HOURS")
+    refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9 - dt.timedelta(days=3)),
+                 grpc.StatusCode.FAILED_PRECONDITION, "START_IN_PAST")
+    refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9, resource_ids=["tms-1"]),
+                 grpc.StatusCode.INVALID_ARGUMENT, "RESOURCE_KIND_MISMATCH")
+    unchanged = ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=booked.name)).appointment
+    assert (unchanged.revision, unchanged.start_time) == (0, booked.start_time)
+
+
+def test_a_cancelled_appointment_cannot_be_rescheduled(ready):
+    booked = ready.book("p1", TUESDAY_9)
+    ready.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
+        name=booked.name, reason="patient_request", initiated_by=PATIENT))
+    refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9 + dt.timedelta(days=1)),
+                 grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATUS_TRANSITION")

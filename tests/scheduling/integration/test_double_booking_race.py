@@ -35,8 +35,8 @@ def on_postgres(postgres_url, clock):
 @pytest.fixture
 def checks_blind(monkeypatch):
     """Make the booking checks see nothing, so only the database can refuse."""
-    monkeypatch.setattr(SqlAppointmentRepository, "busy_resources", lambda self, *a: set())
-    monkeypatch.setattr(SqlAppointmentRepository, "patient_is_booked", lambda self, *a: False)
+    monkeypatch.setattr(SqlAppointmentRepository, "busy_resources", lambda self, *a, **k: set())
+    monkeypatch.setattr(SqlAppointmentRepository, "patient_is_booked", lambda self, *a, **k: False)
 
 
 def race(attempt) -> list:

@@ -106,3 +106,24 @@ def test_a_visit_lasts_its_type_length_unless_a_longer_end_is_asked():
     with pytest.raises(FieldViolation) as short:
         infusion.slot(START, START + dt.timedelta(minutes=60))
     assert short.value.reason == "DURATION_TOO_SHORT"
+
+
+def test_a_reschedule_keeps_the_id_counts_the_revision_and_moves_the_resources():
+    appointment = booked()
+    later = START + DAY
+    appointment.reschedule(later, later + dt.timedelta(minutes=90), later.date(),
+                           ["chair-2"], NOW)
+    assert (appointment.revision, appointment.start_time) == (1, later)
+    [entry] = appointment.history
+    assert (entry.revision, entry.start_time, entry.resource_ids) == (0, START, ["chair-1"])
+    assert [(r.resource_id, r.start_time) for r in appointment.resources] == \
+        [("chair-2", later)]
+
+
+def test_only_a_booked_appointment_may_be_rescheduled_and_never_into_the_past():
+    appointment = booked()
+    with pytest.raises(errors.StartInPast):
+        appointment.reschedule(NOW - DAY, NOW, NOW.date(), ["chair-1"], NOW)
+    appointment.cancel("patient_request", Initiator.PATIENT, NOW, DAY)
+    with pytest.raises(errors.InvalidStatusTransition):
+        appointment.reschedule(START + DAY, START + DAY + DAY, START.date(), [], NOW)

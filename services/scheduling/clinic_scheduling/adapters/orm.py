@@ -47,8 +47,10 @@ def _map_appointment_types() -> None:
 
 def _map_appointments() -> None:
     mapper_registry.map_imperatively(ap.ResourceBooking, t.appointment_resources)
+    mapper_registry.map_imperatively(ap.HistoryEntry, t.appointment_history)
     mapper_registry.map_imperatively(ap.Appointment, t.appointments, properties={
         "resources": _children(ap.ResourceBooking, t.appointment_resources.c.resource_id),
+        "history": _children(ap.HistoryEntry, t.appointment_history.c.revision),
     })
 
 

@@ -104,6 +104,7 @@ appointments = Table(
     Column("cancel_reason", String(64), nullable=False),
     Column("late_cancellation", Boolean, nullable=False),
     Column("cancelled_by", String(16), nullable=False, server_default=""),
+    Column("revision", Integer, nullable=False, server_default="0"),
     Column("rendering_provider_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -126,6 +127,17 @@ appointment_resources = Table(
 )
 Index("ix_appointment_resources_slot", appointment_resources.c.location_id,
       appointment_resources.c.resource_id, appointment_resources.c.start_time)
+
+appointment_history = Table(
+    "appointment_history", metadata,
+    Column("appointment_id", String(32),
+           ForeignKey("appointments.appointment_id", ondelete="CASCADE"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("resource_list", String(1000), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
 
 known_patients = Table(
     "known_patients", metadata,

@@ -74,6 +74,25 @@ class ResourceBooking:
 
 
 @dataclass(eq=False)
+class HistoryEntry:
+    """Where and when an appointment was before a reschedule moved it."""
+
+    revision: int
+    start_time: dt.datetime
+    end_time: dt.datetime
+    resource_list: str  # the resource ids, comma-separated
+    changed_at: dt.datetime
+
+    @property
+    def resource_ids(self) -> list[str]:
+        return [r for r in self.resource_list.split(",") if r]
+
+
+# Statuses from which an appointment may be moved to another time.
+MOVABLE = frozenset({Status.BOOKED})
+
+
+@dataclass(eq=False)
 class Appointment:
     appointment_id: str
     location_id: str
@@ -88,6 +107,8 @@ class Appointment:
     late_cancellation: bool = False
     cancelled_by: str = ""  # an Initiator once cancelled
     rendering_provider_id: str = ""
+    revision: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
 
@@ -117,6 +138,28 @@ class Appointment:
         self.cancelled_by = initiator
         self.late_cancellation = initiator == Initiator.PATIENT and fee_applies and \
             is_late_cancellation(self.start_time, now, late_window)
+
+    def reschedule(self, start: dt.datetime, end: dt.datetime, service_date: dt.date,
+                   resource_ids: list[str], now: dt.datetime) -> None:
+        """Move to a new time (the caller checked it is free), keeping the old in history."""
+        if self.status not in MOVABLE:
+            raise errors.InvalidStatusTransition(self.appointment_id, self.status, "RESCHEDULED")
+        require_future(start, now)
+        self.history.append(HistoryEntry(self.revision, self.start_time, self.end_time,
+                                         ",".join(self.resource_ids), now))
+        self.revision += 1
+        self.start_time, self.end_time, self.service_date = start, end, service_date
+        kept = {r.resource_id: r for r in self.resources}
+        for booking in list(self.resources):
+            if booking.resource_id not in resource_ids:
+                self.resources.remove(booking)
+        for resource_id in resource_ids:
+            booking = kept.get(resource_id)
+            if booking is None:
+                self.resources.append(ResourceBooking(resource_id, self.location_id, start, end))
+            else:
+                booking.start_time, booking.end_time = start, end
+        self.updated_at = now
 
     def mark_no_show(self, now: dt.datetime) -> None:
         self._require_started(now)

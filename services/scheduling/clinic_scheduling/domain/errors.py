@@ -110,6 +110,16 @@ class AppointmentTypeNotFound(NotFound):
                          f"{', '.join(known)}", appointment_type=code)
 
 
+class ResourceKindMismatch(FieldViolation):
+    """A resource asked for that the appointment type does not use; names the kinds it does."""
+
+    def __init__(self, resource_id: str, kind: str, kinds_needed: list[str]):
+        needed = ", ".join(kinds_needed) if kinds_needed else "none"
+        super().__init__("appointment.resource_ids",
+                         f"{resource_id!r} is a {kind}; this appointment type needs: {needed}",
+                         reason="RESOURCE_KIND_MISMATCH")
+
+
 class NoResourceAvailable(FailedPrecondition):
     default_reason = "NO_RESOURCE_AVAILABLE"
 

@@ -126,10 +126,10 @@ class Location:
                 f"{self.location_id!r} is not open from {local_start:%a %Y-%m-%d %H:%M} to "
                 f"{local_end:%H:%M} ({self.time_zone})", reason="OUTSIDE_OPENING_HOURS")
 
-    def pick_resources(self, requested: Iterable[str], kinds_needed: Iterable[str],
+    def pick_resources(self, requested: Iterable[str], kinds_needed: list[str],
                        busy: set[str]) -> list[str]:
-        """The resources a visit takes: those asked for, plus a free one of each kind
-        the visit needs and was not asked for."""
+        """The resources a visit takes: those asked for (each of a kind the visit needs),
+        plus a free one of each kind the visit needs and was not asked for."""
         chosen: list[Resource] = []
         for resource_id in dict.fromkeys(requested):
             resource = self.resource(resource_id)
@@ -137,6 +137,8 @@ class Location:
                 raise errors.field("appointment.resource_ids",
                                    f"{resource_id!r} is not a resource of {self.location_id!r}",
                                    reason="RESOURCE_UNKNOWN")
+            if resource.kind not in kinds_needed:
+                raise errors.ResourceKindMismatch(resource_id, resource.kind, kinds_needed)
             if resource_id in busy:
                 raise errors.SlotTaken(f"resource {resource_id!r} is booked at that time",
                                        reason="RESOURCE_ALREADY_BOOKED", resource_id=resource_id)

@@ -61,3 +61,14 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
         visits.cancel_appointment(visits.CancelAppointment(
             ref=ref, reason=request.reason, initiated_by=Initiator(initiated_by)), self.runner, self.policy)
         return pb.CancelAppointmentResponse(appointment=appointment_message(ref, self.runner))
+
+    def RescheduleAppointment(self, request, context):
+        ref = ref_of(request, APPOINTMENT_RULES["RescheduleAppointment"])
+        appointments.reschedule_appointment(appointments.RescheduleAppointment(
+            location_id=ref.location_id, appointment_id=ref.appointment_id,
+            start=m.instant(request.start_time, "start_time"),
+            end=m.instant(request.end_time, "end_time", required=False),
+            resource_ids=tuple(request.resource_ids), key=ref.key, scope=ref.scope),
+            self.runner)
+        return pb.RescheduleAppointmentResponse(
+            appointment=appointment_message(ref, self.runner))

@@ -92,7 +92,12 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         cancellation_initiator=INITIATORS.to_proto(appointment.cancelled_by)
         if appointment.cancelled_by else 0,
         create_time=timestamp(appointment.created_at),
-        update_time=timestamp(appointment.updated_at))
+        update_time=timestamp(appointment.updated_at), revision=appointment.revision,
+        history=[appointment_pb2.AppointmentHistoryEntry(
+            revision=h.revision, start_time=timestamp(h.start_time),
+            end_time=timestamp(h.end_time), resource_ids=h.resource_ids,
+            change_time=timestamp(h.changed_at))
+            for h in sorted(appointment.history, key=lambda h: h.revision)])
     fill_date(message.service_date, appointment.service_date)
     return message
 

@@ -52,6 +52,7 @@ APPOINTMENT_RULES = {
     "ListAppointments": rule(*CARE_TEAM, BILLING, ADMIN,
                              location=location_in("parent", LOCATIONS)),
     "CancelAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
+    "RescheduleAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
 }
 
 VISIT_RULES = {

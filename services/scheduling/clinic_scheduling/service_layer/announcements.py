@@ -35,6 +35,14 @@ def cancelled(appointment: Appointment, at: dt.datetime) -> events_pb2.Appointme
         initiated_by=INITIATORS.get(appointment.cancelled_by, 0))
 
 
+def rescheduled(appointment: Appointment,
+                previous_start: dt.datetime) -> events_pb2.AppointmentRescheduled:
+    return events_pb2.AppointmentRescheduled(
+        **_ids(appointment), previous_start_time=timestamp(previous_start),
+        start_time=timestamp(appointment.start_time), end_time=timestamp(appointment.end_time),
+        revision=appointment.revision)
+
+
 def no_show(appointment: Appointment) -> events_pb2.AppointmentNoShow:
     return events_pb2.AppointmentNoShow(**_ids(appointment),
                                         start_time=timestamp(appointment.start_time))
