@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import uuid
@@ -22,6 +23,7 @@ from clinic.scheduling.v1 import (
 )
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.clocked import write_offset
 from clinic_devtools.testing.processes import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,13 +60,25 @@ class Stack:
             "KAFKA_RELAY_LOSS_CHECK_INTERVAL_MS": "1000",
         }
         self.urls = {name: postgres_databases.create(name) for name in SERVICES}
+        self.scheduling_clock = log_dir / "scheduling-clock-offset"
         self.processes = {name: self._process(name) for name in SERVICES}
         self.channels: dict[str, grpc.Channel] = {}
 
     def _process(self, name: str, port: int | None = None) -> ServiceProcess:
         env = {**self.env, f"{name.upper()}_DATABASE_URL": self.urls[name],
                f"{name.upper()}_SHUTDOWN_GRACE_SECONDS": "5"}
-        return ServiceProcess(name, env, self.log_dir, port=port)
+        clock = self.scheduling_clock if name == "scheduling" else None
+        return ServiceProcess(name, env, self.log_dir, port=port, clock_offset_file=clock)
+
+    @contextlib.contextmanager
+    def scheduling_time(self, moment: dt.datetime):
+        """Scheduling's clock at ``moment`` (later than now) for the block, then the wall
+        clock again: to run the visit day of an appointment booked ahead."""
+        write_offset(self.scheduling_clock, moment - dt.datetime.now(dt.UTC))
+        try:
+            yield
+        finally:
+            write_offset(self.scheduling_clock, dt.timedelta(0))
 
     def start(self) -> Stack:
         for process in self.processes.values():

@@ -1,5 +1,6 @@
 """Events between the services, end to end: processes, sockets, PostgreSQL, a real broker."""
 
+import datetime as dt
 import time
 import uuid
 
@@ -30,8 +31,9 @@ def book_and_complete(stack, patient_id: str, hour: int, days_ahead: int = 1) ->
     booked = eventually(lambda: stack.appointments.CreateAppointment(
         appt_pb.CreateAppointmentRequest(parent="locations/la-jolla",
                                                appointment=appointment)).appointment)
-    stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
-        name=booked.name, rendering_provider_id="dr-1"))
+    with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
+        stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+            name=booked.name, rendering_provider_id="dr-1"))
     return booked.appointment_id
 
 

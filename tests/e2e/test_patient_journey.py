@@ -181,8 +181,10 @@ def test_a_patient_goes_from_registration_to_a_billed_infusion_at_the_plan_dose(
     assert [(c.coverage_id, c.payer_id, c.member_id, c.priority, c.plan_type)
             for c in coverages] == [(coverage.coverage_id, "60054", "W123456789", 1, "PPO")]
 
-    stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
-        name=booked.name, rendering_provider_id="dr-lee"))
+    # The visit day: scheduling refuses to complete a visit before it starts.
+    with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
+        stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+            name=booked.name, rendering_provider_id="dr-lee"))
     charges = eventually(lambda: [c for c in stack.charges(patient_id)
                                   if c.appointment_id == booked.appointment_id])
     # Scheduling puts the plan dose on the J3490 line in whole mg, rounded half up: 35.65 -> 36.

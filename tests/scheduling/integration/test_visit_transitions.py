@@ -9,6 +9,7 @@ from clinic.scheduling.v1 import appointment_pb2
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
 from clinic.scheduling.v1 import visit_service_pb2 as visit_pb
+from clinic_common.protoconv import utc
 from clinic_devtools.testing import auth
 
 from tests.scheduling.helpers import PACIFIC, reason
@@ -42,6 +43,10 @@ def cancel(scheduling, name, why="patient_request", request_id="", by=PATIENT):
 
 
 def complete(scheduling, name, **fields):
+    """Complete the visit once it has started: the clock moves to its start if before."""
+    booked = scheduling.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=name)).appointment
+    scheduling.clock.now = max(scheduling.clock.now, utc(booked.start_time.ToDatetime()))
     return scheduling.visit_api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
         name=name, **fields)).appointment
 
@@ -146,6 +151,20 @@ def test_a_cancellation_without_a_reason_is_invalid_and_changes_nothing(ready):
         appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     assert events_of(ready, scheduling_events.AppointmentCancelled) == []
+
+
+def test_a_visit_cannot_be_completed_before_it_started(ready):
+    booked = ready.book("p1", START)
+    request = visit_pb.CompleteAppointmentRequest(name=booked.name)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(minutes=1)
+    with pytest.raises(grpc.RpcError) as early:
+        ready.visit_api.CompleteAppointment(request)
+    assert (early.value.code(), reason(early.value)) == \
+        (grpc.StatusCode.FAILED_PRECONDITION, "VISIT_NOT_STARTED")
+    assert events_of(ready, scheduling_events.AppointmentCompleted) == []
+    ready.clock.now = START.astimezone(dt.UTC)
+    done = ready.visit_api.CompleteAppointment(request).appointment
+    assert done.status == appointment_pb2.APPOINTMENT_STATUS_FULFILLED
 
 
 def test_a_no_show_is_refused_before_the_start_and_announced_after(ready):

@@ -84,6 +84,15 @@ def test_a_no_show_is_recorded_only_once_the_visit_should_have_started():
     assert [r.active for r in appointment.resources] == [False]
 
 
+def test_a_visit_is_completed_only_once_it_started():
+    appointment = booked()
+    with pytest.raises(errors.VisitNotStarted) as early:
+        appointment.complete(START - dt.timedelta(seconds=1))
+    assert early.value.reason == "VISIT_NOT_STARTED"
+    appointment.complete(START)
+    assert appointment.status == Status.FULFILLED
+
+
 def test_a_completed_visit_keeps_holding_its_slot():
     appointment = booked()
     appointment.complete(START + dt.timedelta(hours=2), "dr-1")

@@ -166,8 +166,10 @@ class Appointment:
         self._move(Status.NOSHOW, now)
 
     def complete(self, now: dt.datetime, rendering_provider_id: str = "") -> None:
-        # Not tied to the clock: staff close out a visit when the patient leaves, which
-        # may be before the booked start when the visit began early.
+        """Discharged: only once the visit started (a completion before the booked start
+        is a mistake, and would bill a visit that has not happened)."""
+        if now < self.start_time:
+            raise errors.VisitNotStarted(self.appointment_id, self.start_time)
         self._move(Status.FULFILLED, now)
         self.rendering_provider_id = rendering_provider_id
 

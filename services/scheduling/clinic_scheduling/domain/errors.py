@@ -155,6 +155,15 @@ class AppointmentNotStarted(FailedPrecondition):
                          appointment_id=appointment_id)
 
 
+class VisitNotStarted(FailedPrecondition):
+    default_reason = "VISIT_NOT_STARTED"
+
+    def __init__(self, appointment_id: str, start: dt.datetime):
+        super().__init__(f"appointment {appointment_id!r} starts at {start:%Y-%m-%d %H:%M} UTC; "
+                         f"a visit cannot be completed before it started",
+                         appointment_id=appointment_id, start_time=start.isoformat())
+
+
 class PlanUnknown(FailedPrecondition):
     default_reason = "PLAN_UNKNOWN"
 
