@@ -72,12 +72,13 @@ class Scheduling:
         return decision.decision_id
 
     def start_plan(self, patient_id: str, modality: int = intake.MODALITY_IV_KETAMINE,
-                   dose_mcg: int = 35_000, indication_code: str = "F33.2") -> str:
+                   dose_mcg: int = 35_000, indication_code: str = "F33.2",
+                   duration_minutes: int = 0) -> str:
         """Feed intake's new treatment plan; returns its id."""
         plan = intake.TreatmentPlanCreated(
             patient_id=patient_id, plan_id=f"plan-{patient_id}-{next(self._sequence)}",
             version=1, modality=modality, indication_code=indication_code, series_sessions=6,
-            min_spacing_hours=24, dose_mcg=dose_mcg)
+            min_spacing_hours=24, dose_mcg=dose_mcg, duration_minutes=duration_minutes)
         assert self.feed(plan, key=patient_id) == "handled"
         return plan.plan_id
 

@@ -373,3 +373,27 @@ def test_a_cancelled_appointment_cannot_be_rescheduled(ready):
         name=booked.name, reason="patient_request", initiated_by=PATIENT))
     refused_with(lambda: reschedule(ready, booked.name, TUESDAY_9 + dt.timedelta(days=1)),
                  grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATUS_TRANSITION")
+
+
+def minutes(appointment) -> int:
+    return int((appointment.end_time.ToDatetime() - appointment.start_time.ToDatetime())
+               .total_seconds() // 60)
+
+
+def test_a_pain_infusion_lasts_as_long_as_the_plan_says_plus_recovery(ready):
+    ready.start_plan("p2", duration_minutes=180)  # a newer plan: a 3 h CRPS protocol
+    booked = ready.book("p2", TUESDAY_9, kind="PAIN_KETAMINE_INFUSION")
+    assert (minutes(booked), list(booked.resource_ids)) == (225, ["chair-1"])
+    refused_with(lambda: ready.book("p3", TUESDAY_9 + dt.timedelta(hours=2),
+                                    kind="PAIN_KETAMINE_INFUSION", resource_ids=["chair-1"]),
+                 grpc.StatusCode.FAILED_PRECONDITION, "RESOURCE_ALREADY_BOOKED")
+
+
+def test_a_pain_infusion_without_a_plan_length_takes_the_types_default(ready):
+    assert minutes(ready.book("p1", TUESDAY_9, kind="PAIN_KETAMINE_INFUSION")) == 85
+
+
+def test_the_first_tms_session_is_a_longer_mapping_visit_on_a_tms_device(ready):
+    ready.clear("p1", intake.MODALITY_TMS)
+    booked = ready.book("p1", TUESDAY_9, kind="TMS_MAPPING")
+    assert (minutes(booked), list(booked.resource_ids)) == (90, ["tms-1"])

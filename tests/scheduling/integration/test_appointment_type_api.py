@@ -53,3 +53,15 @@ def test_an_unknown_type_is_not_found_naming_the_known_ones(scheduling):
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.BILLING, Role.OPS])
 def test_every_staff_role_reads_the_types(scheduling, role):
     assert all_types(scheduling, metadata=auth.metadata(role, sub="s-1"))
+
+
+def test_tms_mapping_and_the_pain_infusion_are_types(scheduling):
+    mapping = scheduling.type_api.GetAppointmentType(type_pb.GetAppointmentTypeRequest(
+        name="appointmentTypes/TMS_MAPPING")).appointment_type
+    assert (mapping.duration_minutes, mapping.modality, list(mapping.resource_kinds)) == \
+        (90, "TMS", [location_pb2.RESOURCE_KIND_TMS_DEVICE])
+    pain = scheduling.type_api.GetAppointmentType(type_pb.GetAppointmentTypeRequest(
+        name="appointmentTypes/PAIN_KETAMINE_INFUSION")).appointment_type
+    assert (pain.duration_from_plan, pain.observation_minutes, pain.modality) == \
+        (True, 45, "IV_KETAMINE")
+    assert list(pain.resource_kinds) == [location_pb2.RESOURCE_KIND_INFUSION_CHAIR]

@@ -111,6 +111,16 @@ def test_a_plan_takes_newer_amendments_only_and_ends(scheduling):
     assert projection(scheduling, lambda p: p.plan("plan-1")).end_reason == "completed"
 
 
+def test_a_plan_keeps_the_infusion_length_intake_announced_and_its_amendments(scheduling):
+    scheduling.feed(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_IV_KETAMINE,
+        dose_mcg=35_000, duration_minutes=120))
+    assert projection(scheduling, lambda p: p.plan("plan-1")).duration_minutes == 120
+    scheduling.feed(intake.TreatmentPlanAmended(plan_id="plan-1", patient_id="p1", version=2,
+                                                dose_mcg=35_000, duration_minutes=240))
+    assert projection(scheduling, lambda p: p.plan("plan-1")).duration_minutes == 240
+
+
 def test_a_clearance_keeps_its_escort_requirement_and_fasting_instruction(scheduling):
     decided = intake.CandidacyDecided(
         patient_id="p1", decision_id="d-1", modality=intake.MODALITY_SPRAVATO,

@@ -136,3 +136,16 @@ def test_only_a_booked_appointment_may_be_rescheduled_and_never_into_the_past():
     appointment.cancel("patient_request", Initiator.PATIENT, NOW, DAY)
     with pytest.raises(errors.InvalidStatusTransition):
         appointment.reschedule(START + DAY, START + DAY + DAY, START.date(), [], NOW)
+
+
+def test_a_type_whose_length_comes_from_the_plan_adds_its_observation():
+    pain = AppointmentType("PAIN_KETAMINE_INFUSION", "Pain infusion", 85, 45,
+                           duration_from_plan=True)
+    assert pain.length(240) == dt.timedelta(minutes=285)
+    assert pain.length(0) == dt.timedelta(minutes=85)
+    assert pain.slot(START, None, 40) == (START, START + dt.timedelta(minutes=85))
+    fixed = AppointmentType("IV_KETAMINE_INFUSION", "IV ketamine", 90, 45)
+    assert fixed.length(240) == dt.timedelta(minutes=90)
+    with pytest.raises(FieldViolation) as short:
+        pain.slot(START, START + dt.timedelta(minutes=100), 120)
+    assert short.value.reason == "DURATION_TOO_SHORT"

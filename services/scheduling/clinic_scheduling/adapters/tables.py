@@ -71,6 +71,7 @@ appointment_types = Table(
     Column("modality", String(32), nullable=False),
     Column("required_certification", String(64), nullable=False),
     Column("late_cancel_fee", Boolean, nullable=False, server_default=true()),
+    Column("duration_from_plan", Boolean, nullable=False, server_default=false()),
 )
 appointment_type_needs = Table(
     "appointment_type_needs", metadata,
@@ -173,6 +174,7 @@ treatment_plans = Table(
     Column("min_spacing_hours", Integer, nullable=False),
     Column("series_window_days", Integer, nullable=False),
     Column("dose_mcg", BigInteger, nullable=False),
+    Column("duration_minutes", Integer, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),
     Column("end_reason", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

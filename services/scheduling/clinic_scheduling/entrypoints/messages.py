@@ -108,5 +108,6 @@ def appointment_type_to_proto(kind: AppointmentType) -> appointment_type_pb2.App
         display_name=kind.display_name, duration_minutes=kind.duration_minutes,
         observation_minutes=kind.observation_minutes, modality=kind.modality,
         required_certification=kind.required_certification,
+        duration_from_plan=kind.duration_from_plan,
         resource_kinds=[RESOURCE_KINDS.to_proto(code) for code in kind.resource_kinds],
         staff_roles=[n.code for n in kind.needs if n.need_kind == STAFF])

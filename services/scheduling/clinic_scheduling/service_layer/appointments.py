@@ -59,7 +59,7 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> 
     if location is None:
         raise errors.LocationUnknown(cmd.location_id)
     kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
-    start, end = kind.slot(cmd.start, cmd.end)
+    start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, cmd.resource_ids, now)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
@@ -109,7 +109,8 @@ def reschedule_appointment(cmd: RescheduleAppointment,
         c.concerns(appointment.patient_id)
         location = uow.locations.for_booking(appointment.location_id)
         kind = type_of(uow, appointment.appointment_type, "name")
-        start, end = kind.slot(cmd.start, cmd.end)
+        start, end = kind.slot(cmd.start, cmd.end,
+                               plan_minutes(uow, appointment.patient_id, kind))
         wanted = cmd.resource_ids or _still_free(uow, appointment, kind, start, end)
         resource_ids = _free_slot(uow, location, kind, appointment.patient_id, start, end,
                                   wanted, c.now, moving=appointment.appointment_id)
@@ -121,6 +122,14 @@ def reschedule_appointment(cmd: RescheduleAppointment,
         return appointment.appointment_id
 
     runner.change("RescheduleAppointment", cmd.key, action)
+
+
+def plan_minutes(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType) -> int:
+    """The infusion length of the patient's active plan, for a type whose length it sets."""
+    if not kind.duration_from_plan:
+        return 0
+    plan = uow.projections.active_plan(patient_id, kind.modality)
+    return plan.duration_minutes if plan else 0
 
 
 def _still_free(uow: SchedulingUnitOfWork, appointment: Appointment, kind: AppointmentType,
