@@ -144,7 +144,8 @@ def create_appointment(url: str, calls: int, callers: int, workers: int, bootstr
         apply_files(service.address, [REPO / "deploy/locations/la-jolla.yaml"],
                     auth.token(Role.OPS, sub="bench-ops"))
         with connections(service.address) as channels:
-            stubs = [appointment_service_pb2_grpc.AppointmentServiceStub(channel) for channel in channels]
+            stubs = [appointment_service_pb2_grpc.AppointmentServiceStub(channel)
+                     for channel in channels]
 
             def one(n: int):
                 stub = stubs[n % CONNECTIONS]

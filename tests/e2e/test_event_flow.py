@@ -30,7 +30,7 @@ def book_and_complete(stack, patient_id: str, hour: int, days_ahead: int = 1) ->
         hour, days_ahead, closed=stack.closures("la-jolla"))))
     booked = eventually(lambda: stack.appointments.CreateAppointment(
         appt_pb.CreateAppointmentRequest(parent="locations/la-jolla",
-                                               appointment=appointment)).appointment)
+                                         appointment=appointment)).appointment)
     with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
         stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
             name=booked.name, rendering_provider_id="dr-1"))

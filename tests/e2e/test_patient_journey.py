@@ -201,5 +201,5 @@ def test_a_patient_never_cleared_cannot_book_a_tms_session(stack):
     follow_up = book(stack, patient.patient_id, "FOLLOW_UP", at)  # no clearance needed
     assert [a.appointment_id for a in stack.appointments.ListAppointments(
         appt_pb.ListAppointmentsRequest(parent="locations/-",
-                                              patient_id=patient.patient_id)).appointments] == \
+                                        patient_id=patient.patient_id)).appointments] == \
         [follow_up.appointment_id]

@@ -47,7 +47,8 @@ def test_a_fourth_location_is_a_new_file(scheduling, tmp_path):
         "location_id: carlsbad\ndisplay_name: Carlsbad\ntime_zone: America/Los_Angeles\n"
         "resources:\n  - {id: tms-1, kind: TMS_DEVICE, name: TMS device 1}\n")
     assert apply_files(scheduling.address, [carlsbad], OPS) == ["carlsbad created"]
-    created = scheduling.location_api.GetLocation(loc_pb.GetLocationRequest(name="locations/carlsbad"))
+    created = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name="locations/carlsbad"))
     assert len(created.location.weekly_hours) == 5  # the policy default
     assert apply_files(scheduling.address, [carlsbad], OPS) == ["carlsbad unchanged"]
 
@@ -58,7 +59,8 @@ def test_an_edited_file_updates_only_what_changed(scheduling, tmp_path):
     edited.write_text((REPO / "deploy/locations/temecula.yaml").read_text().replace(
         "  - {id: tms-2, kind: TMS_DEVICE, name: TMS device 2}\n", ""))
     assert apply_files(scheduling.address, [edited], OPS) == ["temecula updated (resources)"]
-    temecula = scheduling.location_api.GetLocation(loc_pb.GetLocationRequest(name="locations/temecula"))
+    temecula = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name="locations/temecula"))
     assert "tms-2" not in [r.resource_id for r in temecula.location.resources]
     assert apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"], OPS) == \
         ["temecula updated (resources)"]

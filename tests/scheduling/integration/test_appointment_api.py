@@ -50,7 +50,8 @@ def test_a_booking_is_stored_and_announced_keyed_by_patient(ready):
         dt.timedelta(minutes=90)
     assert (booked.service_date.year, booked.service_date.month, booked.service_date.day) == \
         (2027, 3, 2)
-    fetched = ready.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched == booked
     [event] = ready.events()
     assert (event.event_type, event.partition_key) == \
@@ -228,25 +229,28 @@ def test_staff_act_only_at_the_locations_in_their_token(ready):
                                      metadata=nurse).appointment.appointment_id == \
         la_jolla.appointment_id
     for call, request in [
-            (ready.appointment_api.GetAppointment, appt_pb.GetAppointmentRequest(name=temecula.name)),
+            (ready.appointment_api.GetAppointment,
+             appt_pb.GetAppointmentRequest(name=temecula.name)),
             (ready.appointment_api.CancelAppointment, appt_pb.CancelAppointmentRequest(
                 name=temecula.name, reason="no", initiated_by=PATIENT)),
-            (ready.appointment_api.ListAppointments, appt_pb.ListAppointmentsRequest(parent="locations/temecula")),
+            (ready.appointment_api.ListAppointments,
+             appt_pb.ListAppointmentsRequest(parent="locations/temecula")),
             (ready.appointment_api.CreateAppointment, appt_pb.CreateAppointmentRequest(
                 parent="locations/temecula", appointment=appointment_pb2.Appointment(
                     patient_id="p3", appointment_type="FOLLOW_UP")))]:
         refused_with(lambda c=call, r=request: c(r, metadata=nurse),
                      grpc.StatusCode.PERMISSION_DENIED, "LOCATION_NOT_ALLOWED")
-    mine = ready.appointment_api.ListAppointments(appt_pb.ListAppointmentsRequest(parent="locations/-"),
-                                       metadata=nurse).appointments
+    mine = ready.appointment_api.ListAppointments(
+        appt_pb.ListAppointmentsRequest(parent="locations/-"), metadata=nurse).appointments
     assert [a.appointment_id for a in mine] == [la_jolla.appointment_id]
     billing = auth.metadata(Role.BILLING, sub="biller-1", locations=())
-    everyone = ready.appointment_api.ListAppointments(appt_pb.ListAppointmentsRequest(parent="locations/-"),
-                                           metadata=billing).appointments
+    everyone = ready.appointment_api.ListAppointments(
+        appt_pb.ListAppointmentsRequest(parent="locations/-"), metadata=billing).appointments
     assert len(everyone) == 2
-    assert ready.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=temecula.name),
-                                     metadata=auth.metadata(Role.NURSE, sub="rn-x")
-                                     ).appointment.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
+    assert ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=temecula.name),
+        metadata=auth.metadata(Role.NURSE, sub="rn-x")
+    ).appointment.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
 
 
 def wildcard(appointment) -> str:

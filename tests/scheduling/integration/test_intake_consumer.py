@@ -49,7 +49,8 @@ def test_a_merge_moves_visits_to_the_survivor_and_retires_the_merged_id(scheduli
     visit = scheduling.book("dupe", START)
     assert scheduling.feed(intake.PatientMerged(surviving_patient_id="keep",
                                                 merged_patient_id="dupe")) == "handled"
-    moved = scheduling.appointment_api.GetAppointment(appt_pb.GetAppointmentRequest(name=visit.name))
+    moved = scheduling.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=visit.name))
     assert moved.appointment.patient_id == "keep"
     assert moved.appointment.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     with pytest.raises(grpc.RpcError) as refused:

@@ -20,7 +20,8 @@ def count_rows(scheduling, table: str) -> int:
 
 def test_a_created_location_reads_back_with_the_default_hours(scheduling):
     created = scheduling.create_location()
-    fetched = scheduling.location_api.GetLocation(loc_pb.GetLocationRequest(name="locations/la-jolla"))
+    fetched = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name="locations/la-jolla"))
     assert fetched.location == created
     assert created.name == "locations/la-jolla"
     assert [(h.weekday, h.open_time.hours, h.close_time.hours) for h in created.weekly_hours] \
@@ -85,7 +86,8 @@ def test_an_update_to_the_same_values_leaves_update_time_alone(scheduling):
     scheduling.clock.advance(hours=1)
     same = location_pb2.Location()
     same.CopyFrom(created)
-    updated = scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(location=same)).location
+    updated = scheduling.location_api.UpdateLocation(
+        loc_pb.UpdateLocationRequest(location=same)).location
     assert updated == created
 
 
@@ -98,8 +100,8 @@ def test_a_refused_update_changes_no_field_at_all(scheduling):
         scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
             location=change, update_mask=FieldMask(paths=["display_name", "time_zone"])))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert scheduling.location_api.GetLocation(loc_pb.GetLocationRequest(name=created.name)).location == \
-        created
+    assert scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name=created.name)).location == created
 
 
 def test_an_unknown_mask_path_or_location_is_refused(scheduling):
@@ -129,7 +131,8 @@ def test_a_resource_with_a_visit_to_come_cannot_be_removed(scheduling):
             location=change, update_mask=FieldMask(paths=["resources"])))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason(refused.value) == "RESOURCE_IN_USE"
-    fetched = scheduling.location_api.GetLocation(loc_pb.GetLocationRequest(name=created.name)).location
+    fetched = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name=created.name)).location
     assert fetched == created
     change.resources.add(resource_id="chair-3", display_name="Chair 3",
                          kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)

@@ -59,7 +59,8 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
             raise FieldViolation("initiated_by", "is required: "
                                  f"{' or '.join(m.INITIATORS.names())}")
         visits.cancel_appointment(visits.CancelAppointment(
-            ref=ref, reason=request.reason, initiated_by=Initiator(initiated_by)), self.runner, self.policy)
+            ref=ref, reason=request.reason, initiated_by=Initiator(initiated_by)),
+            self.runner, self.policy)
         return pb.CancelAppointmentResponse(appointment=appointment_message(ref, self.runner))
 
     def RescheduleAppointment(self, request, context):

@@ -25,7 +25,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("duration_from_plan", sa.Boolean(), nullable=False,
                                    server_default=sa.false()))
     types = sa.table("appointment_types", sa.column("code", sa.String),
-                     sa.column("display_name", sa.String), sa.column("duration_minutes", sa.Integer),
+                     sa.column("display_name", sa.String),
+                     sa.column("duration_minutes", sa.Integer),
                      sa.column("observation_minutes", sa.Integer),
                      sa.column("modality", sa.String),
                      sa.column("required_certification", sa.String),
