@@ -79,7 +79,7 @@ def _value(location: location_pb2.Location, field: str):
     value = getattr(location, field)
     if isinstance(value, str):
         return value.strip()
-    if field == "certifications":
+    if field in ("certifications", "appointment_types"):
         return sorted(value)
     return sorted(item.SerializeToString(deterministic=True) for item in value)
 

@@ -35,6 +35,10 @@ def test_the_three_clinic_files_apply_and_a_second_apply_changes_nothing(schedul
     by_id = {loc.location_id: loc for loc in first}
     assert [loc.certifications for loc in first] == [["SPRAVATO_REMS"], ["SPRAVATO_REMS"], []]
     assert {loc.time_zone for loc in first} == {"America/Los_Angeles"}
+    # Where a type may be booked is data: Temecula, not REMS certified, lists no Spravato.
+    assert "SPRAVATO_SESSION" in by_id["la-jolla"].appointment_types
+    assert "SPRAVATO_SESSION" not in by_id["temecula"].appointment_types
+    assert "TMS_MAPPING" in by_id["temecula"].appointment_types
     kinds = {r.kind for r in by_id["temecula"].resources}
     assert location_pb2.RESOURCE_KIND_TREATMENT_ROOM not in kinds
     assert {location_pb2.RESOURCE_KIND_INFUSION_CHAIR, location_pb2.RESOURCE_KIND_TMS_DEVICE,

@@ -401,3 +401,24 @@ def test_the_first_tms_session_is_a_longer_mapping_visit_on_a_tms_device(ready):
     ready.clear("p1", intake.MODALITY_TMS)
     booked = ready.book("p1", TUESDAY_9, kind="TMS_MAPPING")
     assert (minutes(booked), list(booked.resource_ids)) == (90, ["tms-1"])
+
+
+def test_a_type_the_location_does_not_list_is_refused_naming_the_ones_it_books(scheduling):
+    scheduling.create_location("temecula", display_name="Temecula", certifications=[],
+                               appointment_types=["FOLLOW_UP", "IV_KETAMINE_INFUSION"])
+    scheduling.register("p1")
+    scheduling.clear("p1", intake.MODALITY_TMS)
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.book("p1", TUESDAY_9, kind="TMS_SESSION", location_id="temecula")
+    assert (refused.value.code(), reason(refused.value)) == \
+        (grpc.StatusCode.FAILED_PRECONDITION, "APPOINTMENT_TYPE_NOT_OFFERED")
+    assert "FOLLOW_UP, IV_KETAMINE_INFUSION" in refused.value.details()
+    assert scheduling.book("p1", TUESDAY_9, kind="FOLLOW_UP", location_id="temecula")
+
+
+def test_a_location_cannot_list_a_type_that_does_not_exist(scheduling):
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.create_location(appointment_types=["FOLLOW_UP", "REIKI"])
+    assert (refused.value.code(), reason(refused.value)) == \
+        (grpc.StatusCode.INVALID_ARGUMENT, "APPOINTMENT_TYPE_UNKNOWN")
+    assert "TMS_SESSION" in refused.value.details()

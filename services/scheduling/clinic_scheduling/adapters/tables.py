@@ -54,6 +54,11 @@ location_certifications = Table(
     Column("location_id", String(63), _location_fk(), primary_key=True),
     Column("code", String(64), primary_key=True),
 )
+location_appointment_types = Table(
+    "location_appointment_types", metadata,
+    Column("location_id", String(63), _location_fk(), primary_key=True),
+    Column("code", String(64), primary_key=True),
+)
 location_resources = Table(
     "location_resources", metadata,
     Column("location_id", String(63), _location_fk(), primary_key=True),

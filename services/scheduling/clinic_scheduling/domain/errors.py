@@ -120,6 +120,15 @@ class ResourceKindMismatch(FieldViolation):
                          reason="RESOURCE_KIND_MISMATCH")
 
 
+class AppointmentTypeNotOffered(FailedPrecondition):
+    default_reason = "APPOINTMENT_TYPE_NOT_OFFERED"
+
+    def __init__(self, location_id: str, appointment_type: str, offered: list[str]):
+        super().__init__(f"{appointment_type} is not booked at {location_id!r}; it books: "
+                         f"{', '.join(offered)}", location_id=location_id,
+                         appointment_type=appointment_type)
+
+
 class NoResourceAvailable(FailedPrecondition):
     default_reason = "NO_RESOURCE_AVAILABLE"
 

@@ -54,6 +54,7 @@ def details_from_proto(message: location_pb2.Location) -> LocationDetails:
         closures=tuple(ClosureSpec(to_date(c.date, "location.closures.date"), c.reason)
                        for c in message.closures),
         certifications=tuple(message.certifications),
+        appointment_types=tuple(message.appointment_types),
         resources=tuple(ResourceSpec(r.resource_id, RESOURCE_KINDS.lenient(r.kind), r.display_name)
                         for r in message.resources))
 
@@ -63,6 +64,7 @@ def location_to_proto(location: Location) -> location_pb2.Location:
         name=LOCATION.format(location.location_id), location_id=location.location_id,
         display_name=location.display_name, time_zone=location.time_zone,
         certifications=sorted(c.code for c in location.certifications),
+        appointment_types=sorted(t.code for t in location.offered_types),
         create_time=timestamp(location.created_at), update_time=timestamp(location.updated_at))
     for hours in sorted(location.weekly_hours, key=lambda h: (h.weekday, h.open_time)):
         message.weekly_hours.add(

@@ -75,6 +75,9 @@ def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentT
                wanted: tuple[str, ...], now: dt.datetime, moving: str | None = None) -> list[str]:
     """The booking rules for [start, end); returns the resources to hold. ``moving`` is
     an appointment being rescheduled, whose own slot does not count as taken."""
+    if not location.offers(kind.code):
+        raise errors.AppointmentTypeNotOffered(
+            location.location_id, kind.code, sorted(t.code for t in location.offered_types))
     require_treatment_clearance(uow, patient_id, kind)
     require_future(start, now)
     location.check_open(start, end)
