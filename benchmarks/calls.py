@@ -15,9 +15,8 @@ from clinic.intake.v1 import events_pb2 as intake_events
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
 from clinic.intake.v1 import patient_pb2
-from clinic.scheduling.v1 import appointment_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as scheduling_grpc
+from clinic.scheduling.v1 import appointment_pb2, appointment_service_pb2_grpc
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic_common.config import KafkaSettings
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
@@ -145,7 +144,8 @@ def create_appointment(url: str, calls: int, callers: int, workers: int, bootstr
         apply_files(service.address, [REPO / "deploy/locations/la-jolla.yaml"],
                     auth.token(Role.OPS, sub="bench-ops"))
         with connections(service.address) as channels:
-            stubs = [scheduling_grpc.SchedulingServiceStub(channel) for channel in channels]
+            stubs = [appointment_service_pb2_grpc.AppointmentServiceStub(channel)
+                     for channel in channels]
 
             def one(n: int):
                 stub = stubs[n % CONNECTIONS]
@@ -153,7 +153,7 @@ def create_appointment(url: str, calls: int, callers: int, workers: int, bootstr
                 room, start = _slot(index)
                 stamp = Timestamp()
                 stamp.FromDatetime(start)
-                stub.CreateAppointment(scheduling_pb.CreateAppointmentRequest(
+                stub.CreateAppointment(appt_pb.CreateAppointmentRequest(
                     parent="locations/la-jolla", request_id=f"bk{index}",
                     appointment=appointment_pb2.Appointment(
                         patient_id=f"bp{index}", appointment_type="FREE_CONSULTATION",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import uuid
@@ -17,9 +18,14 @@ from clinic.billing.v1 import charge_service_pb2_grpc as charge_grpc
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
 from clinic.intake.v1 import patient_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as scheduling_grpc
+from clinic.scheduling.v1 import (
+    appointment_service_pb2_grpc,
+    location_service_pb2_grpc,
+    visit_service_pb2_grpc,
+)
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
+from clinic_devtools.testing.clocked import write_offset
 from clinic_devtools.testing.processes import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,13 +62,25 @@ class Stack:
             "KAFKA_RELAY_LOSS_CHECK_INTERVAL_MS": "1000",
         }
         self.urls = {name: postgres_databases.create(name) for name in SERVICES}
+        self.scheduling_clock = log_dir / "scheduling-clock-offset"
         self.processes = {name: self._process(name) for name in SERVICES}
         self.channels: dict[str, grpc.Channel] = {}
 
     def _process(self, name: str, port: int | None = None) -> ServiceProcess:
         env = {**self.env, f"{name.upper()}_DATABASE_URL": self.urls[name],
                f"{name.upper()}_SHUTDOWN_GRACE_SECONDS": "5"}
-        return ServiceProcess(name, env, self.log_dir, port=port)
+        clock = self.scheduling_clock if name == "scheduling" else None
+        return ServiceProcess(name, env, self.log_dir, port=port, clock_offset_file=clock)
+
+    @contextlib.contextmanager
+    def scheduling_time(self, moment: dt.datetime):
+        """Scheduling's clock at ``moment`` (later than now) for the block, then the wall
+        clock again: to run the visit day of an appointment booked ahead."""
+        write_offset(self.scheduling_clock, moment - dt.datetime.now(dt.UTC))
+        try:
+            yield
+        finally:
+            write_offset(self.scheduling_clock, dt.timedelta(0))
 
     def start(self) -> Stack:
         for process in self.processes.values():
@@ -88,8 +106,16 @@ class Stack:
         return intake_grpc.IntakeServiceStub(self.channels["intake"])
 
     @property
-    def scheduling(self):
-        return scheduling_grpc.SchedulingServiceStub(self.channels["scheduling"])
+    def locations(self):
+        return location_service_pb2_grpc.LocationServiceStub(self.channels["scheduling"])
+
+    @property
+    def appointments(self):
+        return appointment_service_pb2_grpc.AppointmentServiceStub(self.channels["scheduling"])
+
+    @property
+    def visits(self):
+        return visit_service_pb2_grpc.VisitServiceStub(self.channels["scheduling"])
 
     @property
     def account_stub(self):
@@ -107,10 +133,10 @@ class Stack:
                            auth.token(Role.OPS, sub="ops-1"))
 
     def closures(self, location_id: str) -> frozenset:
-        from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+        from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 
-        location = self.scheduling.GetLocation(
-            scheduling_pb.GetLocationRequest(name=f"locations/{location_id}")).location
+        location = self.locations.GetLocation(
+            loc_pb.GetLocationRequest(name=f"locations/{location_id}")).location
         return frozenset(dt.date(c.date.year, c.date.month, c.date.day) for c in location.closures)
 
     def register_patient(self, **fields) -> patient_pb2.Patient:

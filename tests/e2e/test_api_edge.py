@@ -12,9 +12,8 @@ from clinic.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from clinic.intake.v1 import intake_service_pb2 as intake_pb
 from clinic.intake.v1 import intake_service_pb2_grpc as intake_grpc
 from clinic.intake.v1 import patient_pb2, screening_service_pb2, screening_service_pb2_grpc
-from clinic.scheduling.v1 import appointment_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as scheduling_grpc
+from clinic.scheduling.v1 import appointment_pb2, appointment_service_pb2_grpc
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic_common.identity import Role
 from clinic_common.protoconv import timestamp
 from clinic_devtools.testing import auth
@@ -55,7 +54,7 @@ def test_roles_locations_and_tokens_are_enforced_and_every_step_is_on_the_record
     stack.apply_locations()
     with _bare(stack, "intake") as intake_channel, _bare(stack, "scheduling") as sched_channel:
         patients = intake_grpc.IntakeServiceStub(intake_channel)
-        visits = scheduling_grpc.SchedulingServiceStub(sched_channel)
+        visits = appointment_service_pb2_grpc.AppointmentServiceStub(sched_channel)
 
         # The front desk at La Jolla registers a patient and books a consultation there.
         patient = patient_pb2.Patient(given_name=GIVEN, family_name=FAMILY, phone=PHONE,
@@ -68,13 +67,13 @@ def test_roles_locations_and_tokens_are_enforced_and_every_step_is_on_the_record
         start = next_open_time(10, closed=stack.closures("la-jolla"))
         booking = appointment_pb2.Appointment(patient_id=patient_id, appointment_type="FREE_CONSULTATION",
                                               start_time=timestamp(start))
-        visit = eventually(lambda: visits.CreateAppointment(scheduling_pb.CreateAppointmentRequest(
+        visit = eventually(lambda: visits.CreateAppointment(appt_pb.CreateAppointmentRequest(
             parent="locations/la-jolla", appointment=booking, request_id=f"book-{patient_id}"),
             metadata=DESK).appointment)
 
         # A nurse who works in Temecula is refused the La Jolla visit.
         code, details = _code(visits.GetAppointment,
-                              scheduling_pb.GetAppointmentRequest(name=visit.name),
+                              appt_pb.GetAppointmentRequest(name=visit.name),
                               metadata=NURSE_TEMECULA)
         assert code == grpc.StatusCode.PERMISSION_DENIED and "la-jolla" in details
 

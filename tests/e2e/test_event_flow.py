@@ -1,13 +1,15 @@
 """Events between the services, end to end: processes, sockets, PostgreSQL, a real broker."""
 
+import datetime as dt
 import time
 import uuid
 
 import grpc
 import pytest
 from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
-from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+from clinic.scheduling.v1 import visit_service_pb2 as visit_pb
 from clinic_common import envelope
 from clinic_common.consumer import dlq_topic
 from clinic_common.protoconv import timestamp
@@ -26,11 +28,12 @@ def book_and_complete(stack, patient_id: str, hour: int, days_ahead: int = 1) ->
     appointment = appointment_pb2.Appointment(patient_id=patient_id, appointment_type="FOLLOW_UP")
     appointment.start_time.CopyFrom(timestamp(next_open_time(
         hour, days_ahead, closed=stack.closures("la-jolla"))))
-    booked = eventually(lambda: stack.scheduling.CreateAppointment(
-        scheduling_pb.CreateAppointmentRequest(parent="locations/la-jolla",
-                                               appointment=appointment)).appointment)
-    stack.scheduling.CompleteAppointment(scheduling_pb.CompleteAppointmentRequest(
-        name=booked.name, rendering_provider_id="dr-1"))
+    booked = eventually(lambda: stack.appointments.CreateAppointment(
+        appt_pb.CreateAppointmentRequest(parent="locations/la-jolla",
+                                         appointment=appointment)).appointment)
+    with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
+        stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+            name=booked.name, rendering_provider_id="dr-1"))
     return booked.appointment_id
 
 

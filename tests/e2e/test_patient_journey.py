@@ -31,7 +31,8 @@ from clinic.intake.v1 import (
     treatment_plan_service_pb2_grpc,
 )
 from clinic.scheduling.v1 import appointment_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+from clinic.scheduling.v1 import visit_service_pb2 as visit_pb
 from clinic_common.identity import Role
 from clinic_common.protoconv import fill_date, timestamp
 from clinic_devtools.testing import auth
@@ -77,7 +78,7 @@ class Intake:
 def book(stack, patient_id: str, kind: str, start: dt.datetime) -> appointment_pb2.Appointment:
     appointment = appointment_pb2.Appointment(patient_id=patient_id, appointment_type=kind,
                                               start_time=timestamp(start))
-    return stack.scheduling.CreateAppointment(scheduling_pb.CreateAppointmentRequest(
+    return stack.appointments.CreateAppointment(appt_pb.CreateAppointmentRequest(
         parent="locations/la-jolla", appointment=appointment)).appointment
 
 
@@ -180,8 +181,10 @@ def test_a_patient_goes_from_registration_to_a_billed_infusion_at_the_plan_dose(
     assert [(c.coverage_id, c.payer_id, c.member_id, c.priority, c.plan_type)
             for c in coverages] == [(coverage.coverage_id, "60054", "W123456789", 1, "PPO")]
 
-    stack.scheduling.CompleteAppointment(scheduling_pb.CompleteAppointmentRequest(
-        name=booked.name, rendering_provider_id="dr-lee"))
+    # The visit day: scheduling refuses to complete a visit before it starts.
+    with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
+        stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+            name=booked.name, rendering_provider_id="dr-lee"))
     charges = eventually(lambda: [c for c in stack.charges(patient_id)
                                   if c.appointment_id == booked.appointment_id])
     # Scheduling puts the plan dose on the J3490 line in whole mg, rounded half up: 35.65 -> 36.
@@ -196,7 +199,7 @@ def test_a_patient_never_cleared_cannot_book_a_tms_session(stack):
     eventually(lambda: refusal(stack, patient.patient_id, "TMS_SESSION", at)
                == "PATIENT_NOT_CLEARED")
     follow_up = book(stack, patient.patient_id, "FOLLOW_UP", at)  # no clearance needed
-    assert [a.appointment_id for a in stack.scheduling.ListAppointments(
-        scheduling_pb.ListAppointmentsRequest(parent="locations/-",
-                                              patient_id=patient.patient_id)).appointments] == \
+    assert [a.appointment_id for a in stack.appointments.ListAppointments(
+        appt_pb.ListAppointmentsRequest(parent="locations/-",
+                                        patient_id=patient.patient_id)).appointments] == \
         [follow_up.appointment_id]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 EXPECTED = {
     "intake": "clinic.intake.v1.IntakeService",
-    "scheduling": "clinic.scheduling.v1.SchedulingService",
+    "scheduling": "clinic.scheduling.v1.AppointmentService",
     "billing": "clinic.billing.v1.ChargeService",
 }
 

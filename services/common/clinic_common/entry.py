@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 from clinic_common import logs
+from clinic_common.clock import Clock, system_clock
 from clinic_common.config import (
     AuthSettings,
     ConfigurationError,
@@ -36,10 +37,10 @@ CALLS_ONLY = "CLINIC_SERVE_CALLS_ONLY"
 
 
 def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, auth: AuthSettings,
-          tls: TlsSettings, add_services: AddServices) -> int:
+          tls: TlsSettings, add_services: AddServices, clock: Clock = system_clock) -> int:
     verifier = verifier_from(auth, settings.data_dir)
     calls_only = os.environ.get(CALLS_ONLY) == "1"
-    runtime = Runtime(spec, settings, kafka)
+    runtime = Runtime(spec, settings, kafka, clock=clock)
     host = ServiceHost(spec.name, host=settings.host, port=settings.listen_port,
                        edge=runtime.edge(verifier), workers=settings.grpc_workers,
                        grace_seconds=settings.shutdown_grace_seconds,
@@ -108,8 +109,10 @@ class Siblings:
 
 
 def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSettings],
-         add_services: AddServices, argv: list[str] | None = None) -> int:
-    """``serve`` runs the service; ``migrate`` upgrades its database and exits."""
+         add_services: AddServices, argv: list[str] | None = None,
+         clock: Clock = system_clock) -> int:
+    """``serve`` runs the service; ``migrate`` upgrades its database and exits. ``clock``
+    is the wall clock, except in end-to-end tests (clinic_devtools.testing.clocked)."""
     parser = argparse.ArgumentParser(prog=f"clinic-{settings_class.service_name}")
     parser.add_argument("command", choices=["serve", "migrate"], nargs="?", default="serve")
     args = parser.parse_args(argv)
@@ -129,7 +132,7 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSe
         log.info("migrated", extra={"database": _redact(settings.resolved_database_url)})
         return 0
     try:
-        return serve(spec, settings, kafka, auth, tls, add_services)
+        return serve(spec, settings, kafka, auth, tls, add_services, clock)
     except ConfigurationError as exc:
         print(f"{settings_class.service_name}: {exc}", file=sys.stderr)
         return 2

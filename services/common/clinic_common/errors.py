@@ -8,6 +8,7 @@ into a gRPC status with an ``ErrorInfo`` whose reason is UPPER_SNAKE_CASE.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 
@@ -30,6 +31,9 @@ class ClinicError(Exception):
 
     kind: Kind = Kind.FAILED_PRECONDITION
     default_reason: str = "ERROR"
+    # Set when the refusal may go away by itself soon (a consumer catching up with
+    # another service's events): the caller gets a google.rpc.RetryInfo with this delay.
+    retry_after: dt.timedelta | None = None
 
     def __init__(self, message: str, *, reason: str | None = None, **metadata: object):
         super().__init__(message)

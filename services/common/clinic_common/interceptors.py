@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -163,6 +163,10 @@ def to_status(error: ClinicError, domain: str) -> status_pb2.Status:
     if field:
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=field, description=message)])))
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(error.retry_after)
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=getattr(grpc.StatusCode, error.kind.value).value[0],
                              message=message, details=details)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import grpc
 from clinic.scheduling.v1 import location_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import location_service_pb2 as pb
+from clinic.scheduling.v1 import location_service_pb2_grpc as pb_grpc
 from clinic_common.client import connect, static_token
 from clinic_common.config import ConfigurationError, TlsSettings, load
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -44,11 +44,11 @@ def apply_files(target: str, paths: list[Path], token: str,
     (resources)"."""
     files = [location_files.read(Path(p)) for p in paths]
     with connect(target, token=static_token(token), tls=tls) as channel:
-        stub = pb_grpc.SchedulingServiceStub(channel)
+        stub = pb_grpc.LocationServiceStub(channel)
         return [_apply(stub, file) for file in files]
 
 
-def _apply(stub: pb_grpc.SchedulingServiceStub, file: LocationFile) -> str:
+def _apply(stub: pb_grpc.LocationServiceStub, file: LocationFile) -> str:
     name = f"locations/{file.location_id}"
     try:
         try:
@@ -79,7 +79,7 @@ def _value(location: location_pb2.Location, field: str):
     value = getattr(location, field)
     if isinstance(value, str):
         return value.strip()
-    if field == "certifications":
+    if field in ("certifications", "appointment_types"):
         return sorted(value)
     return sorted(item.SerializeToString(deterministic=True) for item in value)
 

@@ -3,7 +3,12 @@
 from pathlib import Path
 
 from clinic.intake.v1 import events_pb2 as intake_events
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc
+from clinic.scheduling.v1 import (
+    appointment_service_pb2_grpc,
+    appointment_type_service_pb2_grpc,
+    location_service_pb2_grpc,
+    visit_service_pb2_grpc,
+)
 from clinic_common.config import load
 from clinic_common.envelope import EventRegistry
 from clinic_common.runtime import Runtime, ServiceSpec
@@ -12,11 +17,23 @@ from clinic_common.server import ServiceHost
 from clinic_scheduling.adapters import orm
 from clinic_scheduling.config import SchedulingSettings
 from clinic_scheduling.entrypoints import intake_events as intake_handlers
-from clinic_scheduling.entrypoints.grpc_api import SchedulingServicer
+from clinic_scheduling.entrypoints.appointment_api import AppointmentServicer
+from clinic_scheduling.entrypoints.appointment_type_api import AppointmentTypeServicer
+from clinic_scheduling.entrypoints.deps import Deps
+from clinic_scheduling.entrypoints.location_api import LocationServicer
 from clinic_scheduling.entrypoints.permissions import PERMISSIONS
+from clinic_scheduling.entrypoints.visit_api import VisitServicer
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 TOPIC = "clinic.scheduling.v1"
+
+# Each gRPC service by name: its generated module and its servicer.
+SERVICERS = {
+    "LocationService": (location_service_pb2_grpc, LocationServicer),
+    "AppointmentTypeService": (appointment_type_service_pb2_grpc, AppointmentTypeServicer),
+    "AppointmentService": (appointment_service_pb2_grpc, AppointmentServicer),
+    "VisitService": (visit_service_pb2_grpc, VisitServicer),
+}
 
 
 def build_spec() -> ServiceSpec:
@@ -32,6 +49,8 @@ def build_spec() -> ServiceSpec:
 def add_services(host: ServiceHost, runtime: Runtime) -> None:
     settings = runtime.settings if isinstance(runtime.settings, SchedulingSettings) \
         else load(SchedulingSettings)
+    deps = Deps(runner=runtime.runner, policy=settings.policy())
     for descriptor, rules in PERMISSIONS.items():
-        host.add_service(scheduling_service_pb2_grpc.add_SchedulingServiceServicer_to_server,
-                         SchedulingServicer(runtime.runner, settings.policy()), descriptor, rules)
+        generated, servicer = SERVICERS[descriptor.name]
+        register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")
+        host.add_service(register, servicer(deps), descriptor, rules)

@@ -1,7 +1,7 @@
 """Access rules: roles, location scope, spanning roles, and the refusal a caller gets."""
 
 import pytest
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic.scheduling.v1 import appointment_service_pb2 as pb
 from clinic_common.access import location_in, locations_in_scope, rule
 from clinic_common.errors import FieldViolation
 from clinic_common.identity import ALL_LOCATIONS, Principal, Role, acting_as

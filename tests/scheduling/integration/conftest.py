@@ -8,9 +8,16 @@ import itertools
 import grpc
 import pytest
 from clinic.intake.v1 import events_pb2 as intake
-from clinic.scheduling.v1 import appointment_pb2, location_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import (
+    appointment_pb2,
+    appointment_service_pb2_grpc,
+    appointment_type_service_pb2_grpc,
+    location_pb2,
+    location_service_pb2_grpc,
+    visit_service_pb2_grpc,
+)
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
@@ -33,9 +40,13 @@ DECISIONS_FROM = dt.datetime(2027, 2, 1, 18, 0, tzinfo=dt.UTC)
 class Scheduling:
     """The running service as a test drives it."""
 
-    def __init__(self, stub, runtime: Runtime, clock: FakeClock, address: str = ""):
+    def __init__(self, channel, runtime: Runtime, clock: FakeClock, address: str = ""):
         self.address = address
-        self.stub = stub
+        self.location_api = location_service_pb2_grpc.LocationServiceStub(channel)
+        self.type_api = appointment_type_service_pb2_grpc.AppointmentTypeServiceStub(
+            channel)
+        self.appointment_api = appointment_service_pb2_grpc.AppointmentServiceStub(channel)
+        self.visit_api = visit_service_pb2_grpc.VisitServiceStub(channel)
         self.runtime = runtime
         self.clock = clock
         self.processor = runtime.processor()
@@ -61,12 +72,13 @@ class Scheduling:
         return decision.decision_id
 
     def start_plan(self, patient_id: str, modality: int = intake.MODALITY_IV_KETAMINE,
-                   dose_mcg: int = 35_000, indication_code: str = "F33.2") -> str:
+                   dose_mcg: int = 35_000, indication_code: str = "F33.2",
+                   duration_minutes: int = 0) -> str:
         """Feed intake's new treatment plan; returns its id."""
         plan = intake.TreatmentPlanCreated(
             patient_id=patient_id, plan_id=f"plan-{patient_id}-{next(self._sequence)}",
             version=1, modality=modality, indication_code=indication_code, series_sessions=6,
-            min_spacing_hours=24, dose_mcg=dose_mcg)
+            min_spacing_hours=24, dose_mcg=dose_mcg, duration_minutes=duration_minutes)
         assert self.feed(plan, key=patient_id) == "handled"
         return plan.plan_id
 
@@ -102,7 +114,7 @@ class Scheduling:
                 getattr(location, key).extend(value)
             else:
                 setattr(location, key, value)
-        return self.stub.CreateLocation(pb.CreateLocationRequest(
+        return self.location_api.CreateLocation(loc_pb.CreateLocationRequest(
             location_id=location_id, location=location)).location
 
     def book(self, patient_id: str, start: dt.datetime, kind: str = "IV_KETAMINE_INFUSION",
@@ -113,7 +125,7 @@ class Scheduling:
             resource_ids=list(resource_ids))
         if end is not None:
             appointment.end_time.CopyFrom(stamp(end))
-        return self.stub.CreateAppointment(pb.CreateAppointmentRequest(
+        return self.appointment_api.CreateAppointment(appt_pb.CreateAppointmentRequest(
             parent=f"locations/{location_id}", appointment=appointment,
             request_id=request_id)).appointment
 
@@ -121,7 +133,7 @@ class Scheduling:
         found, token = [], ""
         parent = request.pop("parent", "locations/-")
         while True:
-            page = self.stub.ListAppointments(pb.ListAppointmentsRequest(
+            page = self.appointment_api.ListAppointments(appt_pb.ListAppointmentsRequest(
                 parent=parent, page_token=token, **request))
             found += page.appointments
             token = page.next_page_token
@@ -162,7 +174,7 @@ def scheduling(database_url, clock):
     host, runtime = start_service(database_url, clock)
     address = f"127.0.0.1:{host.port}"
     channel = auth.authorized(grpc.insecure_channel(address))
-    yield Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock, address)
+    yield Scheduling(channel, runtime, clock, address)
     channel.close()
     host.stop()
     runtime.close()

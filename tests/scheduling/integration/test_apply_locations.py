@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from clinic.scheduling.v1 import location_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 from clinic_scheduling import apply_locations
@@ -20,7 +20,7 @@ FILES = sorted((REPO / "deploy" / "locations").glob("*.yaml"))
 
 
 def all_locations(scheduling) -> list[location_pb2.Location]:
-    return list(scheduling.stub.ListLocations(pb.ListLocationsRequest()).locations)
+    return list(scheduling.location_api.ListLocations(loc_pb.ListLocationsRequest()).locations)
 
 
 def test_the_three_clinic_files_apply_and_a_second_apply_changes_nothing(scheduling):
@@ -35,6 +35,10 @@ def test_the_three_clinic_files_apply_and_a_second_apply_changes_nothing(schedul
     by_id = {loc.location_id: loc for loc in first}
     assert [loc.certifications for loc in first] == [["SPRAVATO_REMS"], ["SPRAVATO_REMS"], []]
     assert {loc.time_zone for loc in first} == {"America/Los_Angeles"}
+    # Where a type may be booked is data: Temecula, not REMS certified, lists no Spravato.
+    assert "SPRAVATO_SESSION" in by_id["la-jolla"].appointment_types
+    assert "SPRAVATO_SESSION" not in by_id["temecula"].appointment_types
+    assert "TMS_MAPPING" in by_id["temecula"].appointment_types
     kinds = {r.kind for r in by_id["temecula"].resources}
     assert location_pb2.RESOURCE_KIND_TREATMENT_ROOM not in kinds
     assert {location_pb2.RESOURCE_KIND_INFUSION_CHAIR, location_pb2.RESOURCE_KIND_TMS_DEVICE,
@@ -47,7 +51,8 @@ def test_a_fourth_location_is_a_new_file(scheduling, tmp_path):
         "location_id: carlsbad\ndisplay_name: Carlsbad\ntime_zone: America/Los_Angeles\n"
         "resources:\n  - {id: tms-1, kind: TMS_DEVICE, name: TMS device 1}\n")
     assert apply_files(scheduling.address, [carlsbad], OPS) == ["carlsbad created"]
-    created = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/carlsbad"))
+    created = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name="locations/carlsbad"))
     assert len(created.location.weekly_hours) == 5  # the policy default
     assert apply_files(scheduling.address, [carlsbad], OPS) == ["carlsbad unchanged"]
 
@@ -58,7 +63,8 @@ def test_an_edited_file_updates_only_what_changed(scheduling, tmp_path):
     edited.write_text((REPO / "deploy/locations/temecula.yaml").read_text().replace(
         "  - {id: tms-2, kind: TMS_DEVICE, name: TMS device 2}\n", ""))
     assert apply_files(scheduling.address, [edited], OPS) == ["temecula updated (resources)"]
-    temecula = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/temecula"))
+    temecula = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name="locations/temecula"))
     assert "tms-2" not in [r.resource_id for r in temecula.location.resources]
     assert apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"], OPS) == \
         ["temecula updated (resources)"]

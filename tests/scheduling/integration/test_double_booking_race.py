@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
 from clinic_devtools.testing import auth
 from clinic_scheduling.adapters.appointment_repository import SqlAppointmentRepository
 from sqlalchemy import text
@@ -22,7 +21,7 @@ THREADS = 8
 def on_postgres(postgres_url, clock):
     host, runtime = start_service(postgres_url, clock)
     channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
-    service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+    service = Scheduling(channel, runtime, clock)
     service.create_location()
     for i in range(THREADS):
         service.register(f"p{i}")
@@ -36,8 +35,8 @@ def on_postgres(postgres_url, clock):
 @pytest.fixture
 def checks_blind(monkeypatch):
     """Make the booking checks see nothing, so only the database can refuse."""
-    monkeypatch.setattr(SqlAppointmentRepository, "busy_resources", lambda self, *a: set())
-    monkeypatch.setattr(SqlAppointmentRepository, "patient_is_booked", lambda self, *a: False)
+    monkeypatch.setattr(SqlAppointmentRepository, "busy_resources", lambda self, *a, **k: set())
+    monkeypatch.setattr(SqlAppointmentRepository, "patient_is_booked", lambda self, *a, **k: False)
 
 
 def race(attempt) -> list:
@@ -125,13 +124,15 @@ def test_concurrent_retries_refused_by_a_check_still_get_the_one_booking(on_post
 
 def test_a_cancelled_booking_no_longer_holds_the_chair_for_the_constraint(on_postgres,
                                                                           checks_blind):
-    from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+    from clinic.scheduling.v1 import appointment_pb2
+    from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 
     first = on_postgres.book("p0", START, resource_ids=["chair-1"])
     with pytest.raises(grpc.RpcError) as refused:
         on_postgres.book("p1", START, resource_ids=["chair-1"])
     assert refused.value.code() == grpc.StatusCode.ABORTED
-    on_postgres.stub.CancelAppointment(pb.CancelAppointmentRequest(name=first.name,
-                                                                   reason="patient_request"))
+    on_postgres.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
+        name=first.name, reason="patient_request",
+        initiated_by=appointment_pb2.CANCELLATION_INITIATOR_PATIENT))
     assert list(on_postgres.book("p1", START, resource_ids=["chair-1"]).resource_ids) == \
         ["chair-1"]

@@ -6,8 +6,8 @@ import grpc
 import pytest
 from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
 
 from tests.scheduling.helpers import PACIFIC, reason
 
@@ -49,7 +49,8 @@ def test_a_merge_moves_visits_to_the_survivor_and_retires_the_merged_id(scheduli
     visit = scheduling.book("dupe", START)
     assert scheduling.feed(intake.PatientMerged(surviving_patient_id="keep",
                                                 merged_patient_id="dupe")) == "handled"
-    moved = scheduling.stub.GetAppointment(pb.GetAppointmentRequest(name=visit.name))
+    moved = scheduling.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=visit.name))
     assert moved.appointment.patient_id == "keep"
     assert moved.appointment.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     with pytest.raises(grpc.RpcError) as refused:
@@ -109,6 +110,16 @@ def test_a_plan_takes_newer_amendments_only_and_ends(scheduling):
                                               reason="completed"))
     assert projection(scheduling, lambda p: p.active_plan("p1", "SPRAVATO")) is None
     assert projection(scheduling, lambda p: p.plan("plan-1")).end_reason == "completed"
+
+
+def test_a_plan_keeps_the_infusion_length_intake_announced_and_its_amendments(scheduling):
+    scheduling.feed(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_IV_KETAMINE,
+        dose_mcg=35_000, duration_minutes=120))
+    assert projection(scheduling, lambda p: p.plan("plan-1")).duration_minutes == 120
+    scheduling.feed(intake.TreatmentPlanAmended(plan_id="plan-1", patient_id="p1", version=2,
+                                                dose_mcg=35_000, duration_minutes=240))
+    assert projection(scheduling, lambda p: p.plan("plan-1")).duration_minutes == 240
 
 
 def test_a_clearance_keeps_its_escort_requirement_and_fasting_instruction(scheduling):

@@ -5,7 +5,7 @@ import datetime as dt
 import grpc
 import pytest
 from clinic.scheduling.v1 import location_pb2
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
+from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from tests.scheduling.helpers import PACIFIC, reason
@@ -20,7 +20,8 @@ def count_rows(scheduling, table: str) -> int:
 
 def test_a_created_location_reads_back_with_the_default_hours(scheduling):
     created = scheduling.create_location()
-    fetched = scheduling.stub.GetLocation(pb.GetLocationRequest(name="locations/la-jolla"))
+    fetched = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name="locations/la-jolla"))
     assert fetched.location == created
     assert created.name == "locations/la-jolla"
     assert [(h.weekday, h.open_time.hours, h.close_time.hours) for h in created.weekly_hours] \
@@ -58,7 +59,7 @@ def test_locations_are_listed_by_id_a_page_at_a_time(scheduling):
         scheduling.create_location(location_id)
     seen, token = [], ""
     while True:
-        page = scheduling.stub.ListLocations(pb.ListLocationsRequest(page_size=2,
+        page = scheduling.location_api.ListLocations(loc_pb.ListLocationsRequest(page_size=2,
                                                                      page_token=token))
         seen += [loc.location_id for loc in page.locations]
         token = page.next_page_token
@@ -72,7 +73,7 @@ def test_an_update_changes_only_the_masked_fields(scheduling):
     scheduling.clock.advance(hours=1)
     change = location_pb2.Location(name="locations/la-jolla", display_name="La Jolla Village",
                                    time_zone="America/New_York")
-    updated = scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+    updated = scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
         location=change, update_mask=FieldMask(paths=["display_name"]))).location
     assert (updated.display_name, updated.time_zone) == ("La Jolla Village",
                                                         "America/Los_Angeles")
@@ -85,7 +86,8 @@ def test_an_update_to_the_same_values_leaves_update_time_alone(scheduling):
     scheduling.clock.advance(hours=1)
     same = location_pb2.Location()
     same.CopyFrom(created)
-    updated = scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(location=same)).location
+    updated = scheduling.location_api.UpdateLocation(
+        loc_pb.UpdateLocationRequest(location=same)).location
     assert updated == created
 
 
@@ -95,22 +97,22 @@ def test_a_refused_update_changes_no_field_at_all(scheduling):
     change = location_pb2.Location(name=created.name, display_name="Renamed",
                                    time_zone="Nowhere/Special")
     with pytest.raises(grpc.RpcError) as refused:
-        scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+        scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
             location=change, update_mask=FieldMask(paths=["display_name", "time_zone"])))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert scheduling.stub.GetLocation(pb.GetLocationRequest(name=created.name)).location == \
-        created
+    assert scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name=created.name)).location == created
 
 
 def test_an_unknown_mask_path_or_location_is_refused(scheduling):
     scheduling.create_location()
     with pytest.raises(grpc.RpcError) as bad_mask:
-        scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+        scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
             location=location_pb2.Location(name="locations/la-jolla"),
             update_mask=FieldMask(paths=["create_time"])))
     assert bad_mask.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as missing:
-        scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+        scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
             location=location_pb2.Location(name="locations/oceanside", display_name="O"),
             update_mask=FieldMask(paths=["display_name"])))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
@@ -125,29 +127,30 @@ def test_a_resource_with_a_visit_to_come_cannot_be_removed(scheduling):
     change = location_pb2.Location(name=created.name)
     change.resources.extend(r for r in created.resources if r.resource_id != "chair-2")
     with pytest.raises(grpc.RpcError) as refused:
-        scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+        scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
             location=change, update_mask=FieldMask(paths=["resources"])))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason(refused.value) == "RESOURCE_IN_USE"
-    fetched = scheduling.stub.GetLocation(pb.GetLocationRequest(name=created.name)).location
+    fetched = scheduling.location_api.GetLocation(
+        loc_pb.GetLocationRequest(name=created.name)).location
     assert fetched == created
     change.resources.add(resource_id="chair-3", display_name="Chair 3",
                          kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)
     change.resources.add(resource_id="chair-2", display_name="Chair 2 (renamed)",
                          kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)
-    updated = scheduling.stub.UpdateLocation(pb.UpdateLocationRequest(
+    updated = scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
         location=change, update_mask=FieldMask(paths=["resources"]))).location
     assert [r.resource_id for r in updated.resources] == \
         ["chair-1", "chair-2", "chair-3", "consult-1", "room-1", "tms-1"]
 
 
 def test_a_retried_create_with_the_same_request_id_returns_the_first_result(scheduling):
-    request = pb.CreateLocationRequest(location_id="temecula", request_id="r-1",
+    request = loc_pb.CreateLocationRequest(location_id="temecula", request_id="r-1",
                                        location=location_pb2.Location(
                                            display_name="Temecula",
                                            time_zone="America/Los_Angeles"))
-    first = scheduling.stub.CreateLocation(request).location
-    again = scheduling.stub.CreateLocation(request).location
+    first = scheduling.location_api.CreateLocation(request).location
+    again = scheduling.location_api.CreateLocation(request).location
     assert again == first
     assert count_rows(scheduling, "locations") == 1
 
@@ -155,5 +158,5 @@ def test_a_retried_create_with_the_same_request_id_returns_the_first_result(sche
 def test_a_malformed_name_is_invalid_argument(scheduling):
     for name in ["la-jolla", "locations/", "locations/-", "locations/a/b"]:
         with pytest.raises(grpc.RpcError) as refused:
-            scheduling.stub.GetLocation(pb.GetLocationRequest(name=name))
+            scheduling.location_api.GetLocation(loc_pb.GetLocationRequest(name=name))
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

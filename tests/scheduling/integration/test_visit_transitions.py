@@ -6,9 +6,10 @@ import grpc
 import pytest
 from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
-from clinic.scheduling.v1 import scheduling_service_pb2 as pb
-from clinic.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import visit_service_pb2 as visit_pb
+from clinic_common.protoconv import utc
 from clinic_devtools.testing import auth
 
 from tests.scheduling.helpers import PACIFIC, reason
@@ -32,13 +33,21 @@ def events_of(scheduling, kind):
             if e.event_type == kind.DESCRIPTOR.full_name]
 
 
-def cancel(scheduling, name, why="patient_request", request_id=""):
-    return scheduling.stub.CancelAppointment(pb.CancelAppointmentRequest(
-        name=name, reason=why, request_id=request_id)).appointment
+PATIENT = appointment_pb2.CANCELLATION_INITIATOR_PATIENT
+CLINIC = appointment_pb2.CANCELLATION_INITIATOR_CLINIC
+
+
+def cancel(scheduling, name, why="patient_request", request_id="", by=PATIENT):
+    return scheduling.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
+        name=name, reason=why, request_id=request_id, initiated_by=by)).appointment
 
 
 def complete(scheduling, name, **fields):
-    return scheduling.stub.CompleteAppointment(pb.CompleteAppointmentRequest(
+    """Complete the visit once it has started: the clock moves to its start if before."""
+    booked = scheduling.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=name)).appointment
+    scheduling.clock.now = max(scheduling.clock.now, utc(booked.start_time.ToDatetime()))
+    return scheduling.visit_api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
         name=name, **fields)).appointment
 
 
@@ -61,11 +70,46 @@ def test_a_cancellation_within_24_hours_is_late(ready):
     assert event.late is True
 
 
+def test_a_clinic_cancellation_within_24_hours_is_never_late(ready):
+    booked = ready.book("p1", START)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=2)
+    cancelled = cancel(ready, booked.name, why="provider_unavailable", by=CLINIC)
+    assert (cancelled.late_cancellation, cancelled.cancellation_initiator) == (False, CLINIC)
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert (event.late, event.initiated_by) == (False, CLINIC)
+
+
+def test_a_late_patient_cancellation_is_announced_with_its_initiator(ready):
+    booked = ready.book("p1", START)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=2)
+    assert cancel(ready, booked.name).cancellation_initiator == PATIENT
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert (event.late, event.initiated_by) == (True, PATIENT)
+
+
+def test_a_late_cancellation_of_a_type_without_a_fee_is_not_late(ready):
+    booked = ready.book("p1", START, kind="FREE_CONSULTATION")
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(hours=2)
+    assert cancel(ready, booked.name).late_cancellation is False
+    [event] = events_of(ready, scheduling_events.AppointmentCancelled)
+    assert event.late is False
+
+
+def test_a_cancellation_without_its_initiator_is_invalid_and_changes_nothing(ready):
+    booked = ready.book("p1", START)
+    with pytest.raises(grpc.RpcError) as refused:
+        cancel(ready, booked.name, by=appointment_pb2.CANCELLATION_INITIATOR_UNSPECIFIED)
+    assert (refused.value.code(), reason(refused.value)) == \
+        (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+    assert "PATIENT or CLINIC" in refused.value.details()
+    assert events_of(ready, scheduling_events.AppointmentCancelled) == []
+
+
 def test_the_late_cancel_window_is_configurable(database_url, clock):
     host, runtime = start_service(database_url, clock, late_cancel_hours=48)
     channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
     try:
-        service = Scheduling(pb_grpc.SchedulingServiceStub(channel), runtime, clock)
+        service = Scheduling(channel, runtime, clock)
         service.create_location()
         service.register("p1")
         service.clear("p1")
@@ -86,7 +130,8 @@ def test_a_cancelled_visit_cannot_be_cancelled_again_and_is_announced_once(ready
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert reason(refused.value) == "INVALID_STATUS_TRANSITION"
     assert len(events_of(ready, scheduling_events.AppointmentCancelled)) == 1
-    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.cancel_reason == "patient_request"
 
 
@@ -102,20 +147,35 @@ def test_a_cancellation_without_a_reason_is_invalid_and_changes_nothing(ready):
     with pytest.raises(grpc.RpcError) as refused:
         cancel(ready, booked.name, why="")
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    fetched = ready.stub.GetAppointment(pb.GetAppointmentRequest(name=booked.name)).appointment
+    fetched = ready.appointment_api.GetAppointment(
+        appt_pb.GetAppointmentRequest(name=booked.name)).appointment
     assert fetched.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     assert events_of(ready, scheduling_events.AppointmentCancelled) == []
 
 
+def test_a_visit_cannot_be_completed_before_it_started(ready):
+    booked = ready.book("p1", START)
+    request = visit_pb.CompleteAppointmentRequest(name=booked.name)
+    ready.clock.now = START.astimezone(dt.UTC) - dt.timedelta(minutes=1)
+    with pytest.raises(grpc.RpcError) as early:
+        ready.visit_api.CompleteAppointment(request)
+    assert (early.value.code(), reason(early.value)) == \
+        (grpc.StatusCode.FAILED_PRECONDITION, "VISIT_NOT_STARTED")
+    assert events_of(ready, scheduling_events.AppointmentCompleted) == []
+    ready.clock.now = START.astimezone(dt.UTC)
+    done = ready.visit_api.CompleteAppointment(request).appointment
+    assert done.status == appointment_pb2.APPOINTMENT_STATUS_FULFILLED
+
+
 def test_a_no_show_is_refused_before_the_start_and_announced_after(ready):
     booked = ready.book("p1", START)
-    request = pb.MarkAppointmentNoShowRequest(name=booked.name)
+    request = visit_pb.MarkAppointmentNoShowRequest(name=booked.name)
     with pytest.raises(grpc.RpcError) as early:
-        ready.stub.MarkAppointmentNoShow(request)
+        ready.visit_api.MarkAppointmentNoShow(request)
     assert reason(early.value) == "APPOINTMENT_NOT_STARTED"
     assert events_of(ready, scheduling_events.AppointmentNoShow) == []
     ready.clock.now = START.astimezone(dt.UTC) + dt.timedelta(minutes=30)
-    marked = ready.stub.MarkAppointmentNoShow(request).appointment
+    marked = ready.visit_api.MarkAppointmentNoShow(request).appointment
     assert marked.status == appointment_pb2.APPOINTMENT_STATUS_NOSHOW
     [event] = events_of(ready, scheduling_events.AppointmentNoShow)
     assert (event.appointment_id, event.patient_id, event.appointment_type) == \

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from clinic_common.errors import FieldViolation
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import Appointment, Status
+from clinic_scheduling.domain.appointment import Appointment, Initiator, Status
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.policy import is_late_cancellation, overlaps
 
@@ -44,16 +44,26 @@ def test_the_late_cancel_window_is_a_parameter():
 
 def test_cancelling_frees_the_resources_and_records_lateness():
     appointment = booked()
-    appointment.cancel("patient_request", START - dt.timedelta(hours=2), DAY)
+    appointment.cancel("patient_request", Initiator.PATIENT, START - dt.timedelta(hours=2), DAY)
     assert appointment.status == Status.CANCELLED
     assert appointment.late_cancellation is True
     assert [r.active for r in appointment.resources] == [False]
 
 
+@pytest.mark.parametrize("initiator, fee_applies, late", [
+    (Initiator.PATIENT, True, True), (Initiator.CLINIC, True, False),
+    (Initiator.PATIENT, False, False), (Initiator.CLINIC, False, False)])
+def test_only_a_patients_cancellation_of_a_type_with_a_fee_is_late(initiator, fee_applies, late):
+    appointment = booked()
+    appointment.cancel("changed_plans", initiator, START - dt.timedelta(hours=2), DAY,
+                       fee_applies=fee_applies)
+    assert (appointment.late_cancellation, appointment.cancelled_by) == (late, initiator)
+
+
 def test_a_cancelled_appointment_cannot_be_cancelled_or_completed_again():
     appointment = booked()
-    appointment.cancel("patient_request", NOW, DAY)
-    for change in (lambda: appointment.cancel("clinic_request", NOW, DAY),
+    appointment.cancel("patient_request", Initiator.PATIENT, NOW, DAY)
+    for change in (lambda: appointment.cancel("clinic_request", Initiator.CLINIC, NOW, DAY),
                    lambda: appointment.complete(START)):
         with pytest.raises(errors.InvalidStatusTransition):
             change()
@@ -62,7 +72,7 @@ def test_a_cancelled_appointment_cannot_be_cancelled_or_completed_again():
 
 def test_a_cancellation_needs_a_reason_word():
     with pytest.raises(FieldViolation):
-        booked().cancel("Patient asked!", NOW, DAY)
+        booked().cancel("Patient asked!", Initiator.PATIENT, NOW, DAY)
 
 
 def test_a_no_show_is_recorded_only_once_the_visit_should_have_started():
@@ -72,6 +82,15 @@ def test_a_no_show_is_recorded_only_once_the_visit_should_have_started():
     appointment.mark_no_show(START + dt.timedelta(minutes=20))
     assert appointment.status == Status.NOSHOW
     assert [r.active for r in appointment.resources] == [False]
+
+
+def test_a_visit_is_completed_only_once_it_started():
+    appointment = booked()
+    with pytest.raises(errors.VisitNotStarted) as early:
+        appointment.complete(START - dt.timedelta(seconds=1))
+    assert early.value.reason == "VISIT_NOT_STARTED"
+    appointment.complete(START)
+    assert appointment.status == Status.FULFILLED
 
 
 def test_a_completed_visit_keeps_holding_its_slot():
@@ -95,4 +114,38 @@ def test_a_visit_lasts_its_type_length_unless_a_longer_end_is_asked():
     assert infusion.slot(START, START + dt.timedelta(hours=4))[1] == START + dt.timedelta(hours=4)
     with pytest.raises(FieldViolation) as short:
         infusion.slot(START, START + dt.timedelta(minutes=60))
+    assert short.value.reason == "DURATION_TOO_SHORT"
+
+
+def test_a_reschedule_keeps_the_id_counts_the_revision_and_moves_the_resources():
+    appointment = booked()
+    later = START + DAY
+    appointment.reschedule(later, later + dt.timedelta(minutes=90), later.date(),
+                           ["chair-2"], NOW)
+    assert (appointment.revision, appointment.start_time) == (1, later)
+    [entry] = appointment.history
+    assert (entry.revision, entry.start_time, entry.resource_ids) == (0, START, ["chair-1"])
+    assert [(r.resource_id, r.start_time) for r in appointment.resources] == \
+        [("chair-2", later)]
+
+
+def test_only_a_booked_appointment_may_be_rescheduled_and_never_into_the_past():
+    appointment = booked()
+    with pytest.raises(errors.StartInPast):
+        appointment.reschedule(NOW - DAY, NOW, NOW.date(), ["chair-1"], NOW)
+    appointment.cancel("patient_request", Initiator.PATIENT, NOW, DAY)
+    with pytest.raises(errors.InvalidStatusTransition):
+        appointment.reschedule(START + DAY, START + DAY + DAY, START.date(), [], NOW)
+
+
+def test_a_type_whose_length_comes_from_the_plan_adds_its_observation():
+    pain = AppointmentType("PAIN_KETAMINE_INFUSION", "Pain infusion", 85, 45,
+                           duration_from_plan=True)
+    assert pain.length(240) == dt.timedelta(minutes=285)
+    assert pain.length(0) == dt.timedelta(minutes=85)
+    assert pain.slot(START, None, 40) == (START, START + dt.timedelta(minutes=85))
+    fixed = AppointmentType("IV_KETAMINE_INFUSION", "IV ketamine", 90, 45)
+    assert fixed.length(240) == dt.timedelta(minutes=90)
+    with pytest.raises(FieldViolation) as short:
+        pain.slot(START, START + dt.timedelta(minutes=100), 120)
     assert short.value.reason == "DURATION_TOO_SHORT"

@@ -97,3 +97,15 @@ def test_a_busy_requested_resource_or_no_free_one_is_refused_with_a_reason():
     with pytest.raises(FieldViolation) as unknown:
         location.pick_resources(["chair-9"], [], busy=set())
     assert unknown.value.reason == "RESOURCE_UNKNOWN"
+
+
+def test_a_requested_resource_of_a_kind_the_type_does_not_use_is_refused_naming_its_kinds():
+    location = Location.create("encinitas", details(), DEFAULT, NOW)
+    with pytest.raises(errors.ResourceKindMismatch) as wrong:
+        location.pick_resources(["chair-1"], ["TMS_DEVICE"], busy=set())
+    assert (wrong.value.reason, wrong.value.field) == \
+        ("RESOURCE_KIND_MISMATCH", "appointment.resource_ids")
+    assert "needs: TMS_DEVICE" in wrong.value.message
+    with pytest.raises(errors.ResourceKindMismatch) as none:
+        location.pick_resources(["chair-1"], [], busy=set())
+    assert "needs: none" in none.value.message

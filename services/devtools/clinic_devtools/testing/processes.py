@@ -23,12 +23,18 @@ class ServiceProcess:
     """
 
     def __init__(self, service: str, env: dict[str, str], log_dir: Path, port: int | None = None,
-                 *, test_key: bool = True):
+                 *, test_key: bool = True, clock_offset_file: Path | None = None):
         self.service = service
         self.port = port or free_port()
         self.env = {**os.environ, **(auth.env() if test_key else {}), **env,
                     f"{service.upper()}_PORT": str(self.port),
                     f"{service.upper()}_HOST": "127.0.0.1"}
+        # With a clock offset file, the service's clock is the wall clock plus its
+        # seconds (clinic_devtools.testing.clocked): a test may move it forward.
+        self.module = ["clinic_devtools.testing.clocked", service] if clock_offset_file \
+            else [f"clinic_{service}"]
+        if clock_offset_file:
+            self.env["CLINIC_TEST_CLOCK_OFFSET_FILE"] = str(clock_offset_file)
         self.log_path = log_dir / f"{service}.log"
         self.process: subprocess.Popen | None = None
         self._stop_sent = False
@@ -42,7 +48,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self._stop_sent = False
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"clinic_{self.service}", "serve"], env=self.env,
+            [sys.executable, "-m", *self.module, "serve"], env=self.env,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         return self

@@ -31,15 +31,27 @@ class AppointmentRepository(abc.ABC):
         """Store a booking; BookingRaceLost when the database sees an overlap."""
 
     @abc.abstractmethod
+    def flush(self) -> None:
+        """Write pending changes now; BookingRaceLost when the database sees an overlap."""
+
+    @abc.abstractmethod
     def get(self, location_id: str, appointment_id: str) -> Appointment | None: ...
 
     @abc.abstractmethod
-    def patient_is_booked(self, patient_id: str, start: dt.datetime, end: dt.datetime) -> bool:
-        """Whether the patient holds another slot overlapping [start, end)."""
+    def get_any(self, appointment_id: str) -> Appointment | None:
+        """The appointment with this id at whichever location holds it."""
 
     @abc.abstractmethod
-    def busy_resources(self, location_id: str, start: dt.datetime, end: dt.datetime) -> set[str]:
-        """Ids of the location's resources held by a booking overlapping [start, end)."""
+    def patient_is_booked(self, patient_id: str, start: dt.datetime, end: dt.datetime,
+                          excluding: str | None = None) -> bool:
+        """Whether the patient holds another slot overlapping [start, end), other than the
+        appointment ``excluding`` (one being moved)."""
+
+    @abc.abstractmethod
+    def busy_resources(self, location_id: str, start: dt.datetime, end: dt.datetime,
+                       excluding: str | None = None) -> set[str]:
+        """Ids of the location's resources held by a booking overlapping [start, end), other
+        than the appointment ``excluding``."""
 
     @abc.abstractmethod
     def resources_booked_after(self, location_id: str, resource_ids: set[str],
@@ -82,17 +94,24 @@ class SqlAppointmentRepository(AppointmentRepository):
             return None
         return appointment
 
-    def patient_is_booked(self, patient_id, start, end):
+    def get_any(self, appointment_id):
+        return self.session.get(Appointment, appointment_id)
+
+    def patient_is_booked(self, patient_id, start, end, excluding=None):
         A = Appointment
         query = select(A.appointment_id).where(
             A.patient_id == patient_id, A.status.in_([str(s) for s in HOLDING]),
-            A.start_time < end, A.end_time > start).limit(1)
-        return self.session.execute(query).first() is not None
+            A.start_time < end, A.end_time > start)
+        if excluding:
+            query = query.where(A.appointment_id != excluding)
+        return self.session.execute(query.limit(1)).first() is not None
 
-    def busy_resources(self, location_id, start, end):
+    def busy_resources(self, location_id, start, end, excluding=None):
         R = ResourceBooking
         query = select(R.resource_id).where(R.location_id == location_id, R.active,
                                             R.start_time < end, R.end_time > start)
+        if excluding:
+            query = query.where(R.appointment_id != excluding)
         return set(self.session.scalars(query))
 
     def resources_booked_after(self, location_id, resource_ids, now):

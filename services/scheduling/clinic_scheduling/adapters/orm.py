@@ -26,12 +26,14 @@ def _map_locations() -> None:
                                      properties={"date": t.location_closures.c.closure_date})
     mapper_registry.map_imperatively(loc.Certification, t.location_certifications)
     mapper_registry.map_imperatively(loc.Resource, t.location_resources)
+    mapper_registry.map_imperatively(loc.OfferedType, t.location_appointment_types)
     mapper_registry.map_imperatively(loc.Location, t.locations, properties={
         "weekly_hours": _children(loc.OpeningHours, [t.location_hours.c.weekday,
                                                      t.location_hours.c.open_time]),
         "closures": _children(loc.Closure, t.location_closures.c.closure_date),
         "certifications": _children(loc.Certification, t.location_certifications.c.code),
         "resources": _children(loc.Resource, t.location_resources.c.resource_id),
+        "offered_types": _children(loc.OfferedType, t.location_appointment_types.c.code),
     })
 
 
@@ -47,8 +49,10 @@ def _map_appointment_types() -> None:
 
 def _map_appointments() -> None:
     mapper_registry.map_imperatively(ap.ResourceBooking, t.appointment_resources)
+    mapper_registry.map_imperatively(ap.HistoryEntry, t.appointment_history)
     mapper_registry.map_imperatively(ap.Appointment, t.appointments, properties={
         "resources": _children(ap.ResourceBooking, t.appointment_resources.c.resource_id),
+        "history": _children(ap.HistoryEntry, t.appointment_history.c.revision),
     })
 
 

@@ -93,6 +93,14 @@ class AppointmentTypeRepository(abc.ABC):
     @abc.abstractmethod
     def get(self, code: str) -> AppointmentType | None: ...
 
+    @abc.abstractmethod
+    def codes(self) -> list[str]:
+        """Every known type's code, sorted: what an unknown code is told to pick from."""
+
+    @abc.abstractmethod
+    def list(self, *, limit: int, after: list | None) -> keyset.Page:
+        """A page of types in code order."""
+
 
 class SqlAppointmentTypeRepository(AppointmentTypeRepository):
     def __init__(self, session: Session):
@@ -107,3 +115,11 @@ class SqlAppointmentTypeRepository(AppointmentTypeRepository):
             self.session.expunge(kind)
             types[code] = kind
         return types[code]
+
+    def codes(self):
+        return list(self.session.scalars(select(AppointmentType.code).order_by(
+            AppointmentType.code)))
+
+    def list(self, *, limit, after):
+        return keyset.fetch(self.session, select(AppointmentType), [AppointmentType.code],
+                            after, limit)

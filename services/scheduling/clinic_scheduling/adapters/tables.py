@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Time,
     false,
+    true,
 )
 
 metadata = new_metadata()
@@ -53,6 +54,11 @@ location_certifications = Table(
     Column("location_id", String(63), _location_fk(), primary_key=True),
     Column("code", String(64), primary_key=True),
 )
+location_appointment_types = Table(
+    "location_appointment_types", metadata,
+    Column("location_id", String(63), _location_fk(), primary_key=True),
+    Column("code", String(64), primary_key=True),
+)
 location_resources = Table(
     "location_resources", metadata,
     Column("location_id", String(63), _location_fk(), primary_key=True),
@@ -69,6 +75,8 @@ appointment_types = Table(
     Column("observation_minutes", Integer, nullable=False),
     Column("modality", String(32), nullable=False),
     Column("required_certification", String(64), nullable=False),
+    Column("late_cancel_fee", Boolean, nullable=False, server_default=true()),
+    Column("duration_from_plan", Boolean, nullable=False, server_default=false()),
 )
 appointment_type_needs = Table(
     "appointment_type_needs", metadata,
@@ -101,6 +109,8 @@ appointments = Table(
     Column("status", String(24), nullable=False),
     Column("cancel_reason", String(64), nullable=False),
     Column("late_cancellation", Boolean, nullable=False),
+    Column("cancelled_by", String(16), nullable=False, server_default=""),
+    Column("revision", Integer, nullable=False, server_default="0"),
     Column("rendering_provider_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -123,6 +133,17 @@ appointment_resources = Table(
 )
 Index("ix_appointment_resources_slot", appointment_resources.c.location_id,
       appointment_resources.c.resource_id, appointment_resources.c.start_time)
+
+appointment_history = Table(
+    "appointment_history", metadata,
+    Column("appointment_id", String(32),
+           ForeignKey("appointments.appointment_id", ondelete="CASCADE"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("resource_list", String(1000), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
 
 known_patients = Table(
     "known_patients", metadata,
@@ -158,6 +179,7 @@ treatment_plans = Table(
     Column("min_spacing_hours", Integer, nullable=False),
     Column("series_window_days", Integer, nullable=False),
     Column("dose_mcg", BigInteger, nullable=False),
+    Column("duration_minutes", Integer, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),
     Column("end_reason", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

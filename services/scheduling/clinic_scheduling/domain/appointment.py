@@ -27,6 +27,13 @@ class Status(StrEnum):
     WAITLIST = "WAITLIST"
 
 
+class Initiator(StrEnum):
+    """Who asked for a cancellation."""
+
+    PATIENT = "PATIENT"
+    CLINIC = "CLINIC"
+
+
 # Statuses in which an appointment holds its slot and resources. The PostgreSQL
 # exclusion constraints of migration 0001 use the same list.
 HOLDING = frozenset({Status.BOOKED, Status.ARRIVED, Status.CHECKED_IN, Status.FULFILLED})
@@ -67,6 +74,25 @@ class ResourceBooking:
 
 
 @dataclass(eq=False)
+class HistoryEntry:
+    """Where and when an appointment was before a reschedule moved it."""
+
+    revision: int
+    start_time: dt.datetime
+    end_time: dt.datetime
+    resource_list: str  # the resource ids, comma-separated
+    changed_at: dt.datetime
+
+    @property
+    def resource_ids(self) -> list[str]:
+        return [r for r in self.resource_list.split(",") if r]
+
+
+# Statuses from which an appointment may be moved to another time.
+MOVABLE = frozenset({Status.BOOKED})
+
+
+@dataclass(eq=False)
 class Appointment:
     appointment_id: str
     location_id: str
@@ -79,7 +105,10 @@ class Appointment:
     resources: list[ResourceBooking] = field(default_factory=list)
     cancel_reason: str = ""
     late_cancellation: bool = False
+    cancelled_by: str = ""  # an Initiator once cancelled
     rendering_provider_id: str = ""
+    revision: int = 0
+    history: list[HistoryEntry] = field(default_factory=list)
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
 
@@ -97,21 +126,50 @@ class Appointment:
     def resource_ids(self) -> list[str]:
         return sorted(r.resource_id for r in self.resources)
 
-    def cancel(self, reason: str, now: dt.datetime, late_window: dt.timedelta) -> None:
+    def cancel(self, reason: str, initiator: Initiator, now: dt.datetime,
+               late_window: dt.timedelta, *, fee_applies: bool = True) -> None:
+        """Cancel; late only when the patient cancels inside the window and the type
+        carries a late-cancel fee. The clinic's own cancellations are never late."""
         if not REASON.match(reason):
             raise errors.field("reason", "is required: a lowercase word such as "
                                "'patient_request'")
         self._move(Status.CANCELLED, now)
         self.cancel_reason = reason
-        self.late_cancellation = is_late_cancellation(self.start_time, now, late_window)
+        self.cancelled_by = initiator
+        self.late_cancellation = initiator == Initiator.PATIENT and fee_applies and \
+            is_late_cancellation(self.start_time, now, late_window)
+
+    def reschedule(self, start: dt.datetime, end: dt.datetime, service_date: dt.date,
+                   resource_ids: list[str], now: dt.datetime) -> None:
+        """Move to a new time (the caller checked it is free), keeping the old in history."""
+        if self.status not in MOVABLE:
+            raise errors.InvalidStatusTransition(self.appointment_id, self.status, "RESCHEDULED")
+        require_future(start, now)
+        self.history.append(HistoryEntry(self.revision, self.start_time, self.end_time,
+                                         ",".join(self.resource_ids), now))
+        self.revision += 1
+        self.start_time, self.end_time, self.service_date = start, end, service_date
+        kept = {r.resource_id: r for r in self.resources}
+        for booking in list(self.resources):
+            if booking.resource_id not in resource_ids:
+                self.resources.remove(booking)
+        for resource_id in resource_ids:
+            booking = kept.get(resource_id)
+            if booking is None:
+                self.resources.append(ResourceBooking(resource_id, self.location_id, start, end))
+            else:
+                booking.start_time, booking.end_time = start, end
+        self.updated_at = now
 
     def mark_no_show(self, now: dt.datetime) -> None:
         self._require_started(now)
         self._move(Status.NOSHOW, now)
 
     def complete(self, now: dt.datetime, rendering_provider_id: str = "") -> None:
-        # Not tied to the clock: staff close out a visit when the patient leaves, which
-        # may be before the booked start when the visit began early.
+        """Discharged: only once the visit started (a completion before the booked start
+        is a mistake, and would bill a visit that has not happened)."""
+        if now < self.start_time:
+            raise errors.VisitNotStarted(self.appointment_id, self.start_time)
         self._move(Status.FULFILLED, now)
         self.rendering_provider_id = rendering_provider_id
 
@@ -124,6 +182,7 @@ class Appointment:
         if Status.CANCELLED in TRANSITIONS.get(Status(self.status), ()):
             self._move(Status.CANCELLED, now)
             self.cancel_reason = "duplicate_patient"
+            self.cancelled_by = Initiator.CLINIC
             return True
         self._move(Status.ENTERED_IN_ERROR, now)
         return False

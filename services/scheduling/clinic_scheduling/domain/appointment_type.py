@@ -63,12 +63,24 @@ class AppointmentType:
     # type needs a clearance and an active plan for it. Empty for visits that need neither.
     modality: str = ""
     required_certification: str = ""  # such as SPRAVATO_REMS
+    # Whether a patient's late cancellation is late (and billing charges its fee); a free
+    # consultation carries no fee, so cancelling it is never late.
+    late_cancel_fee: bool = True
+    # The active plan's infusion length, plus observation_minutes, is the visit's length
+    # (the pain protocols run 40 min to 4 h); duration_minutes when the plan gives none.
+    duration_from_plan: bool = False
     needs: list[Need] = field(default_factory=list)
     lines: list[BillableLine] = field(default_factory=list)
 
     @property
     def duration(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.duration_minutes)
+
+    def length(self, plan_minutes: int = 0) -> dt.timedelta:
+        """The visit's length for a patient whose active plan gives ``plan_minutes``."""
+        if self.duration_from_plan and plan_minutes > 0:
+            return dt.timedelta(minutes=plan_minutes + self.observation_minutes)
+        return self.duration
 
     @property
     def needs_clearance(self) -> bool:
@@ -78,13 +90,17 @@ class AppointmentType:
     def resource_kinds(self) -> list[str]:
         return [n.code for n in self.needs if n.need_kind == RESOURCE]
 
-    def slot(self, start: dt.datetime, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
-        """The visit's interval: the type's length unless a longer end is asked for."""
+    def slot(self, start: dt.datetime, end: dt.datetime | None,
+             plan_minutes: int = 0) -> tuple[dt.datetime, dt.datetime]:
+        """The visit's interval: the type's length (or the plan's) unless a longer end is
+        asked for."""
+        length = self.length(plan_minutes)
         if end is None:
-            return start, start + self.duration
-        if end - start < self.duration:
+            return start, start + length
+        if end - start < length:
+            minutes = int(length.total_seconds() // 60)
             raise errors.field("appointment.end_time",
-                               f"a {self.code} lasts at least {self.duration_minutes} minutes",
+                               f"a {self.code} lasts at least {minutes} minutes",
                                reason="DURATION_TOO_SHORT")
         return start, end
 

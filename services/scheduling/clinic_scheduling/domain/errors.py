@@ -1,5 +1,7 @@
 """Scheduling's refusals, each carried to the caller as a gRPC status with a reason."""
 
+import datetime as dt
+
 from clinic_common.errors import (
     Aborted,
     AlreadyExists,
@@ -7,6 +9,10 @@ from clinic_common.errors import (
     FieldViolation,
     NotFound,
 )
+
+# How long a caller waits before retrying a refusal that may only mean scheduling has
+# not yet seen intake's latest events (a registration, a clearance, a plan).
+PROJECTION_LAG_RETRY = dt.timedelta(seconds=2)
 
 
 def field(name: str, message: str, reason: str = "INVALID_FIELD") -> FieldViolation:
@@ -60,6 +66,7 @@ class ResourceInUse(FailedPrecondition):
 
 
 class PatientUnknown(FailedPrecondition):
+    retry_after = PROJECTION_LAG_RETRY
     default_reason = "PATIENT_UNKNOWN"
 
     def __init__(self, patient_id: str):
@@ -87,6 +94,41 @@ class BookingRaceLost(Aborted):
     """The database refused an overlapping booking that committed concurrently."""
 
 
+class AppointmentTypeUnknown(FieldViolation):
+    """Booking a type scheduling does not have; the message names the known ones."""
+
+    def __init__(self, field_name: str, code: str, known: list[str]):
+        super().__init__(field_name, f"{code!r} is not an appointment type; known types: "
+                         f"{', '.join(known)}", reason="APPOINTMENT_TYPE_UNKNOWN")
+
+
+class AppointmentTypeNotFound(NotFound):
+    default_reason = "APPOINTMENT_TYPE_NOT_FOUND"
+
+    def __init__(self, code: str, known: list[str]):
+        super().__init__(f"appointment type {code!r} does not exist; known types: "
+                         f"{', '.join(known)}", appointment_type=code)
+
+
+class ResourceKindMismatch(FieldViolation):
+    """A resource asked for that the appointment type does not use; names the kinds it does."""
+
+    def __init__(self, resource_id: str, kind: str, kinds_needed: list[str]):
+        needed = ", ".join(kinds_needed) if kinds_needed else "none"
+        super().__init__("appointment.resource_ids",
+                         f"{resource_id!r} is a {kind}; this appointment type needs: {needed}",
+                         reason="RESOURCE_KIND_MISMATCH")
+
+
+class AppointmentTypeNotOffered(FailedPrecondition):
+    default_reason = "APPOINTMENT_TYPE_NOT_OFFERED"
+
+    def __init__(self, location_id: str, appointment_type: str, offered: list[str]):
+        super().__init__(f"{appointment_type} is not booked at {location_id!r}; it books: "
+                         f"{', '.join(offered)}", location_id=location_id,
+                         appointment_type=appointment_type)
+
+
 class NoResourceAvailable(FailedPrecondition):
     default_reason = "NO_RESOURCE_AVAILABLE"
 
@@ -99,8 +141,10 @@ class AppointmentNotFound(NotFound):
     default_reason = "APPOINTMENT_NOT_FOUND"
 
     def __init__(self, location_id: str, appointment_id: str):
+        where = "at any location you may see" if location_id == "-" \
+            else f"at location {location_id!r}"
         super().__init__(
-            f"appointment {appointment_id!r} does not exist at location {location_id!r}",
+            f"appointment {appointment_id!r} does not exist {where}",
             location_id=location_id, appointment_id=appointment_id)
 
 
@@ -120,6 +164,15 @@ class AppointmentNotStarted(FailedPrecondition):
                          appointment_id=appointment_id)
 
 
+class VisitNotStarted(FailedPrecondition):
+    default_reason = "VISIT_NOT_STARTED"
+
+    def __init__(self, appointment_id: str, start: dt.datetime):
+        super().__init__(f"appointment {appointment_id!r} starts at {start:%Y-%m-%d %H:%M} UTC; "
+                         f"a visit cannot be completed before it started",
+                         appointment_id=appointment_id, start_time=start.isoformat())
+
+
 class PlanUnknown(FailedPrecondition):
     default_reason = "PLAN_UNKNOWN"
 
@@ -130,6 +183,7 @@ class PlanUnknown(FailedPrecondition):
 class PatientNotCleared(FailedPrecondition):
     """No candidacy decision for the treatment's modality, or the latest is not a clearance."""
 
+    retry_after = PROJECTION_LAG_RETRY
     default_reason = "PATIENT_NOT_CLEARED"
 
     def __init__(self, patient_id: str, modality: str, appointment_type: str, latest: str = ""):
@@ -141,6 +195,7 @@ class PatientNotCleared(FailedPrecondition):
 
 
 class NoActivePlan(FailedPrecondition):
+    retry_after = PROJECTION_LAG_RETRY
     default_reason = "NO_ACTIVE_PLAN"
 
     def __init__(self, patient_id: str, modality: str, appointment_type: str):

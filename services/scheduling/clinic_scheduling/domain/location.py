@@ -41,6 +41,13 @@ class Resource:
 
 
 @dataclass(eq=False)
+class OfferedType:
+    """An appointment type booked at a location."""
+
+    code: str
+
+
+@dataclass(eq=False)
 class Location:
     location_id: str
     display_name: str
@@ -49,6 +56,7 @@ class Location:
     closures: list[Closure] = field(default_factory=list)
     certifications: list[Certification] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
+    offered_types: list[OfferedType] = field(default_factory=list)  # empty: every type
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     # Counts the changes: what was read of a location is current while this has not moved.
@@ -83,6 +91,10 @@ class Location:
             changed |= _sync(self.certifications,
                              [Certification(c) for c in details.certifications],
                              key=lambda c: c.code)
+        if "appointment_types" in fields:
+            changed |= _sync(self.offered_types,
+                             [OfferedType(c) for c in details.appointment_types],
+                             key=lambda t: t.code)
         if "resources" in fields:
             changed |= _sync(self.resources, [Resource(r.resource_id, r.kind, r.display_name)
                                               for r in details.resources],
@@ -99,6 +111,11 @@ class Location:
     def local_date(self, instant: dt.datetime) -> dt.date:
         """The calendar day ``instant`` falls on at the location."""
         return instant.astimezone(self.zone).date()
+
+    def offers(self, appointment_type: str) -> bool:
+        """Whether the type is booked here (a location listing none books every type)."""
+        return not self.offered_types or \
+            any(t.code == appointment_type for t in self.offered_types)
 
     def is_certified(self, code: str) -> bool:
         return any(c.code == code for c in self.certifications)
@@ -126,10 +143,10 @@ class Location:
                 f"{self.location_id!r} is not open from {local_start:%a %Y-%m-%d %H:%M} to "
                 f"{local_end:%H:%M} ({self.time_zone})", reason="OUTSIDE_OPENING_HOURS")
 
-    def pick_resources(self, requested: Iterable[str], kinds_needed: Iterable[str],
+    def pick_resources(self, requested: Iterable[str], kinds_needed: list[str],
                        busy: set[str]) -> list[str]:
-        """The resources a visit takes: those asked for, plus a free one of each kind
-        the visit needs and was not asked for."""
+        """The resources a visit takes: those asked for (each of a kind the visit needs),
+        plus a free one of each kind the visit needs and was not asked for."""
         chosen: list[Resource] = []
         for resource_id in dict.fromkeys(requested):
             resource = self.resource(resource_id)
@@ -137,6 +154,8 @@ class Location:
                 raise errors.field("appointment.resource_ids",
                                    f"{resource_id!r} is not a resource of {self.location_id!r}",
                                    reason="RESOURCE_UNKNOWN")
+            if resource.kind not in kinds_needed:
+                raise errors.ResourceKindMismatch(resource_id, resource.kind, kinds_needed)
             if resource_id in busy:
                 raise errors.SlotTaken(f"resource {resource_id!r} is booked at that time",
                                        reason="RESOURCE_ALREADY_BOOKED", resource_id=resource_id)

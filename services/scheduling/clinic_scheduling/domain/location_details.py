@@ -13,7 +13,8 @@ from clinic_scheduling.domain.policy import HoursSpec
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 RESOURCE_KINDS = frozenset({"CONSULT_ROOM", "TREATMENT_ROOM", "INFUSION_CHAIR", "TMS_DEVICE"})
-FIELDS = ("display_name", "time_zone", "weekly_hours", "closures", "certifications", "resources")
+FIELDS = ("display_name", "time_zone", "weekly_hours", "closures", "certifications", "resources",
+          "appointment_types")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class LocationDetails:
     closures: tuple[ClosureSpec, ...] = ()
     certifications: tuple[str, ...] = ()
     resources: tuple[ResourceSpec, ...] = ()
+    appointment_types: tuple[str, ...] = ()  # the codes booked here; empty: every type
 
     def validate(self, fields: set[str]) -> None:
         """Raise a field violation for the first malformed field among ``fields``."""
@@ -104,6 +106,14 @@ def _certifications(details: LocationDetails) -> None:
         raise errors.field("location.certifications", "a code is listed twice")
 
 
+def _appointment_types(details: LocationDetails) -> None:
+    codes = details.appointment_types
+    if any(not CODE.match(c) or len(c) > 64 for c in codes):
+        raise errors.field("location.appointment_types", "codes are UPPER_SNAKE_CASE")
+    if len(codes) != len(set(codes)):
+        raise errors.field("location.appointment_types", "a code is listed twice")
+
+
 def _resources(details: LocationDetails) -> None:
     ids = [r.resource_id for r in details.resources]
     for resource in details.resources:
@@ -120,4 +130,5 @@ def _resources(details: LocationDetails) -> None:
 
 _CHECKS = {"display_name": _display_name, "time_zone": _time_zone,
            "weekly_hours": _weekly_hours, "closures": _closures,
-           "certifications": _certifications, "resources": _resources}
+           "certifications": _certifications, "resources": _resources,
+           "appointment_types": _appointment_types}

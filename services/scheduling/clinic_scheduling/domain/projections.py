@@ -54,6 +54,7 @@ class PlanTerms:
     min_spacing_hours: int
     series_window_days: int
     dose_mcg: int
+    duration_minutes: int = 0
 
 
 @dataclass(eq=False)
@@ -67,6 +68,7 @@ class TreatmentPlan:
     min_spacing_hours: int = 0
     series_window_days: int = 0
     dose_mcg: int = 0
+    duration_minutes: int = 0  # each infusion's length (IV ketamine), 0 when not given
     status: str = PLAN_ACTIVE
     end_reason: str = ""
     created_at: dt.datetime | None = None
@@ -81,6 +83,7 @@ class TreatmentPlan:
         self.min_spacing_hours = terms.min_spacing_hours
         self.series_window_days = terms.series_window_days
         self.dose_mcg = terms.dose_mcg
+        self.duration_minutes = terms.duration_minutes
         return True
 
     def end(self, reason: str, at: dt.datetime) -> None:

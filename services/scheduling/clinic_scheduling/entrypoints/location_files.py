@@ -1,7 +1,7 @@
 """Location configuration files (deploy/locations/<id>.yaml) read into API messages.
 
 A file is the whole truth about its location's display name, time zone, closures,
-certifications and resources. ``weekly_hours`` is optional: a new location
+certifications, appointment types and resources. ``weekly_hours`` is optional: a new location
 without it gets the policy default; an existing one keeps the hours it has.
 """
 
@@ -16,8 +16,9 @@ from clinic.scheduling.v1 import location_pb2
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KEYS = {"location_id", "display_name", "time_zone", "weekly_hours", "closures",
-        "certifications", "resources"}
-ALWAYS_MANAGED = ("display_name", "time_zone", "closures", "certifications", "resources")
+        "certifications", "resources", "appointment_types"}
+ALWAYS_MANAGED = ("display_name", "time_zone", "closures", "certifications", "resources",
+                  "appointment_types")
 
 
 class LocationFileError(ValueError):
@@ -52,7 +53,8 @@ def _parse(path: Path, data: dict) -> LocationFile:
     location_id = _text(data, "location_id")
     location = location_pb2.Location(
         display_name=_text(data, "display_name"), time_zone=_text(data, "time_zone"),
-        certifications=[str(c) for c in data.get("certifications") or []])
+        certifications=[str(c) for c in data.get("certifications") or []],
+        appointment_types=[str(c) for c in data.get("appointment_types") or []])
     for entry in data.get("closures") or []:
         closure = location.closures.add(reason=str(entry.get("reason", "")))
         day = _date(entry["date"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clinic.scheduling.v1 import appointment_pb2, location_pb2
+from clinic.scheduling.v1 import appointment_pb2, appointment_type_pb2, location_pb2
 from clinic_common.errors import FieldViolation
 from clinic_common.names import WILDCARD, Name
 from clinic_common.protoconv import EnumMap, fill_date, from_timestamp, timestamp, to_date
 
 from clinic_scheduling.domain.appointment import Appointment
+from clinic_scheduling.domain.appointment_type import STAFF, AppointmentType
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
 from clinic_scheduling.domain.policy import HoursSpec
@@ -18,8 +19,13 @@ LOCATION = Name("locations/{location}")
 # A list's parent: one location, or "locations/-" for every location (AIP-159).
 LOCATIONS = Name("locations/{location}", wildcard=True)
 APPOINTMENT = Name("locations/{location}/appointments/{appointment}")
+# An appointment's name as a request may give it: "locations/-/appointments/{id}" finds
+# it at whichever location of the caller's scope holds it.
+ANY_APPOINTMENT = Name("locations/{location}/appointments/{appointment}", wildcard=True)
+APPOINTMENT_TYPE = Name("appointmentTypes/{appointment_type}")
 RESOURCE_KINDS = EnumMap(location_pb2.ResourceKind)
 STATUSES = EnumMap(appointment_pb2.AppointmentStatus)
+INITIATORS = EnumMap(appointment_pb2.CancellationInitiator)
 
 
 def location_filter_from_parent(parent: str) -> str | None:
@@ -48,6 +54,7 @@ def details_from_proto(message: location_pb2.Location) -> LocationDetails:
         closures=tuple(ClosureSpec(to_date(c.date, "location.closures.date"), c.reason)
                        for c in message.closures),
         certifications=tuple(message.certifications),
+        appointment_types=tuple(message.appointment_types),
         resources=tuple(ResourceSpec(r.resource_id, RESOURCE_KINDS.lenient(r.kind), r.display_name)
                         for r in message.resources))
 
@@ -57,6 +64,7 @@ def location_to_proto(location: Location) -> location_pb2.Location:
         name=LOCATION.format(location.location_id), location_id=location.location_id,
         display_name=location.display_name, time_zone=location.time_zone,
         certifications=sorted(c.code for c in location.certifications),
+        appointment_types=sorted(t.code for t in location.offered_types),
         create_time=timestamp(location.created_at), update_time=timestamp(location.updated_at))
     for hours in sorted(location.weekly_hours, key=lambda h: (h.weekday, h.open_time)):
         message.weekly_hours.add(
@@ -83,7 +91,25 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         status=STATUSES.to_proto(appointment.status),
         resource_ids=appointment.resource_ids, cancel_reason=appointment.cancel_reason,
         late_cancellation=appointment.late_cancellation,
+        cancellation_initiator=INITIATORS.to_proto(appointment.cancelled_by)
+        if appointment.cancelled_by else 0,
         create_time=timestamp(appointment.created_at),
-        update_time=timestamp(appointment.updated_at))
+        update_time=timestamp(appointment.updated_at), revision=appointment.revision,
+        history=[appointment_pb2.AppointmentHistoryEntry(
+            revision=h.revision, start_time=timestamp(h.start_time),
+            end_time=timestamp(h.end_time), resource_ids=h.resource_ids,
+            change_time=timestamp(h.changed_at))
+            for h in sorted(appointment.history, key=lambda h: h.revision)])
     fill_date(message.service_date, appointment.service_date)
     return message
+
+
+def appointment_type_to_proto(kind: AppointmentType) -> appointment_type_pb2.AppointmentType:
+    return appointment_type_pb2.AppointmentType(
+        name=APPOINTMENT_TYPE.format(kind.code), code=kind.code,
+        display_name=kind.display_name, duration_minutes=kind.duration_minutes,
+        observation_minutes=kind.observation_minutes, modality=kind.modality,
+        required_certification=kind.required_certification,
+        duration_from_plan=kind.duration_from_plan,
+        resource_kinds=[RESOURCE_KINDS.to_proto(code) for code in kind.resource_kinds],
+        staff_roles=[n.code for n in kind.needs if n.need_kind == STAFF])

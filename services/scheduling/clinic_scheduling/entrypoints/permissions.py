@@ -2,44 +2,73 @@
 
 Scheduling is where location scope bites: every appointment lives at a location,
 and staff other than billing, ops and admins act only at the locations in their
-token. A list over "locations/-" shows only those locations. Ops and admins keep
-the locations themselves (hours, resources, certifications).
+token. A list over "locations/-" shows only those locations, and a name
+"locations/-/appointments/{id}" finds an appointment only at them. Ops and admins
+keep the locations themselves (hours, resources, certifications). Appointment types
+are the organization's: every staff member may read them.
 """
 
 from __future__ import annotations
 
-from clinic.scheduling.v1 import scheduling_service_pb2
-from clinic_common.access import location_field, location_in, locations_in_scope, rule
+from clinic.scheduling.v1 import (
+    appointment_service_pb2,
+    appointment_type_service_pb2,
+    location_service_pb2,
+    visit_service_pb2,
+)
+from clinic_common.access import Rule, location_field, location_in, locations_in_scope, rule
 from clinic_common.identity import Role
 
-from clinic_scheduling.entrypoints.messages import APPOINTMENT, LOCATION, LOCATIONS
+from clinic_scheduling.entrypoints.messages import ANY_APPOINTMENT, LOCATION, LOCATIONS
 
 DESK, NURSE, PROVIDER, TECH = Role.FRONT_DESK, Role.NURSE, Role.PROVIDER, Role.TMS_TECHNICIAN
 BILLING, OPS, ADMIN = Role.BILLING, Role.OPS, Role.ADMIN
 EVERY_STAFF = (DESK, NURSE, PROVIDER, TECH, BILLING, OPS, ADMIN)
+CARE_TEAM = (DESK, NURSE, PROVIDER, TECH)
 
-AT_APPOINTMENT = location_in("name", APPOINTMENT)
+AT_APPOINTMENT = location_in("name", ANY_APPOINTMENT)
 
-SCHEDULING = {
+
+def _service(module, name: str):
+    return module.DESCRIPTOR.services_by_name[name]
+
+
+LOCATIONS_RULES = {
     "CreateLocation": rule(OPS, ADMIN, location=location_field("location_id"), phi=False),
     "GetLocation": rule(*EVERY_STAFF, phi=False),
     "ListLocations": rule(*EVERY_STAFF, phi=False),
     "UpdateLocation": rule(OPS, ADMIN, location=location_in("location.name", LOCATION),
                            phi=False),
-    "CreateAppointment": rule(DESK, NURSE, PROVIDER, TECH, ADMIN,
-                              location=location_in("parent", LOCATION)),
-    "GetAppointment": rule(*EVERY_STAFF[:5], ADMIN, location=AT_APPOINTMENT),
-    "ListAppointments": rule(*EVERY_STAFF[:5], ADMIN, location=location_in("parent", LOCATIONS)),
-    "CancelAppointment": rule(DESK, NURSE, PROVIDER, TECH, ADMIN, location=AT_APPOINTMENT),
+}
+
+APPOINTMENT_TYPE_RULES = {
+    "GetAppointmentType": rule(*EVERY_STAFF, phi=False),
+    "ListAppointmentTypes": rule(*EVERY_STAFF, phi=False),
+}
+
+APPOINTMENT_RULES = {
+    "CreateAppointment": rule(*CARE_TEAM, ADMIN, location=location_in("parent", LOCATION)),
+    "GetAppointment": rule(*CARE_TEAM, BILLING, ADMIN, location=AT_APPOINTMENT),
+    "ListAppointments": rule(*CARE_TEAM, BILLING, ADMIN,
+                             location=location_in("parent", LOCATIONS)),
+    "CancelAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
+    "RescheduleAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
+}
+
+VISIT_RULES = {
     "MarkAppointmentNoShow": rule(DESK, NURSE, ADMIN, location=AT_APPOINTMENT),
     "CompleteAppointment": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
 }
 
 PERMISSIONS = {
-    scheduling_service_pb2.DESCRIPTOR.services_by_name["SchedulingService"]: SCHEDULING,
+    _service(location_service_pb2, "LocationService"): LOCATIONS_RULES,
+    _service(appointment_type_service_pb2, "AppointmentTypeService"): APPOINTMENT_TYPE_RULES,
+    _service(appointment_service_pb2, "AppointmentService"): APPOINTMENT_RULES,
+    _service(visit_service_pb2, "VisitService"): VISIT_RULES,
 }
 
 
-def visible_locations() -> frozenset[str] | None:
-    """The locations the caller's appointment list covers (None: all)."""
-    return locations_in_scope(SCHEDULING["ListAppointments"])
+def visible_locations(method_rule: Rule | None = None) -> frozenset[str] | None:
+    """The locations the caller may see under a method's rule (None: all); by default
+    the appointment list's."""
+    return locations_in_scope(method_rule or APPOINTMENT_RULES["ListAppointments"])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clinic.scheduling.v1 import events_pb2
+from clinic.scheduling.v1 import appointment_pb2, events_pb2
 from clinic_common.protoconv import timestamp
 
 from clinic_scheduling.domain.appointment import Appointment
 from clinic_scheduling.domain.appointment_type import ServiceLineValue
+
+INITIATORS = {"PATIENT": appointment_pb2.CANCELLATION_INITIATOR_PATIENT,
+              "CLINIC": appointment_pb2.CANCELLATION_INITIATOR_CLINIC}
 
 
 def _ids(appointment: Appointment) -> dict:
@@ -28,7 +31,16 @@ def cancelled(appointment: Appointment, at: dt.datetime) -> events_pb2.Appointme
     return events_pb2.AppointmentCancelled(
         **_ids(appointment), late=appointment.late_cancellation,
         reason=appointment.cancel_reason, cancel_time=timestamp(at),
-        start_time=timestamp(appointment.start_time))
+        start_time=timestamp(appointment.start_time),
+        initiated_by=INITIATORS.get(appointment.cancelled_by, 0))
+
+
+def rescheduled(appointment: Appointment,
+                previous_start: dt.datetime) -> events_pb2.AppointmentRescheduled:
+    return events_pb2.AppointmentRescheduled(
+        **_ids(appointment), previous_start_time=timestamp(previous_start),
+        start_time=timestamp(appointment.start_time), end_time=timestamp(appointment.end_time),
+        revision=appointment.revision)
 
 
 def no_show(appointment: Appointment) -> events_pb2.AppointmentNoShow:

@@ -6,13 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic_common import keyset
+from clinic_common.names import WILDCARD
 from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
+from clinic_scheduling.domain.location import Location
 from clinic_scheduling.service_layer import announcements
+from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 
@@ -55,23 +58,9 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> 
     location = uow.locations.for_booking(cmd.location_id)
     if location is None:
         raise errors.LocationUnknown(cmd.location_id)
-    kind = uow.appointment_types.get(cmd.appointment_type)
-    if kind is None:
-        raise errors.field("appointment.appointment_type",
-                           f"{cmd.appointment_type!r} is not an appointment type",
-                           reason="APPOINTMENT_TYPE_UNKNOWN")
-    start, end = kind.slot(cmd.start, cmd.end)
-    require_treatment_clearance(uow, patient_id, kind)
-    require_future(start, now)
-    location.check_open(start, end)
-    if kind.required_certification and not location.is_certified(kind.required_certification):
-        raise errors.LocationNotCertified(location.location_id, kind.required_certification,
-                                          kind.code)
-    busy = uow.appointments.busy_resources(location.location_id, start, end)
-    resource_ids = location.pick_resources(cmd.resource_ids, kind.resource_kinds, busy)
-    if uow.appointments.patient_is_booked(patient_id, start, end):
-        raise errors.SlotTaken("the patient has another appointment at that time",
-                               reason="PATIENT_ALREADY_BOOKED", patient_id=patient_id)
+    kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
+    start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
+    resource_ids = _free_slot(uow, location, kind, patient_id, start, end, cmd.resource_ids, now)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
@@ -79,6 +68,79 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> 
     uow.appointments.add(appointment)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
+
+
+def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType,
+               patient_id: str, start: dt.datetime, end: dt.datetime,
+               wanted: tuple[str, ...], now: dt.datetime, moving: str | None = None) -> list[str]:
+    """The booking rules for [start, end); returns the resources to hold. ``moving`` is
+    an appointment being rescheduled, whose own slot does not count as taken."""
+    if not location.offers(kind.code):
+        raise errors.AppointmentTypeNotOffered(
+            location.location_id, kind.code, sorted(t.code for t in location.offered_types))
+    require_treatment_clearance(uow, patient_id, kind)
+    require_future(start, now)
+    location.check_open(start, end)
+    if kind.required_certification and not location.is_certified(kind.required_certification):
+        raise errors.LocationNotCertified(location.location_id, kind.required_certification,
+                                          kind.code)
+    busy = uow.appointments.busy_resources(location.location_id, start, end, excluding=moving)
+    resource_ids = location.pick_resources(wanted, kind.resource_kinds, busy)
+    if uow.appointments.patient_is_booked(patient_id, start, end, excluding=moving):
+        raise errors.SlotTaken("the patient has another appointment at that time",
+                               reason="PATIENT_ALREADY_BOOKED", patient_id=patient_id)
+    return resource_ids
+
+
+@dataclass(frozen=True)
+class RescheduleAppointment:
+    location_id: str  # or "-": whichever location of scope holds it
+    appointment_id: str
+    start: dt.datetime
+    end: dt.datetime | None = None
+    resource_ids: tuple[str, ...] = ()  # empty: keep the current ones when free
+    key: RequestKey = NO_KEY
+    scope: frozenset[str] | None = None
+
+
+def reschedule_appointment(cmd: RescheduleAppointment,
+                           runner: Runner[SchedulingUnitOfWork]) -> None:
+    """Moves a booked appointment under the booking rules; it keeps its id, and its
+    previous time goes to its history. Announced as AppointmentRescheduled."""
+    def action(uow: SchedulingUnitOfWork, c) -> str:
+        appointment = appointment_of(uow, cmd.location_id, cmd.appointment_id, cmd.scope)
+        c.concerns(appointment.patient_id)
+        location = uow.locations.for_booking(appointment.location_id)
+        kind = type_of(uow, appointment.appointment_type, "name")
+        start, end = kind.slot(cmd.start, cmd.end,
+                               plan_minutes(uow, appointment.patient_id, kind))
+        wanted = cmd.resource_ids or _still_free(uow, appointment, kind, start, end)
+        resource_ids = _free_slot(uow, location, kind, appointment.patient_id, start, end,
+                                  wanted, c.now, moving=appointment.appointment_id)
+        previous_start = appointment.start_time
+        appointment.reschedule(start, end, location.local_date(start), resource_ids, c.now)
+        uow.appointments.flush()
+        uow.emit(announcements.rescheduled(appointment, previous_start),
+                 key=appointment.patient_id)
+        return appointment.appointment_id
+
+    runner.change("RescheduleAppointment", cmd.key, action)
+
+
+def plan_minutes(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType) -> int:
+    """The infusion length of the patient's active plan, for a type whose length it sets."""
+    if not kind.duration_from_plan:
+        return 0
+    plan = uow.projections.active_plan(patient_id, kind.modality)
+    return plan.duration_minutes if plan else 0
+
+
+def _still_free(uow: SchedulingUnitOfWork, appointment: Appointment, kind: AppointmentType,
+                start: dt.datetime, end: dt.datetime) -> tuple[str, ...]:
+    """The resources the appointment holds that are free at the new time: kept if so."""
+    busy = uow.appointments.busy_resources(appointment.location_id, start, end,
+                                           excluding=appointment.appointment_id)
+    return tuple(r for r in appointment.resource_ids if r not in busy)
 
 
 def known_patient(uow: SchedulingUnitOfWork, patient_id: str) -> str:
@@ -102,17 +164,24 @@ def require_treatment_clearance(uow: SchedulingUnitOfWork, patient_id: str,
                                   uow.projections.active_plan(patient_id, kind.modality))
 
 
-def appointment_of(uow: SchedulingUnitOfWork, location_id: str,
-                   appointment_id: str) -> Appointment:
-    appointment = uow.appointments.get(location_id, appointment_id)
+def appointment_of(uow: SchedulingUnitOfWork, location_id: str, appointment_id: str,
+                   scope: frozenset[str] | None = None) -> Appointment:
+    """The appointment; at location "-", at whichever location of ``scope`` (None: any)
+    holds it, as if it did not exist elsewhere."""
+    if location_id == WILDCARD:
+        appointment = uow.appointments.get_any(appointment_id)
+        if appointment is not None and scope is not None and appointment.location_id not in scope:
+            appointment = None
+    else:
+        appointment = uow.appointments.get(location_id, appointment_id)
     if appointment is None:
         raise errors.AppointmentNotFound(location_id, appointment_id)
     return appointment
 
 
-def get_appointment(location_id: str, appointment_id: str,
-                    runner: Runner[SchedulingUnitOfWork]) -> Appointment:
-    return runner.read(lambda uow: appointment_of(uow, location_id, appointment_id))
+def get_appointment(location_id: str, appointment_id: str, runner: Runner[SchedulingUnitOfWork],
+                    scope: frozenset[str] | None = None) -> Appointment:
+    return runner.read(lambda uow: appointment_of(uow, location_id, appointment_id, scope))
 
 
 @dataclass(frozen=True)

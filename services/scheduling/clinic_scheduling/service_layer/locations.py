@@ -37,6 +37,7 @@ def create_location(cmd: CreateLocation, runner: Runner[SchedulingUnitOfWork],
     def action(uow: SchedulingUnitOfWork, c: Change) -> str:
         if uow.locations.get(cmd.location_id) is not None:
             raise errors.LocationAlreadyExists(cmd.location_id)
+        _require_known_types(uow, cmd.details)
         location = Location.create(cmd.location_id, cmd.details, policy.default_hours, c.now)
         uow.locations.add(location)
         return location.location_id
@@ -52,12 +53,21 @@ def update_location(cmd: UpdateLocation, runner: Runner[SchedulingUnitOfWork],
         if location is None:
             raise errors.LocationNotFound(cmd.location_id)
         cmd.details.validate(set(cmd.fields))
+        if "appointment_types" in cmd.fields:
+            _require_known_types(uow, cmd.details)
         if "resources" in cmd.fields:
             _refuse_removing_booked_resources(uow, location, cmd.details, c.now)
         location.change(cmd.details, set(cmd.fields), policy.default_hours, c.now)
         return location.location_id
 
     return runner.change("UpdateLocation", cmd.key, action)
+
+
+def _require_known_types(uow: SchedulingUnitOfWork, details: LocationDetails) -> None:
+    known = uow.appointment_types.codes()
+    unknown = sorted(set(details.appointment_types) - set(known))
+    if unknown:
+        raise errors.AppointmentTypeUnknown("location.appointment_types", unknown[0], known)
 
 
 def _refuse_removing_booked_resources(uow: SchedulingUnitOfWork, location: Location,

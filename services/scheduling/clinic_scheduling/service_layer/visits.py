@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
-from clinic_scheduling.domain.appointment import Appointment
+from clinic_scheduling.domain.appointment import Appointment, Initiator
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointments import appointment_of
@@ -22,12 +22,15 @@ class AppointmentRef:
     location_id: str
     appointment_id: str
     key: RequestKey = NO_KEY
+    # The locations a "locations/-/appointments/{id}" name may resolve to (None: any).
+    scope: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
 class CancelAppointment:
     ref: AppointmentRef
     reason: str
+    initiated_by: Initiator
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class CompleteAppointment:
 def cancel_appointment(cmd: CancelAppointment, runner: Runner[SchedulingUnitOfWork],
                        policy: SchedulingPolicy) -> str:
     def change(appointment: Appointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> None:
-        appointment.cancel(cmd.reason, now, policy.late_cancel_window)
+        kind = uow.appointment_types.get(appointment.appointment_type)
+        appointment.cancel(cmd.reason, cmd.initiated_by, now, policy.late_cancel_window,
+                           fee_applies=kind.late_cancel_fee)
         uow.emit(announcements.cancelled(appointment, now), key=appointment.patient_id)
 
     return _transition(runner, "CancelAppointment", cmd.ref, change)
@@ -76,7 +81,7 @@ def complete_appointment(cmd: CompleteAppointment, runner: Runner[SchedulingUnit
 def _transition(runner: Runner[SchedulingUnitOfWork], method: str, ref: AppointmentRef,
                 change: Transition) -> str:
     def action(uow: SchedulingUnitOfWork, c: Change) -> str:
-        appointment = appointment_of(uow, ref.location_id, ref.appointment_id)
+        appointment = appointment_of(uow, ref.location_id, ref.appointment_id, ref.scope)
         c.concerns(appointment.patient_id)
         change(appointment, uow, c.now)
         return appointment.appointment_id
