@@ -57,9 +57,10 @@ def build_spec(settings: BillingSettings | None = None) -> ServiceSpec:
 
 def add_services(host: ServiceHost, runtime: Runtime) -> None:
     settings = runtime.settings
-    policy = settings.policy if isinstance(settings, BillingSettings) else \
-        load(BillingSettings).policy
-    deps = Deps(runner=runtime.runner, policy=policy)
+    if not isinstance(settings, BillingSettings):
+        settings = load(BillingSettings)
+    deps = Deps(runner=runtime.runner, policy=settings.policy,
+                provider=settings.billing_provider, envelope=settings.x12_envelope)
     for descriptor, rules in PERMISSIONS.items():
         generated, servicer = SERVICERS[descriptor.name]
         register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")

@@ -185,6 +185,9 @@ claims = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(128), nullable=False),
+    Column("subscriber", JSON),
+    Column("void_reason", Text, nullable=False, server_default=""),
+    Column("batch_id", String(32), nullable=False, server_default=""),
 )
 Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
 Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
@@ -197,6 +200,18 @@ claim_lines = Table(
     Column("line_number", Integer, nullable=False),
 )
 Index("ix_claim_lines_claim_id", claim_lines.c.claim_id)
+
+# One 837P interchange per batch; its control number (ISA13 = GS06) is never reused.
+claim_batches = Table(
+    "claim_batches", metadata,
+    Column("batch_id", String(32), primary_key=True),
+    Column("control_number", BigInteger, nullable=False),
+    Column("claim_ids", JSON, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("control_number", name="uq_claim_batches_control_number"),
+)
 
 mapper_registry = registry(metadata=metadata)
 _mapped = False
@@ -216,4 +231,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
     mapper_registry.map_imperatively(claim.Claim, claims)
     mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
+    mapper_registry.map_imperatively(claim.ClaimBatch, claim_batches)
     _mapped = True

@@ -12,11 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic_common import keyset
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimLine, ClaimState
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
@@ -203,8 +203,24 @@ class SqlClaimRepository:
         for number, charge_id in enumerate(claim.charge_ids, start=1):
             self.session.add(ClaimLine(charge_id, claim.claim_id, number))
 
-    def get(self, claim_id: str) -> Claim | None:
-        return self.session.get(Claim, claim_id)
+    def get(self, claim_id: str, *, for_update: bool = False) -> Claim | None:
+        return self.session.get(Claim, claim_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def release_lines(self, claim: Claim) -> None:
+        """Frees a voided claim's charges for another claim."""
+        self.session.execute(delete(ClaimLine).where(ClaimLine.claim_id == claim.claim_id))
+
+    def add_batch(self, batch: ClaimBatch) -> None:
+        self.session.add(batch)
+
+    def get_batch(self, batch_id: str) -> ClaimBatch | None:
+        return self.session.get(ClaimBatch, batch_id)
+
+    def last_control_number(self) -> int | None:
+        """The highest control number used; a concurrent batch taking the same next one
+        loses on the unique constraint and runs again."""
+        return self.session.execute(select(func.max(ClaimBatch.control_number))).scalar_one()
 
     def claim_of(self, charge_id: str) -> str | None:
         """The claim a charge is on, if any."""

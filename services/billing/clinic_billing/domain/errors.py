@@ -180,3 +180,30 @@ class ChargeOnClaim(FailedPrecondition):
     def __init__(self, charge_id: str, claim_id: str):
         super().__init__(f"charge {charge_id!r} is on claim {claim_id!r}", charge_id=charge_id,
                          claim_id=claim_id)
+
+
+class ClaimStateConflict(FailedPrecondition):
+    """A claim moves only along its life: draft, ready, submitted, ..."""
+
+    default_reason = "CLAIM_STATE_CONFLICT"
+
+    def __init__(self, claim_id: str, state: object, target: object):
+        super().__init__(f"claim {claim_id!r} is {state}; it cannot become {target}",
+                         claim_id=claim_id, state=str(state), target_state=str(target))
+
+
+class ClaimNotReady(FailedPrecondition):
+    """A claim that would go out wrong stays a draft."""
+
+    default_reason = "CLAIM_NOT_READY"
+
+    def __init__(self, claim_id: str, problem: str, detail: str, charge_id: str = ""):
+        super().__init__(f"claim {claim_id!r} is not ready: {detail}", claim_id=claim_id,
+                         problem=problem, charge_id=charge_id)
+
+
+class ControlNumbersExhausted(FailedPrecondition):
+    default_reason = "CONTROL_NUMBERS_EXHAUSTED"
+
+    def __init__(self):
+        super().__init__("the 9-digit interchange control numbers are used up")

@@ -41,6 +41,9 @@ PERMISSIONS = {
         "CreateClaim": rule(BILLING, ADMIN),
         "GetClaim": rule(BILLING, ADMIN),
         "ListClaims": rule(BILLING, ADMIN),
+        "MarkClaimReady": rule(BILLING, ADMIN),
+        "VoidClaim": rule(BILLING, ADMIN),
+        "ExportClaims": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),
