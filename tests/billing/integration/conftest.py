@@ -13,6 +13,7 @@ from clinic.billing.v1 import (
     claim_service_pb2_grpc,
     fee_schedule_service_pb2_grpc,
     payer_service_pb2_grpc,
+    remittance_service_pb2_grpc,
 )
 from clinic.intake.v1 import events_pb2 as intake
 from clinic_billing.bootstrap import add_services, build_spec
@@ -44,6 +45,10 @@ class Billing:
     processor: EventProcessor
     dead_letters: InMemoryPublisher
     channel: grpc.Channel | None = None
+
+    @property
+    def remittances(self) -> remittance_service_pb2_grpc.RemittanceServiceStub:
+        return remittance_service_pb2_grpc.RemittanceServiceStub(self.channel)
 
     def deliver(self, message, **kwargs) -> str:
         return self.processor.process(support.record(message, **kwargs))

@@ -30,6 +30,7 @@ from clinic_billing.domain import (
     payer,
     plan,
     pricing,
+    remittance,
 )
 
 metadata = new_metadata()
@@ -112,8 +113,13 @@ ledger_entries = Table(
     Column("patient_cents", BigInteger, nullable=False),
     Column("insurance_cents", BigInteger, nullable=False),
     Column("posted_at", UtcDateTime, nullable=False),
+    Column("claim_id", String(32)),
+    Column("remittance_id", String(32)),
+    Column("reason", String(64), nullable=False, server_default=""),
 )
 Index("ix_ledger_entries_patient_id", ledger_entries.c.patient_id)
+Index("ix_ledger_entries_remittance", ledger_entries.c.remittance_id)
+Index("ix_ledger_entries_claim", ledger_entries.c.claim_id)
 
 fee_schedule_entries = Table(
     "fee_schedule_entries", metadata,
@@ -213,6 +219,80 @@ claim_batches = Table(
     UniqueConstraint("control_number", name="uq_claim_batches_control_number"),
 )
 
+# An imported 835: the same file (hash) or the same payer trace (TRN) is imported once.
+remittances = Table(
+    "remittances", metadata,
+    Column("remittance_id", String(32), primary_key=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("trace_number", String(64), nullable=False),
+    Column("trace_originator", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("payer_name", String(200), nullable=False),
+    Column("payee_id", String(64), nullable=False),
+    Column("deposit_cents", BigInteger, nullable=False),
+    Column("payment_method", String(8), nullable=False),
+    Column("payment_date", Date),
+    Column("provider_adjustments", JSON, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("content_sha256", name="uq_remittances_content_sha256"),
+    UniqueConstraint("trace_originator", "trace_number", name="uq_remittances_trace"),
+)
+
+remittance_claims = Table(
+    "remittance_claims", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("remittance_id", String(32), ForeignKey("remittances.remittance_id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("claim_ref", String(64), nullable=False),
+    Column("claim_id", String(32)),
+    Column("patient_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("charge_cents", BigInteger, nullable=False),
+    Column("paid_cents", BigInteger, nullable=False),
+    Column("patient_cents", BigInteger, nullable=False),
+    Column("payer_claim_number", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("adjustments", JSON, nullable=False),
+    Column("posted_at", UtcDateTime, nullable=False),
+    Column("reverses_id", BigInteger),
+)
+Index("ix_remittance_claims_remittance", remittance_claims.c.remittance_id,
+      remittance_claims.c.position)
+Index("ix_remittance_claims_claim", remittance_claims.c.claim_id)
+
+suspense_items = Table(
+    "suspense_items", metadata,
+    Column("item_id", String(32), primary_key=True),
+    Column("remittance_id", String(32), nullable=False),
+    Column("claim_ref", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("applied_to", String(128), nullable=False),
+    Column("applied_at", UtcDateTime),
+    Column("applied_by", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+denials = Table(
+    "denials", metadata,
+    Column("denial_id", String(32), primary_key=True),
+    Column("claim_id", String(32), nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("remittance_id", String(32), nullable=False),
+    Column("reason_codes", JSON, nullable=False),
+    Column("remark_codes", JSON, nullable=False),
+    Column("denied_cents", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_denials_claim", denials.c.claim_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -232,4 +312,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(claim.Claim, claims)
     mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
     mapper_registry.map_imperatively(claim.ClaimBatch, claim_batches)
+    mapper_registry.map_imperatively(remittance.Remittance, remittances)
+    mapper_registry.map_imperatively(remittance.RemittanceClaim, remittance_claims)
+    mapper_registry.map_imperatively(remittance.SuspenseItem, suspense_items)
+    mapper_registry.map_imperatively(remittance.Denial, denials)
     _mapped = True

@@ -22,6 +22,13 @@ from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
 from clinic_billing.domain.payer import Payer
 from clinic_billing.domain.plan import PlanFacts
+from clinic_billing.domain.remittance import (
+    Denial,
+    Outcome,
+    Remittance,
+    RemittanceClaim,
+    SuspenseItem,
+)
 
 
 class SqlAccountRepository:
@@ -264,6 +271,12 @@ class SqlLedger:
     def add(self, entry: LedgerEntry) -> None:
         self.session.add(entry)
 
+    def of_remittance_claim(self, claim_id: str, remittance_id: str) -> list[LedgerEntry]:
+        """The entries one remittance posted to one claim."""
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.claim_id == claim_id, LedgerEntry.remittance_id == remittance_id)
+            .order_by(LedgerEntry.entry_id)))
+
     def balance(self, patient_id: str) -> Balance:
         return self.balances([patient_id]).get(patient_id, Balance())
 
@@ -278,3 +291,80 @@ class SqlLedger:
     def move(self, from_patient: str, to_patient: str) -> None:
         self.session.execute(update(LedgerEntry).where(LedgerEntry.patient_id == from_patient)
                              .values(patient_id=to_patient))
+
+
+class SqlRemittanceRepository:
+    """Imported 835s, how each claim of them was posted, suspense and the denial queue."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, remittance: Remittance) -> None:
+        self.session.add(remittance)
+
+    def get(self, remittance_id: str) -> Remittance | None:
+        return self.session.get(Remittance, remittance_id)
+
+    def by_hash(self, sha256: str) -> Remittance | None:
+        return self.session.scalars(select(Remittance).where(
+            Remittance.content_sha256 == sha256)).first()
+
+    def by_trace(self, originator: str, trace_number: str) -> Remittance | None:
+        return self.session.scalars(select(Remittance).where(
+            Remittance.trace_originator == originator,
+            Remittance.trace_number == trace_number)).first()
+
+    def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of remittances in import order."""
+        return keyset.fetch(self.session, select(Remittance), [Remittance.remittance_id], after,
+                            limit)
+
+    def add_claim(self, posted: RemittanceClaim) -> None:
+        self.session.add(posted)
+        self.session.flush()  # its id names the entries' posting for a later reversal
+
+    def claims_of(self, remittance_id: str) -> list[RemittanceClaim]:
+        return list(self.session.scalars(select(RemittanceClaim).where(
+            RemittanceClaim.remittance_id == remittance_id).order_by(RemittanceClaim.position)))
+
+    def standing_posting(self, claim_id: str) -> RemittanceClaim | None:
+        """The latest posting of a claim that no reversal undid."""
+        R = RemittanceClaim
+        reversed_ids = select(R.reverses_id).where(R.reverses_id.is_not(None))
+        return self.session.scalars(select(R).where(
+            R.claim_id == claim_id, R.outcome.in_([Outcome.PAID, Outcome.PARTIALLY_PAID,
+                                                   Outcome.DENIED]),
+            R.id.not_in(reversed_ids)).order_by(R.id.desc())).first()
+
+    def add_suspense(self, item: SuspenseItem) -> None:
+        self.session.add(item)
+
+    def get_suspense(self, item_id: str, *, for_update: bool = False) -> SuspenseItem | None:
+        return self.session.get(SuspenseItem, item_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def suspense_of(self, remittance_id: str) -> list[SuspenseItem]:
+        return list(self.session.scalars(select(SuspenseItem).where(
+            SuspenseItem.remittance_id == remittance_id).order_by(SuspenseItem.item_id)))
+
+    def list_suspense(self, state: str, *, limit: int, after: list | None = None) -> keyset.Page:
+        query = select(SuspenseItem)
+        if state:
+            query = query.where(SuspenseItem.state == state)
+        return keyset.fetch(self.session, query, [SuspenseItem.item_id], after, limit)
+
+    def add_denial(self, denial: Denial) -> None:
+        self.session.add(denial)
+
+    def open_denials_of(self, claim_id: str) -> list[Denial]:
+        return list(self.session.scalars(select(Denial).where(
+            Denial.claim_id == claim_id, Denial.state == "OPEN")))
+
+    def list_denials(self, state: str, payer_id: str, *, limit: int,
+                     after: list | None = None) -> keyset.Page:
+        query = select(Denial)
+        if state:
+            query = query.where(Denial.state == state)
+        if payer_id:
+            query = query.where(Denial.payer_id == payer_id)
+        return keyset.fetch(self.session, query, [Denial.denial_id], after, limit)

@@ -97,6 +97,11 @@ class Claim:
         self.batch_id = batch_id
         self._touch(ClaimState.SUBMITTED, actor, now)
 
+    def settle(self, state: ClaimState, *, actor: str, now: dt.datetime) -> None:
+        """Takes the state a remittance gives it (paid, partially paid, denied), or back to
+        submitted when the payer reversed its answer."""
+        self._touch(state, actor, now)
+
     def subscriber_facts(self) -> Subscriber:
         if not self.subscriber:
             raise errors.ClaimStateConflict(self.claim_id, self.state, ClaimState.SUBMITTED)

@@ -207,3 +207,41 @@ class ControlNumbersExhausted(FailedPrecondition):
 
     def __init__(self):
         super().__init__("the 9-digit interchange control numbers are used up")
+
+
+class MalformedX12(InvalidArgument):
+    """A file pyx12 finds fault with: nothing of it is posted."""
+
+    default_reason = "MALFORMED_X12"
+
+    def __init__(self, segment: str, position: int, problem: str, problems: int):
+        super().__init__(f"the file is not a valid 835: {problem}", segment=segment,
+                         position=position, problems=problems)
+
+
+class NotAn835(InvalidArgument):
+    default_reason = "NOT_AN_835"
+
+    def __init__(self, transaction: str, version: str):
+        super().__init__(f"the file is a {transaction or 'unknown'} ({version or 'no version'}) "
+                         "transaction, not an 835 (005010X221A1)", transaction=transaction,
+                         version=version)
+
+
+class TraceAlreadyImported(AlreadyExists):
+    """Another file with the same payer and trace number (TRN) was imported."""
+
+    default_reason = "REMITTANCE_TRACE_ALREADY_IMPORTED"
+
+    def __init__(self, trace_number: str, remittance_id: str):
+        super().__init__(f"trace number {trace_number!r} was imported in remittance "
+                         f"{remittance_id!r} from a different file", trace_number=trace_number,
+                         remittance_id=remittance_id)
+
+
+class RemittanceNotFound(NotFound):
+    default_reason = "REMITTANCE_NOT_FOUND"
+
+    def __init__(self, remittance_id: str):
+        super().__init__(f"remittance {remittance_id!r} does not exist",
+                         remittance_id=remittance_id)

@@ -56,10 +56,14 @@ class ChargeState(enum.StrEnum):
 
 
 class EntryKind(enum.StrEnum):
-    """Ledger entry kinds. Payments and adjustments (835 posting) join these later."""
+    """Ledger entry kinds: a charge and its void; from remittances a payment, an adjustment
+    (CO, CR, OA, PI) and patient responsibility (PR, moved from insurance to the patient)."""
 
     CHARGE = "CHARGE"
     VOID = "VOID"
+    PAYMENT = "PAYMENT"
+    ADJUSTMENT = "ADJUSTMENT"
+    PATIENT_RESPONSIBILITY = "PATIENT_RESP"
 
 
 @dataclass
@@ -117,6 +121,10 @@ class LedgerEntry:
     insurance_cents: int
     posted_at: dt.datetime = field(kw_only=True)
     entry_id: int | None = None
+    # Where a remittance's entry comes from: the claim, the remittance, the CAS code.
+    claim_id: str | None = field(default=None, kw_only=True)
+    remittance_id: str | None = field(default=None, kw_only=True)
+    reason: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)

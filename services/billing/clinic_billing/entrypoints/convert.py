@@ -25,6 +25,9 @@ CLAIM = Name("accounts/{account}/claims/{claim}")
 PAYER = Name("payers/{payer}")
 RATE = Name("payers/{payer}/contractedRates/{rate}")
 BATCH = Name("claimBatches/{batch}")
+REMITTANCE = Name("remittances/{remittance}")
+SUSPENSE_ITEM = Name("suspenseItems/{item}")
+DENIAL = Name("denials/{denial}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,

@@ -14,6 +14,7 @@ from clinic.billing.v1 import (
     claim_service_pb2,
     fee_schedule_service_pb2,
     payer_service_pb2,
+    remittance_service_pb2,
 )
 from clinic_common.access import rule
 from clinic_common.identity import Role
@@ -44,6 +45,13 @@ PERMISSIONS = {
         "MarkClaimReady": rule(BILLING, ADMIN),
         "VoidClaim": rule(BILLING, ADMIN),
         "ExportClaims": rule(BILLING, ADMIN),
+    },
+    _service(remittance_service_pb2, "RemittanceService"): {
+        "ImportRemittance": rule(BILLING, ADMIN),
+        "GetRemittance": rule(BILLING, ADMIN),
+        "ListRemittances": rule(BILLING, ADMIN),
+        "ListDenials": rule(BILLING, ADMIN),
+        "ListSuspenseItems": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),

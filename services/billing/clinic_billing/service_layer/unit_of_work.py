@@ -13,6 +13,7 @@ from clinic_billing.adapters.repository import (
     SqlLedger,
     SqlPayerRepository,
     SqlPlanRepository,
+    SqlRemittanceRepository,
 )
 from clinic_billing.domain.errors import ConcurrentModification
 
@@ -28,6 +29,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.plans = SqlPlanRepository(session)
         self.rates = SqlContractedRateRepository(session)
         self.claims = SqlClaimRepository(session)
+        self.remittances = SqlRemittanceRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
