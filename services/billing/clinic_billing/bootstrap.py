@@ -8,6 +8,7 @@ from clinic.billing.v1 import (
     claim_service_pb2_grpc,
     fee_schedule_service_pb2_grpc,
     payer_service_pb2_grpc,
+    payment_service_pb2_grpc,
     remittance_service_pb2_grpc,
 )
 from clinic.intake.v1 import events_pb2 as intake_events
@@ -26,6 +27,7 @@ from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.entrypoints.events import build_handlers
 from clinic_billing.entrypoints.fee_schedule_api import FeeScheduleServicer
 from clinic_billing.entrypoints.payer_api import PayerServicer
+from clinic_billing.entrypoints.payment_api import PaymentServicer
 from clinic_billing.entrypoints.permissions import PERMISSIONS
 from clinic_billing.entrypoints.remittance_api import RemittanceServicer
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
@@ -40,6 +42,7 @@ SERVICERS = {
     "ClaimService": (claim_service_pb2_grpc, ClaimServicer),
     "FeeScheduleService": (fee_schedule_service_pb2_grpc, FeeScheduleServicer),
     "PayerService": (payer_service_pb2_grpc, PayerServicer),
+    "PaymentService": (payment_service_pb2_grpc, PaymentServicer),
     "RemittanceService": (remittance_service_pb2_grpc, RemittanceServicer),
 }
 

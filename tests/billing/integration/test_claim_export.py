@@ -5,56 +5,17 @@ import datetime as dt
 
 import grpc
 import pytest
-from clinic.billing.v1 import charge_service_pb2 as charge_pb
-from clinic.billing.v1 import claim_pb2, payer_pb2
+from clinic.billing.v1 import claim_pb2
 from clinic.billing.v1 import claim_service_pb2 as pb
-from clinic.billing.v1 import payer_service_pb2 as payer_pb
 from clinic_billing.adapters import x12_validation
-from clinic_common.identity import Role
-from clinic_devtools.testing import auth
 
-from tests.billing.support import PROVIDER, completed, date, reason, row_counts
-
-DAY = dt.date(2026, 3, 10)
-AS_BILLING = auth.metadata(Role.BILLING, sub="biller-9")
-SUBSCRIBER = claim_pb2.Subscriber(last_name="Doe", first_name="Jane", birth_date=date(
-    dt.date(1980, 1, 2)), gender="F", address_line="1 Main St", city="Carlsbad", state="CA",
-    postal_code="92008")
+from tests.billing.flow import AS_BILLING, DAY, SUBSCRIBER, draft, export, ready
+from tests.billing.support import completed, reason, row_counts
 
 
 def assert_valid_837(content: bytes) -> None:
     found = x12_validation.problems(content.decode("ascii"))
     assert found == [], "\n".join(map(str, found))
-
-
-@pytest.fixture
-def clinic(start_billing):
-    billing = start_billing(**PROVIDER)
-    billing.payers.CreatePayer(payer_pb.CreatePayerRequest(payer_id="60054", payer=payer_pb2.Payer(
-        display_name="Aetna", kind=payer_pb2.PAYER_KIND_COMMERCIAL)), metadata=AS_BILLING)
-    for patient in ("p1", "p2"):
-        billing.register(patient)
-        billing.cover(patient, f"cov-{patient}", "60054")
-    billing.deliver(completed("a1", "p1", DAY, ("99213", 1), ("90867", 1)))
-    billing.deliver(completed("a2", "p2", DAY, ("90868", 1)))
-    return billing
-
-
-def draft(billing, patient, appointment):
-    names = [c.name for c in billing.charges.ListCharges(charge_pb.ListChargesRequest(
-        parent=f"accounts/{patient}", appointment_id=appointment)).charges]
-    return billing.claims.CreateClaim(pb.CreateClaimRequest(
-        parent=f"accounts/{patient}", charges=names), metadata=AS_BILLING).claim
-
-
-def ready(billing, claim, **kw):
-    return billing.claims.MarkClaimReady(pb.MarkClaimReadyRequest(
-        name=claim.name, subscriber=SUBSCRIBER, **kw), metadata=AS_BILLING).claim
-
-
-def export(billing, *claims, **kw):
-    return billing.claims.ExportClaims(pb.ExportClaimsRequest(
-        claims=[c.name for c in claims], **kw), metadata=AS_BILLING).batch
 
 
 def test_ready_claims_go_out_in_a_valid_837p_and_become_submitted(clinic):

@@ -1,67 +1,16 @@
 """835 remittances imported over RemittanceService, on SQLite and PostgreSQL: payments,
 partial payments, denials, reversals, PLB, suspense; the same file twice; malformed files."""
 
-import datetime as dt
 
 import grpc
 import pytest
-from clinic.billing.v1 import account_service_pb2 as account_pb
 from clinic.billing.v1 import claim_pb2 as C
-from clinic.billing.v1 import claim_service_pb2 as claim_pb
 from clinic.billing.v1 import remittance_pb2
 from clinic.billing.v1 import remittance_service_pb2 as pb
 
-from tests.billing.integration.test_claim_export import AS_BILLING, clinic, draft, export, ready
-from tests.billing.support import completed, error_metadata, reason, row_counts
+from tests.billing.flow import AS_BILLING, answer, balances, imported, state
+from tests.billing.support import error_metadata, reason, row_counts
 from tests.billing.x835 import ClaimPayment, Line, era
-
-DAY = dt.date(2026, 3, 10)
-__all__ = ["clinic"]  # the fixture, shared with the export tests
-
-
-@pytest.fixture
-def sent(clinic):
-    """Three submitted claims: p1 (99213 + 90867), p2 (90868), p3 (99214)."""
-    clinic.register("p3")
-    clinic.cover("p3", "cov-p3", "60054")
-    clinic.deliver(completed("a3", "p3", DAY, ("99214", 1)))
-    claims = [ready(clinic, draft(clinic, p, a)) for p, a in (("p1", "a1"), ("p2", "a2"),
-                                                               ("p3", "a3"))]
-    export(clinic, *claims)
-    charges = {c.claim_id: [n.rsplit("/", 1)[1] for n in c.charges] for c in claims}
-    return clinic, claims, charges
-
-
-def answer(claims, charges):
-    """p1 paid (PR copay), p2 partially paid (paid under the allowed, CO-45 short), p3 denied."""
-    c1, c2, c3 = claims
-    return [
-        ClaimPayment(c1.claim_id, "1", 65000, 45000, 2000, lines=[
-            Line("99213", 15000, 8000, [("CO", "45", 5000), ("PR", "3", 2000)],
-                 charge_ref=charges[c1.claim_id][0], allowed_cents=10000),
-            Line("90867", 50000, 37000, [("CO", "45", 13000)], charge_ref=charges[c1.claim_id][1],
-                 allowed_cents=37000)]),
-        ClaimPayment(c2.claim_id, "1", 30000, 10000, 0, lines=[
-            Line("90868", 30000, 10000, [("CO", "45", 5000)], allowed_cents=15000)]),
-        ClaimPayment(c3.claim_id, "4", 22000, 0, 0, lines=[
-            Line("99214", 22000, 0, [("CO", "50", 22000)], remarks=("N115",))]),
-    ]
-
-
-def imported(billing, content: str, **kw):
-    return billing.remittances.ImportRemittance(pb.ImportRemittanceRequest(
-        content=content.encode(), **kw), metadata=AS_BILLING)
-
-
-def state(billing, claim):
-    return billing.claims.GetClaim(claim_pb.GetClaimRequest(name=claim.name),
-                                   metadata=AS_BILLING).claim.state
-
-
-def balances(billing, patient):
-    account = billing.accounts.GetAccount(account_pb.GetAccountRequest(
-        name=f"accounts/{patient}")).account
-    return account.patient_balance_cents, account.insurance_balance_cents
 
 
 def test_a_remittance_posts_paid_partial_and_denied_claims(sent):

@@ -28,6 +28,7 @@ from clinic_billing.domain import (
     coverage,
     model,
     payer,
+    payment,
     plan,
     pricing,
     remittance,
@@ -116,6 +117,8 @@ ledger_entries = Table(
     Column("claim_id", String(32)),
     Column("remittance_id", String(32)),
     Column("reason", String(64), nullable=False, server_default=""),
+    Column("payment_id", String(32)),
+    Column("write_off_id", String(32)),
 )
 Index("ix_ledger_entries_patient_id", ledger_entries.c.patient_id)
 Index("ix_ledger_entries_remittance", ledger_entries.c.remittance_id)
@@ -293,6 +296,37 @@ denials = Table(
 )
 Index("ix_denials_claim", denials.c.claim_id)
 
+payments = Table(
+    "payments", metadata,
+    Column("payment_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("kind", _enum(payment.PaymentKind), nullable=False),
+    Column("method", _enum(payment.PaymentMethod), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("location_id", String(200), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("refunds_payment_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_payments_patient", payments.c.patient_id, payments.c.payment_id)
+Index("ix_payments_refunds", payments.c.refunds_payment_id)
+
+write_offs = Table(
+    "write_offs", metadata,
+    Column("write_off_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("responsibility", _enum(model.Responsibility), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("approver_id", String(200), nullable=False),
+    Column("claim_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_write_offs_patient", write_offs.c.patient_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -316,4 +350,6 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(remittance.RemittanceClaim, remittance_claims)
     mapper_registry.map_imperatively(remittance.SuspenseItem, suspense_items)
     mapper_registry.map_imperatively(remittance.Denial, denials)
+    mapper_registry.map_imperatively(payment.Payment, payments)
+    mapper_registry.map_imperatively(payment.WriteOff, write_offs)
     _mapped = True

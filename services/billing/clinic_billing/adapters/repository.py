@@ -21,6 +21,7 @@ from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
 from clinic_billing.domain.payer import Payer
+from clinic_billing.domain.payment import Payment, PaymentKind, WriteOff
 from clinic_billing.domain.plan import PlanFacts
 from clinic_billing.domain.remittance import (
     Denial,
@@ -277,6 +278,10 @@ class SqlLedger:
             LedgerEntry.claim_id == claim_id, LedgerEntry.remittance_id == remittance_id)
             .order_by(LedgerEntry.entry_id)))
 
+    def of_claim(self, claim_id: str) -> list[LedgerEntry]:
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.claim_id == claim_id).order_by(LedgerEntry.entry_id)))
+
     def balance(self, patient_id: str) -> Balance:
         return self.balances([patient_id]).get(patient_id, Balance())
 
@@ -368,3 +373,33 @@ class SqlRemittanceRepository:
         if payer_id:
             query = query.where(Denial.payer_id == payer_id)
         return keyset.fetch(self.session, query, [Denial.denial_id], after, limit)
+
+
+class SqlPaymentRepository:
+    """Patients' payments and refunds, and write-offs."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, payment: Payment) -> None:
+        self.session.add(payment)
+
+    def get(self, payment_id: str) -> Payment | None:
+        return self.session.get(Payment, payment_id)
+
+    def refunded(self, payment_id: str) -> int:
+        return int(self.session.execute(select(func.coalesce(func.sum(Payment.amount_cents), 0))
+                                        .where(Payment.refunds_payment_id == payment_id,
+                                               Payment.kind == PaymentKind.REFUND)).scalar_one())
+
+    def list(self, patient_id: str, *, limit: int, after: list | None = None) -> keyset.Page:
+        query = select(Payment)
+        if patient_id:
+            query = query.where(Payment.patient_id == patient_id)
+        return keyset.fetch(self.session, query, [Payment.payment_id], after, limit)
+
+    def add_write_off(self, write_off: WriteOff) -> None:
+        self.session.add(write_off)
+
+    def get_write_off(self, write_off_id: str) -> WriteOff | None:
+        return self.session.get(WriteOff, write_off_id)

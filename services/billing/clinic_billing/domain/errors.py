@@ -245,3 +245,58 @@ class RemittanceNotFound(NotFound):
     def __init__(self, remittance_id: str):
         super().__init__(f"remittance {remittance_id!r} does not exist",
                          remittance_id=remittance_id)
+
+
+class PaymentNotFound(NotFound):
+    default_reason = "PAYMENT_NOT_FOUND"
+
+    def __init__(self, payment_id: str):
+        super().__init__(f"payment {payment_id!r} does not exist", payment_id=payment_id)
+
+
+class RefundExceedsPayment(FailedPrecondition):
+    default_reason = "REFUND_EXCEEDS_PAYMENT"
+
+    def __init__(self, payment_id: str, left_cents: int):
+        super().__init__(f"payment {payment_id!r} has {left_cents} cents left to refund",
+                         payment_id=payment_id, refundable_cents=left_cents)
+
+
+class WriteOffNeedsAnotherApprover(FailedPrecondition):
+    """A write-off is approved by someone other than who records it."""
+
+    default_reason = "WRITE_OFF_NEEDS_ANOTHER_APPROVER"
+
+    def __init__(self, actor: str):
+        super().__init__("a write-off needs an approver other than whoever records it",
+                         staff_id=actor)
+
+
+class WriteOffExceedsBalance(FailedPrecondition):
+    default_reason = "WRITE_OFF_EXCEEDS_BALANCE"
+
+    def __init__(self, amount: int, outstanding: int):
+        super().__init__(f"the write-off ({amount} cents) is more than is owed ({outstanding})",
+                         amount_cents=amount, outstanding_cents=outstanding)
+
+
+class SuspenseItemNotFound(NotFound):
+    default_reason = "SUSPENSE_ITEM_NOT_FOUND"
+
+    def __init__(self, item_id: str):
+        super().__init__(f"suspense item {item_id!r} does not exist", item_id=item_id)
+
+
+class SuspenseAlreadyApplied(FailedPrecondition):
+    default_reason = "SUSPENSE_ALREADY_APPLIED"
+
+    def __init__(self, item_id: str, applied_to: str):
+        super().__init__(f"suspense item {item_id!r} was applied to {applied_to}",
+                         item_id=item_id, applied_to=applied_to)
+
+
+class NothingToApply(FailedPrecondition):
+    default_reason = "SUSPENSE_HAS_NO_MONEY"
+
+    def __init__(self, item_id: str):
+        super().__init__(f"suspense item {item_id!r} holds no money to apply", item_id=item_id)

@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from clinic_billing.domain import errors
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim, ClaimState
 from clinic_billing.domain.model import EntryKind, LedgerEntry, sortable_id
@@ -190,6 +191,24 @@ class SuspenseItem:
     applied_at: dt.datetime | None = None
     applied_by: str = ""
     item_id: str = field(default_factory=sortable_id, kw_only=True)
+
+    def apply(self, patient_id: str, *, claim_id: str | None, charge_id: str | None,
+              target: str, actor: str, now: dt.datetime) -> LedgerEntry:
+        """Applies the money to a claim (it lowers what insurance owes on it) or, without a
+        claim, to the patient (a credit); returns the entry."""
+        if self.state != "OPEN":
+            raise errors.SuspenseAlreadyApplied(self.item_id, self.applied_to)
+        if self.amount_cents <= 0:
+            raise errors.NothingToApply(self.item_id)
+        self.state, self.applied_to, self.applied_at, self.applied_by = \
+            "APPLIED", target, now, actor
+        on_claim = claim_id is not None
+        return LedgerEntry(patient_id=patient_id, charge_id=charge_id,
+                           kind=EntryKind.SUSPENSE_APPLIED,
+                           patient_cents=0 if on_claim else -self.amount_cents,
+                           insurance_cents=-self.amount_cents if on_claim else 0,
+                           posted_at=now, claim_id=claim_id, remittance_id=self.remittance_id,
+                           reason=f"SUSPENSE {self.item_id}")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from clinic.billing.v1 import (
     claim_service_pb2,
     fee_schedule_service_pb2,
     payer_service_pb2,
+    payment_service_pb2,
     remittance_service_pb2,
 )
 from clinic_common.access import rule
@@ -45,6 +46,14 @@ PERMISSIONS = {
         "MarkClaimReady": rule(BILLING, ADMIN),
         "VoidClaim": rule(BILLING, ADMIN),
         "ExportClaims": rule(BILLING, ADMIN),
+    },
+    _service(payment_service_pb2, "PaymentService"): {
+        "RecordPayment": rule(DESK, BILLING, ADMIN),
+        "GetPayment": rule(DESK, BILLING, ADMIN),
+        "ListPayments": rule(DESK, BILLING, ADMIN),
+        "RefundPayment": rule(BILLING, ADMIN),
+        "CreateWriteOff": rule(BILLING, ADMIN),
+        "ApplySuspenseItem": rule(BILLING, ADMIN),
     },
     _service(remittance_service_pb2, "RemittanceService"): {
         "ImportRemittance": rule(BILLING, ADMIN),

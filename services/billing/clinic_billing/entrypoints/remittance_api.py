@@ -93,7 +93,8 @@ def suspense_to_proto(s: SuspenseItem) -> msg.SuspenseItem:
     return msg.SuspenseItem(
         name=cv.SUSPENSE_ITEM.format(s.item_id), remittance=cv.REMITTANCE.format(s.remittance_id),
         claim_reference=s.claim_ref, reason=s.reason, amount_cents=s.amount_cents,
-        detail=s.detail, state=s.state, create_time=timestamp(s.created_at))
+        detail=s.detail, state=s.state, create_time=timestamp(s.created_at),
+        applied_to=s.applied_to, apply_staff_id=s.applied_by)
 
 
 def denial_to_proto(d: Denial) -> msg.Denial:

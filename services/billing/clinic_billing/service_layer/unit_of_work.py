@@ -12,6 +12,7 @@ from clinic_billing.adapters.repository import (
     SqlCoverageRepository,
     SqlLedger,
     SqlPayerRepository,
+    SqlPaymentRepository,
     SqlPlanRepository,
     SqlRemittanceRepository,
 )
@@ -30,6 +31,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.rates = SqlContractedRateRepository(session)
         self.claims = SqlClaimRepository(session)
         self.remittances = SqlRemittanceRepository(session)
+        self.payments = SqlPaymentRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
