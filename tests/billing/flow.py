@@ -39,16 +39,18 @@ def export(billing, *claims, **kw):
 
 
 def answer(claims, charges):
-    """p1 paid (PR copay), p2 partially paid (paid under the allowed, CO-45 short), p3 denied."""
+    """p1 partially paid (99213 paid with a PR copay, 90867 denied on the line), p2 paid (a
+    deductible to the patient), p3 denied. Each CLP balances: CLP03 - CLP04 - CAS = 0."""
     c1, c2, c3 = claims
     return [
-        ClaimPayment(c1.claim_id, "1", 65000, 45000, 2000, lines=[
+        ClaimPayment(c1.claim_id, "1", 65000, 8000, 2000, lines=[
             Line("99213", 15000, 8000, [("CO", "45", 5000), ("PR", "3", 2000)],
                  charge_ref=charges[c1.claim_id][0], allowed_cents=10000),
-            Line("90867", 50000, 37000, [("CO", "45", 13000)], charge_ref=charges[c1.claim_id][1],
-                 allowed_cents=37000)]),
-        ClaimPayment(c2.claim_id, "1", 30000, 10000, 0, lines=[
-            Line("90868", 30000, 10000, [("CO", "45", 5000)], allowed_cents=15000)]),
+            Line("90867", 50000, 0, [("CO", "50", 50000)], charge_ref=charges[c1.claim_id][1],
+                 remarks=("N386",))]),
+        ClaimPayment(c2.claim_id, "1", 30000, 10000, 5000, lines=[
+            Line("90868", 30000, 10000, [("CO", "45", 15000), ("PR", "1", 5000)],
+                 allowed_cents=15000)]),
         ClaimPayment(c3.claim_id, "4", 22000, 0, 0, lines=[
             Line("99214", 22000, 0, [("CO", "50", 22000)], remarks=("N115",))]),
     ]

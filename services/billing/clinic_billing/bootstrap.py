@@ -10,6 +10,7 @@ from clinic.billing.v1 import (
     payer_service_pb2_grpc,
     payment_service_pb2_grpc,
     remittance_service_pb2_grpc,
+    report_service_pb2_grpc,
 )
 from clinic.intake.v1 import events_pb2 as intake_events
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
@@ -30,6 +31,7 @@ from clinic_billing.entrypoints.payer_api import PayerServicer
 from clinic_billing.entrypoints.payment_api import PaymentServicer
 from clinic_billing.entrypoints.permissions import PERMISSIONS
 from clinic_billing.entrypoints.remittance_api import RemittanceServicer
+from clinic_billing.entrypoints.report_api import ReportServicer
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 TOPIC = "clinic.billing.v1"
@@ -44,6 +46,7 @@ SERVICERS = {
     "PayerService": (payer_service_pb2_grpc, PayerServicer),
     "PaymentService": (payment_service_pb2_grpc, PaymentServicer),
     "RemittanceService": (remittance_service_pb2_grpc, RemittanceServicer),
+    "ReportService": (report_service_pb2_grpc, ReportServicer),
 }
 
 

@@ -16,6 +16,7 @@ from clinic.billing.v1 import (
     payer_service_pb2_grpc,
     payment_service_pb2_grpc,
     remittance_service_pb2_grpc,
+    report_service_pb2_grpc,
 )
 from clinic.billing.v1 import payer_service_pb2 as payer_service_pb
 from clinic.intake.v1 import events_pb2 as intake
@@ -58,6 +59,10 @@ class Billing:
     @property
     def payments(self) -> payment_service_pb2_grpc.PaymentServiceStub:
         return payment_service_pb2_grpc.PaymentServiceStub(self.channel)
+
+    @property
+    def reports(self) -> report_service_pb2_grpc.ReportServiceStub:
+        return report_service_pb2_grpc.ReportServiceStub(self.channel)
 
     def deliver(self, message, **kwargs) -> str:
         return self.processor.process(support.record(message, **kwargs))
@@ -135,6 +140,8 @@ def clinic(start_billing):
     billing = start_billing(**PROVIDER)
     billing.payers.CreatePayer(payer_service_pb.CreatePayerRequest(payer_id="60054", payer=payer_pb2.Payer(
         display_name="Aetna", kind=payer_pb2.PAYER_KIND_COMMERCIAL)), metadata=AS_BILLING)
+    for code, cents in (("99213", 10000), ("90867", 37000), ("90868", 15000)):
+        billing.contract(code, "60054", cents)
     for patient in ("p1", "p2"):
         billing.register(patient)
         billing.cover(patient, f"cov-{patient}", "60054")

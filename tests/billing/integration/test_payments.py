@@ -13,7 +13,7 @@ from tests.billing.support import reason, row_counts
 from tests.billing.x835 import ClaimPayment, Line, era
 
 AS_DESK = auth.metadata(Role.FRONT_DESK, sub="desk-1")
-AS_MANAGER = auth.metadata(Role.BILLING, sub="manager-1")
+PATIENT = charge_pb2.RESPONSIBILITY_PATIENT
 
 
 def pay(billing, patient, cents, method=payment_pb2.PAYMENT_METHOD_CARD, reference="AUTH-1",
@@ -81,19 +81,22 @@ def write_off(billing, patient, cents, *, who=charge_pb2.RESPONSIBILITY_INSURANC
 def test_a_write_off_needs_a_reason_another_approver_and_no_more_than_is_owed(sent):
     billing, claims, charges = sent
     imported(billing, era(answer(claims, charges)))
-    assert balances(billing, "p2") == (0, 15000)
+    assert balances(billing, "p2") == (5000, 0)  # the deductible
     before = row_counts(billing.runtime)
     for kw, why in [(dict(approver="biller-9"), "WRITE_OFF_NEEDS_ANOTHER_APPROVER"),
                     (dict(approver=""), "INVALID_FIELD"),
                     (dict(who=0), "INVALID_FIELD")]:
         with pytest.raises(grpc.RpcError) as refused:
-            write_off(billing, "p2", 1000, claim=claims[1].name, **kw)
+            write_off(billing, "p2", 1000, who=kw.pop("who", PATIENT), claim=claims[1].name, **kw)
         assert reason(refused.value) == why, kw
     with pytest.raises(grpc.RpcError) as refused:
-        write_off(billing, "p2", 15001, claim=claims[1].name)
+        write_off(billing, "p2", 5001, who=PATIENT, claim=claims[1].name)
+    with pytest.raises(grpc.RpcError) as refused:
+        write_off(billing, "p2", 1, claim=claims[1].name)  # insurance owes nothing on it
+    assert reason(refused.value) == "WRITE_OFF_EXCEEDS_BALANCE"
     assert reason(refused.value) == "WRITE_OFF_EXCEEDS_BALANCE"
     assert row_counts(billing.runtime) == before
-    done = write_off(billing, "p2", 15000, claim=claims[1].name).write_off
+    done = write_off(billing, "p2", 5000, who=PATIENT, claim=claims[1].name).write_off
     assert (done.approver_staff_id, done.claim, done.create_staff_id) == \
         ("manager-1", claims[1].name, "biller-9")
     assert balances(billing, "p2") == (0, 0)

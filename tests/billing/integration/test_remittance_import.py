@@ -19,18 +19,18 @@ def test_a_remittance_posts_paid_partial_and_denied_claims(sent):
     remittance = response.remittance
     assert not response.already_imported
     assert (remittance.deposit_cents, remittance.trace_number, remittance.payer_id) == \
-        (45000 + 10000 - 1500, "CHK1001", "60054")
+        (8000 + 10000 - 1500, "CHK1001", "60054")
     assert [(a.reason, a.reference, a.amount_cents) for a in remittance.provider_adjustments] == \
         [("WO", "OVP-9", 1500)]
     P = remittance_pb2
     assert [c.outcome for c in remittance.claims] == [
-        P.POSTING_OUTCOME_PAID, P.POSTING_OUTCOME_PARTIALLY_PAID, P.POSTING_OUTCOME_DENIED]
+        P.POSTING_OUTCOME_PARTIALLY_PAID, P.POSTING_OUTCOME_PAID, P.POSTING_OUTCOME_DENIED]
     assert [state(billing, c) for c in claims] == [
-        C.CLAIM_STATE_PAID, C.CLAIM_STATE_PARTIALLY_PAID, C.CLAIM_STATE_DENIED]
-    # p1: 65000 charged; paid 45000, CO 18000, copay 2000 moved to the patient.
+        C.CLAIM_STATE_PARTIALLY_PAID, C.CLAIM_STATE_PAID, C.CLAIM_STATE_DENIED]
+    # p1: 65000 charged; 8000 paid, CO 55000 (one line denied), copay 2000 to the patient.
     assert balances(billing, "p1") == (2000, 0)
-    # p2: 30000 charged; 10000 paid, 5000 CO: 15000 still with insurance.
-    assert balances(billing, "p2") == (0, 15000)
+    # p2: 30000 charged; 10000 paid, CO 15000, a 5000 deductible to the patient.
+    assert balances(billing, "p2") == (5000, 0)
     # p3: denied; the CO-50 is posted as the payer said, the denial waits on the queue.
     assert balances(billing, "p3") == (0, 0)
     [denial] = billing.remittances.ListDenials(pb.ListDenialsRequest(state="OPEN"),
@@ -58,9 +58,9 @@ def test_a_reversal_undoes_the_earlier_posting_and_a_correction_posts_anew(sent)
     billing, claims, charges = sent
     imported(billing, era(answer(claims, charges)))
     c1 = claims[0]
-    reversal = ClaimPayment(c1.claim_id, "22", -65000, -45000, -2000, lines=[
+    reversal = ClaimPayment(c1.claim_id, "22", -65000, -8000, -2000, lines=[
         Line("99213", -15000, -8000, [("CO", "45", -5000), ("PR", "3", -2000)]),
-        Line("90867", -50000, -37000, [("CO", "45", -13000)])])
+        Line("90867", -50000, 0, [("CO", "50", -50000)])])
     corrected = ClaimPayment(c1.claim_id, "1", 65000, 47000, 0, lines=[
         Line("99213", 15000, 10000, [("CO", "45", 5000)]),
         Line("90867", 50000, 37000, [("CO", "45", 13000)])])

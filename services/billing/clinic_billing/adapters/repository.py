@@ -403,3 +403,64 @@ class SqlPaymentRepository:
 
     def get_write_off(self, write_off_id: str) -> WriteOff | None:
         return self.session.get(WriteOff, write_off_id)
+
+
+class SqlReportQueries:
+    """What the reports read: ledger entries with the charge or payment they name."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def entries_of_remittance(self, remittance_id: str) -> list[LedgerEntry]:
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.remittance_id == remittance_id)))
+
+    def open_by_charge(self, until: dt.datetime) -> list[tuple[str, dt.date, int, int]]:
+        """(payer, date of service, patient cents, insurance cents) of each charge's entries
+        posted before ``until``."""
+        E, C = LedgerEntry, Charge
+        rows = self.session.execute(
+            select(C.payer_id, C.service_date, func.coalesce(func.sum(E.patient_cents), 0),
+                   func.coalesce(func.sum(E.insurance_cents), 0))
+            .join(C, C.charge_id == E.charge_id).where(E.posted_at < until)
+            .group_by(C.charge_id, C.payer_id, C.service_date))
+        return [(p, d, int(pat), int(ins)) for p, d, pat, ins in rows]
+
+    def unapplied_patient_cents(self, until: dt.datetime) -> int:
+        E = LedgerEntry
+        return int(self.session.execute(select(func.coalesce(func.sum(E.patient_cents), 0))
+                                        .where(E.charge_id.is_(None), E.posted_at < until))
+                   .scalar_one())
+
+    def claims_between(self, start: dt.date, end: dt.date, states: set) -> list[Claim]:
+        return list(self.session.scalars(select(Claim).where(
+            Claim.service_date >= start, Claim.service_date <= end, Claim.state.in_(states))
+            .order_by(Claim.payer_id, Claim.claim_id)))
+
+    def denials_between(self, start: dt.datetime | None, end: dt.datetime | None
+                        ) -> list[Denial]:
+        query = select(Denial).where(Denial.state != "REVERSED")
+        if start is not None:
+            query = query.where(Denial.created_at >= start)
+        if end is not None:
+            query = query.where(Denial.created_at < end)
+        return list(self.session.scalars(query))
+
+    def patient_entries(self, patient_id: str) -> list[tuple[LedgerEntry, str]]:
+        """The patient's entries in order, with their charge's procedure code."""
+        E, C = LedgerEntry, Charge
+        return [(e, code or "") for e, code in self.session.execute(
+            select(E, C.procedure_code).outerjoin(C, C.charge_id == E.charge_id)
+            .where(E.patient_id == patient_id).order_by(E.entry_id))]
+
+    def entries_between(self, start: dt.datetime, end: dt.datetime
+                        ) -> list[tuple[LedgerEntry, str]]:
+        """Entries posted in [start, end) with their location: the charge's, else the
+        payment's, else empty."""
+        E, C, P = LedgerEntry, Charge, Payment
+        return [(e, charge_location or payment_location or "") for e, charge_location,
+                payment_location in self.session.execute(
+                    select(E, C.location_id, P.location_id)
+                    .outerjoin(C, C.charge_id == E.charge_id)
+                    .outerjoin(P, P.payment_id == E.payment_id)
+                    .where(E.posted_at >= start, E.posted_at < end).order_by(E.entry_id))]

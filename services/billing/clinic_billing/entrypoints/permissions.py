@@ -16,6 +16,7 @@ from clinic.billing.v1 import (
     payer_service_pb2,
     payment_service_pb2,
     remittance_service_pb2,
+    report_service_pb2,
 )
 from clinic_common.access import rule
 from clinic_common.identity import Role
@@ -61,6 +62,15 @@ PERMISSIONS = {
         "ListRemittances": rule(BILLING, ADMIN),
         "ListDenials": rule(BILLING, ADMIN),
         "ListSuspenseItems": rule(BILLING, ADMIN),
+    },
+    _service(report_service_pb2, "ReportService"): {
+        "GetRemittanceReconciliation": rule(BILLING, ADMIN),
+        "ListClaimBalances": rule(BILLING, ADMIN),
+        "GetPaymentVariance": rule(BILLING, ADMIN),
+        "GetDenialSummary": rule(BILLING, ADMIN),
+        "GetArAging": rule(BILLING, ADMIN),
+        "GetPatientStatement": rule(DESK, BILLING, ADMIN),
+        "GetDailyTotals": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),

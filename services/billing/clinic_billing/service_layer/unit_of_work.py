@@ -15,6 +15,7 @@ from clinic_billing.adapters.repository import (
     SqlPaymentRepository,
     SqlPlanRepository,
     SqlRemittanceRepository,
+    SqlReportQueries,
 )
 from clinic_billing.domain.errors import ConcurrentModification
 
@@ -32,6 +33,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.claims = SqlClaimRepository(session)
         self.remittances = SqlRemittanceRepository(session)
         self.payments = SqlPaymentRepository(session)
+        self.reports = SqlReportQueries(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
