@@ -14,6 +14,7 @@ import io
 from decimal import Decimal, InvalidOperation
 
 import pyx12.x12file
+from clinic_common.errors import ClinicError
 
 from clinic_billing.adapters import x12_validation
 from clinic_billing.domain import errors
@@ -35,7 +36,12 @@ def read(content: str) -> Era:
     if found:
         first = found[0]
         raise errors.MalformedX12(first.segment, first.position, str(first), len(found))
-    return _Walk().run(content)
+    try:
+        return _Walk().run(content)
+    except ClinicError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyx12 passed the file; its reader did not
+        raise errors.MalformedX12("ISA", 1, f"unreadable: {type(exc).__name__}", 1) from None
 
 
 def _cents(value: str | None, segment: str, position: int) -> int:
