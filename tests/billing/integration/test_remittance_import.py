@@ -84,11 +84,15 @@ def test_what_cannot_be_matched_goes_to_suspense_with_the_reason(sent):
         ClaimPayment(claims[2].claim_id, "22", -22000, 0, 0),
     ])
     remittance = imported(billing, content).remittance
+    other = imported(billing, era([ClaimPayment(claims[0].claim_id, "1", 65000, 900, 0)],
+                                  trace="CHK-OTHER", payer_id="87726")).remittance
+    assert [(s.reason, s.amount_cents) for s in other.suspense_items] == \
+        [("PAYER_MISMATCH", 900)]
     assert sorted((s.reason, s.amount_cents) for s in remittance.suspense_items) == [
         ("CLAIM_NOT_FOUND", 7000), ("LINE_NOT_MATCHED", 500), ("REVERSAL_WITHOUT_POSTING", 0)]
     listed = billing.remittances.ListSuspenseItems(pb.ListSuspenseItemsRequest(state="OPEN"),
                                                    metadata=AS_BILLING).suspense_items
-    assert len(listed) == 3
+    assert len(listed) == 4
     assert balances(billing, "p2") == (0, 0)
     assert remittance.claims[1].outcome == remittance_pb2.POSTING_OUTCOME_PARTIALLY_PAID
 

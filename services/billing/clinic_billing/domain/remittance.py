@@ -110,6 +110,11 @@ class Era:
     claims: tuple[ClaimPayment, ...]
     provider_adjustments: tuple[ProviderAdjustment, ...] = ()
 
+    @property
+    def names_payer(self) -> bool:
+        """Whether the file names its payer's id (REF*2U), not only the trace originator."""
+        return self.payer_id != self.trace_originator
+
 
 class Outcome(enum.StrEnum):
     PAID = "PAID"
@@ -172,6 +177,7 @@ class RemittanceClaim:
 class SuspenseReason(enum.StrEnum):
     CLAIM_NOT_FOUND = "CLAIM_NOT_FOUND"
     CLAIM_NOT_POSTABLE = "CLAIM_NOT_POSTABLE"
+    PAYER_MISMATCH = "PAYER_MISMATCH"
     LINE_NOT_MATCHED = "LINE_NOT_MATCHED"
     REVERSAL_WITHOUT_POSTING = "REVERSAL_WITHOUT_POSTING"
 

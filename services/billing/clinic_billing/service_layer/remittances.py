@@ -67,7 +67,7 @@ def import_remittance(cmd: ImportRemittance, runner: Billing) -> tuple[str, bool
         uow.remittances.add(remittance)
         patients: set[str] = set()
         for position, payment in enumerate(era.claims, start=1):
-            patients |= _post(uow, remittance, position, payment, era.payer_id, c)
+            patients |= _post(uow, remittance, position, payment, era, c)
         for patient_id in sorted(patients):
             announce_balance(uow, patient_id, c.now)
         return remittance.remittance_id
@@ -88,13 +88,13 @@ def _remittance(era: Era, sha256: str, text: str, c: Change) -> Remittance:
 
 
 def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
-          payment: ClaimPayment, payer_id: str, c: Change) -> set[str]:
+          payment: ClaimPayment, era: Era, c: Change) -> set[str]:
     """Posts one CLP; returns the patients whose balances changed."""
     claim = uow.claims.get(payment.claim_ref[:32], for_update=True) if payment.claim_ref else None
     record = RemittanceClaim(
         remittance_id=remittance.remittance_id, position=position,
         claim_ref=payment.claim_ref[:64], claim_id=claim.claim_id if claim else None,
-        patient_id=claim.patient_id if claim else "", payer_id=payer_id[:64],
+        patient_id=claim.patient_id if claim else "", payer_id=era.payer_id[:64],
         status=payment.status[:4], charge_cents=payment.charge_cents,
         paid_cents=payment.paid_cents, patient_cents=payment.patient_cents,
         payer_claim_number=payment.payer_claim_number[:64], outcome=Outcome.SUSPENDED,
@@ -111,6 +111,10 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
         return suspend(SuspenseReason.CLAIM_NOT_FOUND, payment.paid_cents,
                        f"CLP01 {payment.claim_ref!r} names no claim of ours")
     c.concerns(claim.patient_id, claim.claim_id)
+    if era.names_payer and era.payer_id != claim.payer_id:
+        return suspend(SuspenseReason.PAYER_MISMATCH, payment.paid_cents,
+                       f"claim {claim.claim_id!r} was billed to {claim.payer_id!r}, not to "
+                       f"{era.payer_id!r}")
     if payment.status == REVERSAL:
         return _reverse(uow, remittance, record, claim, payment, c, suspend)
     if claim.state not in POSTABLE:
