@@ -18,13 +18,26 @@ from grpc_status import rpc_status
 from sqlalchemy import func, select
 
 COUNTED_TABLES = ["accounts", "charges", "ledger_entries", "coverages", "outbox", "request_log",
-                  "payers", "contracted_rates", "plan_facts", "claims", "claim_lines"]
+                  "payers", "contracted_rates", "plan_facts", "claims", "claim_lines", "claim_batches",
+                  "remittances", "remittance_claims", "suspense_items", "denials", "payments",
+                  "write_offs"]
+
+# A billing provider claims can go out from (1234567893 is CMS's example NPI).
+PROVIDER = dict(provider_name="Clinic Group", provider_npi="1234567893",
+                provider_tax_id="12-3456789", provider_address="100 Grand Ave, Carlsbad, CA 92008",
+                rendering_provider_npis={"dr-lee": "1234567893"}, provider_phone="619-555-0100")
 
 
 def reason(error: grpc.RpcError) -> str:
     info = error_details_pb2.ErrorInfo()
     rpc_status.from_call(error).details[0].Unpack(info)
     return info.reason
+
+
+def error_metadata(error: grpc.RpcError) -> dict[str, str]:
+    info = error_details_pb2.ErrorInfo()
+    rpc_status.from_call(error).details[0].Unpack(info)
+    return dict(info.metadata)
 
 
 def date(value: dt.date) -> types_pb2.Date:

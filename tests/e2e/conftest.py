@@ -60,6 +60,11 @@ class Stack:
             "KAFKA_RELAY_POLL_INTERVAL_MS": "100", "KAFKA_RELAY_MAX_BACKOFF_MS": "1000",
             "KAFKA_CONSUMER_RETRY_BACKOFF_MS": "50", "KAFKA_CONSUMER_MAX_ATTEMPTS": "3",
             "KAFKA_RELAY_LOSS_CHECK_INTERVAL_MS": "1000",
+            # The billing provider claims go out from (1234567893 is CMS's example NPI).
+            "BILLING_PROVIDER_NAME": "Clinic Group", "BILLING_PROVIDER_NPI": "1234567893",
+            "BILLING_PROVIDER_TAX_ID": "12-3456789",
+            "BILLING_PROVIDER_ADDRESS": "100 Grand Ave, Carlsbad, CA 92008",
+            "BILLING_RENDERING_PROVIDER_NPIS": '{"dr-lee": "1234567893"}',
         }
         self.urls = {name: postgres_databases.create(name) for name in SERVICES}
         self.scheduling_clock = log_dir / "scheduling-clock-offset"

@@ -8,6 +8,9 @@ from clinic.billing.v1 import (
     claim_service_pb2_grpc,
     fee_schedule_service_pb2_grpc,
     payer_service_pb2_grpc,
+    payment_service_pb2_grpc,
+    remittance_service_pb2_grpc,
+    report_service_pb2_grpc,
 )
 from clinic.intake.v1 import events_pb2 as intake_events
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
@@ -25,7 +28,10 @@ from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.entrypoints.events import build_handlers
 from clinic_billing.entrypoints.fee_schedule_api import FeeScheduleServicer
 from clinic_billing.entrypoints.payer_api import PayerServicer
+from clinic_billing.entrypoints.payment_api import PaymentServicer
 from clinic_billing.entrypoints.permissions import PERMISSIONS
+from clinic_billing.entrypoints.remittance_api import RemittanceServicer
+from clinic_billing.entrypoints.report_api import ReportServicer
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 TOPIC = "clinic.billing.v1"
@@ -38,6 +44,9 @@ SERVICERS = {
     "ClaimService": (claim_service_pb2_grpc, ClaimServicer),
     "FeeScheduleService": (fee_schedule_service_pb2_grpc, FeeScheduleServicer),
     "PayerService": (payer_service_pb2_grpc, PayerServicer),
+    "PaymentService": (payment_service_pb2_grpc, PaymentServicer),
+    "RemittanceService": (remittance_service_pb2_grpc, RemittanceServicer),
+    "ReportService": (report_service_pb2_grpc, ReportServicer),
 }
 
 
@@ -57,9 +66,10 @@ def build_spec(settings: BillingSettings | None = None) -> ServiceSpec:
 
 def add_services(host: ServiceHost, runtime: Runtime) -> None:
     settings = runtime.settings
-    policy = settings.policy if isinstance(settings, BillingSettings) else \
-        load(BillingSettings).policy
-    deps = Deps(runner=runtime.runner, policy=policy)
+    if not isinstance(settings, BillingSettings):
+        settings = load(BillingSettings)
+    deps = Deps(runner=runtime.runner, policy=settings.policy,
+                provider=settings.billing_provider, envelope=settings.x12_envelope)
     for descriptor, rules in PERMISSIONS.items():
         generated, servicer = SERVICERS[descriptor.name]
         register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")

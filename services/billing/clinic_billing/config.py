@@ -14,6 +14,7 @@ from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from clinic_billing.adapters import coding_rules
+from clinic_billing.adapters.x12_837 import Envelope
 from clinic_billing.domain.coding import CodingRules
 from clinic_billing.domain.payer import BillingProvider, npi_is_valid
 from clinic_billing.domain.policy import BillingPolicy
@@ -35,6 +36,13 @@ class BillingSettings(ServiceSettings):
     provider_tax_id: str = ""
     provider_address: str = ""
     rendering_provider_npis: dict[str, str] = {}
+    provider_phone: str = ""
+    # The 837P interchange's sender (ISA06, GS02) and receiver (ISA08, GS03): the
+    # clearinghouse's ids for the clinic and for itself, and whether files are production.
+    x12_sender_id: str = "CLINICGROUP"
+    x12_receiver_id: str = "CLEARINGHOUSE"
+    x12_receiver_name: str = "CLEARINGHOUSE"
+    x12_usage: str = "P"
 
     @field_validator("no_show_fee_cents", "late_cancel_fee_cents")
     @classmethod
@@ -66,6 +74,26 @@ class BillingSettings(ServiceSettings):
         if bad:
             raise ValueError(f"not valid NPIs for staff {bad}")
         return value
+
+    @field_validator("x12_sender_id", "x12_receiver_id")
+    @classmethod
+    def _x12_id(cls, value: str) -> str:
+        if not 2 <= len(value) <= 15 or not value.isascii() or any(c in value for c in "~*:^"):
+            raise ValueError("must be 2-15 characters without ~ * : ^")
+        return value
+
+    @field_validator("x12_usage")
+    @classmethod
+    def _usage(cls, value: str) -> str:
+        if value not in ("P", "T"):
+            raise ValueError("must be P (production) or T (test)")
+        return value
+
+    @property
+    def x12_envelope(self) -> Envelope:
+        return Envelope(sender_id=self.x12_sender_id, receiver_id=self.x12_receiver_id,
+                        receiver_name=self.x12_receiver_name, usage=self.x12_usage,
+                        contact_phone="".join(c for c in self.provider_phone if c.isdigit()))
 
     @field_validator("provider_tax_id")
     @classmethod

@@ -367,7 +367,7 @@ class BoundsInterceptor(CallInterceptor):
     def _check_value(self, fd: FieldDescriptor, value, path: str, depth: int) -> None:
         if isinstance(value, Message):
             self._check(value, f"{path}.", depth + 1)
-        elif isinstance(value, str | bytes):
+        elif isinstance(value, str):  # bytes (a file) are bounded by max_message_bytes
             if len(value) > self.max_text:
                 raise FieldViolation(path, f"is longer than {self.max_text} characters",
                                      reason="FIELD_TOO_LONG")

@@ -12,8 +12,13 @@ from clinic.billing.v1 import (
     charge_service_pb2_grpc,
     claim_service_pb2_grpc,
     fee_schedule_service_pb2_grpc,
+    payer_pb2,
     payer_service_pb2_grpc,
+    payment_service_pb2_grpc,
+    remittance_service_pb2_grpc,
+    report_service_pb2_grpc,
 )
+from clinic.billing.v1 import payer_service_pb2 as payer_service_pb
 from clinic.intake.v1 import events_pb2 as intake
 from clinic_billing.bootstrap import add_services, build_spec
 from clinic_billing.config import BillingSettings
@@ -27,6 +32,8 @@ from clinic_devtools.testing.infra import migrated
 from sqlalchemy import insert
 
 from tests.billing import support
+from tests.billing.flow import AS_BILLING, DAY, draft, export, ready
+from tests.billing.support import PROVIDER, completed
 from tests.conftest import service_database_url
 
 
@@ -44,6 +51,18 @@ class Billing:
     processor: EventProcessor
     dead_letters: InMemoryPublisher
     channel: grpc.Channel | None = None
+
+    @property
+    def remittances(self) -> remittance_service_pb2_grpc.RemittanceServiceStub:
+        return remittance_service_pb2_grpc.RemittanceServiceStub(self.channel)
+
+    @property
+    def payments(self) -> payment_service_pb2_grpc.PaymentServiceStub:
+        return payment_service_pb2_grpc.PaymentServiceStub(self.channel)
+
+    @property
+    def reports(self) -> report_service_pb2_grpc.ReportServiceStub:
+        return report_service_pb2_grpc.ReportServiceStub(self.channel)
 
     def deliver(self, message, **kwargs) -> str:
         return self.processor.process(support.record(message, **kwargs))
@@ -114,3 +133,31 @@ def start_billing(database_url):
 @pytest.fixture
 def billing(start_billing) -> Billing:
     return start_billing()
+
+
+@pytest.fixture
+def clinic(start_billing):
+    billing = start_billing(**PROVIDER)
+    billing.payers.CreatePayer(payer_service_pb.CreatePayerRequest(payer_id="60054", payer=payer_pb2.Payer(
+        display_name="Aetna", kind=payer_pb2.PAYER_KIND_COMMERCIAL)), metadata=AS_BILLING)
+    for code, cents in (("99213", 10000), ("90867", 37000), ("90868", 15000)):
+        billing.contract(code, "60054", cents)
+    for patient in ("p1", "p2"):
+        billing.register(patient)
+        billing.cover(patient, f"cov-{patient}", "60054")
+    billing.deliver(completed("a1", "p1", DAY, ("99213", 1), ("90867", 1)))
+    billing.deliver(completed("a2", "p2", DAY, ("90868", 1)))
+    return billing
+
+
+@pytest.fixture
+def sent(clinic):
+    """Three submitted claims: p1 (99213 + 90867), p2 (90868), p3 (99214)."""
+    clinic.register("p3")
+    clinic.cover("p3", "cov-p3", "60054")
+    clinic.deliver(completed("a3", "p3", DAY, ("99214", 1)))
+    claims = [ready(clinic, draft(clinic, p, a)) for p, a in (("p1", "a1"), ("p2", "a2"),
+                                                               ("p3", "a3"))]
+    export(clinic, *claims)
+    charges = {c.claim_id: [n.rsplit("/", 1)[1] for n in c.charges] for c in claims}
+    return clinic, claims, charges

@@ -104,3 +104,20 @@ def test_the_plan_gives_the_infusion_length_and_the_indication_the_visit_leaves_
     charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(
         parent="accounts/p1")).charges
     assert {tuple(c.diagnosis_codes) for c in charges} == {("G90.5",)}
+
+
+def test_a_follow_up_points_at_what_the_patient_is_treated_for(billing):
+    billing.register("p1")
+    event = _visit("f0", "p1", "FOLLOW_UP", ("99213", 1))
+    del event.service_lines[0].diagnosis_codes[:]
+    billing.deliver(event)  # no plan yet: no diagnosis to point at
+    billing.deliver(intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-1", version=1, modality=intake.MODALITY_TMS,
+        indication_code="F33.2"))
+    event = _visit("f1", "p1", "FOLLOW_UP", ("99213", 1))
+    del event.service_lines[0].diagnosis_codes[:]
+    billing.deliver(event)
+    charges = billing.charges.ListCharges(charge_pb.ListChargesRequest(
+        parent="accounts/p1")).charges
+    assert sorted((c.appointment_id, tuple(c.diagnosis_codes)) for c in charges) == \
+        [("f0", ()), ("f1", ("F33.2",))]

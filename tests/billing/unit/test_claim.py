@@ -41,3 +41,34 @@ def test_charges_that_cannot_go_on_one_claim_are_refused(charges, expected):
     with pytest.raises(ClinicError) as refused:
         Claim.build("p1", charges, actor="biller-1", now=NOW)
     assert refused.value.reason == expected
+
+
+def _subscriber():
+    from clinic_billing.domain.claim import Subscriber
+    return Subscriber("Doe", "Jane", dt.date(1980, 1, 2), "F", "1 Main St", "Carlsbad", "CA",
+                      "92008-1234").checked(DAY)
+
+
+def test_a_draft_goes_ready_then_submitted_and_only_an_unsent_claim_is_voided():
+    claim = Claim.build("p1", [charge("c1")], actor="biller-1", now=NOW)
+    claim.mark_ready(_subscriber(), [], actor="biller-2", now=NOW)
+    assert (claim.state, claim.updated_by, claim.subscriber["postal_code"]) == \
+        (ClaimState.READY, "biller-2", "920081234")
+    claim.submit("b1", actor="biller-3", now=NOW)
+    assert (claim.state, claim.batch_id) == (ClaimState.SUBMITTED, "b1")
+    with pytest.raises(ClinicError) as refused:
+        claim.void("late", actor="biller-3", now=NOW)
+    assert refused.value.reason == "CLAIM_STATE_CONFLICT"
+
+
+def test_readiness_names_every_problem_and_a_problem_keeps_the_draft():
+    from clinic_billing.domain.claim import readiness_problems
+    bare = dataclasses.replace(charge("c1"), diagnosis_codes=[], rendering_provider_id="dr-x")
+    claim = Claim.build("p1", [bare], actor="b", now=NOW)
+    found = readiness_problems(claim, [bare], coverage_active=False, payer_known=True,
+                               provider_complete=False, rendering_npi={})
+    assert [p.problem for p in found] == ["BILLING_PROVIDER_INCOMPLETE", "COVERAGE_NOT_ACTIVE",
+                                          "DIAGNOSIS_MISSING", "RENDERING_NPI_MISSING"]
+    with pytest.raises(ClinicError) as refused:
+        claim.mark_ready(_subscriber(), found, actor="b", now=NOW)
+    assert (refused.value.reason, claim.state) == ("CLAIM_NOT_READY", ClaimState.DRAFT)

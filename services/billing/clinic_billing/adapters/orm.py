@@ -28,8 +28,10 @@ from clinic_billing.domain import (
     coverage,
     model,
     payer,
+    payment,
     plan,
     pricing,
+    remittance,
 )
 
 metadata = new_metadata()
@@ -112,8 +114,15 @@ ledger_entries = Table(
     Column("patient_cents", BigInteger, nullable=False),
     Column("insurance_cents", BigInteger, nullable=False),
     Column("posted_at", UtcDateTime, nullable=False),
+    Column("claim_id", String(32)),
+    Column("remittance_id", String(32)),
+    Column("reason", String(64), nullable=False, server_default=""),
+    Column("payment_id", String(32)),
+    Column("write_off_id", String(32)),
 )
 Index("ix_ledger_entries_patient_id", ledger_entries.c.patient_id)
+Index("ix_ledger_entries_remittance", ledger_entries.c.remittance_id)
+Index("ix_ledger_entries_claim", ledger_entries.c.claim_id)
 
 fee_schedule_entries = Table(
     "fee_schedule_entries", metadata,
@@ -195,6 +204,9 @@ claims = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(128), nullable=False),
+    Column("subscriber", JSON),
+    Column("void_reason", Text, nullable=False, server_default=""),
+    Column("batch_id", String(32), nullable=False, server_default=""),
 )
 Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
 Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
@@ -207,6 +219,123 @@ claim_lines = Table(
     Column("line_number", Integer, nullable=False),
 )
 Index("ix_claim_lines_claim_id", claim_lines.c.claim_id)
+
+# One 837P interchange per batch; its control number (ISA13 = GS06) is never reused.
+claim_batches = Table(
+    "claim_batches", metadata,
+    Column("batch_id", String(32), primary_key=True),
+    Column("control_number", BigInteger, nullable=False),
+    Column("claim_ids", JSON, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("control_number", name="uq_claim_batches_control_number"),
+)
+
+# An imported 835: the same file (hash) or the same payer trace (TRN) is imported once.
+remittances = Table(
+    "remittances", metadata,
+    Column("remittance_id", String(32), primary_key=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("trace_number", String(64), nullable=False),
+    Column("trace_originator", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("payer_name", String(200), nullable=False),
+    Column("payee_id", String(64), nullable=False),
+    Column("deposit_cents", BigInteger, nullable=False),
+    Column("payment_method", String(8), nullable=False),
+    Column("payment_date", Date),
+    Column("provider_adjustments", JSON, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("content_sha256", name="uq_remittances_content_sha256"),
+    UniqueConstraint("trace_originator", "trace_number", name="uq_remittances_trace"),
+)
+
+remittance_claims = Table(
+    "remittance_claims", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("remittance_id", String(32), ForeignKey("remittances.remittance_id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("claim_ref", String(64), nullable=False),
+    Column("claim_id", String(32)),
+    Column("patient_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("charge_cents", BigInteger, nullable=False),
+    Column("paid_cents", BigInteger, nullable=False),
+    Column("patient_cents", BigInteger, nullable=False),
+    Column("payer_claim_number", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("adjustments", JSON, nullable=False),
+    Column("posted_at", UtcDateTime, nullable=False),
+    Column("reverses_id", BigInteger),
+)
+Index("ix_remittance_claims_remittance", remittance_claims.c.remittance_id,
+      remittance_claims.c.position)
+Index("ix_remittance_claims_claim", remittance_claims.c.claim_id)
+
+suspense_items = Table(
+    "suspense_items", metadata,
+    Column("item_id", String(32), primary_key=True),
+    Column("remittance_id", String(32), nullable=False),
+    Column("claim_ref", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("applied_to", String(128), nullable=False),
+    Column("applied_at", UtcDateTime),
+    Column("applied_by", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+denials = Table(
+    "denials", metadata,
+    Column("denial_id", String(32), primary_key=True),
+    Column("claim_id", String(32), nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("remittance_id", String(32), nullable=False),
+    Column("reason_codes", JSON, nullable=False),
+    Column("remark_codes", JSON, nullable=False),
+    Column("denied_cents", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_denials_claim", denials.c.claim_id)
+
+payments = Table(
+    "payments", metadata,
+    Column("payment_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("kind", _enum(payment.PaymentKind), nullable=False),
+    Column("method", _enum(payment.PaymentMethod), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("location_id", String(200), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("refunds_payment_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_payments_patient", payments.c.patient_id, payments.c.payment_id)
+Index("ix_payments_refunds", payments.c.refunds_payment_id)
+
+write_offs = Table(
+    "write_offs", metadata,
+    Column("write_off_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("responsibility", _enum(model.Responsibility), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("approver_id", String(200), nullable=False),
+    Column("claim_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_write_offs_patient", write_offs.c.patient_id)
 
 mapper_registry = registry(metadata=metadata)
 _mapped = False
@@ -226,4 +355,11 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
     mapper_registry.map_imperatively(claim.Claim, claims)
     mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
+    mapper_registry.map_imperatively(claim.ClaimBatch, claim_batches)
+    mapper_registry.map_imperatively(remittance.Remittance, remittances)
+    mapper_registry.map_imperatively(remittance.RemittanceClaim, remittance_claims)
+    mapper_registry.map_imperatively(remittance.SuspenseItem, suspense_items)
+    mapper_registry.map_imperatively(remittance.Denial, denials)
+    mapper_registry.map_imperatively(payment.Payment, payments)
+    mapper_registry.map_imperatively(payment.WriteOff, write_offs)
     _mapped = True

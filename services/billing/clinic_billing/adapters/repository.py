@@ -12,16 +12,24 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic_common import keyset
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimLine, ClaimState
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
 from clinic_billing.domain.payer import Payer
+from clinic_billing.domain.payment import Payment, PaymentKind, WriteOff
 from clinic_billing.domain.plan import PlanFacts
+from clinic_billing.domain.remittance import (
+    Denial,
+    Outcome,
+    Remittance,
+    RemittanceClaim,
+    SuspenseItem,
+)
 
 
 class SqlAccountRepository:
@@ -203,8 +211,24 @@ class SqlClaimRepository:
         for number, charge_id in enumerate(claim.charge_ids, start=1):
             self.session.add(ClaimLine(charge_id, claim.claim_id, number))
 
-    def get(self, claim_id: str) -> Claim | None:
-        return self.session.get(Claim, claim_id)
+    def get(self, claim_id: str, *, for_update: bool = False) -> Claim | None:
+        return self.session.get(Claim, claim_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def release_lines(self, claim: Claim) -> None:
+        """Frees a voided claim's charges for another claim."""
+        self.session.execute(delete(ClaimLine).where(ClaimLine.claim_id == claim.claim_id))
+
+    def add_batch(self, batch: ClaimBatch) -> None:
+        self.session.add(batch)
+
+    def get_batch(self, batch_id: str) -> ClaimBatch | None:
+        return self.session.get(ClaimBatch, batch_id)
+
+    def last_control_number(self) -> int | None:
+        """The highest control number used; a concurrent batch taking the same next one
+        loses on the unique constraint and runs again."""
+        return self.session.execute(select(func.max(ClaimBatch.control_number))).scalar_one()
 
     def claim_of(self, charge_id: str) -> str | None:
         """The claim a charge is on, if any."""
@@ -248,6 +272,16 @@ class SqlLedger:
     def add(self, entry: LedgerEntry) -> None:
         self.session.add(entry)
 
+    def of_remittance_claim(self, claim_id: str, remittance_id: str) -> list[LedgerEntry]:
+        """The entries one remittance posted to one claim."""
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.claim_id == claim_id, LedgerEntry.remittance_id == remittance_id)
+            .order_by(LedgerEntry.entry_id)))
+
+    def of_claim(self, claim_id: str) -> list[LedgerEntry]:
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.claim_id == claim_id).order_by(LedgerEntry.entry_id)))
+
     def balance(self, patient_id: str) -> Balance:
         return self.balances([patient_id]).get(patient_id, Balance())
 
@@ -262,3 +296,171 @@ class SqlLedger:
     def move(self, from_patient: str, to_patient: str) -> None:
         self.session.execute(update(LedgerEntry).where(LedgerEntry.patient_id == from_patient)
                              .values(patient_id=to_patient))
+
+
+class SqlRemittanceRepository:
+    """Imported 835s, how each claim of them was posted, suspense and the denial queue."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, remittance: Remittance) -> None:
+        self.session.add(remittance)
+
+    def get(self, remittance_id: str) -> Remittance | None:
+        return self.session.get(Remittance, remittance_id)
+
+    def by_hash(self, sha256: str) -> Remittance | None:
+        return self.session.scalars(select(Remittance).where(
+            Remittance.content_sha256 == sha256)).first()
+
+    def by_trace(self, originator: str, trace_number: str) -> Remittance | None:
+        return self.session.scalars(select(Remittance).where(
+            Remittance.trace_originator == originator,
+            Remittance.trace_number == trace_number)).first()
+
+    def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of remittances in import order."""
+        return keyset.fetch(self.session, select(Remittance), [Remittance.remittance_id], after,
+                            limit)
+
+    def add_claim(self, posted: RemittanceClaim) -> None:
+        self.session.add(posted)
+        self.session.flush()  # its id names the entries' posting for a later reversal
+
+    def claims_of(self, remittance_id: str) -> list[RemittanceClaim]:
+        return list(self.session.scalars(select(RemittanceClaim).where(
+            RemittanceClaim.remittance_id == remittance_id).order_by(RemittanceClaim.position)))
+
+    def standing_posting(self, claim_id: str) -> RemittanceClaim | None:
+        """The latest posting of a claim that no reversal undid."""
+        R = RemittanceClaim
+        reversed_ids = select(R.reverses_id).where(R.reverses_id.is_not(None))
+        return self.session.scalars(select(R).where(
+            R.claim_id == claim_id, R.outcome.in_([Outcome.PAID, Outcome.PARTIALLY_PAID,
+                                                   Outcome.DENIED]),
+            R.id.not_in(reversed_ids)).order_by(R.id.desc())).first()
+
+    def add_suspense(self, item: SuspenseItem) -> None:
+        self.session.add(item)
+
+    def get_suspense(self, item_id: str, *, for_update: bool = False) -> SuspenseItem | None:
+        return self.session.get(SuspenseItem, item_id, with_for_update=for_update or None,
+                                populate_existing=for_update)
+
+    def suspense_of(self, remittance_id: str) -> list[SuspenseItem]:
+        return list(self.session.scalars(select(SuspenseItem).where(
+            SuspenseItem.remittance_id == remittance_id).order_by(SuspenseItem.item_id)))
+
+    def list_suspense(self, state: str, *, limit: int, after: list | None = None) -> keyset.Page:
+        query = select(SuspenseItem)
+        if state:
+            query = query.where(SuspenseItem.state == state)
+        return keyset.fetch(self.session, query, [SuspenseItem.item_id], after, limit)
+
+    def add_denial(self, denial: Denial) -> None:
+        self.session.add(denial)
+
+    def open_denials_of(self, claim_id: str) -> list[Denial]:
+        return list(self.session.scalars(select(Denial).where(
+            Denial.claim_id == claim_id, Denial.state == "OPEN")))
+
+    def list_denials(self, state: str, payer_id: str, *, limit: int,
+                     after: list | None = None) -> keyset.Page:
+        query = select(Denial)
+        if state:
+            query = query.where(Denial.state == state)
+        if payer_id:
+            query = query.where(Denial.payer_id == payer_id)
+        return keyset.fetch(self.session, query, [Denial.denial_id], after, limit)
+
+
+class SqlPaymentRepository:
+    """Patients' payments and refunds, and write-offs."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, payment: Payment) -> None:
+        self.session.add(payment)
+
+    def get(self, payment_id: str) -> Payment | None:
+        return self.session.get(Payment, payment_id)
+
+    def refunded(self, payment_id: str) -> int:
+        return int(self.session.execute(select(func.coalesce(func.sum(Payment.amount_cents), 0))
+                                        .where(Payment.refunds_payment_id == payment_id,
+                                               Payment.kind == PaymentKind.REFUND)).scalar_one())
+
+    def list(self, patient_id: str, *, limit: int, after: list | None = None) -> keyset.Page:
+        query = select(Payment)
+        if patient_id:
+            query = query.where(Payment.patient_id == patient_id)
+        return keyset.fetch(self.session, query, [Payment.payment_id], after, limit)
+
+    def add_write_off(self, write_off: WriteOff) -> None:
+        self.session.add(write_off)
+
+    def get_write_off(self, write_off_id: str) -> WriteOff | None:
+        return self.session.get(WriteOff, write_off_id)
+
+
+class SqlReportQueries:
+    """What the reports read: ledger entries with the charge or payment they name."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def entries_of_remittance(self, remittance_id: str) -> list[LedgerEntry]:
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.remittance_id == remittance_id)))
+
+    def open_by_charge(self, until: dt.datetime) -> list[tuple[str, dt.date, int, int]]:
+        """(payer, date of service, patient cents, insurance cents) of each charge's entries
+        posted before ``until``."""
+        E, C = LedgerEntry, Charge
+        rows = self.session.execute(
+            select(C.payer_id, C.service_date, func.coalesce(func.sum(E.patient_cents), 0),
+                   func.coalesce(func.sum(E.insurance_cents), 0))
+            .join(C, C.charge_id == E.charge_id).where(E.posted_at < until)
+            .group_by(C.charge_id, C.payer_id, C.service_date))
+        return [(p, d, int(pat), int(ins)) for p, d, pat, ins in rows]
+
+    def unapplied_patient_cents(self, until: dt.datetime) -> int:
+        E = LedgerEntry
+        return int(self.session.execute(select(func.coalesce(func.sum(E.patient_cents), 0))
+                                        .where(E.charge_id.is_(None), E.posted_at < until))
+                   .scalar_one())
+
+    def claims_between(self, start: dt.date, end: dt.date, states: set) -> list[Claim]:
+        return list(self.session.scalars(select(Claim).where(
+            Claim.service_date >= start, Claim.service_date <= end, Claim.state.in_(states))
+            .order_by(Claim.payer_id, Claim.claim_id)))
+
+    def denials_between(self, start: dt.datetime | None, end: dt.datetime | None
+                        ) -> list[Denial]:
+        query = select(Denial).where(Denial.state != "REVERSED")
+        if start is not None:
+            query = query.where(Denial.created_at >= start)
+        if end is not None:
+            query = query.where(Denial.created_at < end)
+        return list(self.session.scalars(query))
+
+    def patient_entries(self, patient_id: str) -> list[tuple[LedgerEntry, str]]:
+        """The patient's entries in order, with their charge's procedure code."""
+        E, C = LedgerEntry, Charge
+        return [(e, code or "") for e, code in self.session.execute(
+            select(E, C.procedure_code).outerjoin(C, C.charge_id == E.charge_id)
+            .where(E.patient_id == patient_id).order_by(E.entry_id))]
+
+    def entries_between(self, start: dt.datetime, end: dt.datetime
+                        ) -> list[tuple[LedgerEntry, str]]:
+        """Entries posted in [start, end) with their location: the charge's, else the
+        payment's, else empty."""
+        E, C, P = LedgerEntry, Charge, Payment
+        return [(e, charge_location or payment_location or "") for e, charge_location,
+                payment_location in self.session.execute(
+                    select(E, C.location_id, P.location_id)
+                    .outerjoin(C, C.charge_id == E.charge_id)
+                    .outerjoin(P, P.payment_id == E.payment_id)
+                    .where(E.posted_at >= start, E.posted_at < end).order_by(E.entry_id))]

@@ -1,14 +1,16 @@
 """Claims: one payer, one patient, one coverage and one date of service, built from charges.
 
-A claim is made a draft; submitting it (837P) and posting remittances (835) move it on in
-later steps. A charge is on one claim at most.
+A claim is made a draft, checked and made ready, then submitted in a batch (837P);
+posting remittances (835) moves it on. A charge is on one claim at most while the claim
+stands; a void frees its charges for another claim.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field
 
 from clinic_billing.domain import errors
 from clinic_billing.domain.charge import Charge
@@ -44,6 +46,9 @@ class Claim:
     updated_at: dt.datetime = field(kw_only=True)
     updated_by: str = field(default="", kw_only=True)
     claim_id: str = field(default_factory=sortable_id, kw_only=True)
+    subscriber: dict | None = field(default=None, kw_only=True)  # Subscriber, as stored
+    void_reason: str = field(default="", kw_only=True)
+    batch_id: str = field(default="", kw_only=True)
 
     @classmethod
     def build(cls, patient_id: str, charges: list[Charge], *, actor: str,
@@ -69,6 +74,147 @@ class Claim:
                    total_allowed_cents=sum(c.allowed_cents for c in charges),
                    created_at=now, updated_at=now, updated_by=actor)
 
+    def mark_ready(self, subscriber: Subscriber, problems: list[ReadinessProblem], *,
+                   actor: str, now: dt.datetime) -> None:
+        """Makes a draft ready, unless a check found ``problems`` (the first is refused)."""
+        self._expect({ClaimState.DRAFT}, ClaimState.READY)
+        if problems:
+            raise errors.ClaimNotReady(self.claim_id, problems[0].problem, problems[0].detail,
+                                       problems[0].charge_id)
+        self.subscriber = subscriber.as_stored()
+        self._touch(ClaimState.READY, actor, now)
+
+    def void(self, reason: str, *, actor: str, now: dt.datetime) -> None:
+        """Withdraws a claim not yet sent; a sent one is corrected through the payer."""
+        if not reason.strip():
+            raise errors.field("reason", "is required")
+        self._expect({ClaimState.DRAFT, ClaimState.READY}, ClaimState.VOID)
+        self.void_reason = reason.strip()
+        self._touch(ClaimState.VOID, actor, now)
+
+    def submit(self, batch_id: str, *, actor: str, now: dt.datetime) -> None:
+        self._expect({ClaimState.READY}, ClaimState.SUBMITTED)
+        self.batch_id = batch_id
+        self._touch(ClaimState.SUBMITTED, actor, now)
+
+    def settle(self, state: ClaimState, *, actor: str, now: dt.datetime) -> None:
+        """Takes the state a remittance gives it (paid, partially paid, denied), or back to
+        submitted when the payer reversed its answer."""
+        self._touch(state, actor, now)
+
+    def subscriber_facts(self) -> Subscriber:
+        if not self.subscriber:
+            raise errors.ClaimStateConflict(self.claim_id, self.state, ClaimState.SUBMITTED)
+        facts = dict(self.subscriber)
+        facts["birth_date"] = dt.date.fromisoformat(facts["birth_date"])
+        return Subscriber(**facts)
+
+    def _expect(self, allowed: set[ClaimState], target: ClaimState) -> None:
+        if self.state not in allowed:
+            raise errors.ClaimStateConflict(self.claim_id, self.state, target)
+
+    def _touch(self, state: ClaimState, actor: str, now: dt.datetime) -> None:
+        self.state, self.updated_by, self.updated_at = state, actor, now
+
+
+_STATE = re.compile(r"^[A-Z]{2}$")
+_ZIP = re.compile(r"^\d{5}(\d{4})?$")
+_NAME_MAX = 60  # NM103 takes 60 characters
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """The insured as the card names them (837P loop 2010BA)."""
+
+    last_name: str
+    first_name: str
+    birth_date: dt.date
+    gender: str
+    address_line: str
+    city: str
+    state: str
+    postal_code: str
+
+    def checked(self, today: dt.date) -> Subscriber:
+        def text(name: str, value: str, most: int) -> str:
+            value = " ".join(value.split())
+            if not value:
+                raise errors.field(f"subscriber.{name}", "is required")
+            if len(value) > most or "~" in value or "*" in value or ":" in value or "^" in value:
+                raise errors.field(f"subscriber.{name}",
+                                   f"takes at most {most} characters and none of ~ * : ^")
+            return value
+        if self.birth_date > today:
+            raise errors.field("subscriber.birth_date", "is in the future")
+        if self.gender not in ("F", "M", "U"):
+            raise errors.field("subscriber.gender", "must be F, M or U")
+        if not _STATE.match(self.state):
+            raise errors.field("subscriber.state", "must be a two-letter state code")
+        postal = self.postal_code.replace("-", "")
+        if not _ZIP.match(postal):
+            raise errors.field("subscriber.postal_code", "must be 5 or 9 digits")
+        return Subscriber(text("last_name", self.last_name, _NAME_MAX),
+                          text("first_name", self.first_name, 35), self.birth_date, self.gender,
+                          text("address_line", self.address_line, 55),
+                          text("city", self.city, 30), self.state, postal)
+
+    def as_stored(self) -> dict:
+        facts = asdict(self)
+        facts["birth_date"] = self.birth_date.isoformat()
+        return facts
+
+
+@dataclass(frozen=True)
+class ReadinessProblem:
+    """Why a claim cannot go out yet: a code for machines, a detail for people."""
+
+    problem: str
+    detail: str
+    charge_id: str = ""
+
+
+MAX_DIAGNOSES = 12  # HI carries 12 diagnoses
+MAX_POINTERS = 4  # SV107 points at 4 of them
+
+
+def readiness_problems(claim: Claim, charges: list[Charge], *, coverage_active: bool,
+                       payer_known: bool, provider_complete: bool,
+                       rendering_npi: dict[str, str]) -> list[ReadinessProblem]:
+    """Everything that keeps ``claim`` from a clean 837P, in the order the billing team fixes it."""
+    found = []
+    if not provider_complete:
+        found.append(ReadinessProblem("BILLING_PROVIDER_INCOMPLETE",
+                                      "the billing provider's name, NPI, tax id and address "
+                                      "(BILLING_PROVIDER_*) are needed"))
+    if not payer_known:
+        found.append(ReadinessProblem("PAYER_NOT_KEPT", f"payer {claim.payer_id!r} is not kept"))
+    if not coverage_active:
+        found.append(ReadinessProblem("COVERAGE_NOT_ACTIVE",
+                                      f"coverage {claim.coverage_id!r} is not in force on "
+                                      f"{claim.service_date}"))
+    diagnoses: list[str] = []
+    for charge in charges:
+        if charge.state != ChargeState.POSTED:
+            found.append(ReadinessProblem("CHARGE_VOIDED", "a charge was voided",
+                                          charge.charge_id))
+        if not charge.diagnosis_codes:
+            found.append(ReadinessProblem("DIAGNOSIS_MISSING", "a line points at no diagnosis",
+                                          charge.charge_id))
+        if len(set(charge.diagnosis_codes)) > MAX_POINTERS:
+            found.append(ReadinessProblem("TOO_MANY_DIAGNOSES",
+                                          f"a line points at more than {MAX_POINTERS} diagnoses",
+                                          charge.charge_id))
+        if not rendering_npi.get(charge.rendering_provider_id):
+            found.append(ReadinessProblem("RENDERING_NPI_MISSING",
+                                          f"no NPI for rendering provider "
+                                          f"{charge.rendering_provider_id!r}", charge.charge_id))
+        diagnoses += [d for d in charge.diagnosis_codes if d not in diagnoses]
+    if len(diagnoses) > MAX_DIAGNOSES:
+        found.append(ReadinessProblem("TOO_MANY_DIAGNOSES",
+                                      f"the claim's lines name more than {MAX_DIAGNOSES} "
+                                      "diagnoses"))
+    return found
+
 
 @dataclass
 class ClaimLine:
@@ -77,3 +223,24 @@ class ClaimLine:
     charge_id: str
     claim_id: str
     line_number: int
+
+
+@dataclass
+class ClaimBatch:
+    """Claims sent together: one 837P interchange, whose ISA13 and GS06 are its control number."""
+
+    control_number: int
+    claim_ids: list[str]
+    content: str
+    created_at: dt.datetime = field(kw_only=True)
+    created_by: str = field(kw_only=True)
+    batch_id: str = field(default_factory=sortable_id, kw_only=True)
+
+    MAX_CONTROL_NUMBER = 999_999_999  # ISA13 is 9 digits
+
+    @staticmethod
+    def next_control_number(last: int | None) -> int:
+        number = (last or 0) + 1
+        if number > ClaimBatch.MAX_CONTROL_NUMBER:
+            raise errors.ControlNumbersExhausted()
+        return number

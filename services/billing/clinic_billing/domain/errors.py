@@ -180,3 +180,123 @@ class ChargeOnClaim(FailedPrecondition):
     def __init__(self, charge_id: str, claim_id: str):
         super().__init__(f"charge {charge_id!r} is on claim {claim_id!r}", charge_id=charge_id,
                          claim_id=claim_id)
+
+
+class ClaimStateConflict(FailedPrecondition):
+    """A claim moves only along its life: draft, ready, submitted, ..."""
+
+    default_reason = "CLAIM_STATE_CONFLICT"
+
+    def __init__(self, claim_id: str, state: object, target: object):
+        super().__init__(f"claim {claim_id!r} is {state}; it cannot become {target}",
+                         claim_id=claim_id, state=str(state), target_state=str(target))
+
+
+class ClaimNotReady(FailedPrecondition):
+    """A claim that would go out wrong stays a draft."""
+
+    default_reason = "CLAIM_NOT_READY"
+
+    def __init__(self, claim_id: str, problem: str, detail: str, charge_id: str = ""):
+        super().__init__(f"claim {claim_id!r} is not ready: {detail}", claim_id=claim_id,
+                         problem=problem, charge_id=charge_id)
+
+
+class ControlNumbersExhausted(FailedPrecondition):
+    default_reason = "CONTROL_NUMBERS_EXHAUSTED"
+
+    def __init__(self):
+        super().__init__("the 9-digit interchange control numbers are used up")
+
+
+class MalformedX12(InvalidArgument):
+    """A file pyx12 finds fault with: nothing of it is posted."""
+
+    default_reason = "MALFORMED_X12"
+
+    def __init__(self, segment: str, position: int, problem: str, problems: int):
+        super().__init__(f"the file is not a valid 835: {problem}", segment=segment,
+                         position=position, problems=problems)
+
+
+class NotAn835(InvalidArgument):
+    default_reason = "NOT_AN_835"
+
+    def __init__(self, transaction: str, version: str):
+        super().__init__(f"the file is a {transaction or 'unknown'} ({version or 'no version'}) "
+                         "transaction, not an 835 (005010X221A1)", transaction=transaction,
+                         version=version)
+
+
+class TraceAlreadyImported(AlreadyExists):
+    """Another file with the same payer and trace number (TRN) was imported."""
+
+    default_reason = "REMITTANCE_TRACE_ALREADY_IMPORTED"
+
+    def __init__(self, trace_number: str, remittance_id: str):
+        super().__init__(f"trace number {trace_number!r} was imported in remittance "
+                         f"{remittance_id!r} from a different file", trace_number=trace_number,
+                         remittance_id=remittance_id)
+
+
+class RemittanceNotFound(NotFound):
+    default_reason = "REMITTANCE_NOT_FOUND"
+
+    def __init__(self, remittance_id: str):
+        super().__init__(f"remittance {remittance_id!r} does not exist",
+                         remittance_id=remittance_id)
+
+
+class PaymentNotFound(NotFound):
+    default_reason = "PAYMENT_NOT_FOUND"
+
+    def __init__(self, payment_id: str):
+        super().__init__(f"payment {payment_id!r} does not exist", payment_id=payment_id)
+
+
+class RefundExceedsPayment(FailedPrecondition):
+    default_reason = "REFUND_EXCEEDS_PAYMENT"
+
+    def __init__(self, payment_id: str, left_cents: int):
+        super().__init__(f"payment {payment_id!r} has {left_cents} cents left to refund",
+                         payment_id=payment_id, refundable_cents=left_cents)
+
+
+class WriteOffNeedsAnotherApprover(FailedPrecondition):
+    """A write-off is approved by someone other than who records it."""
+
+    default_reason = "WRITE_OFF_NEEDS_ANOTHER_APPROVER"
+
+    def __init__(self, actor: str):
+        super().__init__("a write-off needs an approver other than whoever records it",
+                         staff_id=actor)
+
+
+class WriteOffExceedsBalance(FailedPrecondition):
+    default_reason = "WRITE_OFF_EXCEEDS_BALANCE"
+
+    def __init__(self, amount: int, outstanding: int):
+        super().__init__(f"the write-off ({amount} cents) is more than is owed ({outstanding})",
+                         amount_cents=amount, outstanding_cents=outstanding)
+
+
+class SuspenseItemNotFound(NotFound):
+    default_reason = "SUSPENSE_ITEM_NOT_FOUND"
+
+    def __init__(self, item_id: str):
+        super().__init__(f"suspense item {item_id!r} does not exist", item_id=item_id)
+
+
+class SuspenseAlreadyApplied(FailedPrecondition):
+    default_reason = "SUSPENSE_ALREADY_APPLIED"
+
+    def __init__(self, item_id: str, applied_to: str):
+        super().__init__(f"suspense item {item_id!r} was applied to {applied_to}",
+                         item_id=item_id, applied_to=applied_to)
+
+
+class NothingToApply(FailedPrecondition):
+    default_reason = "SUSPENSE_HAS_NO_MONEY"
+
+    def __init__(self, item_id: str):
+        super().__init__(f"suspense item {item_id!r} holds no money to apply", item_id=item_id)

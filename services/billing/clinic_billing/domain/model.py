@@ -56,10 +56,19 @@ class ChargeState(enum.StrEnum):
 
 
 class EntryKind(enum.StrEnum):
-    """Ledger entry kinds. Payments and adjustments (835 posting) join these later."""
+    """Ledger entry kinds: a charge and its void; from remittances a payment, an adjustment
+    (CO, CR, OA, PI) and patient responsibility (PR, moved from insurance to the patient);
+    from staff a patient's payment, a refund of one, a write-off and suspense money applied."""
 
     CHARGE = "CHARGE"
     VOID = "VOID"
+    PAYMENT = "PAYMENT"
+    ADJUSTMENT = "ADJUSTMENT"
+    PATIENT_RESPONSIBILITY = "PATIENT_RESP"
+    PATIENT_PAYMENT = "PATIENT_PAYMENT"
+    REFUND = "REFUND"
+    WRITE_OFF = "WRITE_OFF"
+    SUSPENSE_APPLIED = "SUSPENSE_APPLIED"
 
 
 @dataclass
@@ -117,6 +126,12 @@ class LedgerEntry:
     insurance_cents: int
     posted_at: dt.datetime = field(kw_only=True)
     entry_id: int | None = None
+    # Where a remittance's entry comes from: the claim, the remittance, the CAS code.
+    claim_id: str | None = field(default=None, kw_only=True)
+    remittance_id: str | None = field(default=None, kw_only=True)
+    reason: str = field(default="", kw_only=True)
+    payment_id: str | None = field(default=None, kw_only=True)
+    write_off_id: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

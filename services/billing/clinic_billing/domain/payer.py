@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from clinic_billing.domain import errors
@@ -92,6 +93,24 @@ class BillingProvider:
             raise errors.field("tax_id", "must be the 9 digits of the EIN")
         for staff_id, npi in self.rendering_npis.items():
             checked_npi(npi, f"rendering_npis[{staff_id}]")
+
+    def postal_address(self) -> tuple[str, str, str, str] | None:
+        """(street, city, state, ZIP) of an address written "street, city, ST ZIP" (or
+        "street, city, ST, ZIP"); None when it is not in that form."""
+        parts = [p.strip() for p in self.address.split(",") if p.strip()]
+        if len(parts) == 4:
+            parts = [parts[0], parts[1], f"{parts[2]} {parts[3]}"]
+        if len(parts) != 3:
+            return None
+        match = re.fullmatch(r"([A-Za-z]{2})\s+(\d{5})(?:-?(\d{4}))?", parts[2])
+        if not match:
+            return None
+        return parts[0], parts[1], match[1].upper(), match[2] + (match[3] or "")
+
+    @property
+    def complete(self) -> bool:
+        """Whether claims can go out from it: name, NPI, tax id and a postal address."""
+        return bool(self.name and self.npi and self.tax_id and self.postal_address())
 
     def rendering_npi(self, staff_id: str) -> str:
         """The NPI of a rendering provider; empty when the clinic has not given it."""

@@ -41,3 +41,11 @@ def current(plans: list[PlanFacts], modality: str) -> PlanFacts | None:
     mine = sorted((p for p in plans if p.modality == modality),
                   key=lambda p: (not p.ended, p.changed_at))
     return mine[-1] if mine else None
+
+
+def treated_indication(plans: list[PlanFacts]) -> str:
+    """What the patient is being treated for: the indication of the latest plan in force of
+    any modality (a follow-up or evaluation has no modality of its own); empty if none."""
+    standing = sorted((p for p in plans if not p.ended and p.indication_code),
+                      key=lambda p: p.changed_at)
+    return standing[-1].indication_code if standing else ""

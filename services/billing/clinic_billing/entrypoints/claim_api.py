@@ -19,6 +19,7 @@ from clinic_billing.service_layer import claims
 class ClaimServicer(pb_grpc.ClaimServiceServicer):
     def __init__(self, deps: Deps):
         self.runner = deps.runner
+        self.deps = deps
 
     def CreateClaim(self, request, context):
         patient_id = cv.ACCOUNT.parse_one(request.parent, "parent")
@@ -44,6 +45,30 @@ class ClaimServicer(pb_grpc.ClaimServiceServicer):
         return pb.ListClaimsResponse(
             claims=[cv.claim_to_proto(c) for c in page.items],
             next_page_token=paging.next_page_token(page.next_key, request))
+
+    def MarkClaimReady(self, request, context):
+        patient_id, claim_id = cv.CLAIM.parse(request.name)
+        claims.mark_claim_ready(claims.MarkClaimReady(
+            patient_id=patient_id, claim_id=claim_id, subscriber=cv.subscriber(request.subscriber),
+            key=RequestKey.of(request)), self.deps.provider, self.runner, self.deps.policy.today)
+        return pb.MarkClaimReadyResponse(claim=self._claim(patient_id, claim_id))
+
+    def VoidClaim(self, request, context):
+        patient_id, claim_id = cv.CLAIM.parse(request.name)
+        claims.void_claim(claims.VoidClaim(patient_id=patient_id, claim_id=claim_id,
+                                           reason=request.reason, key=RequestKey.of(request)),
+                          self.runner)
+        return pb.VoidClaimResponse(claim=self._claim(patient_id, claim_id))
+
+    def ExportClaims(self, request, context):
+        named = [cv.CLAIM.parse(name, f"claims[{index}]")
+                 for index, name in enumerate(request.claims)]
+        batch_id = claims.export_claims(
+            claims.ExportClaims(claims=named, key=RequestKey.of(request)), self.deps.provider,
+            self.deps.envelope, self.runner)
+        batch = claims.get_batch(batch_id, self.runner)
+        patients = dict((claim_id, patient_id) for patient_id, claim_id in named)
+        return pb.ExportClaimsResponse(batch=cv.batch_to_proto(batch, patients))
 
     def _claim(self, patient_id: str, claim_id: str) -> claim_pb2.Claim:
         return cv.claim_to_proto(claims.get_claim(patient_id, claim_id, self.runner))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from clinic.billing.v1 import account_pb2, charge_pb2, claim_pb2, fee_schedule_pb2, payer_pb2
 from clinic_common.errors import FieldViolation
 from clinic_common.names import Name
-from clinic_common.protoconv import fill_date, timestamp
+from clinic_common.protoconv import fill_date, timestamp, to_date
 
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimState
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimState, Subscriber
 from clinic_billing.domain.coding import PayerKind
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
@@ -24,6 +24,12 @@ CHARGE = Name("accounts/{account}/charges/{charge}")
 CLAIM = Name("accounts/{account}/claims/{claim}")
 PAYER = Name("payers/{payer}")
 RATE = Name("payers/{payer}/contractedRates/{rate}")
+BATCH = Name("claimBatches/{batch}")
+REMITTANCE = Name("remittances/{remittance}")
+PAYMENT = Name("accounts/{account}/payments/{payment}")
+WRITE_OFF = Name("accounts/{account}/writeOffs/{write_off}")
+SUSPENSE_ITEM = Name("suspenseItems/{item}")
+DENIAL = Name("denials/{denial}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
@@ -149,6 +155,32 @@ def claim_to_proto(c: Claim) -> claim_pb2.Claim:
         state=CLAIM_STATES[c.state], charges=[CHARGE.format(c.patient_id, i) for i in c.charge_ids],
         total_charge_cents=c.total_charge_cents, total_allowed_cents=c.total_allowed_cents,
         create_time=timestamp(c.created_at), update_time=timestamp(c.updated_at),
-        update_staff_id=c.updated_by)
+        update_staff_id=c.updated_by, void_reason=c.void_reason,
+        batch=BATCH.format(c.batch_id) if c.batch_id else "")
     fill_date(message.service_date, c.service_date)
+    if c.subscriber:
+        sub = c.subscriber_facts()
+        message.subscriber.CopyFrom(claim_pb2.Subscriber(
+            last_name=sub.last_name, first_name=sub.first_name, gender=sub.gender,
+            address_line=sub.address_line, city=sub.city, state=sub.state,
+            postal_code=sub.postal_code))
+        fill_date(message.subscriber.birth_date, sub.birth_date)
     return message
+
+
+def subscriber(message: claim_pb2.Subscriber) -> Subscriber:
+    """The subscriber a request names; the domain checks its fields."""
+    return Subscriber(last_name=message.last_name, first_name=message.first_name,
+                      birth_date=to_date(message.birth_date, "subscriber.birth_date"),
+                      gender=message.gender, address_line=message.address_line,
+                      city=message.city, state=message.state, postal_code=message.postal_code)
+
+
+def batch_to_proto(b: ClaimBatch, patients: dict[str, str]) -> claim_pb2.ClaimBatch:
+    """A batch; ``patients`` gives each claim's account, to name the claims."""
+    return claim_pb2.ClaimBatch(
+        name=BATCH.format(b.batch_id), batch_id=b.batch_id,
+        interchange_control_number=b.control_number, group_control_number=b.control_number,
+        claims=[CLAIM.format(patients[i], i) for i in b.claim_ids],
+        content=b.content.encode("ascii", "replace"), create_time=timestamp(b.created_at),
+        create_staff_id=b.created_by)

@@ -14,6 +14,9 @@ from clinic.billing.v1 import (
     claim_service_pb2,
     fee_schedule_service_pb2,
     payer_service_pb2,
+    payment_service_pb2,
+    remittance_service_pb2,
+    report_service_pb2,
 )
 from clinic_common.access import rule
 from clinic_common.identity import Role
@@ -41,6 +44,33 @@ PERMISSIONS = {
         "CreateClaim": rule(BILLING, ADMIN),
         "GetClaim": rule(BILLING, ADMIN),
         "ListClaims": rule(BILLING, ADMIN),
+        "MarkClaimReady": rule(BILLING, ADMIN),
+        "VoidClaim": rule(BILLING, ADMIN),
+        "ExportClaims": rule(BILLING, ADMIN),
+    },
+    _service(payment_service_pb2, "PaymentService"): {
+        "RecordPayment": rule(DESK, BILLING, ADMIN),
+        "GetPayment": rule(DESK, BILLING, ADMIN),
+        "ListPayments": rule(DESK, BILLING, ADMIN),
+        "RefundPayment": rule(BILLING, ADMIN),
+        "CreateWriteOff": rule(BILLING, ADMIN),
+        "ApplySuspenseItem": rule(BILLING, ADMIN),
+    },
+    _service(remittance_service_pb2, "RemittanceService"): {
+        "ImportRemittance": rule(BILLING, ADMIN),
+        "GetRemittance": rule(BILLING, ADMIN),
+        "ListRemittances": rule(BILLING, ADMIN),
+        "ListDenials": rule(BILLING, ADMIN),
+        "ListSuspenseItems": rule(BILLING, ADMIN),
+    },
+    _service(report_service_pb2, "ReportService"): {
+        "GetRemittanceReconciliation": rule(BILLING, ADMIN),
+        "ListClaimBalances": rule(BILLING, ADMIN),
+        "GetPaymentVariance": rule(BILLING, ADMIN),
+        "GetDenialSummary": rule(BILLING, ADMIN),
+        "GetArAging": rule(BILLING, ADMIN),
+        "GetPatientStatement": rule(DESK, BILLING, ADMIN),
+        "GetDailyTotals": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),

@@ -12,7 +12,10 @@ from clinic_billing.adapters.repository import (
     SqlCoverageRepository,
     SqlLedger,
     SqlPayerRepository,
+    SqlPaymentRepository,
     SqlPlanRepository,
+    SqlRemittanceRepository,
+    SqlReportQueries,
 )
 from clinic_billing.domain.errors import ConcurrentModification
 
@@ -28,6 +31,9 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.plans = SqlPlanRepository(session)
         self.rates = SqlContractedRateRepository(session)
         self.claims = SqlClaimRepository(session)
+        self.remittances = SqlRemittanceRepository(session)
+        self.payments = SqlPaymentRepository(session)
+        self.reports = SqlReportQueries(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
