@@ -22,7 +22,7 @@ from clinic.billing.v1 import (
     report_service_pb2,
     report_service_pb2_grpc,
 )
-from clinic.scheduling.v1 import scheduling_service_pb2 as scheduling_pb
+from clinic.scheduling.v1 import visit_service_pb2 as visit_pb
 from clinic_billing.adapters import x12_validation
 from clinic_common.identity import Role
 from clinic_common.protoconv import fill_date
@@ -66,8 +66,9 @@ def visit_days(count: int, closed: frozenset) -> list[dt.datetime]:
 
 def complete_follow_up(stack, patient_id: str, start: dt.datetime) -> str:
     booked = book(stack, patient_id, "FOLLOW_UP", start)
-    stack.scheduling.CompleteAppointment(scheduling_pb.CompleteAppointmentRequest(
-        name=booked.name, rendering_provider_id="dr-lee"))
+    with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):  # a visit done is over
+        stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+            name=booked.name, rendering_provider_id="dr-lee"))
     return booked.appointment_id
 
 
