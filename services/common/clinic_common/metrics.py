@@ -116,7 +116,11 @@ class MetricsEndpoint:
 
     def start(self) -> None:
         SOURCES.watch(self.service, *self._sources)
-        self._server, _thread = start_http_server(self.address[1], addr=self.address[0])
+        try:
+            self._server, _thread = start_http_server(self.address[1], addr=self.address[0])
+        except OSError as exc:  # metrics are worth a log line, not a service that won't start
+            log.error("cannot serve metrics", extra={"port": self.address[1], "error": str(exc)})
+            return
         self.port = self._server.server_port
         log.info("serving metrics", extra={"service": self.service, "port": self.port})
 
