@@ -71,7 +71,7 @@ def from_status_file(path: Path) -> dict:
     lags = [c.get("backlog") for c in status.get("consumers", [])]
     age = round(time.time() - status.get("written_at", 0))
     return {"outbox_backlog": status.get("relay", {}).get("backlog", "-"),
-            "oldest_unsent_s": "-",
+            "oldest_unsent_s": status.get("relay", {}).get("oldest_unsent_s", "-"),
             "consumer_lag": sum(lags) if lags and None not in lags else "-",
             "dead_letters": "-", "source": f"status file ({age}s old)"}
 

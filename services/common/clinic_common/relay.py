@@ -173,13 +173,14 @@ class OutboxRelay:
             self._wakeup.clear()
 
     def status(self) -> dict:
-        """Running, consecutive failures, last success (epoch seconds) and the backlog."""
-        with self.session_factory() as session:
-            backlog = self.outbox.count_pending(session)
+        """Running, consecutive failures, last success (epoch seconds), the backlog and the
+        age of its oldest event (seconds)."""
+        backlog, oldest = self.outbox_figures()
         return {"running": self._thread is not None and self._thread.is_alive()
                 and not self._stopping.is_set(),
                 "failures": self.failures, "last_success": self.last_success,
-                "backlog": backlog, "republished": self.republished}
+                "backlog": backlog, "oldest_unsent_s": round(oldest, 1),
+                "republished": self.republished}
 
     def outbox_figures(self) -> tuple[int, float]:
         """The backlog, and the age in seconds of its oldest event (0 when there is none)."""
