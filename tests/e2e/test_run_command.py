@@ -65,7 +65,7 @@ def test_run_brings_up_three_services_with_demo_data_and_ctrl_c_stops_them(tmp_p
             address = f"127.0.0.1:{port}"
             assert EXPECTED[name] in list_services(address)
             assert health(address) == health_pb2.HealthCheckResponse.SERVING
-        assert "clinic-token" in text, text  # how to get a token
+        assert "clinic token issue" in text, text  # how to get a token
         _the_printed_command_gives_a_token_that_lists_the_demo_patients(
             tmp_path, f"127.0.0.1:{ports['intake']}")
     finally:

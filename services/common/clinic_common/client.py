@@ -1,5 +1,5 @@
-"""Outgoing gRPC calls: the caller's deadline, correlation and trace go along, with a
-bearer token, over TLS when configured.
+"""Outgoing gRPC calls: the caller's deadline, correlation and trace go along (in a client
+span), with a bearer token, over TLS when configured.
 
 A service calling another inside a call uses :func:`connect`: the callee never
 gets more time than the caller has left, the logs of both share one correlation
@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable
 
 import grpc
+from opentelemetry.trace import SpanKind
 
-from clinic_common import context
+from clinic_common import context, tracing
 from clinic_common.config import TlsSettings
 from clinic_common.interceptors import AUTHORIZATION_METADATA, CORRELATION_METADATA
 from clinic_common.tokens import TokenIssuer
@@ -34,7 +35,7 @@ class PropagatingInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamC
     def __init__(self, token: TokenSource | None = None):
         self.token = token
 
-    def _details(self, details):
+    def _details(self, details, trace: str | None):
         remaining = context.time_remaining()
         timeout = details.timeout
         if remaining is not None:
@@ -44,18 +45,30 @@ class PropagatingInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamC
             replaced.add(AUTHORIZATION_METADATA)
         metadata = [m for m in (details.metadata or []) if m[0] not in replaced]
         metadata.append((CORRELATION_METADATA, context.current_correlation_id()))
-        if trace := context.traceparent.get():
+        if trace:
             metadata.append(("traceparent", trace))
         if self.token is not None:
             metadata.append((AUTHORIZATION_METADATA, f"Bearer {self.token()}"))
         return _Details(details.method, timeout, metadata, details.credentials,
                         details.wait_for_ready, details.compression)
 
+    def _call(self, continuation, details, request):
+        method = details.method.lstrip("/")
+        incoming = context.traceparent.get()
+        with tracing.span(method, SpanKind.CLIENT, parent=incoming,
+                          attributes={"rpc.system": "grpc"}) as span:
+            outcome = continuation(self._details(details, tracing.current_traceparent(incoming)),
+                                   request)
+            if span.is_recording() and hasattr(outcome, "code") and outcome.done():
+                code = outcome.code()
+                tracing.set_code(span, code.name if code is not None else "OK")
+            return outcome
+
     def intercept_unary_unary(self, continuation, details, request):
-        return continuation(self._details(details), request)
+        return self._call(continuation, details, request)
 
     def intercept_unary_stream(self, continuation, details, request):
-        return continuation(self._details(details), request)
+        return self._call(continuation, details, request)
 
 
 def connect(address: str, *, token: TokenSource | None = None, tls: TlsSettings | None = None,

@@ -188,6 +188,8 @@ class ServiceSettings(BaseSettings):
     consume_events: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+    # Port of the Prometheus endpoint (/metrics) on ``host``; 0 leaves it off.
+    metrics_port: int = Field(0, ge=0, le=65535)
 
     @field_validator("port")
     @classmethod

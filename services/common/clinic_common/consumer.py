@@ -23,7 +23,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from clinic_common import context, identity
+from clinic_common import context, identity, metrics, tracing
 from clinic_common.clock import Clock, system_clock
 from clinic_common.config import KafkaSettings
 from clinic_common.envelope import Envelope, EventRegistry, MalformedEvent, from_kafka_headers
@@ -160,8 +160,9 @@ class EventProcessor:
                 if handler is None:
                     outcomes.append("ignored")
                     continue
-                with context.bound(correlation=envelope.correlation_id,
-                                   trace=envelope.traceparent):
+                with tracing.consuming(envelope.type, envelope.id, envelope.traceparent,
+                                       self.name) as trace, \
+                        context.bound(correlation=envelope.correlation_id, trace=trace):
                     handler(envelope.message, envelope, uow,
                             Change(now=self.clock(), actor=self.principal.subject))
                 handled.append((envelope.id, envelope.type, record.topic))
@@ -172,7 +173,9 @@ class EventProcessor:
         return outcomes
 
     def _apply(self, handler: Handler, envelope: Envelope, topic: str) -> str:
-        with context.bound(correlation=envelope.correlation_id, trace=envelope.traceparent), \
+        with tracing.consuming(envelope.type, envelope.id, envelope.traceparent,
+                               self.name) as trace, \
+                context.bound(correlation=envelope.correlation_id, trace=trace), \
                 identity.acting_as(self.principal), self.uow_factory() as uow:
             if uow.already_processed(self.name, envelope.id):
                 return "duplicate"
@@ -201,6 +204,7 @@ class EventProcessor:
         })
         key = (record.key or b"").decode(errors="replace")
         self.dead_letters.publish(dlq_topic(record.topic), key, record.value or b"", headers)
+        metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
 
 
 class KafkaEventConsumer:
@@ -224,6 +228,8 @@ class KafkaEventConsumer:
         # the assigned partitions hold beyond what this group committed (None: unknown).
         self.last_success: float | None = None
         self.backlog: int | None = None
+        # (topic, partition) -> records beyond the committed offset, as of the last poll.
+        self.partition_lag: dict[tuple[str, int], int] = {}
 
     def _connect(self) -> KafkaConsumer:
         # Subscribing to a topic nobody created yet would leave the group idle
@@ -327,16 +333,20 @@ class KafkaEventConsumer:
     def _backlog(self, consumer: KafkaConsumer) -> int | None:
         """Records beyond the committed offsets, from the log ends the last fetches reported
         (no broker round trip); None until every assigned partition has reported one."""
-        total = 0
+        lags: dict[tuple[str, int], int] = {}
+        complete = True
         try:
             for tp in consumer.assignment():
                 end = consumer.highwater(tp)
                 if end is None:
-                    return None
-                total += max(0, end - self._committed.get(tp, consumer.position(tp)))
+                    complete = False
+                    continue
+                lags[(tp.topic, tp.partition)] = max(
+                    0, end - self._committed.get(tp, consumer.position(tp)))
         except Exception:  # noqa: BLE001 - a gauge, never a reason to reconnect
             return None
-        return total
+        self.partition_lag = lags
+        return sum(lags.values()) if complete else None
 
     def status(self) -> dict:
         """Running, last successful poll (epoch seconds), backlog, counters."""

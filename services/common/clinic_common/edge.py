@@ -1,6 +1,6 @@
 """The API edge of one service: its interceptor chain, built from its parts.
 
-Every call passes, outermost first: call context, logging, error mapping,
+Every call passes, outermost first: call context, trace span, metrics, logging, error mapping,
 deadline, decoding, identity, access with the audit trail, input bounds. A
 service adds methods and their rules; it writes none of this itself.
 """
@@ -25,7 +25,9 @@ from clinic_common.interceptors import (
     ErrorMappingInterceptor,
     IdentityInterceptor,
     LoggingInterceptor,
+    TracingInterceptor,
 )
+from clinic_common.metrics import MetricsInterceptor
 from clinic_common.tokens import KeySet, TokenVerifier
 
 
@@ -43,7 +45,8 @@ class Edge:
     rules: dict[str, Rule] = field(default_factory=dict)
 
     def links(self) -> list[CallInterceptor]:
-        return [CallContextInterceptor(), LoggingInterceptor(),
+        return [CallContextInterceptor(), TracingInterceptor(), MetricsInterceptor(),
+                LoggingInterceptor(),
                 ErrorMappingInterceptor(self.error_domain), DeadlineInterceptor(),
                 DecodedInterceptor(),
                 IdentityInterceptor(self.verifier, self.audit_log, self.clock),

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from clinic_common import logs
+from clinic_common import logs, tracing
 from clinic_common.clock import Clock, system_clock
 from clinic_common.config import (
     AuthSettings,
@@ -22,6 +22,7 @@ from clinic_common.config import (
     load,
 )
 from clinic_common.edge import verifier_from
+from clinic_common.metrics import MetricsEndpoint
 from clinic_common.readiness import ReadinessCheck, database_probe
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
@@ -56,8 +57,12 @@ def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, au
         if consumer is not None:
             host.add_worker(consumer)
         host.add_worker(extra)  # started after the migrations, stopped before the relay
-        host.add_worker(StatusFile(spec.name, settings.data_dir, runtime.relay,
-                                   lambda: [consumer] if consumer is not None else []))
+        def consumers():
+            return [consumer] if consumer is not None else []
+        host.add_worker(StatusFile(spec.name, settings.data_dir, runtime.relay, consumers))
+        if settings.metrics_port:
+            host.add_worker(MetricsEndpoint(spec.name, settings.host, settings.metrics_port,
+                                            runtime.relay, consumers, runtime.engine))
     migrate = runtime.migrate if settings.migrate_on_start and not calls_only else (lambda: None)
     host.start(startup=migrate)
     host.run_until_signalled()
@@ -126,6 +131,7 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSe
         print(f"{settings_class.service_name}: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings_class.service_name, settings.log_level, settings.log_json)
+    tracing.configure(settings_class.service_name)
     spec = spec_factory()
     if args.command == "migrate":
         Runtime(spec, settings, kafka).migrate()

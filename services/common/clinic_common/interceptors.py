@@ -1,6 +1,7 @@
 """The server interceptor chain every service shares.
 
-Outermost first: call context (correlation id, trace, deadline), logging, error
+Outermost first: call context (correlation id, trace, deadline), the trace span,
+metrics, logging, error
 mapping, deadline, identity (a verified bearer token), access (the method's
 rule, with the PHI audit trail), input bounds, then the servicer. Each link is a
 :class:`CallInterceptor` with one method; :class:`Chain` adapts the list to
@@ -22,8 +23,9 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from opentelemetry.trace import SpanKind
 
-from clinic_common import audit, identity
+from clinic_common import audit, identity, tracing
 from clinic_common import context as call_context
 from clinic_common.access import Rule
 from clinic_common.errors import (
@@ -80,6 +82,32 @@ class CallContextInterceptor(CallInterceptor):
         with call_context.bound(correlation=correlation, trace=call.metadata.get("traceparent"),
                                 remaining=context.time_remaining()):
             return proceed(request, context)
+
+
+class TracingInterceptor(CallInterceptor):
+    """A server span per call, child of the caller's ``traceparent``; the call's work (its
+    outbox events, its outgoing calls) carries this span's traceparent onwards."""
+
+    def intercept(self, call, request, context, proceed):
+        incoming = call_context.traceparent.get()
+        service, _, method = call.method.lstrip("/").rpartition("/")
+        with tracing.span(call.method.lstrip("/"), SpanKind.SERVER, parent=incoming,
+                          attributes={"rpc.system": "grpc", "rpc.service": service,
+                                      "rpc.method": method}) as span:
+            token = call_context.traceparent.set(tracing.current_traceparent(incoming))
+            code = "OK"
+            try:
+                result = proceed(request, context)
+                code = _code_name(context) or "OK"
+                return result
+            except Exception:
+                code = _code_name(context) or "INTERNAL"
+                raise
+            finally:
+                call_context.traceparent.reset(token)
+                if span.is_recording():
+                    span.set_attribute("correlation_id", call_context.current_correlation_id())
+                    tracing.set_code(span, code)
 
 
 def _clean_id(value: str | None) -> str:

@@ -98,10 +98,16 @@ class Outbox:
         return result.rowcount
 
     def count_pending(self, session: Session) -> int:
+        return self.pending_figures(session)[0]
+
+    def pending_figures(self, session: Session) -> tuple[int, datetime | None]:
+        """How many rows are unsent, and when the oldest of them was written."""
         from sqlalchemy import func
 
-        return session.execute(select(func.count()).select_from(self.table)
-                               .where(self.table.c.sent_at.is_(None))).scalar_one()
+        count, oldest = session.execute(
+            select(func.count(), func.min(self.table.c.created_at)).select_from(self.table)
+            .where(self.table.c.sent_at.is_(None))).one()
+        return count, oldest
 
     @staticmethod
     def _record(row) -> OutboxRecord:

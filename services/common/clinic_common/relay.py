@@ -26,9 +26,12 @@ import logging
 import threading
 import time
 
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.orm import sessionmaker
 
+from clinic_common import tracing
 from clinic_common.clock import Clock, system_clock
+from clinic_common.envelope import TRACEPARENT_HEADER
 from clinic_common.outbox import Outbox
 from clinic_common.publisher import EventPublisher, PublishError
 
@@ -97,8 +100,23 @@ class OutboxRelay:
         self.outbox.mark_sent(session, [r.position for r in records])
 
     def _send(self, records) -> None:
-        self.publisher.publish_many([(r.topic, r.partition_key, r.payload, r.headers)
-                                     for r in records])
+        # One producer span per event, child of the span that committed it; the event keeps
+        # that span's traceparent, so its consumers join the committing call's trace.
+        spans = [tracing.start_span(
+            f"publish {r.event_type}", SpanKind.PRODUCER, parent=r.headers.get(TRACEPARENT_HEADER),
+            attributes={"messaging.system": "kafka", "messaging.destination.name": r.topic,
+                        "messaging.message.id": r.event_id}) for r in records]
+        try:
+            self.publisher.publish_many([(r.topic, r.partition_key, r.payload, r.headers)
+                                         for r in records])
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            for span in spans:
+                span.end()
 
     def republish_if_lost(self) -> int:
         """Ask the broker whether it lost what this relay published; if so, mark what was
@@ -155,13 +173,24 @@ class OutboxRelay:
             self._wakeup.clear()
 
     def status(self) -> dict:
-        """Running, consecutive failures, last success (epoch seconds) and the backlog."""
-        with self.session_factory() as session:
-            backlog = self.outbox.count_pending(session)
+        """Running, consecutive failures, last success (epoch seconds), the backlog and the
+        age of its oldest event (seconds)."""
+        backlog, oldest = self.outbox_figures()
         return {"running": self._thread is not None and self._thread.is_alive()
                 and not self._stopping.is_set(),
                 "failures": self.failures, "last_success": self.last_success,
-                "backlog": backlog, "republished": self.republished}
+                "backlog": backlog, "oldest_unsent_s": round(oldest, 1),
+                "republished": self.republished}
+
+    def outbox_figures(self) -> tuple[int, float]:
+        """The backlog, and the age in seconds of its oldest event (0 when there is none)."""
+        with self.session_factory() as session:
+            backlog, oldest = self.outbox.pending_figures(session)
+        if oldest is None:
+            return backlog, 0.0
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        return backlog, max(0.0, (self.clock() - oldest).total_seconds())
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)

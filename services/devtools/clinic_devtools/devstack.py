@@ -29,6 +29,7 @@ from clinic_devtools.testing.processes import ServiceProcess
 from clinic_devtools.token_cli import keygen
 
 SERVICES = {"intake": 50051, "scheduling": 50052, "billing": 50053}
+METRICS_PORTS = {"intake": 9451, "scheduling": 9452, "billing": 9453}
 TANSU_TIMEOUTS = {"KAFKA_MAX_POLL_INTERVAL_MS": "5000", "KAFKA_SESSION_TIMEOUT_MS": "6000",
                   "KAFKA_HEARTBEAT_INTERVAL_MS": "1000", "KAFKA_REQUEST_TIMEOUT_MS": "10000"}
 REPO = Path(__file__).resolve().parents[3]
@@ -64,6 +65,7 @@ class Stack:
         self.broker: subprocess.Popen | None = None
         self.services: list[ServiceProcess] = []
         self.restarts: dict[str, list[float]] = {}
+        self.metrics: dict[str, int] = {}
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,13 @@ class Stack:
                 raise SystemExit(f"port {port} for {name} is taken: set {prefix}_PORT")
             service_env = {**env, f"{prefix}_DATA_DIR": str(self.data_dir),
                            f"{prefix}_LOG_JSON": os.environ.get(f"{prefix}_LOG_JSON", "true")}
+            metrics = int(os.environ.get(f"{prefix}_METRICS_PORT", METRICS_PORTS[name]))
+            if metrics and not port_free(metrics):
+                print(f"{name:<10} metrics port {metrics} is taken: no metrics "
+                      f"(set {prefix}_METRICS_PORT)")
+                metrics = 0
+            service_env[f"{prefix}_METRICS_PORT"] = str(metrics)
+            self.metrics[name] = metrics
             self.services.append(ServiceProcess(name, service_env, self.log_dir, port=port,
                                                 test_key=False))
         # Start all three, then wait: migrations run in parallel.
@@ -132,18 +141,39 @@ class Stack:
 def print_endpoints(stack: Stack) -> None:
     print()
     for service in stack.services:
+        metrics = stack.metrics.get(service.service)
         print(f"{service.service:<10} grpc://{service.address:<18} SERVING   "
-              f"pid {service.process.pid:<7} log {service.log_path}")
-    first = stack.services[0].address
-    data = stack.data_dir
-    print(f"\ndata in {data}\n"
-          "every call needs a bearer token; get one for a role and location with\n"
-          f"  TOKEN=$(.venv/bin/clinic-token --data-dir {data} issue --sub nurse-1 --role NURSE"
-          " --location la-jolla)\n"
-          f"try:  grpcurl -plaintext {first} list\n"
-          f"      grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {first} "
-          "clinic.intake.v1.IntakeService/ListPatients\n"
-          "Ctrl-C stops everything.", flush=True)
+              f"pid {service.process.pid:<7} log {service.log_path}"
+              + (f"   metrics http://127.0.0.1:{metrics}/metrics" if metrics else ""))
+    print(f"\ndata in {stack.data_dir}\n")
+    print("\n".join(try_commands(stack)), flush=True)
+
+
+def try_commands(stack: Stack) -> list[str]:
+    """The clinic commands to try, with the settings a non-default stack needs."""
+    settings = []
+    if stack.data_dir != (REPO / "data").resolve():
+        settings.append(f"export CLINIC_DATA_DIR={stack.data_dir}")
+    for service in stack.services:
+        if service.port != SERVICES[service.service]:
+            settings.append(f"export CLINIC_{service.service.upper()}_ADDRESS={service.address}")
+        metrics = stack.metrics.get(service.service)
+        if metrics and metrics != METRICS_PORTS[service.service]:
+            settings.append(f"export CLINIC_{service.service.upper()}_METRICS_URL="
+                            f"http://127.0.0.1:{metrics}/metrics")
+    return [
+        "try the clinic command (the README's Walkthrough goes further):",
+        "  source .venv/bin/activate",
+        *(f"  {line}" for line in settings),
+        "  export CLINIC_TOKEN=$(clinic token issue --sub desk-1 --role FRONT_DESK "
+        "--location la-jolla)",
+        "  clinic patient find",
+        "  clinic patient register --given Ada --family King --born 1985-12-10 "
+        "--location la-jolla",
+        "  clinic ops",
+        "  clinic --help",
+        "Ctrl-C stops everything.",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from clinic.intake.v1 import events_pb2
-from clinic_common import envelope
+from clinic_common import envelope, metrics
 from clinic_common.consumer import EventProcessor, Record
 from clinic_common.errors import FailedPrecondition
 from clinic_common.publisher import InMemoryPublisher, PublishError
@@ -79,9 +79,12 @@ def test_a_domain_refusal_is_dead_lettered_without_retrying():
         calls.append(1)
         raise FailedPrecondition("no such location", reason="LOCATION_UNKNOWN")
 
+    dead_letters = metrics.DEAD_LETTERS.labels("billing", TOPIC)
+    before = dead_letters._value.get()
     assert make_processor(refuse, {}, dlq, attempts=5).process(record()) == "dead-lettered"
     assert len(calls) == 1
     assert dlq.records[0][3]["dlq_error_class"] == "FailedPrecondition"
+    assert dead_letters._value.get() == before + 1  # the clinic_dead_letters_total metric
 
 
 def test_a_malformed_payload_is_dead_lettered_and_never_handled():

@@ -1,0 +1,131 @@
+"""Prometheus metrics of a service: its calls, its outbox, its consumer, its database pool.
+
+Calls are counted as they happen (:class:`MetricsInterceptor`, a link of the
+chain). The rest is read when Prometheus scrapes: the relay's backlog and the
+age of its oldest unsent event, each consumer's lag per partition, the database
+pool's checked-out connections. Dead letters are counted by the consumer as it
+sends them.
+
+``<SVC>_METRICS_PORT`` (0, the default: off) serves ``/metrics`` over HTTP.
+With ``<SVC>_PROCESSES`` above 1 only the first process serves it (the extra
+processes serve calls only and their calls are not counted there): scrape
+one process per pod, and run more pods rather than more processes where every
+call must be counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from clinic_common.interceptors import CallInterceptor, _code_name
+
+log = logging.getLogger(__name__)
+
+RPCS = Counter("clinic_rpc_requests", "gRPC calls served, by method and status code",
+               ["grpc_service", "grpc_method", "grpc_code"])
+RPC_SECONDS = Histogram("clinic_rpc_duration_seconds", "Time serving a gRPC call",
+                        ["grpc_service", "grpc_method"],
+                        buckets=(.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+DEAD_LETTERS = Counter("clinic_dead_letters", "Events sent to a dead-letter topic",
+                       ["consumer", "topic"])
+
+
+class MetricsInterceptor(CallInterceptor):
+    """Counts every call by service, method and code, and times it."""
+
+    def intercept(self, call, request, context, proceed):
+        service, _, method = call.method.lstrip("/").rpartition("/")
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            result = proceed(request, context)
+            code = _code_name(context) or "OK"
+            return result
+        except Exception:
+            code = _code_name(context) or "INTERNAL"
+            raise
+        finally:
+            RPCS.labels(service, method, code).inc()
+            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+
+
+class _Sources(Collector):
+    """The services of this process whose state is read at scrape time (tests run several
+    services in one process, so this is one collector with a list, not one per service)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._services: dict[str, tuple] = {}
+
+    def watch(self, service: str, relay, consumers, engine) -> None:
+        with self._lock:
+            self._services[service] = (relay, consumers, engine)
+
+    def forget(self, service: str) -> None:
+        with self._lock:
+            self._services.pop(service, None)
+
+    def collect(self):
+        backlog = GaugeMetricFamily("clinic_outbox_backlog", "Outbox events not yet published",
+                                    labels=["service"])
+        age = GaugeMetricFamily("clinic_outbox_oldest_unsent_age_seconds",
+                                "Age of the oldest outbox event not yet published (0: none)",
+                                labels=["service"])
+        lag = GaugeMetricFamily("clinic_consumer_lag",
+                                "Records beyond the consumer group's committed offset",
+                                labels=["service", "group", "topic", "partition"])
+        pool = GaugeMetricFamily("clinic_db_pool_checked_out",
+                                 "Database connections in use", labels=["service"])
+        with self._lock:
+            services = dict(self._services)
+        for service, (relay, consumers, engine) in services.items():
+            try:
+                pending, oldest = relay.outbox_figures()
+                backlog.add_metric([service], pending)
+                age.add_metric([service], oldest)
+            except Exception:  # noqa: BLE001 - the database may be down: no figure then
+                log.debug("outbox figures unavailable", exc_info=True)
+            for consumer in consumers():
+                for (topic, partition), value in consumer.partition_lag.items():
+                    lag.add_metric([service, consumer.group_id, topic, str(partition)], value)
+            checked_out = getattr(engine.pool, "checkedout", None)
+            if checked_out is not None:
+                pool.add_metric([service], checked_out())
+        yield from (backlog, age, lag, pool)
+
+
+SOURCES = _Sources()
+REGISTRY.register(SOURCES)
+
+
+class MetricsEndpoint:
+    """A worker serving ``/metrics`` on ``host:port`` and reporting ``service``'s state."""
+
+    def __init__(self, service: str, host: str, port: int, relay, consumers, engine):
+        self.service = service
+        self.address = (host, port)
+        self.port = port
+        self._sources = (relay, consumers, engine)
+        self._server = None
+
+    def start(self) -> None:
+        SOURCES.watch(self.service, *self._sources)
+        try:
+            self._server, _thread = start_http_server(self.address[1], addr=self.address[0])
+        except OSError as exc:  # metrics are worth a log line, not a service that won't start
+            log.error("cannot serve metrics", extra={"port": self.address[1], "error": str(exc)})
+            return
+        self.port = self._server.server_port
+        log.info("serving metrics", extra={"service": self.service, "port": self.port})
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        SOURCES.forget(self.service)

@@ -1,0 +1,78 @@
+"""The README's Walkthrough, run as written against the embedded default (`make run`)."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from clinic_devtools.testing.infra import free_port
+
+from tests.e2e.conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("intake", "scheduling", "billing")
+
+
+def walkthrough() -> str:
+    """The first sh block under the README's "## Walkthrough" heading."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("\n## Walkthrough\n"):]
+    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
+def start_stack(data_dir) -> tuple[subprocess.Popen, list[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(
+        ("KAFKA_", "INTAKE_", "SCHEDULING_", "BILLING_", "CLINIC_"))}
+    for name in SERVICES:
+        env[f"{name.upper()}_PORT"] = str(free_port())
+        env[f"{name.upper()}_METRICS_PORT"] = str(free_port())
+    run = subprocess.Popen(
+        [sys.executable, "-m", "clinic_devtools.devstack", "run", "--data-dir", str(data_dir),
+         "--broker-port", str(free_port())],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    output = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = run.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    return run, output
+
+
+def stop(run: subprocess.Popen) -> str:
+    os.killpg(run.pid, signal.SIGINT)
+    try:
+        return run.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        run.kill()
+        return run.communicate()[0]
+
+
+def test_the_readme_walkthrough_runs_as_written(tmp_path):
+    script = walkthrough()
+    run, output = start_stack(tmp_path / "data")
+    try:
+        banner = "".join(output)
+        assert "Ctrl-C stops everything" in banner, banner
+        assert "clinic token issue" in banner and "grpcurl" not in banner, banner
+        # A stack on other ports and another data folder: the exports make run printed.
+        exports = [line.strip() for line in output if line.strip().startswith("export CLINIC_")]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
+        env["COLUMNS"] = "200"
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join([*exports, script])],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        rest = stop(run)
+    assert done.returncode == 0, done.stdout + done.stderr + rest
+    assert "Byron" in done.stdout
+    assert "TREATMENT_PLAN_STATE_ACTIVE" in done.stdout
+    assert "35650" in done.stdout  # 0.5 mg/kg of 71.3 kg, in micrograms
+    assert done.stdout.count("SERVING") >= 3  # clinic ops: the three services
