@@ -8,6 +8,7 @@ from clinic_scheduling.domain import appointment as ap
 from clinic_scheduling.domain import appointment_type as at
 from clinic_scheduling.domain import location as loc
 from clinic_scheduling.domain import projections as pj
+from clinic_scheduling.domain import staff as st
 
 __all__ = ["metadata", "start_mappers"]
 
@@ -62,6 +63,17 @@ def _map_projections() -> None:
     mapper_registry.map_imperatively(pj.TreatmentPlan, t.treatment_plans)
 
 
+def _map_staff() -> None:
+    mapper_registry.map_imperatively(st.StaffLocation, t.staff_locations)
+    mapper_registry.map_imperatively(st.Shift, t.staff_shifts)
+    mapper_registry.map_imperatively(st.TimeOff, t.staff_time_off)
+    mapper_registry.map_imperatively(st.StaffMember, t.staff_members, properties={
+        "locations": _children(st.StaffLocation, t.staff_locations.c.location_id),
+        "shifts": _children(st.Shift, [t.staff_shifts.c.weekday, t.staff_shifts.c.start_time]),
+        "time_off": _children(st.TimeOff, t.staff_time_off.c.start_time),
+    })
+
+
 def start_mappers() -> None:
     """Map domain classes to tables, once per process."""
     global _mapped
@@ -71,4 +83,5 @@ def start_mappers() -> None:
     _map_appointment_types()
     _map_appointments()
     _map_projections()
+    _map_staff()
     _mapped = True

@@ -14,6 +14,7 @@ from clinic.scheduling.v1 import (
     appointment_service_pb2,
     appointment_type_service_pb2,
     location_service_pb2,
+    staff_service_pb2,
     visit_service_pb2,
 )
 from clinic_common.access import Rule, location_field, location_in, locations_in_scope, rule
@@ -46,6 +47,15 @@ APPOINTMENT_TYPE_RULES = {
     "ListAppointmentTypes": rule(*EVERY_STAFF, phi=False),
 }
 
+# Staff are the organization's (one person may work at several locations): ops and admins
+# keep them, every staff member may read the roster. No patient data.
+STAFF_RULES = {
+    "CreateStaffMember": rule(OPS, ADMIN, phi=False),
+    "GetStaffMember": rule(*EVERY_STAFF, phi=False),
+    "ListStaffMembers": rule(*EVERY_STAFF, phi=False),
+    "UpdateStaffMember": rule(OPS, ADMIN, phi=False),
+}
+
 APPOINTMENT_RULES = {
     "CreateAppointment": rule(*CARE_TEAM, ADMIN, location=location_in("parent", LOCATION)),
     "GetAppointment": rule(*CARE_TEAM, BILLING, ADMIN, location=AT_APPOINTMENT),
@@ -65,6 +75,7 @@ PERMISSIONS = {
     _service(appointment_type_service_pb2, "AppointmentTypeService"): APPOINTMENT_TYPE_RULES,
     _service(appointment_service_pb2, "AppointmentService"): APPOINTMENT_RULES,
     _service(visit_service_pb2, "VisitService"): VISIT_RULES,
+    _service(staff_service_pb2, "StaffService"): STAFF_RULES,
 }
 
 
