@@ -51,8 +51,11 @@ def _map_appointment_types() -> None:
 def _map_appointments() -> None:
     mapper_registry.map_imperatively(ap.ResourceBooking, t.appointment_resources)
     mapper_registry.map_imperatively(ap.HistoryEntry, t.appointment_history)
+    mapper_registry.map_imperatively(ap.StaffAssignment, t.appointment_staff)
     mapper_registry.map_imperatively(ap.Appointment, t.appointments, properties={
         "resources": _children(ap.ResourceBooking, t.appointment_resources.c.resource_id),
+        "staff": _children(ap.StaffAssignment, [t.appointment_staff.c.role,
+                                                t.appointment_staff.c.staff_member_id]),
         "history": _children(ap.HistoryEntry, t.appointment_history.c.revision),
     })
 

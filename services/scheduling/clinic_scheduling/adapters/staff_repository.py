@@ -25,6 +25,12 @@ class StaffRepository(abc.ABC):
         staff member then wait for each other (PostgreSQL)."""
 
     @abc.abstractmethod
+    def of_role_at(self, location_id: str, role: str, *, lock: bool = False) -> list[StaffMember]:
+        """The staff of a role who work at a location, in id order. ``lock=True`` locks their
+        rows (in that order) for the booking's transaction: two bookings that may pick the
+        same RN then count the RN's chairs one after the other (PostgreSQL)."""
+
+    @abc.abstractmethod
     def list(self, *, limit: int, after: list | None,
              location_id: str | None = None) -> keyset.Page:
         """A page of staff members in id order, of one location when given."""
@@ -46,6 +52,18 @@ class SqlStaffRepository(StaffRepository):
             return self.session.get(StaffMember, staff_member_id)
         return self.session.get(StaffMember, staff_member_id, populate_existing=True,
                                 with_for_update=True)
+
+    def of_role_at(self, location_id, role, *, lock=False):
+        at = tables.staff_locations
+        query = select(StaffMember).where(
+            StaffMember.role == role,
+            StaffMember.staff_member_id.in_(
+                select(at.c.staff_member_id).where(at.c.location_id == location_id))
+        ).order_by(StaffMember.staff_member_id)
+        if lock:
+            query = query.with_for_update(of=tables.staff_members).execution_options(
+                populate_existing=True)
+        return list(self.session.scalars(query))
 
     def list(self, *, limit, after, location_id=None):
         query = select(StaffMember)

@@ -223,3 +223,19 @@ staff_time_off = Table(
     Column("end_time", UtcDateTime, nullable=False),
     Column("reason", String(200), nullable=False),
 )
+
+appointment_staff = Table(
+    "appointment_staff", metadata,
+    Column("appointment_id", String(32),
+           ForeignKey("appointments.appointment_id", ondelete="CASCADE"), primary_key=True),
+    Column("staff_member_id", String(63), ForeignKey("staff_members.staff_member_id"),
+           primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("location_id", String(63), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("exclusive", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+Index("ix_appointment_staff_slot", appointment_staff.c.staff_member_id,
+      appointment_staff.c.start_time)
