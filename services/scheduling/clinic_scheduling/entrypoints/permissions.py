@@ -13,6 +13,7 @@ from __future__ import annotations
 from clinic.scheduling.v1 import (
     appointment_service_pb2,
     appointment_type_service_pb2,
+    availability_service_pb2,
     location_service_pb2,
     staff_service_pb2,
     visit_service_pb2,
@@ -65,6 +66,12 @@ APPOINTMENT_RULES = {
     "RescheduleAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
 }
 
+# A search names a patient (their clearance and appointments), so it is audited; it shows
+# only the caller's locations.
+AVAILABILITY_RULES = {
+    "SearchAvailability": rule(*CARE_TEAM, ADMIN),
+}
+
 VISIT_RULES = {
     "MarkAppointmentNoShow": rule(DESK, NURSE, ADMIN, location=AT_APPOINTMENT),
     "CompleteAppointment": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
@@ -76,6 +83,7 @@ PERMISSIONS = {
     _service(appointment_service_pb2, "AppointmentService"): APPOINTMENT_RULES,
     _service(visit_service_pb2, "VisitService"): VISIT_RULES,
     _service(staff_service_pb2, "StaffService"): STAFF_RULES,
+    _service(availability_service_pb2, "AvailabilityService"): AVAILABILITY_RULES,
 }
 
 
