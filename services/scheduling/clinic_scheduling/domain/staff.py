@@ -4,7 +4,7 @@ location) and time off. Appointments need staff of a role; who is free is read f
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.children import sync as _sync
@@ -133,12 +133,12 @@ class StaffMember:
         """Take the values of ``fields`` from ``details``; True when anything changed. Shifts
         are checked against the locations the member will have."""
         if "location_ids" not in fields and "shifts" in fields:
-            details = StaffDetails(**{**details.__dict__, "location_ids": tuple(self.location_ids)})
+            details = replace(details, location_ids=tuple(self.location_ids))
             fields = fields | {"location_ids"}
         elif "location_ids" in fields and "shifts" not in fields:
-            details = StaffDetails(**{**details.__dict__, "shifts": tuple(
+            details = replace(details, shifts=tuple(
                 ShiftSpec(s.location_id, s.weekday, s.start_time, s.end_time)
-                for s in self.shifts)})
+                for s in self.shifts))
             fields = fields | {"shifts"}
         details.validate(fields)
         changed = False
