@@ -337,5 +337,9 @@ def test_location_config_rendered_for_a_cluster_applies_through_the_scheduling_a
         second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=ops)
     finally:
         service.terminate()
-    assert (first.returncode, first.stdout.strip()) == (0, "la-jolla created"), first.stderr
-    assert (second.returncode, second.stdout.strip()) == (0, "la-jolla unchanged"), second.stderr
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0] == "la-jolla created"
+    assert all(line.startswith("staff ") and line.endswith(" created")
+               for line in first.stdout.splitlines()[1:])
+    assert second.returncode == 0, second.stderr
+    assert all(line.endswith(" unchanged") for line in second.stdout.splitlines())

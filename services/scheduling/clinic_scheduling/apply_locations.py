@@ -6,6 +6,10 @@
 The token is an ops or admin bearer token (CLINIC_TOKEN, or --token-file); with
 TLS_CA_FILE set the call goes over TLS.
 
+Each file's ``staff`` roster is applied after the locations (see staff_roster.py): one
+line per staff member, "staff rn-ana-reyes created", "... updated (shifts)" or
+"... unchanged".
+
 Idempotent: a location already as its file describes is left alone, so applying
 twice changes nothing the second time. Every file is read before any is applied,
 so a malformed file applies nothing.
@@ -29,6 +33,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from clinic_scheduling.entrypoints import location_files
 from clinic_scheduling.entrypoints.location_files import LocationFile, LocationFileError
+from clinic_scheduling.staff_roster import apply_roster, roster
 
 TIMEOUT_SECONDS = 15.0
 
@@ -43,9 +48,14 @@ def apply_files(target: str, paths: list[Path], token: str,
     per location, such as "la-jolla created", "encinitas unchanged" or "temecula updated
     (resources)"."""
     files = [location_files.read(Path(p)) for p in paths]
+    roster(files)  # one person's name and role agree across the files, before any call
     with connect(target, token=static_token(token), tls=tls) as channel:
         stub = pb_grpc.LocationServiceStub(channel)
-        return [_apply(stub, file) for file in files]
+        lines = [_apply(stub, file) for file in files]
+        try:
+            return lines + apply_roster(channel, files, TIMEOUT_SECONDS)
+        except grpc.RpcError as exc:
+            raise ApplyError(f"staff: {exc.code().name}: {exc.details()}") from None
 
 
 def _apply(stub: pb_grpc.LocationServiceStub, file: LocationFile) -> str:

@@ -6,7 +6,9 @@ from clinic.intake.v1 import events_pb2 as intake_events
 from clinic.scheduling.v1 import (
     appointment_service_pb2_grpc,
     appointment_type_service_pb2_grpc,
+    availability_service_pb2_grpc,
     location_service_pb2_grpc,
+    staff_service_pb2_grpc,
     visit_service_pb2_grpc,
 )
 from clinic_common.config import load
@@ -19,9 +21,11 @@ from clinic_scheduling.config import SchedulingSettings
 from clinic_scheduling.entrypoints import intake_events as intake_handlers
 from clinic_scheduling.entrypoints.appointment_api import AppointmentServicer
 from clinic_scheduling.entrypoints.appointment_type_api import AppointmentTypeServicer
+from clinic_scheduling.entrypoints.availability_api import AvailabilityServicer
 from clinic_scheduling.entrypoints.deps import Deps
 from clinic_scheduling.entrypoints.location_api import LocationServicer
 from clinic_scheduling.entrypoints.permissions import PERMISSIONS
+from clinic_scheduling.entrypoints.staff_api import StaffServicer
 from clinic_scheduling.entrypoints.visit_api import VisitServicer
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
@@ -33,6 +37,8 @@ SERVICERS = {
     "AppointmentTypeService": (appointment_type_service_pb2_grpc, AppointmentTypeServicer),
     "AppointmentService": (appointment_service_pb2_grpc, AppointmentServicer),
     "VisitService": (visit_service_pb2_grpc, VisitServicer),
+    "StaffService": (staff_service_pb2_grpc, StaffServicer),
+    "AvailabilityService": (availability_service_pb2_grpc, AvailabilityServicer),
 }
 
 

@@ -23,12 +23,21 @@ class SchedulingSettings(ServiceSettings):
     default_open_days: str = "MON,TUE,WED,THU,FRI"
     default_open_time: str = "08:00"
     default_close_time: str = "19:00"
+    # How many overlapping infusions and Spravato observations one RN may watch at once.
+    rn_max_chairs: int = 3
 
     @field_validator("late_cancel_hours")
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
+        return value
+
+    @field_validator("rn_max_chairs")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
         return value
 
     @field_validator("default_open_days")
@@ -62,4 +71,5 @@ class SchedulingSettings(ServiceSettings):
         days = [WEEKDAY_NAMES.index(d) + 1 for d in self.default_open_days.split(",")]
         return SchedulingPolicy(
             late_cancel_window=dt.timedelta(hours=self.late_cancel_hours),
+            rn_max_chairs=self.rn_max_chairs,
             default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))))

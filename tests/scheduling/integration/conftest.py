@@ -14,6 +14,7 @@ from clinic.scheduling.v1 import (
     appointment_type_service_pb2_grpc,
     location_pb2,
     location_service_pb2_grpc,
+    staff_service_pb2_grpc,
     visit_service_pb2_grpc,
 )
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
@@ -47,6 +48,7 @@ class Scheduling:
             channel)
         self.appointment_api = appointment_service_pb2_grpc.AppointmentServiceStub(channel)
         self.visit_api = visit_service_pb2_grpc.VisitServiceStub(channel)
+        self.staff_api = staff_service_pb2_grpc.StaffServiceStub(channel)
         self.runtime = runtime
         self.clock = clock
         self.processor = runtime.processor()

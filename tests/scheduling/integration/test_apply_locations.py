@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from clinic.scheduling.v1 import location_pb2
+from clinic.scheduling.v1 import location_pb2, staff_pb2
 from clinic.scheduling.v1 import location_service_pb2 as loc_pb
+from clinic.scheduling.v1 import staff_service_pb2 as staff_pb
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 from clinic_scheduling import apply_locations
@@ -19,19 +20,38 @@ REPO = Path(__file__).resolve().parents[3]
 FILES = sorted((REPO / "deploy" / "locations").glob("*.yaml"))
 
 
+def places(lines: list[str]) -> list[str]:
+    """The locations' lines of apply_files' output, without the staff's."""
+    return [line for line in lines if not line.startswith("staff ")]
+
+
+def staff_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("staff ")]
+
+
+def all_staff(scheduling) -> dict:
+    listed = scheduling.staff_api.ListStaffMembers(staff_pb.ListStaffMembersRequest(
+        page_size=500)).staff_members
+    return {m.staff_member_id: m for m in listed}
+
+
 def all_locations(scheduling) -> list[location_pb2.Location]:
     return list(scheduling.location_api.ListLocations(loc_pb.ListLocationsRequest()).locations)
 
 
 def test_the_three_clinic_files_apply_and_a_second_apply_changes_nothing(scheduling):
     assert [f.name for f in FILES] == ["encinitas.yaml", "la-jolla.yaml", "temecula.yaml"]
-    assert apply_files(scheduling.address, FILES, OPS) == \
-        ["encinitas created", "la-jolla created", "temecula created"]
-    first = all_locations(scheduling)
+    applied = apply_files(scheduling.address, FILES, OPS)
+    assert places(applied) == ["encinitas created", "la-jolla created", "temecula created"]
+    assert staff_lines(applied) and all(line.endswith(" created")
+                                        for line in staff_lines(applied))
+    first, staff = all_locations(scheduling), all_staff(scheduling)
     scheduling.clock.advance(hours=1)
-    assert apply_files(scheduling.address, FILES, OPS) == \
-        ["encinitas unchanged", "la-jolla unchanged", "temecula unchanged"]
+    again = apply_files(scheduling.address, FILES, OPS)
+    assert places(again) == ["encinitas unchanged", "la-jolla unchanged", "temecula unchanged"]
+    assert all(line.endswith(" unchanged") for line in staff_lines(again))
     assert all_locations(scheduling) == first
+    assert all_staff(scheduling) == staff
     by_id = {loc.location_id: loc for loc in first}
     assert [loc.certifications for loc in first] == [["SPRAVATO_REMS"], ["SPRAVATO_REMS"], []]
     assert {loc.time_zone for loc in first} == {"America/Los_Angeles"}
@@ -62,13 +82,56 @@ def test_an_edited_file_updates_only_what_changed(scheduling, tmp_path):
     edited = tmp_path / "temecula.yaml"
     edited.write_text((REPO / "deploy/locations/temecula.yaml").read_text().replace(
         "  - {id: tms-2, kind: TMS_DEVICE, name: TMS device 2}\n", ""))
-    assert apply_files(scheduling.address, [edited], OPS) == ["temecula updated (resources)"]
+    assert places(apply_files(scheduling.address, [edited], OPS)) == \
+        ["temecula updated (resources)"]
     temecula = scheduling.location_api.GetLocation(
         loc_pb.GetLocationRequest(name="locations/temecula"))
     assert "tms-2" not in [r.resource_id for r in temecula.location.resources]
-    assert apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"], OPS) == \
+    assert places(apply_files(scheduling.address, [REPO / "deploy/locations/temecula.yaml"],
+                              OPS)) == ["temecula updated (resources)"]
+    assert places(apply_files(scheduling.address, [edited], OPS)) == \
         ["temecula updated (resources)"]
-    assert apply_files(scheduling.address, [edited], OPS) == ["temecula updated (resources)"]
+
+
+def test_every_clinic_has_rns_a_provider_tms_technicians_and_front_desk(scheduling):
+    apply_files(scheduling.address, FILES, OPS)
+    staff = all_staff(scheduling)
+    for location_id in ("la-jolla", "encinitas", "temecula"):
+        roles = {m.role for m in staff.values() if location_id in m.location_ids}
+        assert roles == {staff_pb2.STAFF_ROLE_RN, staff_pb2.STAFF_ROLE_PROVIDER,
+                         staff_pb2.STAFF_ROLE_TMS_TECHNICIAN, staff_pb2.STAFF_ROLE_FRONT_DESK}
+    # Someone listed in two files works at both, with each file's shifts at its location.
+    priya = staff["rn-priya-shah"]
+    assert list(priya.location_ids) == ["encinitas", "la-jolla"]
+    assert {(s.location_id, s.weekday) for s in priya.shifts} == {
+        ("la-jolla", 1), ("la-jolla", 3), ("la-jolla", 5), ("encinitas", 2), ("encinitas", 4)}
+
+
+def test_a_roster_file_changes_only_its_location_of_a_shared_staff_member(scheduling, tmp_path):
+    apply_files(scheduling.address, FILES, OPS)
+    edited = tmp_path / "encinitas.yaml"
+    text = (REPO / "deploy/locations/encinitas.yaml").read_text()
+    start = text.index("  - id: rn-priya-shah")
+    end = text.index("  - id:", start + 1)
+    edited.write_text(text[:start] + text[end:])
+    changed = [line for line in apply_files(scheduling.address, [edited], OPS)
+               if not line.endswith("unchanged")]
+    assert changed == ["staff rn-priya-shah updated (location_ids, shifts)"]
+    again = apply_files(scheduling.address, [edited], OPS)
+    assert all(line.endswith("unchanged") for line in again)
+    priya = all_staff(scheduling)["rn-priya-shah"]
+    assert list(priya.location_ids) == ["la-jolla"]
+    assert {s.location_id for s in priya.shifts} == {"la-jolla"}
+
+
+def test_one_person_with_two_roles_across_files_applies_nothing(scheduling, tmp_path):
+    bad = tmp_path / "carlsbad.yaml"
+    bad.write_text(
+        "location_id: carlsbad\ndisplay_name: Carlsbad\ntime_zone: America/Los_Angeles\n"
+        "staff:\n  - {id: rn-priya-shah, name: 'Priya Shah, RN', role: FRONT_DESK}\n")
+    with pytest.raises(LocationFileError):
+        apply_files(scheduling.address, [*FILES, bad], OPS)
+    assert all_locations(scheduling) == []
 
 
 @pytest.mark.parametrize("content", [
@@ -77,6 +140,8 @@ def test_an_edited_file_updates_only_what_changed(scheduling, tmp_path):
     "location_id: x\ndisplay_name: X\ntime_zone: UTC\nweekly_hours: {funday: ['08:00-19:00']}\n",
     "location_id: x\ndisplay_name: X\ntime_zone: UTC\nresources: [{id: a, kind: SOFA, name: A}]\n",
     "- just\n- a list\n",
+    "location_id: x\ndisplay_name: X\ntime_zone: UTC\n"
+    "staff: [{id: a, name: A, role: JANITOR}]\n",
 ])
 def test_a_malformed_file_applies_nothing(scheduling, tmp_path, content):
     bad = tmp_path / "bad.yaml"
@@ -103,8 +168,8 @@ def test_the_command_line_applies_the_files(scheduling):
          scheduling.address, *map(str, FILES)], capture_output=True, text=True, timeout=60,
         env={**os.environ, "CLINIC_TOKEN": OPS})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["encinitas created", "la-jolla created",
-                                        "temecula created"]
+    assert places(done.stdout.splitlines()) == ["encinitas created", "la-jolla created",
+                                                "temecula created"]
 
 
 def test_the_command_line_needs_a_token(scheduling, monkeypatch, capsys):

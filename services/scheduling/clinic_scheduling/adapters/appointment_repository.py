@@ -11,12 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import HOLDING, Appointment, ResourceBooking
+from clinic_scheduling.domain.appointment import (
+    HOLDING,
+    Appointment,
+    ResourceBooking,
+    StaffAssignment,
+)
 
 # The database constraints that stop a double booking, and the reason each one means.
 BOOKING_CONSTRAINTS = {
     "ex_appointments_patient_overlap": "PATIENT_ALREADY_BOOKED",
     "ex_appointment_resources_overlap": "RESOURCE_ALREADY_BOOKED",
+    "ex_appointment_staff_overlap": "STAFF_ALREADY_BOOKED",
 }
 
 
@@ -57,6 +63,11 @@ class AppointmentRepository(abc.ABC):
     def resources_booked_after(self, location_id: str, resource_ids: set[str],
                                now: dt.datetime) -> set[str]:
         """Which of these resources are held by a booking that has not ended by ``now``."""
+
+    @abc.abstractmethod
+    def staff_load(self, staff_ids: list[str], start: dt.datetime, end: dt.datetime,
+                   excluding: str | None = None) -> dict[str, tuple[int, int]]:
+        """Per staff member, overlapping active assignments anywhere: (exclusive, shared)."""
 
     @abc.abstractmethod
     def of_patient(self, patient_id: str) -> list[Appointment]: ...
@@ -113,6 +124,22 @@ class SqlAppointmentRepository(AppointmentRepository):
         if excluding:
             query = query.where(R.appointment_id != excluding)
         return set(self.session.scalars(query))
+
+    def staff_load(self, staff_ids, start, end, excluding=None):
+        """Per staff member, their active assignments overlapping [start, end) at any
+        location: (exclusive ones, shared ones)."""
+        if not staff_ids:
+            return {}
+        S = StaffAssignment
+        query = select(S.staff_member_id, S.exclusive).where(
+            S.staff_member_id.in_(staff_ids), S.active, S.start_time < end, S.end_time > start)
+        if excluding:
+            query = query.where(S.appointment_id != excluding)
+        load: dict[str, tuple[int, int]] = {}
+        for staff_member_id, exclusive in self.session.execute(query):
+            held, shared = load.get(staff_member_id, (0, 0))
+            load[staff_member_id] = (held + 1, shared) if exclusive else (held, shared + 1)
+        return load
 
     def resources_booked_after(self, location_id, resource_ids, now):
         if not resource_ids:

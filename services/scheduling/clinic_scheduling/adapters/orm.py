@@ -8,6 +8,7 @@ from clinic_scheduling.domain import appointment as ap
 from clinic_scheduling.domain import appointment_type as at
 from clinic_scheduling.domain import location as loc
 from clinic_scheduling.domain import projections as pj
+from clinic_scheduling.domain import staff as st
 
 __all__ = ["metadata", "start_mappers"]
 
@@ -50,8 +51,11 @@ def _map_appointment_types() -> None:
 def _map_appointments() -> None:
     mapper_registry.map_imperatively(ap.ResourceBooking, t.appointment_resources)
     mapper_registry.map_imperatively(ap.HistoryEntry, t.appointment_history)
+    mapper_registry.map_imperatively(ap.StaffAssignment, t.appointment_staff)
     mapper_registry.map_imperatively(ap.Appointment, t.appointments, properties={
         "resources": _children(ap.ResourceBooking, t.appointment_resources.c.resource_id),
+        "staff": _children(ap.StaffAssignment, [t.appointment_staff.c.role,
+                                                t.appointment_staff.c.staff_member_id]),
         "history": _children(ap.HistoryEntry, t.appointment_history.c.revision),
     })
 
@@ -60,6 +64,17 @@ def _map_projections() -> None:
     mapper_registry.map_imperatively(pj.KnownPatient, t.known_patients)
     mapper_registry.map_imperatively(pj.Clearance, t.clearances)
     mapper_registry.map_imperatively(pj.TreatmentPlan, t.treatment_plans)
+
+
+def _map_staff() -> None:
+    mapper_registry.map_imperatively(st.StaffLocation, t.staff_locations)
+    mapper_registry.map_imperatively(st.Shift, t.staff_shifts)
+    mapper_registry.map_imperatively(st.TimeOff, t.staff_time_off)
+    mapper_registry.map_imperatively(st.StaffMember, t.staff_members, properties={
+        "locations": _children(st.StaffLocation, t.staff_locations.c.location_id),
+        "shifts": _children(st.Shift, [t.staff_shifts.c.weekday, t.staff_shifts.c.start_time]),
+        "time_off": _children(st.TimeOff, t.staff_time_off.c.start_time),
+    })
 
 
 def start_mappers() -> None:
@@ -71,4 +86,5 @@ def start_mappers() -> None:
     _map_appointment_types()
     _map_appointments()
     _map_projections()
+    _map_staff()
     _mapped = True

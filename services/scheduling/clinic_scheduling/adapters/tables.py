@@ -186,3 +186,56 @@ treatment_plans = Table(
     Column("ended_at", UtcDateTime),
 )
 Index("ix_treatment_plans_patient", treatment_plans.c.patient_id, treatment_plans.c.modality)
+
+staff_members = Table(
+    "staff_members", metadata,
+    Column("staff_member_id", String(63), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("revision", Integer, nullable=False, server_default="1"),
+)
+
+
+def _staff_fk() -> ForeignKey:
+    return ForeignKey("staff_members.staff_member_id", ondelete="CASCADE")
+
+
+staff_locations = Table(
+    "staff_locations", metadata,
+    Column("staff_member_id", String(63), _staff_fk(), primary_key=True),
+    Column("location_id", String(63), ForeignKey("locations.location_id"), primary_key=True),
+)
+Index("ix_staff_locations_location", staff_locations.c.location_id)
+staff_shifts = Table(
+    "staff_shifts", metadata,
+    Column("staff_member_id", String(63), _staff_fk(), primary_key=True),
+    Column("location_id", String(63), primary_key=True),
+    Column("weekday", SmallInteger, primary_key=True),
+    Column("start_time", Time, primary_key=True),
+    Column("end_time", Time, nullable=False),
+)
+staff_time_off = Table(
+    "staff_time_off", metadata,
+    Column("staff_member_id", String(63), _staff_fk(), primary_key=True),
+    Column("start_time", UtcDateTime, primary_key=True),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("reason", String(200), nullable=False),
+)
+
+appointment_staff = Table(
+    "appointment_staff", metadata,
+    Column("appointment_id", String(32),
+           ForeignKey("appointments.appointment_id", ondelete="CASCADE"), primary_key=True),
+    Column("staff_member_id", String(63), ForeignKey("staff_members.staff_member_id"),
+           primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("location_id", String(63), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("exclusive", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+Index("ix_appointment_staff_slot", appointment_staff.c.staff_member_id,
+      appointment_staff.c.start_time)

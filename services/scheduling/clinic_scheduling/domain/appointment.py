@@ -74,6 +74,21 @@ class ResourceBooking:
 
 
 @dataclass(eq=False)
+class StaffAssignment:
+    """A staff member an appointment uses, over its whole time. Exclusive assignments (a
+    provider, a TMS technician) may not overlap another of the same person; shared ones
+    (an RN's infusion chairs, a Spravato observation) count toward the RN's ratio."""
+
+    staff_member_id: str
+    role: str  # the need it fills: RN, OBSERVER, PROVIDER, TMS_TECHNICIAN
+    location_id: str
+    start_time: dt.datetime
+    end_time: dt.datetime
+    exclusive: bool
+    active: bool = True
+
+
+@dataclass(eq=False)
 class HistoryEntry:
     """Where and when an appointment was before a reschedule moved it."""
 
@@ -103,6 +118,7 @@ class Appointment:
     service_date: dt.date
     status: str = Status.BOOKED
     resources: list[ResourceBooking] = field(default_factory=list)
+    staff: list[StaffAssignment] = field(default_factory=list)
     cancel_reason: str = ""
     late_cancellation: bool = False
     cancelled_by: str = ""  # an Initiator once cancelled
@@ -115,12 +131,35 @@ class Appointment:
     @classmethod
     def book(cls, *, location_id: str, patient_id: str, appointment_type: str,
              start: dt.datetime, end: dt.datetime, service_date: dt.date,
-             resource_ids: list[str], now: dt.datetime) -> Appointment:
+             resource_ids: list[str], now: dt.datetime,
+             staff: list[tuple[str, str, bool]] = ()) -> Appointment:
+        """``staff``: (staff member, the need filled, exclusive) for each staff need."""
         require_future(start, now)
         return cls(appointment_id=new_id(), location_id=location_id, patient_id=patient_id,
                    appointment_type=appointment_type, start_time=start, end_time=end,
                    service_date=service_date, created_at=now, updated_at=now,
-                   resources=[ResourceBooking(r, location_id, start, end) for r in resource_ids])
+                   resources=[ResourceBooking(r, location_id, start, end) for r in resource_ids],
+                   staff=[StaffAssignment(i, role, location_id, start, end, exclusive)
+                          for i, role, exclusive in staff])
+
+    @property
+    def staff_ids(self) -> list[str]:
+        return sorted(a.staff_member_id for a in self.staff)
+
+    def assign_staff(self, staff: list[tuple[str, str, bool]]) -> None:
+        """Replace the staff (a reschedule picks them again for the new time)."""
+        kept = {(a.staff_member_id, a.role): a for a in self.staff}
+        wanted = {(i, role): exclusive for i, role, exclusive in staff}
+        for assignment in list(self.staff):
+            if (assignment.staff_member_id, assignment.role) not in wanted:
+                self.staff.remove(assignment)
+        for (staff_member_id, role), exclusive in wanted.items():
+            assignment = kept.get((staff_member_id, role))
+            if assignment is None:
+                self.staff.append(StaffAssignment(staff_member_id, role, self.location_id,
+                                                  self.start_time, self.end_time, exclusive))
+            else:
+                assignment.start_time, assignment.end_time = self.start_time, self.end_time
 
     @property
     def resource_ids(self) -> list[str]:
@@ -196,5 +235,5 @@ class Appointment:
             raise errors.InvalidStatusTransition(self.appointment_id, self.status, wanted)
         self.status = wanted
         self.updated_at = now
-        for booking in self.resources:
+        for booking in [*self.resources, *self.staff]:
             booking.active = wanted in HOLDING

@@ -90,6 +90,10 @@ class AppointmentType:
     def resource_kinds(self) -> list[str]:
         return [n.code for n in self.needs if n.need_kind == RESOURCE]
 
+    @property
+    def staff_needs(self) -> list[str]:
+        return [n.code for n in self.needs if n.need_kind == STAFF]
+
     def slot(self, start: dt.datetime, end: dt.datetime | None,
              plan_minutes: int = 0) -> tuple[dt.datetime, dt.datetime]:
         """The visit's interval: the type's length (or the plan's) unless a longer end is

@@ -202,3 +202,19 @@ class NoActivePlan(FailedPrecondition):
         super().__init__(
             f"patient {patient_id!r} has no active {modality} treatment plan, which a "
             f"{appointment_type} needs", patient_id=patient_id, modality=modality)
+
+
+class StaffMemberNotFound(NotFound):
+    default_reason = "STAFF_MEMBER_NOT_FOUND"
+
+    def __init__(self, staff_member_id: str):
+        super().__init__(f"staff member {staff_member_id!r} does not exist",
+                         staff_member_id=staff_member_id)
+
+
+class StaffMemberAlreadyExists(AlreadyExists):
+    default_reason = "STAFF_MEMBER_ALREADY_EXISTS"
+
+    def __init__(self, staff_member_id: str):
+        super().__init__(f"staff member {staff_member_id!r} already exists",
+                         staff_member_id=staff_member_id)

@@ -25,6 +25,8 @@ class SchedulingPolicy:
     late_cancel_window: dt.timedelta = dt.timedelta(hours=24)
     default_hours: tuple[HoursSpec, ...] = tuple(
         HoursSpec(day, dt.time(8, 0), dt.time(19, 0)) for day in range(1, 6))
+    # How many overlapping infusions (chairs) and observations one RN may watch at once.
+    rn_max_chairs: int = 3
 
 
 def is_late_cancellation(start: dt.datetime, cancelled_at: dt.datetime,

@@ -31,7 +31,8 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
             location_id=location_id, patient_id=a.patient_id, appointment_type=a.appointment_type,
             start=m.instant(a.start_time, "appointment.start_time"),
             end=m.instant(a.end_time, "appointment.end_time", required=False),
-            resource_ids=tuple(a.resource_ids), key=RequestKey.of(request)), self.runner)
+            resource_ids=tuple(a.resource_ids), key=RequestKey.of(request)), self.runner,
+            self.policy)
         return pb.CreateAppointmentResponse(appointment=m.appointment_to_proto(booked))
 
     def GetAppointment(self, request, context):
@@ -70,6 +71,6 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
             start=m.instant(request.start_time, "start_time"),
             end=m.instant(request.end_time, "end_time", required=False),
             resource_ids=tuple(request.resource_ids), key=ref.key, scope=ref.scope),
-            self.runner)
+            self.runner, self.policy)
         return pb.RescheduleAppointmentResponse(
             appointment=appointment_message(ref, self.runner))

@@ -3,6 +3,10 @@
 A file is the whole truth about its location's display name, time zone, closures,
 certifications, appointment types and resources. ``weekly_hours`` is optional: a new location
 without it gets the policy default; an existing one keeps the hours it has.
+
+``staff`` is the location's roster: who works there and their weekly shifts there. A person
+who works at several locations is listed in each of their files, with the same id, name and
+role. Time off is kept through the API, not in files.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from clinic.scheduling.v1 import location_pb2
+from clinic.scheduling.v1 import location_pb2, staff_pb2
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KEYS = {"location_id", "display_name", "time_zone", "weekly_hours", "closures",
-        "certifications", "resources", "appointment_types"}
+        "certifications", "resources", "appointment_types", "staff"}
+STAFF_KEYS = {"id", "name", "role", "shifts"}
 ALWAYS_MANAGED = ("display_name", "time_zone", "closures", "certifications", "resources",
                   "appointment_types")
 
@@ -31,6 +36,8 @@ class LocationFile:
     location_id: str
     location: location_pb2.Location
     fields: tuple[str, ...]  # the Location fields this file manages
+    # The roster: staff members with their shifts at this location only.
+    staff: tuple[staff_pb2.StaffMember, ...] = ()
 
 
 def read(path: Path) -> LocationFile:
@@ -69,7 +76,31 @@ def _parse(path: Path, data: dict) -> LocationFile:
     if "weekly_hours" in data:
         location.weekly_hours.extend(_hours(data["weekly_hours"]))
         fields = (*fields, "weekly_hours")
-    return LocationFile(path=path, location_id=location_id, location=location, fields=fields)
+    staff = tuple(_staff_member(location_id, entry) for entry in data.get("staff") or [])
+    ids = [member.staff_member_id for member in staff]
+    if len(ids) != len(set(ids)):
+        raise ValueError("staff: an id is listed twice")
+    return LocationFile(path=path, location_id=location_id, location=location, fields=fields,
+                        staff=staff)
+
+
+def _staff_member(location_id: str, entry: dict) -> staff_pb2.StaffMember:
+    if not isinstance(entry, dict):
+        raise ValueError("staff: each entry maps id, name, role and shifts")
+    unknown = sorted(set(entry) - STAFF_KEYS)
+    if unknown:
+        raise ValueError(f"staff {entry.get('id')!r}: unknown keys {', '.join(unknown)}")
+    role = f"STAFF_ROLE_{entry.get('role')}"
+    if role not in staff_pb2.StaffRole.DESCRIPTOR.values_by_name or role.endswith("UNSPECIFIED"):
+        raise ValueError(f"staff {entry.get('id')!r}: unknown role {entry.get('role')!r}; "
+                         "known: RN, PROVIDER, TMS_TECHNICIAN, FRONT_DESK")
+    member = staff_pb2.StaffMember(
+        staff_member_id=_text(entry, "id"), display_name=_text(entry, "name"),
+        role=staff_pb2.StaffRole.Value(role), location_ids=[location_id])
+    for hours in _hours(entry.get("shifts") or {}):
+        member.shifts.add(location_id=location_id, weekday=hours.weekday,
+                          start_time=hours.open_time, end_time=hours.close_time)
+    return member
 
 
 def _text(data: dict, key: str) -> str:

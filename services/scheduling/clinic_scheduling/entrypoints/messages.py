@@ -99,7 +99,9 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
             revision=h.revision, start_time=timestamp(h.start_time),
             end_time=timestamp(h.end_time), resource_ids=h.resource_ids,
             change_time=timestamp(h.changed_at))
-            for h in sorted(appointment.history, key=lambda h: h.revision)])
+            for h in sorted(appointment.history, key=lambda h: h.revision)],
+        staff=[appointment_pb2.AppointmentStaff(staff_member_id=a.staff_member_id, role=a.role)
+               for a in sorted(appointment.staff, key=lambda a: (a.role, a.staff_member_id))])
     fill_date(message.service_date, appointment.service_date)
     return message
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from clinic.scheduling.v1 import (
     appointment_service_pb2,
     appointment_type_service_pb2,
+    availability_service_pb2,
     location_service_pb2,
+    staff_service_pb2,
     visit_service_pb2,
 )
 from clinic_common.access import Rule, location_field, location_in, locations_in_scope, rule
@@ -46,6 +48,15 @@ APPOINTMENT_TYPE_RULES = {
     "ListAppointmentTypes": rule(*EVERY_STAFF, phi=False),
 }
 
+# Staff are the organization's (one person may work at several locations): ops and admins
+# keep them, every staff member may read the roster. No patient data.
+STAFF_RULES = {
+    "CreateStaffMember": rule(OPS, ADMIN, phi=False),
+    "GetStaffMember": rule(*EVERY_STAFF, phi=False),
+    "ListStaffMembers": rule(*EVERY_STAFF, phi=False),
+    "UpdateStaffMember": rule(OPS, ADMIN, phi=False),
+}
+
 APPOINTMENT_RULES = {
     "CreateAppointment": rule(*CARE_TEAM, ADMIN, location=location_in("parent", LOCATION)),
     "GetAppointment": rule(*CARE_TEAM, BILLING, ADMIN, location=AT_APPOINTMENT),
@@ -53,6 +64,12 @@ APPOINTMENT_RULES = {
                              location=location_in("parent", LOCATIONS)),
     "CancelAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
     "RescheduleAppointment": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
+}
+
+# A search names a patient (their clearance and appointments), so it is audited; it shows
+# only the caller's locations.
+AVAILABILITY_RULES = {
+    "SearchAvailability": rule(*CARE_TEAM, ADMIN),
 }
 
 VISIT_RULES = {
@@ -65,6 +82,8 @@ PERMISSIONS = {
     _service(appointment_type_service_pb2, "AppointmentTypeService"): APPOINTMENT_TYPE_RULES,
     _service(appointment_service_pb2, "AppointmentService"): APPOINTMENT_RULES,
     _service(visit_service_pb2, "VisitService"): VISIT_RULES,
+    _service(staff_service_pb2, "StaffService"): STAFF_RULES,
+    _service(availability_service_pb2, "AvailabilityService"): AVAILABILITY_RULES,
 }
 
 

@@ -14,9 +14,13 @@ from clinic_scheduling.domain.appointment import Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
 from clinic_scheduling.domain.location import Location
+from clinic_scheduling.domain.policy import SchedulingPolicy
+from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, SHARED_NEEDS, pick_staff
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+
+DEFAULT_POLICY = SchedulingPolicy()
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class BookAppointment:
     key: RequestKey = NO_KEY
 
 
-def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork]) -> Appointment:
+def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork],
+                     policy: SchedulingPolicy = DEFAULT_POLICY) -> Appointment:
     """Books a visit after checking every rule; returns the appointment.
 
     A treatment (a type with a modality) needs the patient cleared for that
@@ -43,7 +48,7 @@ def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork])
     booked: list[Appointment] = []
 
     def action(uow: SchedulingUnitOfWork, c) -> str:
-        booked.append(_book(cmd, uow, c.now))
+        booked.append(_book(cmd, uow, c.now, policy))
         return booked[-1].appointment_id
 
     def present(uow: SchedulingUnitOfWork, appointment_id: str) -> Appointment:
@@ -53,18 +58,21 @@ def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork])
     return runner.change_and_read("CreateAppointment", cmd.key, action, present)[1]
 
 
-def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime) -> Appointment:
+def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
+          policy: SchedulingPolicy) -> Appointment:
     patient_id = known_patient(uow, cmd.patient_id)
     location = uow.locations.for_booking(cmd.location_id)
     if location is None:
         raise errors.LocationUnknown(cmd.location_id)
     kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
     start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
+    candidates = staff_candidates(uow, location, kind)
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, cmd.resource_ids, now)
+    staff = staff_for(uow, location, kind, start, end, policy, candidates)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
-        resource_ids=resource_ids, now=now)
+        resource_ids=resource_ids, now=now, staff=staff)
     uow.appointments.add(appointment)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
@@ -103,8 +111,8 @@ class RescheduleAppointment:
     scope: frozenset[str] | None = None
 
 
-def reschedule_appointment(cmd: RescheduleAppointment,
-                           runner: Runner[SchedulingUnitOfWork]) -> None:
+def reschedule_appointment(cmd: RescheduleAppointment, runner: Runner[SchedulingUnitOfWork],
+                           policy: SchedulingPolicy = DEFAULT_POLICY) -> None:
     """Moves a booked appointment under the booking rules; it keeps its id, and its
     previous time goes to its history. Announced as AppointmentRescheduled."""
     def action(uow: SchedulingUnitOfWork, c) -> str:
@@ -114,17 +122,51 @@ def reschedule_appointment(cmd: RescheduleAppointment,
         kind = type_of(uow, appointment.appointment_type, "name")
         start, end = kind.slot(cmd.start, cmd.end,
                                plan_minutes(uow, appointment.patient_id, kind))
+        candidates = staff_candidates(uow, location, kind)
         wanted = cmd.resource_ids or _still_free(uow, appointment, kind, start, end)
         resource_ids = _free_slot(uow, location, kind, appointment.patient_id, start, end,
                                   wanted, c.now, moving=appointment.appointment_id)
+        staff = staff_for(uow, location, kind, start, end, policy, candidates,
+                          moving=appointment.appointment_id)
         previous_start = appointment.start_time
         appointment.reschedule(start, end, location.local_date(start), resource_ids, c.now)
+        appointment.assign_staff(staff)
         uow.appointments.flush()
         uow.emit(announcements.rescheduled(appointment, previous_start),
                  key=appointment.patient_id)
         return appointment.appointment_id
 
     runner.change("RescheduleAppointment", cmd.key, action)
+
+
+def staff_candidates(uow: SchedulingUnitOfWork, location: Location,
+                     kind: AppointmentType) -> dict[str, list]:
+    """The staff of each role the type needs who work at the location.
+
+    Those of a shared need (an RN's chairs) are row-locked in id order, before any other
+    check reads the bookings: two bookings that may use the same RN then run their checks
+    one after the other and count her chairs right (PostgreSQL); an exclusive need is
+    guarded by the exclusion constraint on appointment_staff. SQLite serializes writers.
+    """
+    candidates: dict[str, list] = {}
+    for need in kind.staff_needs:
+        role = ROLE_FOR_NEED.get(need)
+        if role and role not in candidates:
+            candidates[role] = uow.staff.of_role_at(location.location_id, role,
+                                                    lock=need in SHARED_NEEDS)
+    return candidates
+
+
+def staff_for(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType,
+              start: dt.datetime, end: dt.datetime, policy: SchedulingPolicy,
+              candidates: dict[str, list],
+              moving: str | None = None) -> list[tuple[str, str, bool]]:
+    """The staff the visit uses, picked among ``candidates`` (see staff_candidates)."""
+    ids = [m.staff_member_id for pool in candidates.values() for m in pool]
+    load = uow.appointments.staff_load(ids, start, end, excluding=moving)
+    return pick_staff(kind.staff_needs, candidates, load, location_id=location.location_id,
+                      zone=location.zone, start=start, end=end,
+                      max_shared=policy.rn_max_chairs)
 
 
 def plan_minutes(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType) -> int:

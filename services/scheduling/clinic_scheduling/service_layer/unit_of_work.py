@@ -8,6 +8,7 @@ from clinic_scheduling.adapters.repository import (
     SqlAppointmentTypeRepository,
     SqlLocationRepository,
 )
+from clinic_scheduling.adapters.staff_repository import SqlStaffRepository
 
 
 class SchedulingUnitOfWork(SqlUnitOfWork):
@@ -16,3 +17,4 @@ class SchedulingUnitOfWork(SqlUnitOfWork):
         self.appointment_types = SqlAppointmentTypeRepository(session)
         self.appointments = SqlAppointmentRepository(session)
         self.projections = SqlProjectionRepository(session)
+        self.staff = SqlStaffRepository(session)

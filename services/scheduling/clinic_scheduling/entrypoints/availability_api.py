@@ -1,0 +1,57 @@
+"""AvailabilityService over gRPC: translate the search, and its slots to messages."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from clinic.scheduling.v1 import appointment_pb2
+from clinic.scheduling.v1 import availability_service_pb2 as pb
+from clinic.scheduling.v1 import availability_service_pb2_grpc as pb_grpc
+from clinic_common import paging
+from clinic_common.protoconv import timestamp, to_date
+
+from clinic_scheduling.domain import errors
+from clinic_scheduling.domain.location_details import check_slug
+from clinic_scheduling.entrypoints.deps import Deps
+from clinic_scheduling.entrypoints.permissions import AVAILABILITY_RULES, visible_locations
+from clinic_scheduling.service_layer import availability
+
+
+def _slot(slot: availability.Slot) -> pb.AvailableSlot:
+    return pb.AvailableSlot(
+        location_id=slot.location_id, start_time=timestamp(slot.start),
+        end_time=timestamp(slot.end), time_zone=slot.time_zone,
+        local_start_time=slot.start.astimezone(ZoneInfo(slot.time_zone)).isoformat(),
+        resource_ids=list(slot.resource_ids),
+        staff=[appointment_pb2.AppointmentStaff(staff_member_id=i, role=need)
+               for i, need in slot.staff])
+
+
+class AvailabilityServicer(pb_grpc.AvailabilityServiceServicer):
+    def __init__(self, deps: Deps):
+        self.runner = deps.runner
+        self.policy = deps.policy
+
+    def SearchAvailability(self, request, context):
+        if not request.appointment_type:
+            raise errors.field("appointment_type", "is required")
+        scope = visible_locations(AVAILABILITY_RULES["SearchAvailability"])
+        asked = frozenset(check_slug(i, "location_ids") for i in request.location_ids)
+        if asked:
+            outside = sorted(asked - scope) if scope is not None else []
+            if outside:
+                raise errors.LocationNotFound(outside[0])
+            wanted = asked
+        else:
+            wanted = scope
+        want = paging.page_request(request)
+        slots, next_key = availability.search(availability.AvailabilityQuery(
+            appointment_type=request.appointment_type,
+            start_date=to_date(request.start_date, "start_date"),
+            end_date=to_date(request.end_date, "end_date"),
+            location_ids=wanted, staff_member_id=request.staff_member_id,
+            patient_id=request.patient_id), self.runner, self.policy,
+            limit=want.size, after=want.after)
+        return pb.SearchAvailabilityResponse(
+            slots=[_slot(s) for s in slots],
+            next_page_token=paging.next_page_token(next_key, request))

@@ -1,0 +1,94 @@
+"""Finding a time over a real socket, on SQLite and PostgreSQL."""
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.common.v1 import types_pb2
+from clinic.scheduling.v1 import availability_service_pb2 as pb
+from clinic.scheduling.v1 import availability_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import location_pb2, staff_pb2
+from clinic_devtools.testing import auth
+
+from tests.scheduling.helpers import PACIFIC, reason
+from tests.scheduling.integration.test_staff_assignment import add_staff
+
+WEDNESDAY = dt.date(2027, 3, 3)
+
+
+def day(value: dt.date) -> types_pb2.Date:
+    return types_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def search(scheduling, kind="IV_KETAMINE_INFUSION", start=WEDNESDAY, end=WEDNESDAY,
+           **fields):
+    stub = pb_grpc.AvailabilityServiceStub(auth.authorized(
+        grpc.insecure_channel(scheduling.address)))
+    return stub.SearchAvailability(pb.SearchAvailabilityRequest(
+        appointment_type=kind, start_date=day(start), end_date=day(end), **fields))
+
+
+def local(slot) -> str:
+    return slot.local_start_time[11:16]
+
+
+def test_the_earliest_slots_come_first_with_their_chair_and_rn(scheduling):
+    scheduling.create_location()
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=10, end=17)
+    found = search(scheduling, page_size=3)
+    assert [local(s) for s in found.slots] == ["10:00", "10:15", "10:30"]
+    first = found.slots[0]
+    assert first.local_start_time == "2027-03-03T10:00:00-08:00"
+    assert first.start_time.ToDatetime(dt.UTC) == dt.datetime(2027, 3, 3, 18, tzinfo=dt.UTC)
+    assert first.time_zone == "America/Los_Angeles"
+    assert list(first.resource_ids) == ["chair-1"]
+    assert [(s.staff_member_id, s.role) for s in first.staff] == [("rn-ana", "RN")]
+    assert found.next_page_token
+
+
+def test_pages_continue_where_the_last_ended_and_booked_times_are_gone(scheduling):
+    scheduling.create_location(resources=[location_pb2.Resource(
+        resource_id="chair-1", display_name="c", kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)])
+    scheduling.register("p0")
+    scheduling.clear("p0")
+    scheduling.book("p0", dt.datetime(2027, 3, 3, 8, 0, tzinfo=PACIFIC))
+    first = search(scheduling, page_size=2)
+    second = search(scheduling, page_size=2, page_token=first.next_page_token)
+    assert [local(s) for s in [*first.slots, *second.slots]] == \
+        ["09:30", "09:45", "10:00", "10:15"]
+
+
+def test_several_locations_interleave_by_time(scheduling):
+    scheduling.create_location()
+    scheduling.create_location("encinitas", display_name="Encinitas", weekly_hours=[
+        location_pb2.OpeningHours(weekday=3, open_time=location_pb2.TimeOfDay(hours=7),
+                                  close_time=location_pb2.TimeOfDay(hours=12))])
+    found = search(scheduling, kind="FOLLOW_UP", page_size=6)
+    assert [(s.location_id, local(s)) for s in found.slots][:6] == [
+        ("encinitas", "07:00"), ("encinitas", "07:15"), ("encinitas", "07:30"),
+        ("encinitas", "07:45"), ("encinitas", "08:00"), ("la-jolla", "08:00")]
+    only = search(scheduling, kind="FOLLOW_UP", page_size=1, location_ids=["la-jolla"])
+    assert only.slots[0].location_id == "la-jolla"
+
+
+def test_a_patient_not_cleared_is_refused_and_a_bad_range_is_invalid(scheduling):
+    scheduling.create_location()
+    scheduling.register("p0")
+    with pytest.raises(grpc.RpcError) as refused:
+        search(scheduling, patient_id="p0")
+    assert reason(refused.value) == "PATIENT_NOT_CLEARED"
+    with pytest.raises(grpc.RpcError) as refused:
+        search(scheduling, start=WEDNESDAY, end=WEDNESDAY - dt.timedelta(days=1))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as refused:
+        search(scheduling, location_ids=["nowhere"])
+    assert reason(refused.value) == "LOCATION_NOT_FOUND"
+
+
+def test_a_preferred_staff_member_limits_the_slots_to_their_shift(scheduling):
+    scheduling.create_location()
+    add_staff(scheduling, "rn-early", staff_pb2.STAFF_ROLE_RN, start=8, end=12)
+    add_staff(scheduling, "rn-late", staff_pb2.STAFF_ROLE_RN, start=13, end=19)
+    found = search(scheduling, staff_member_id="rn-late", page_size=1)
+    assert local(found.slots[0]) == "13:00"
+    assert found.slots[0].staff[0].staff_member_id == "rn-late"
