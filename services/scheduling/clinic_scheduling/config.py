@@ -10,6 +10,7 @@ from pydantic import field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clinic_scheduling.domain.policy import WEEKDAY_NAMES, HoursSpec, SchedulingPolicy
+from clinic_scheduling.domain.visit import VisitPolicy
 
 
 class SchedulingSettings(ServiceSettings):
@@ -23,6 +24,15 @@ class SchedulingSettings(ServiceSettings):
     default_open_days: str = "MON,TUE,WED,THU,FRI"
     default_open_time: str = "08:00"
     default_close_time: str = "19:00"
+    # Vital signs that raise a VitalsAlert: systolic or diastolic at or above, SpO2 below,
+    # pulse outside [below, at).
+    alert_systolic_mmhg: int = 180
+    alert_diastolic_mmhg: int = 110
+    alert_spo2_below_percent: int = 92
+    alert_pulse_below_bpm: int = 45
+    alert_pulse_at_bpm: int = 130
+    # Spravato's observation after the dose before discharge, in minutes.
+    spravato_observation_minutes: int = 120
 
     @field_validator("late_cancel_hours")
     @classmethod
@@ -62,4 +72,11 @@ class SchedulingSettings(ServiceSettings):
         days = [WEEKDAY_NAMES.index(d) + 1 for d in self.default_open_days.split(",")]
         return SchedulingPolicy(
             late_cancel_window=dt.timedelta(hours=self.late_cancel_hours),
-            default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))))
+            default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))),
+            visit=VisitPolicy(
+                systolic_alert_at=self.alert_systolic_mmhg,
+                diastolic_alert_at=self.alert_diastolic_mmhg,
+                spo2_alert_below=self.alert_spo2_below_percent,
+                pulse_alert_below=self.alert_pulse_below_bpm,
+                pulse_alert_at=self.alert_pulse_at_bpm,
+                spravato_observation=dt.timedelta(minutes=self.spravato_observation_minutes)))

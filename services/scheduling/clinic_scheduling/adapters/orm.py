@@ -8,6 +8,7 @@ from clinic_scheduling.domain import appointment as ap
 from clinic_scheduling.domain import appointment_type as at
 from clinic_scheduling.domain import location as loc
 from clinic_scheduling.domain import projections as pj
+from clinic_scheduling.domain import visit as vi
 
 __all__ = ["metadata", "start_mappers"]
 
@@ -50,9 +51,12 @@ def _map_appointment_types() -> None:
 def _map_appointments() -> None:
     mapper_registry.map_imperatively(ap.ResourceBooking, t.appointment_resources)
     mapper_registry.map_imperatively(ap.HistoryEntry, t.appointment_history)
+    mapper_registry.map_imperatively(vi.VitalSigns, t.appointment_vitals)
     mapper_registry.map_imperatively(ap.Appointment, t.appointments, properties={
         "resources": _children(ap.ResourceBooking, t.appointment_resources.c.resource_id),
         "history": _children(ap.HistoryEntry, t.appointment_history.c.revision),
+        "vitals": _children(vi.VitalSigns, [t.appointment_vitals.c.taken_at,
+                                            t.appointment_vitals.c.vitals_id]),
     })
 
 
@@ -60,6 +64,7 @@ def _map_projections() -> None:
     mapper_registry.map_imperatively(pj.KnownPatient, t.known_patients)
     mapper_registry.map_imperatively(pj.Clearance, t.clearances)
     mapper_registry.map_imperatively(pj.TreatmentPlan, t.treatment_plans)
+    mapper_registry.map_imperatively(pj.SafetyFlag, t.safety_flags)
 
 
 def start_mappers() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from clinic_scheduling.domain.visit import VisitPolicy
 
 # ISO weekday numbers, Monday = 1.
 WEEKDAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -25,6 +27,7 @@ class SchedulingPolicy:
     late_cancel_window: dt.timedelta = dt.timedelta(hours=24)
     default_hours: tuple[HoursSpec, ...] = tuple(
         HoursSpec(day, dt.time(8, 0), dt.time(19, 0)) for day in range(1, 6))
+    visit: VisitPolicy = field(default_factory=VisitPolicy)
 
 
 def is_late_cancellation(start: dt.datetime, cancelled_at: dt.datetime,

@@ -96,3 +96,21 @@ class TreatmentPlan:
         if self.status != PLAN_ACTIVE:
             return
         self.status, self.end_reason, self.ended_at = PLAN_SUSPENDED, reason, at
+
+
+SUICIDALITY = "SUICIDALITY"
+
+
+@dataclass(eq=False)
+class SafetyFlag:
+    """A safety flag intake raised; open until a clinician acknowledges it."""
+
+    flag_id: str
+    patient_id: str
+    kind: str
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None = None
+
+    @property
+    def blocks_treatment(self) -> bool:
+        return self.kind == SUICIDALITY and self.acknowledged_at is None

@@ -14,6 +14,7 @@ from clinic_scheduling.domain.appointment_type import STAFF, AppointmentType
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
 from clinic_scheduling.domain.policy import HoursSpec
+from clinic_scheduling.entrypoints.visit_messages import fill_visit
 
 LOCATION = Name("locations/{location}")
 # A list's parent: one location, or "locations/-" for every location (AIP-159).
@@ -101,6 +102,7 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
             change_time=timestamp(h.changed_at))
             for h in sorted(appointment.history, key=lambda h: h.revision)])
     fill_date(message.service_date, appointment.service_date)
+    fill_visit(message, appointment)
     return message
 
 
