@@ -5,6 +5,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from clinic.common.v1.types_pb2 import Date
 from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2
 from clinic.scheduling.v1 import events_pb2 as scheduling_events
@@ -141,3 +142,33 @@ def test_an_open_suicidality_flag_stops_treatment_booking_and_check_in_until_ack
         patient_id="p1", flag_id="f-1", acknowledged_by="dr-1"), key="p1") == "handled"
     assert ready.visit_api.CheckInAppointment(check_in).appointment.status == \
         appointment_pb2.APPOINTMENT_STATUS_CHECKED_IN
+
+
+def test_a_day_view_lists_a_locations_day_in_local_dates_and_a_staff_members_visits(
+        scheduling):
+    scheduling.create_location()
+    for patient_id in ("p1", "p2", "p3"):
+        scheduling.register(patient_id)
+    # 17:30 in San Diego on 3 March is 01:30 UTC on 4 March: still the local 3 March.
+    names = [scheduling.book(p, START + dt.timedelta(hours=h), kind="FOLLOW_UP").name
+             for p, h in (("p1", 0), ("p2", 1), ("p3", 8.5))]
+    scheduling.book("p1", START + dt.timedelta(days=1), kind="FOLLOW_UP")
+    day = Date(year=2027, month=3, day=3)
+    listed = scheduling.appointments(parent="locations/la-jolla", start_date=day,
+                                     end_date=day, page_size=1)
+    assert [a.name for a in listed] == names
+    at(scheduling, START + dt.timedelta(hours=1))
+    scheduling.visit_api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(name=names[1]))
+    scheduling.visit_api.StartVisit(visit_pb.StartVisitRequest(name=names[1]))
+    assert [a.name for a in scheduling.appointments(
+        parent="locations/la-jolla", start_date=day, end_date=day,
+        rendering_staff_id="test-staff")] == [names[1]]
+    assert scheduling.appointments(rendering_staff_id="someone-else") == []
+
+
+def test_an_acknowledgement_seen_before_its_flag_keeps_the_flag_closed(ready):
+    ack = intake.SafetyFlagAcknowledged(patient_id="p1", flag_id="f-2", acknowledged_by="dr-1")
+    flag = intake.SafetyFlagRaised(patient_id="p1", flag_id="f-2", kind="SUICIDALITY")
+    assert ready.feed(ack, key="p1") == "handled"
+    assert ready.feed(flag, key="p1") == "handled"
+    assert ready.book("p1", START).status == appointment_pb2.APPOINTMENT_STATUS_BOOKED

@@ -200,6 +200,7 @@ class AppointmentQuery:
     patient_id: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
+    rendering_staff_id: str | None = None  # who started the visit's treatment
 
 
 def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQuery, *,
@@ -208,4 +209,5 @@ def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQu
         raise errors.field("end_date", "is before start_date")
     return runner.read(lambda uow: uow.appointments.list(
         limit=limit, after=after, location_ids=query.location_ids, patient_id=query.patient_id,
-        start_date=query.start_date, end_date=query.end_date))
+        start_date=query.start_date, end_date=query.end_date,
+        rendering_staff_id=query.rendering_staff_id))
