@@ -33,6 +33,8 @@ class SchedulingSettings(ServiceSettings):
     alert_pulse_at_bpm: int = 130
     # Spravato's observation after the dose before discharge, in minutes.
     spravato_observation_minutes: int = 120
+    # A weight-based dose needs a weight measured no more than this many days before check-in.
+    weight_max_age_days: int = 30
 
     @field_validator("late_cancel_hours")
     @classmethod
@@ -79,4 +81,5 @@ class SchedulingSettings(ServiceSettings):
                 spo2_alert_below=self.alert_spo2_below_percent,
                 pulse_alert_below=self.alert_pulse_below_bpm,
                 pulse_alert_at=self.alert_pulse_at_bpm,
-                spravato_observation=dt.timedelta(minutes=self.spravato_observation_minutes)))
+                spravato_observation=dt.timedelta(minutes=self.spravato_observation_minutes),
+                weight_max_age=dt.timedelta(days=self.weight_max_age_days)))

@@ -172,3 +172,28 @@ def test_an_acknowledgement_seen_before_its_flag_keeps_the_flag_closed(ready):
     assert ready.feed(ack, key="p1") == "handled"
     assert ready.feed(flag, key="p1") == "handled"
     assert ready.book("p1", START).status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
+
+
+def test_check_in_refuses_a_weight_based_dose_computed_from_an_old_weight(scheduling):
+    scheduling.create_location()
+    scheduling.register("p1")
+    scheduling.decide("p1")
+    plan = intake.TreatmentPlanCreated(
+        patient_id="p1", plan_id="plan-weighed", version=1,
+        modality=intake.MODALITY_IV_KETAMINE, indication_code="F33.2", dose_mcg=35_000)
+    plan.weight_measure_time.FromDatetime((START - dt.timedelta(days=31)).astimezone(dt.UTC))
+    assert scheduling.feed(plan, key="p1") == "handled"
+    name = scheduling.book("p1", START).name
+    at(scheduling, START)
+    with pytest.raises(grpc.RpcError) as error:
+        scheduling.visit_api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
+            name=name, escort_confirmed=True, fasting_confirmed=True))
+    assert reason(error.value) == "CHECKLIST_INCOMPLETE"
+    assert "recent_weight" in error.value.details()
+    amended = intake.TreatmentPlanAmended(patient_id="p1", plan_id="plan-weighed", version=2,
+                                          indication_code="F33.2", dose_mcg=36_000)
+    amended.weight_measure_time.FromDatetime((START - dt.timedelta(days=2)).astimezone(dt.UTC))
+    assert scheduling.feed(amended, key="p1") == "handled"
+    checked = scheduling.visit_api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
+        name=name, escort_confirmed=True, fasting_confirmed=True)).appointment
+    assert checked.status == appointment_pb2.APPOINTMENT_STATUS_CHECKED_IN

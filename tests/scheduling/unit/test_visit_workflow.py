@@ -133,3 +133,11 @@ def test_a_visit_without_treatment_completes_from_check_in_but_not_from_booked()
     appointment.check_in(START, Checklist(False, False))
     appointment.complete(START + 30 * MIN, "dr-1")
     assert appointment.status == Status.FULFILLED
+
+
+def test_an_outdated_weight_for_a_weight_based_dose_is_a_missing_checklist_item():
+    appointment = booked()
+    with pytest.raises(errors.VisitStepRefused) as refused:
+        appointment.check_in(START, Checklist(True, True, weight_outdated=True))
+    assert (refused.value.reason, refused.value.metadata["missing"]) == \
+        ("CHECKLIST_INCOMPLETE", "recent_weight")

@@ -217,6 +217,7 @@ treatment_plans = Table(
     Column("series_window_days", Integer, nullable=False),
     Column("dose_mcg", BigInteger, nullable=False),
     Column("duration_minutes", Integer, nullable=False, server_default="0"),
+    Column("weight_measured_at", UtcDateTime),  # migration 0011
     Column("status", String(16), nullable=False),
     Column("end_reason", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

@@ -41,6 +41,8 @@ class VisitPolicy:
     spravato_bp_before_dose: dt.timedelta = dt.timedelta(minutes=30)
     spravato_bp_after_dose: dt.timedelta = dt.timedelta(minutes=40)
     spravato_bp_tolerance: dt.timedelta = dt.timedelta(minutes=10)
+    # A weight-based dose needs a weight measured no longer ago than this at check-in.
+    weight_max_age: dt.timedelta = dt.timedelta(days=30)
 
 
 @dataclass(eq=False)
@@ -87,9 +89,10 @@ class Checklist:
     fasting_confirmed: bool
     escort_required: bool = False
     fasting_required: bool = False
+    weight_outdated: bool = False  # the plan's weight-based dose rests on an old weight
 
     def missing(self) -> list[str]:
-        out = []
+        out = ["recent_weight"] if self.weight_outdated else []
         if self.escort_required and not self.escort_confirmed:
             out.append("escort_confirmed")
         if self.fasting_required and not self.fasting_confirmed:

@@ -67,7 +67,9 @@ def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
         indication_code=msg.indication_code, version=msg.version or 1,
         series_sessions=msg.series_sessions, min_spacing_hours=msg.min_spacing_hours,
         series_window_days=msg.series_window_days, dose_mcg=msg.dose_mcg,
-        duration_minutes=max(msg.duration_minutes, 0), created_at=envelope.time))
+        duration_minutes=max(msg.duration_minutes, 0), created_at=envelope.time,
+        weight_measured_at=from_timestamp(msg.weight_measure_time, "weight_measure_time",
+                                          required=False)))
 
 
 def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
@@ -76,7 +78,9 @@ def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
     projection.plan_amended(uow, msg.plan_id, PlanTerms(
         version=msg.version, series_sessions=msg.series_sessions,
         min_spacing_hours=msg.min_spacing_hours, series_window_days=msg.series_window_days,
-        dose_mcg=msg.dose_mcg, duration_minutes=max(msg.duration_minutes, 0)))
+        dose_mcg=msg.dose_mcg, duration_minutes=max(msg.duration_minutes, 0),
+        weight_measured_at=from_timestamp(msg.weight_measure_time, "weight_measure_time",
+                                          required=False)))
 
 
 def plan_ended(msg: intake.TreatmentPlanEnded, envelope: Envelope,

@@ -33,7 +33,8 @@ class VisitServicer(pb_grpc.VisitServiceServicer):
     def CheckInAppointment(self, request, context):
         ref = ref_of(request, VISIT_RULES["CheckInAppointment"])
         visits.check_in(visits.CheckIn(ref=ref, escort_confirmed=request.escort_confirmed,
-                                       fasting_confirmed=request.fasting_confirmed), self.runner)
+                                       fasting_confirmed=request.fasting_confirmed),
+                         self.runner, self.policy)
         return pb.CheckInAppointmentResponse(appointment=appointment_message(ref, self.runner))
 
     def StartVisit(self, request, context):

@@ -89,18 +89,24 @@ class RecordVitals:
     spo2_percent: int
 
 
-def check_in(cmd: CheckIn, runner: Runner[SchedulingUnitOfWork]) -> str:
+def check_in(cmd: CheckIn, runner: Runner[SchedulingUnitOfWork],
+             policy: SchedulingPolicy) -> str:
     """Check in once the clearance's checklist is confirmed and no suicidality flag is open."""
     def change(appointment: Appointment, uow: SchedulingUnitOfWork, c: Change) -> None:
         kind = uow.appointment_types.get(appointment.appointment_type)
         clearance = uow.projections.latest_clearance(appointment.patient_id, kind.modality) \
             if kind.modality else None
+        plan = uow.projections.active_plan(appointment.patient_id, kind.modality) \
+            if kind.modality else None
         if kind.modality:
             require_no_open_safety_flag(uow, appointment.patient_id)
+        weighed = plan.weight_measured_at if plan else None
         appointment.check_in(c.now, Checklist(
             escort_confirmed=cmd.escort_confirmed, fasting_confirmed=cmd.fasting_confirmed,
             escort_required=bool(clearance and clearance.escort_required),
-            fasting_required=bool(clearance and clearance.fasting_instruction.strip())))
+            fasting_required=bool(clearance and clearance.fasting_instruction.strip()),
+            weight_outdated=weighed is not None
+            and c.now - weighed > policy.visit.weight_max_age))
         uow.emit(announcements.checked_in(appointment), key=appointment.patient_id)
 
     return _transition(runner, "CheckInAppointment", cmd.ref, change)

@@ -1,5 +1,6 @@
 """The visit day: check-in checklist, treatment given, end and discharge on the appointment;
-vital signs per visit; intake's safety flags (expand only).
+vital signs per visit; intake's safety flags; when a plan's weight was measured (expand
+only).
 
 Revision ID: 0011
 Revises: 0008 (the merger re-chains it after 0009/0010)
@@ -34,6 +35,8 @@ def upgrade() -> None:
         for name, kind, default in VISIT_COLUMNS:
             batch.add_column(sa.Column(name, kind, nullable=default is None,
                                        server_default=default))
+    with op.batch_alter_table("treatment_plans") as batch:
+        batch.add_column(sa.Column("weight_measured_at", Stamp, nullable=True))
     op.create_table(
         "appointment_vitals",
         sa.Column("vitals_id", sa.String(32), nullable=False),
@@ -66,6 +69,8 @@ def downgrade() -> None:
     op.drop_table("safety_flags")
     op.drop_index("ix_appointment_vitals_appointment", table_name="appointment_vitals")
     op.drop_table("appointment_vitals")
+    with op.batch_alter_table("treatment_plans") as batch:
+        batch.drop_column("weight_measured_at")
     with op.batch_alter_table("appointments") as batch:
         for name, _, _ in reversed(VISIT_COLUMNS):
             batch.drop_column(name)
