@@ -190,8 +190,8 @@ class Appointment:
 
     @property
     def phase(self) -> Phase:
-        if self.checked_in_at is None or self.status != Status.CHECKED_IN \
-                and self.status != Status.FULFILLED:
+        """Where a visit under way stands; none before check-in and once it is closed."""
+        if self.checked_in_at is None or self.status != Status.CHECKED_IN:
             return Phase.NONE
         if self.discharged_at:
             return Phase.DISCHARGED
