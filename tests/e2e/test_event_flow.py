@@ -32,6 +32,7 @@ def book_and_complete(stack, patient_id: str, hour: int, days_ahead: int = 1) ->
         appt_pb.CreateAppointmentRequest(parent="locations/la-jolla",
                                          appointment=appointment)).appointment)
     with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
+        stack.visits.CheckInAppointment(visit_pb.CheckInAppointmentRequest(name=booked.name))
         stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
             name=booked.name, rendering_provider_id="dr-1"))
     return booked.appointment_id

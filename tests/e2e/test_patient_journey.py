@@ -151,7 +151,7 @@ def ketamine_plan(intake: Intake, parent: str) -> treatment_plan_pb2.TreatmentPl
         metadata=PROVIDER).plan
 
 
-def test_a_patient_goes_from_registration_to_a_billed_infusion_at_the_plan_dose(stack):
+def test_a_patient_goes_from_registration_to_a_billed_infusion_at_the_dose_given(stack):
     stack.apply_locations()
     intake = Intake(stack)
     patient = stack.register_patient(preferred_location_id="la-jolla")
@@ -181,15 +181,43 @@ def test_a_patient_goes_from_registration_to_a_billed_infusion_at_the_plan_dose(
     assert [(c.coverage_id, c.payer_id, c.member_id, c.priority, c.plan_type)
             for c in coverages] == [(coverage.coverage_id, "60054", "W123456789", 1, "PPO")]
 
-    # The visit day: scheduling refuses to complete a visit before it starts.
-    with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):
-        stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
-            name=booked.name, rendering_provider_id="dr-lee"))
+    # The visit day, check-in to discharge with vitals; the nurse gives 37.5 mg, not the
+    # plan's 35.65 mg, and billing bills what was given.
+    start = booked.start_time.ToDatetime(dt.UTC)
+    run_infusion(stack, booked.name, start, dose_given_mg="37.5")
+    with stack.scheduling_time(start + dt.timedelta(minutes=80)):
+        done = stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+            name=booked.name, rendering_provider_id="dr-lee")).appointment
+    assert (done.status, done.visit.dose_given_mcg, done.visit.escort_recorded) == \
+        (appointment_pb2.APPOINTMENT_STATUS_FULFILLED, 37_500, True)
+    assert len(done.visit.vitals) == 2
     charges = eventually(lambda: [c for c in stack.charges(patient_id)
                                   if c.appointment_id == booked.appointment_id])
-    # Scheduling puts the plan dose on the J3490 line in whole mg, rounded half up: 35.65 -> 36.
+    # The dose given in whole mg, rounded half up: 37.5 -> 38; 45 minutes infused: no 96366.
     assert sorted((c.procedure_code, c.units, list(c.diagnosis_codes)) for c in charges) == \
-        [("96365", 1, ["F33.2"]), ("J3490", 36, ["F33.2"])]
+        [("96365", 1, ["F33.2"]), ("J3490", 38, ["F33.2"])]
+
+
+def run_infusion(stack, name: str, start: dt.datetime, dose_given_mg: str) -> None:
+    """Check in, start, vitals at 5 and 30 minutes, end at 45, discharge at 80 with the escort,
+    each at its own moment on scheduling's clock."""
+    minute = dt.timedelta(minutes=1)
+    steps = [
+        (-10, lambda: stack.visits.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
+            name=name, escort_confirmed=True, fasting_confirmed=True))),
+        (0, lambda: stack.visits.StartVisit(visit_pb.StartVisitRequest(
+            name=name, drug="ketamine", dose_given_mg=dose_given_mg, lot_number="K-2027-01"))),
+        (5, lambda: stack.visits.RecordVisitVitals(visit_pb.RecordVisitVitalsRequest(
+            name=name, systolic_mmhg=128, diastolic_mmhg=82, pulse_bpm=76, spo2_percent=98))),
+        (30, lambda: stack.visits.RecordVisitVitals(visit_pb.RecordVisitVitalsRequest(
+            name=name, systolic_mmhg=142, diastolic_mmhg=88, pulse_bpm=84, spo2_percent=97))),
+        (45, lambda: stack.visits.EndVisit(visit_pb.EndVisitRequest(name=name))),
+        (79, lambda: stack.visits.DischargeVisit(visit_pb.DischargeVisitRequest(
+            name=name, escort_name="Alex Rivera"))),
+    ]
+    for minutes, step in steps:
+        with stack.scheduling_time(start + minutes * minute):
+            step()
 
 
 def test_a_patient_never_cleared_cannot_book_a_tms_session(stack):

@@ -10,6 +10,7 @@ from pydantic import field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clinic_scheduling.domain.policy import WEEKDAY_NAMES, HoursSpec, SchedulingPolicy
+from clinic_scheduling.domain.visit import VisitPolicy
 
 
 class SchedulingSettings(ServiceSettings):
@@ -25,6 +26,17 @@ class SchedulingSettings(ServiceSettings):
     default_close_time: str = "19:00"
     # How many overlapping infusions and Spravato observations one RN may watch at once.
     rn_max_chairs: int = 3
+    # Vital signs that raise a VitalsAlert: systolic or diastolic at or above, SpO2 below,
+    # pulse outside [below, at).
+    alert_systolic_mmhg: int = 180
+    alert_diastolic_mmhg: int = 110
+    alert_spo2_below_percent: int = 92
+    alert_pulse_below_bpm: int = 45
+    alert_pulse_at_bpm: int = 130
+    # Spravato's observation after the dose before discharge, in minutes.
+    spravato_observation_minutes: int = 120
+    # A weight-based dose needs a weight measured no more than this many days before check-in.
+    weight_max_age_days: int = 30
 
     @field_validator("late_cancel_hours")
     @classmethod
@@ -72,4 +84,12 @@ class SchedulingSettings(ServiceSettings):
         return SchedulingPolicy(
             late_cancel_window=dt.timedelta(hours=self.late_cancel_hours),
             rn_max_chairs=self.rn_max_chairs,
-            default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))))
+            default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))),
+            visit=VisitPolicy(
+                systolic_alert_at=self.alert_systolic_mmhg,
+                diastolic_alert_at=self.alert_diastolic_mmhg,
+                spo2_alert_below=self.alert_spo2_below_percent,
+                pulse_alert_below=self.alert_pulse_below_bpm,
+                pulse_alert_at=self.alert_pulse_at_bpm,
+                spravato_observation=dt.timedelta(minutes=self.spravato_observation_minutes),
+                weight_max_age=dt.timedelta(days=self.weight_max_age_days)))

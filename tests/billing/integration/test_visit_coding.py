@@ -121,3 +121,18 @@ def test_a_follow_up_points_at_what_the_patient_is_treated_for(billing):
         parent="accounts/p1")).charges
     assert sorted((c.appointment_id, tuple(c.diagnosis_codes)) for c in charges) == \
         [("f0", ()), ("f1", ("F33.2",))]
+
+
+def test_the_visit_scheduling_recorded_decides_over_the_fallbacks(billing):
+    """The dose given, the minutes infused and the first-TMS flag from the completed visit
+    take the place of the reported units, the plan and billing's own charge history."""
+    billing.register("p1")
+    infusion = _visit("k1", "p1", "IV_KETAMINE_INFUSION", ("96365", 1), ("J3490", 35))
+    infusion.dose_given_mcg = 37_500
+    infusion.infusion_minutes = 100
+    billing.deliver(infusion)
+    assert _coded(billing, "k1") == [("96365", 1, []), ("96366", 1, []), ("J3490", 38, [])]
+    tms = _visit("t1", "p1", "TMS_SESSION", ("90868", 1))
+    tms.first_tms_session = False  # mapped elsewhere before: not billed as the first
+    billing.deliver(tms)
+    assert _coded(billing, "t1") == [("90868", 1, [])]

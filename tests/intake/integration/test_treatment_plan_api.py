@@ -80,6 +80,9 @@ def test_ketamine_plan_doses_from_the_recent_weight_and_is_announced(api):
             event.dose_mcg) == (plan.plan_id, 1, KETAMINE, "F33.2", 6, 24, 21, 41150)
     assert (event.protocol, event.duration_minutes) == ("ketamine_depression", 40)
     assert event.candidacy_decision_id == plan.candidacy_decision.rsplit("/", 1)[-1]
+    # Scheduling checks the weight's age at check-in.
+    assert event.weight_measure_time == plan.dose.weight_measure_time
+    assert event.HasField("weight_measure_time")
     assert api.plans.GetTreatmentPlan(pb.GetTreatmentPlanRequest(name=plan.name)).plan == plan
 
 

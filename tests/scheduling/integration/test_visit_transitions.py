@@ -42,11 +42,33 @@ def cancel(scheduling, name, why="patient_request", request_id="", by=PATIENT):
         name=name, reason=why, request_id=request_id, initiated_by=by)).appointment
 
 
-def complete(scheduling, name, **fields):
-    """Complete the visit once it has started: the clock moves to its start if before."""
+TREATMENTS = {"IV_KETAMINE_INFUSION", "PAIN_KETAMINE_INFUSION", "SPRAVATO_SESSION",
+              "TMS_SESSION", "TMS_MAPPING"}
+
+
+def run_visit(scheduling, name):
+    """Check in at the start; a treatment is also started (no dose), ended and discharged."""
     booked = scheduling.appointment_api.GetAppointment(
         appt_pb.GetAppointmentRequest(name=name)).appointment
     scheduling.clock.now = max(scheduling.clock.now, utc(booked.start_time.ToDatetime()))
+    scheduling.visit_api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
+        name=name, escort_confirmed=True, fasting_confirmed=True))
+    if booked.appointment_type in TREATMENTS:
+        scheduling.visit_api.StartVisit(visit_pb.StartVisitRequest(name=name))
+        if booked.appointment_type == "SPRAVATO_SESSION":  # BP at dose, at 40 min; 2 h
+            for minutes in (40, 80):
+                scheduling.visit_api.RecordVisitVitals(visit_pb.RecordVisitVitalsRequest(
+                    name=name, systolic_mmhg=120, diastolic_mmhg=80, pulse_bpm=70,
+                    spo2_percent=98))
+                scheduling.clock.advance(minutes=minutes)
+        scheduling.visit_api.EndVisit(visit_pb.EndVisitRequest(name=name))
+        scheduling.visit_api.DischargeVisit(visit_pb.DischargeVisitRequest(
+            name=name, escort_name="Escort"))
+
+
+def complete(scheduling, name, **fields):
+    """Complete the visit once it has started and run: the clock moves to its start."""
+    run_visit(scheduling, name)
     return scheduling.visit_api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
         name=name, **fields)).appointment
 
@@ -163,6 +185,11 @@ def test_a_visit_cannot_be_completed_before_it_started(ready):
         (grpc.StatusCode.FAILED_PRECONDITION, "VISIT_NOT_STARTED")
     assert events_of(ready, scheduling_events.AppointmentCompleted) == []
     ready.clock.now = START.astimezone(dt.UTC)
+    with pytest.raises(grpc.RpcError) as not_run:
+        ready.visit_api.CompleteAppointment(request)
+    assert (not_run.value.code(), reason(not_run.value)) == \
+        (grpc.StatusCode.FAILED_PRECONDITION, "VISIT_STEPS_INCOMPLETE")
+    run_visit(ready, booked.name)
     done = ready.visit_api.CompleteAppointment(request).appointment
     assert done.status == appointment_pb2.APPOINTMENT_STATUS_FULFILLED
 
@@ -226,11 +253,13 @@ def test_each_visit_type_bills_its_default_lines(ready, kind, lines):
 def test_a_completed_visit_cannot_be_completed_or_cancelled_again(ready):
     booked = ready.book("p1", START)
     complete(ready, booked.name)
-    for again in (lambda: complete(ready, booked.name), lambda: cancel(ready, booked.name)):
+    again = visit_pb.CompleteAppointmentRequest(name=booked.name)
+    for retry in (lambda: ready.visit_api.CompleteAppointment(again),
+                  lambda: cancel(ready, booked.name)):
         with pytest.raises(grpc.RpcError) as refused:
-            again()
+            retry()
         assert reason(refused.value) == "INVALID_STATUS_TRANSITION"
-    assert len(ready.events()) == 2  # booked, completed
+    assert len(ready.events()) == 4  # booked, checked in, started, completed
 
 
 def test_a_negative_dose_is_invalid(ready):
@@ -238,4 +267,5 @@ def test_a_negative_dose_is_invalid(ready):
     with pytest.raises(grpc.RpcError) as refused:
         complete(ready, booked.name, administered_dose_mcg=-1)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert len(ready.events()) == 1
+    assert [e.event_type.rsplit(".", 1)[1] for e in ready.events()] == \
+        ["AppointmentBooked", "AppointmentCheckedIn", "VisitStarted"]

@@ -8,6 +8,7 @@ from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import Appointment, Initiator, Status
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.policy import is_late_cancellation, overlaps
+from clinic_scheduling.domain.visit import Checklist
 
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 START = dt.datetime(2027, 3, 3, 17, tzinfo=dt.UTC)
@@ -84,8 +85,14 @@ def test_a_no_show_is_recorded_only_once_the_visit_should_have_started():
     assert [r.active for r in appointment.resources] == [False]
 
 
-def test_a_visit_is_completed_only_once_it_started():
+def checked_in() -> Appointment:
     appointment = booked()
+    appointment.check_in(START - dt.timedelta(minutes=10), Checklist(True, True))
+    return appointment
+
+
+def test_a_visit_is_completed_only_once_it_started():
+    appointment = checked_in()
     with pytest.raises(errors.VisitNotStarted) as early:
         appointment.complete(START - dt.timedelta(seconds=1))
     assert early.value.reason == "VISIT_NOT_STARTED"
@@ -94,7 +101,7 @@ def test_a_visit_is_completed_only_once_it_started():
 
 
 def test_a_completed_visit_keeps_holding_its_slot():
-    appointment = booked()
+    appointment = checked_in()
     appointment.complete(START + dt.timedelta(hours=2), "dr-1")
     assert appointment.status == Status.FULFILLED
     assert [r.active for r in appointment.resources] == [True]

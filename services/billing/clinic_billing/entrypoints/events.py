@@ -37,7 +37,13 @@ def _visit(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> cha
         rendering_provider_id=event.rendering_provider_id,
         appointment_type=event.appointment_type,
         lines=[LineItem(line.procedure_code, line.units, tuple(line.modifiers),
-                        tuple(line.diagnosis_codes)) for line in event.service_lines])
+                        tuple(line.diagnosis_codes)) for line in event.service_lines],
+        # What the visit recorded, where scheduling says it; billing's fallbacks otherwise.
+        minutes=event.infusion_minutes if event.HasField("infusion_minutes") else None,
+        dose_mg=(event.dose_given_mcg + 500) // 1000
+        if event.HasField("dose_given_mcg") and event.dose_given_mcg > 0 else None,
+        first_tms_session=event.first_tms_session
+        if event.HasField("first_tms_session") else None)
 
 
 def _missed(event, source: ChargeSource, policy: BillingPolicy) -> charges.MissedAppointment:

@@ -92,7 +92,8 @@ def create_plan(cmd: CreatePlan, deps: Deps) -> str:
             series_sessions=first.sessions, min_spacing_hours=first.min_spacing_hours,
             series_window_days=first.window_days, dose_mcg=first.dose_mcg,
             candidacy_decision_id=decision_id, protocol=first.protocol_id,
-            duration_minutes=first.duration_minutes, first_dose_mcg=first.first_dose_mcg),
+            duration_minutes=first.duration_minutes, first_dose_mcg=first.first_dose_mcg,
+            weight_measure_time=timestamp(first.weight_measured_at)),
             key=plan.patient_id)
         return plan.plan_id
 
@@ -160,7 +161,8 @@ def amend_plan(cmd: AmendPlan, deps: Deps) -> str:
                 series_sessions=new.sessions, min_spacing_hours=new.min_spacing_hours,
                 series_window_days=new.window_days, dose_mcg=new.dose_mcg,
                 indication_code=new.indication_code, protocol=new.protocol_id,
-                duration_minutes=new.duration_minutes, first_dose_mcg=new.first_dose_mcg),
+                duration_minutes=new.duration_minutes, first_dose_mcg=new.first_dose_mcg,
+                weight_measure_time=timestamp(new.weight_measured_at)),
                 key=plan.patient_id)
         return plan.plan_id
 

@@ -75,9 +75,10 @@ class AppointmentRepository(abc.ABC):
     @abc.abstractmethod
     def list(self, *, limit: int, after: list | None, location_ids: frozenset[str] | None,
              patient_id: str | None, start_date: dt.date | None,
-             end_date: dt.date | None) -> keyset.Page:
+             end_date: dt.date | None, rendering_staff_id: str | None = None) -> keyset.Page:
         """A page of appointments in (start_time, appointment_id) order, at the given
-        locations (None: every location)."""
+        locations (None: every location), of the patient, in the dates of service and
+        started by the staff member, where given."""
 
 
 class SqlAppointmentRepository(AppointmentRepository):
@@ -154,7 +155,8 @@ class SqlAppointmentRepository(AppointmentRepository):
         query = select(A).where(A.patient_id == patient_id).order_by(A.start_time)
         return list(self.session.scalars(query))
 
-    def list(self, *, limit, after, location_ids, patient_id, start_date, end_date):
+    def list(self, *, limit, after, location_ids, patient_id, start_date, end_date,
+             rendering_staff_id=None):
         A = Appointment
         query = select(A)
         if location_ids is not None:
@@ -165,4 +167,6 @@ class SqlAppointmentRepository(AppointmentRepository):
             query = query.where(A.service_date >= start_date)
         if end_date is not None:
             query = query.where(A.service_date <= end_date)
+        if rendering_staff_id:
+            query = query.where(A.started_by == rendering_staff_id)
         return keyset.fetch(self.session, query, [A.start_time, A.appointment_id], after, limit)

@@ -9,6 +9,7 @@ from clinic_scheduling.domain import appointment_type as at
 from clinic_scheduling.domain import location as loc
 from clinic_scheduling.domain import projections as pj
 from clinic_scheduling.domain import staff as st
+from clinic_scheduling.domain import visit as vi
 
 __all__ = ["metadata", "start_mappers"]
 
@@ -52,11 +53,14 @@ def _map_appointments() -> None:
     mapper_registry.map_imperatively(ap.ResourceBooking, t.appointment_resources)
     mapper_registry.map_imperatively(ap.HistoryEntry, t.appointment_history)
     mapper_registry.map_imperatively(ap.StaffAssignment, t.appointment_staff)
+    mapper_registry.map_imperatively(vi.VitalSigns, t.appointment_vitals)
     mapper_registry.map_imperatively(ap.Appointment, t.appointments, properties={
         "resources": _children(ap.ResourceBooking, t.appointment_resources.c.resource_id),
         "staff": _children(ap.StaffAssignment, [t.appointment_staff.c.role,
                                                 t.appointment_staff.c.staff_member_id]),
         "history": _children(ap.HistoryEntry, t.appointment_history.c.revision),
+        "vitals": _children(vi.VitalSigns, [t.appointment_vitals.c.taken_at,
+                                            t.appointment_vitals.c.vitals_id]),
     })
 
 
@@ -64,6 +68,7 @@ def _map_projections() -> None:
     mapper_registry.map_imperatively(pj.KnownPatient, t.known_patients)
     mapper_registry.map_imperatively(pj.Clearance, t.clearances)
     mapper_registry.map_imperatively(pj.TreatmentPlan, t.treatment_plans)
+    mapper_registry.map_imperatively(pj.SafetyFlag, t.safety_flags)
 
 
 def _map_staff() -> None:

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from clinic_scheduling.domain.projections import (
     PLAN_ACTIVE,
+    SUICIDALITY,
     Clearance,
     KnownPatient,
+    SafetyFlag,
     TreatmentPlan,
 )
 
@@ -20,7 +22,7 @@ class ProjectionRepository(abc.ABC):
     def patient(self, patient_id: str) -> KnownPatient | None: ...
 
     @abc.abstractmethod
-    def add(self, item: KnownPatient | Clearance | TreatmentPlan) -> None: ...
+    def add(self, item: KnownPatient | Clearance | TreatmentPlan | SafetyFlag) -> None: ...
 
     @abc.abstractmethod
     def merged_into(self, patient_id: str) -> list[KnownPatient]:
@@ -41,6 +43,13 @@ class ProjectionRepository(abc.ABC):
     @abc.abstractmethod
     def repoint(self, from_patient_id: str, to_patient_id: str) -> None:
         """Move clearances and plans of a merged-away patient to the survivor."""
+
+    @abc.abstractmethod
+    def safety_flag(self, flag_id: str) -> SafetyFlag | None: ...
+
+    @abc.abstractmethod
+    def open_treatment_block(self, patient_id: str) -> SafetyFlag | None:
+        """The oldest unacknowledged suicidality flag of the patient, if any."""
 
 
 class SqlProjectionRepository(ProjectionRepository):
@@ -78,7 +87,17 @@ class SqlProjectionRepository(ProjectionRepository):
 
     def repoint(self, from_patient_id, to_patient_id):
         self.session.flush()
-        for table in (Clearance, TreatmentPlan):
+        for table in (Clearance, TreatmentPlan, SafetyFlag):
             self.session.execute(update(table).where(table.patient_id == from_patient_id)
                                  .values(patient_id=to_patient_id)
                                  .execution_options(synchronize_session="fetch"))
+
+    def safety_flag(self, flag_id):
+        return self.session.get(SafetyFlag, flag_id)
+
+    def open_treatment_block(self, patient_id):
+        F = SafetyFlag
+        query = (select(F).where(F.patient_id == patient_id, F.kind == SUICIDALITY,
+                                 F.acknowledged_at.is_(None))
+                 .order_by(F.raised_at, F.flag_id).limit(1))
+        return self.session.scalars(query).first()

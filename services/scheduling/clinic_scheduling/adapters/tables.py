@@ -114,6 +114,18 @@ appointments = Table(
     Column("rendering_provider_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The visit day (migration 0011).
+    Column("checked_in_at", UtcDateTime),
+    Column("escort_confirmed", Boolean, nullable=False, server_default=false()),
+    Column("fasting_confirmed", Boolean, nullable=False, server_default=false()),
+    Column("started_at", UtcDateTime),
+    Column("drug", String(64), nullable=False, server_default=""),
+    Column("dose_given_mcg", BigInteger, nullable=False, server_default="0"),
+    Column("lot_number", String(64), nullable=False, server_default=""),
+    Column("started_by", String(64), nullable=False, server_default=""),
+    Column("ended_at", UtcDateTime),
+    Column("discharged_at", UtcDateTime),
+    Column("escort_name", String(200), nullable=False, server_default=""),
     CheckConstraint("end_time > start_time", name="ends_after_start"),
 )
 Index("ix_appointments_start", appointments.c.start_time, appointments.c.appointment_id)
@@ -144,6 +156,31 @@ appointment_history = Table(
     Column("resource_list", String(1000), nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
 )
+
+appointment_vitals = Table(
+    "appointment_vitals", metadata,
+    Column("vitals_id", String(32), primary_key=True),
+    Column("appointment_id", String(32),
+           ForeignKey("appointments.appointment_id", ondelete="CASCADE"), nullable=False),
+    Column("taken_at", UtcDateTime, nullable=False),
+    Column("systolic_mmhg", Integer, nullable=False),
+    Column("diastolic_mmhg", Integer, nullable=False),
+    Column("pulse_bpm", Integer, nullable=False),
+    Column("spo2_percent", Integer, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+)
+Index("ix_appointment_vitals_appointment", appointment_vitals.c.appointment_id,
+      appointment_vitals.c.taken_at)
+
+safety_flags = Table(
+    "safety_flags", metadata,
+    Column("flag_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime),
+)
+Index("ix_safety_flags_patient", safety_flags.c.patient_id)
 
 known_patients = Table(
     "known_patients", metadata,
@@ -180,6 +217,7 @@ treatment_plans = Table(
     Column("series_window_days", Integer, nullable=False),
     Column("dose_mcg", BigInteger, nullable=False),
     Column("duration_minutes", Integer, nullable=False, server_default="0"),
+    Column("weight_measured_at", UtcDateTime),  # migration 0011
     Column("status", String(16), nullable=False),
     Column("end_reason", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

@@ -10,6 +10,16 @@ from enum import StrEnum
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.policy import is_late_cancellation
+from clinic_scheduling.domain.visit import (
+    ESCORTED_MODALITIES,
+    SPRAVATO,
+    Checklist,
+    Phase,
+    VisitPolicy,
+    VitalSigns,
+    spravato_monitoring_gaps,
+    steps_missing,
+)
 
 REASON = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -127,6 +137,19 @@ class Appointment:
     history: list[HistoryEntry] = field(default_factory=list)
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    # The visit day (see domain/visit.py).
+    checked_in_at: dt.datetime | None = None
+    escort_confirmed: bool = False
+    fasting_confirmed: bool = False
+    started_at: dt.datetime | None = None
+    drug: str = ""
+    dose_given_mcg: int = 0
+    lot_number: str = ""
+    started_by: str = ""
+    ended_at: dt.datetime | None = None
+    discharged_at: dt.datetime | None = None
+    escort_name: str = ""
+    vitals: list[VitalSigns] = field(default_factory=list)
 
     @classmethod
     def book(cls, *, location_id: str, patient_id: str, appointment_type: str,
@@ -204,13 +227,112 @@ class Appointment:
         self._require_started(now)
         self._move(Status.NOSHOW, now)
 
-    def complete(self, now: dt.datetime, rendering_provider_id: str = "") -> None:
-        """Discharged: only once the visit started (a completion before the booked start
-        is a mistake, and would bill a visit that has not happened)."""
+    @property
+    def phase(self) -> Phase:
+        """Where a visit under way stands; none before check-in and once it is closed."""
+        if self.checked_in_at is None or self.status != Status.CHECKED_IN:
+            return Phase.NONE
+        if self.discharged_at:
+            return Phase.DISCHARGED
+        if self.ended_at:
+            return Phase.RECOVERY
+        return Phase.IN_PROGRESS if self.started_at else Phase.CHECKED_IN
+
+    def check_in(self, now: dt.datetime, checklist: Checklist) -> None:
+        """Checked in once the clearance's checklist is confirmed (FHIR "checked-in")."""
+        if self.status != Status.BOOKED:
+            raise errors.InvalidStatusTransition(self.appointment_id, self.status, "CHECKED_IN")
+        missing = checklist.missing()
+        if missing:
+            raise errors.VisitStepRefused(
+                self.appointment_id, "CHECKLIST_INCOMPLETE",
+                f"check-in needs {', '.join(missing)} confirmed", missing=",".join(missing))
+        self._move(Status.CHECKED_IN, now)
+        self.checked_in_at = now
+        self.escort_confirmed = checklist.escort_confirmed
+        self.fasting_confirmed = checklist.fasting_confirmed
+
+    def start_visit(self, now: dt.datetime, *, drug: str, dose_mcg: int, lot_number: str,
+                    staff_id: str) -> None:
+        self._require_phase(Phase.CHECKED_IN, "VISIT_NOT_CHECKED_IN",
+                            "the treatment starts after check-in, once")
+        self.started_at, self.started_by = now, staff_id
+        self.drug, self.dose_given_mcg, self.lot_number = drug, dose_mcg, lot_number
+        self.updated_at = now
+
+    def record_vitals(self, vitals: VitalSigns, now: dt.datetime) -> None:
+        vitals.validate()
+        if self.phase not in (Phase.CHECKED_IN, Phase.IN_PROGRESS, Phase.RECOVERY):
+            raise errors.VisitStepRefused(self.appointment_id, "VISIT_NOT_CHECKED_IN",
+                                          "vitals are recorded between check-in and discharge")
+        if vitals.taken_at > now:
+            raise errors.field("taken_time", "must not be in the future")
+        self.vitals.append(vitals)
+        self.vitals.sort(key=lambda v: v.taken_at)
+        self.updated_at = now
+
+    def end_visit(self, now: dt.datetime) -> None:
+        self._require_phase(Phase.IN_PROGRESS, "VISIT_NOT_IN_PROGRESS",
+                            "only a started visit ends")
+        self.ended_at = now
+        self.updated_at = now
+
+    def discharge(self, now: dt.datetime, escort_name: str, modality: str,
+                  policy: VisitPolicy) -> None:
+        """Discharged: after ketamine or Spravato only with an escort; Spravato only after
+        its observation and the blood pressures its label asks for."""
+        treatment = bool(modality)
+        if treatment:
+            self._require_phase(Phase.RECOVERY, "VISIT_NOT_ENDED",
+                                "a treatment is discharged after it ended")
+        else:
+            self._require_phase(Phase.CHECKED_IN, "VISIT_NOT_CHECKED_IN",
+                                "a visit is discharged after check-in")
+        if modality in ESCORTED_MODALITIES and not escort_name.strip():
+            raise errors.VisitStepRefused(self.appointment_id, "ESCORT_REQUIRED",
+                                          "after ketamine or Spravato the patient leaves "
+                                          "with an escort: escort_name is required")
+        if modality == SPRAVATO and self.started_at is not None:
+            self._check_spravato(now, policy)
+        self.discharged_at, self.escort_name = now, escort_name.strip()
+        self.updated_at = now
+
+    def complete(self, now: dt.datetime, rendering_provider_id: str = "", *,
+                 treatment: bool = False) -> None:
+        """Fulfilled: only once the visit started (a completion before the booked start
+        is a mistake, and would bill a visit that has not happened), and only once the
+        steps its type needs are done."""
         if now < self.start_time:
             raise errors.VisitNotStarted(self.appointment_id, self.start_time)
+        missing = steps_missing(treatment=treatment, checked_in=self.checked_in_at is not None,
+                                started=self.started_at is not None,
+                                ended=self.ended_at is not None,
+                                discharged=self.discharged_at is not None)
+        if missing and self.status in (Status.BOOKED, Status.CHECKED_IN):
+            raise errors.VisitStepRefused(
+                self.appointment_id, "VISIT_STEPS_INCOMPLETE",
+                f"the visit still needs: {', '.join(missing)}", missing=",".join(missing))
         self._move(Status.FULFILLED, now)
-        self.rendering_provider_id = rendering_provider_id
+        self.rendering_provider_id = rendering_provider_id or self.started_by
+
+    def _check_spravato(self, now: dt.datetime, policy: VisitPolicy) -> None:
+        assert self.started_at is not None
+        ready_at = self.started_at + policy.spravato_observation
+        if now < ready_at:
+            raise errors.VisitStepRefused(
+                self.appointment_id, "OBSERVATION_NOT_OVER",
+                f"Spravato's observation runs until {ready_at:%H:%M} UTC",
+                discharge_after=ready_at.isoformat())
+        gaps = spravato_monitoring_gaps(self.started_at, self.vitals, policy)
+        if gaps:
+            raise errors.VisitStepRefused(
+                self.appointment_id, "MONITORING_INCOMPLETE",
+                f"Spravato's discharge needs {', '.join(gaps)}", missing=",".join(gaps))
+
+    def _require_phase(self, phase: Phase, reason: str, message: str) -> None:
+        if self.phase != phase:
+            raise errors.VisitStepRefused(self.appointment_id, reason, message,
+                                          phase=self.phase or self.status)
 
     def withdraw_duplicate(self, now: dt.datetime) -> bool:
         """Release a slot held twice after two patient records were merged.

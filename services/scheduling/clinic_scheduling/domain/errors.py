@@ -218,3 +218,25 @@ class StaffMemberAlreadyExists(AlreadyExists):
     def __init__(self, staff_member_id: str):
         super().__init__(f"staff member {staff_member_id!r} already exists",
                          staff_member_id=staff_member_id)
+
+
+class VisitStepRefused(FailedPrecondition):
+    """A visit-day step the visit is not ready for. Reasons: CHECKLIST_INCOMPLETE,
+    VISIT_NOT_CHECKED_IN, VISIT_NOT_IN_PROGRESS, VISIT_NOT_ENDED, ESCORT_REQUIRED,
+    OBSERVATION_NOT_OVER, MONITORING_INCOMPLETE, VISIT_STEPS_INCOMPLETE."""
+
+    default_reason = "VISIT_STEPS_INCOMPLETE"
+
+    def __init__(self, appointment_id: str, reason: str, message: str, **metadata: str):
+        super().__init__(message, reason=reason, appointment_id=appointment_id, **metadata)
+
+
+class SafetyFlagOpen(FailedPrecondition):
+    """A suicidality flag intake raised is not acknowledged by a clinician yet."""
+
+    default_reason = "SAFETY_FLAG_OPEN"
+
+    def __init__(self, patient_id: str, flag_id: str):
+        super().__init__(f"patient {patient_id!r} has an unacknowledged suicidality flag "
+                         f"({flag_id}); a clinician must acknowledge it in intake first",
+                         patient_id=patient_id, flag_id=flag_id)

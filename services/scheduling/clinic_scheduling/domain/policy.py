@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from clinic_scheduling.domain.visit import VisitPolicy
 
 # ISO weekday numbers, Monday = 1.
 WEEKDAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -27,6 +29,7 @@ class SchedulingPolicy:
         HoursSpec(day, dt.time(8, 0), dt.time(19, 0)) for day in range(1, 6))
     # How many overlapping infusions (chairs) and observations one RN may watch at once.
     rn_max_chairs: int = 3
+    visit: VisitPolicy = field(default_factory=VisitPolicy)
 
 
 def is_late_cancellation(start: dt.datetime, cancelled_at: dt.datetime,

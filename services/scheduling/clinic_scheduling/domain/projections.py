@@ -55,6 +55,7 @@ class PlanTerms:
     series_window_days: int
     dose_mcg: int
     duration_minutes: int = 0
+    weight_measured_at: dt.datetime | None = None
 
 
 @dataclass(eq=False)
@@ -69,6 +70,8 @@ class TreatmentPlan:
     series_window_days: int = 0
     dose_mcg: int = 0
     duration_minutes: int = 0  # each infusion's length (IV ketamine), 0 when not given
+    # When the weight a weight-based dose came from was measured (None: not weight based).
+    weight_measured_at: dt.datetime | None = None
     status: str = PLAN_ACTIVE
     end_reason: str = ""
     created_at: dt.datetime | None = None
@@ -84,6 +87,7 @@ class TreatmentPlan:
         self.series_window_days = terms.series_window_days
         self.dose_mcg = terms.dose_mcg
         self.duration_minutes = terms.duration_minutes
+        self.weight_measured_at = terms.weight_measured_at
         return True
 
     def end(self, reason: str, at: dt.datetime) -> None:
@@ -96,3 +100,21 @@ class TreatmentPlan:
         if self.status != PLAN_ACTIVE:
             return
         self.status, self.end_reason, self.ended_at = PLAN_SUSPENDED, reason, at
+
+
+SUICIDALITY = "SUICIDALITY"
+
+
+@dataclass(eq=False)
+class SafetyFlag:
+    """A safety flag intake raised; open until a clinician acknowledges it."""
+
+    flag_id: str
+    patient_id: str
+    kind: str
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None = None
+
+    @property
+    def blocks_treatment(self) -> bool:
+        return self.kind == SUICIDALITY and self.acknowledged_at is None

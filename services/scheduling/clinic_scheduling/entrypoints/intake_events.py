@@ -9,7 +9,7 @@ from clinic_common.envelope import Envelope
 from clinic_common.protoconv import EnumMap, from_timestamp
 from clinic_common.runner import Change
 
-from clinic_scheduling.domain.projections import Clearance, PlanTerms, TreatmentPlan
+from clinic_scheduling.domain.projections import Clearance, PlanTerms, SafetyFlag, TreatmentPlan
 from clinic_scheduling.service_layer import intake_projection as projection
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
@@ -67,7 +67,9 @@ def plan_created(msg: intake.TreatmentPlanCreated, envelope: Envelope,
         indication_code=msg.indication_code, version=msg.version or 1,
         series_sessions=msg.series_sessions, min_spacing_hours=msg.min_spacing_hours,
         series_window_days=msg.series_window_days, dose_mcg=msg.dose_mcg,
-        duration_minutes=max(msg.duration_minutes, 0), created_at=envelope.time))
+        duration_minutes=max(msg.duration_minutes, 0), created_at=envelope.time,
+        weight_measured_at=from_timestamp(msg.weight_measure_time, "weight_measure_time",
+                                          required=False)))
 
 
 def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
@@ -76,7 +78,9 @@ def plan_amended(msg: intake.TreatmentPlanAmended, envelope: Envelope,
     projection.plan_amended(uow, msg.plan_id, PlanTerms(
         version=msg.version, series_sessions=msg.series_sessions,
         min_spacing_hours=msg.min_spacing_hours, series_window_days=msg.series_window_days,
-        dose_mcg=msg.dose_mcg, duration_minutes=max(msg.duration_minutes, 0)))
+        dose_mcg=msg.dose_mcg, duration_minutes=max(msg.duration_minutes, 0),
+        weight_measured_at=from_timestamp(msg.weight_measure_time, "weight_measure_time",
+                                          required=False)))
 
 
 def plan_ended(msg: intake.TreatmentPlanEnded, envelope: Envelope,
@@ -90,6 +94,19 @@ def plan_suspended(msg: intake.TreatmentPlanSuspended, envelope: Envelope,
     projection.plan_suspended(uow, msg.plan_id, msg.reason, _when(msg.suspend_time, envelope))
 
 
+def safety_flag_raised(msg: intake.SafetyFlagRaised, envelope: Envelope,
+                       uow: SchedulingUnitOfWork, change: Change) -> None:
+    projection.safety_flag_raised(uow, SafetyFlag(
+        flag_id=msg.flag_id, patient_id=msg.patient_id, kind=msg.kind,
+        raised_at=_when(msg.raise_time, envelope)))
+
+
+def safety_flag_acknowledged(msg: intake.SafetyFlagAcknowledged, envelope: Envelope,
+                             uow: SchedulingUnitOfWork, change: Change) -> None:
+    projection.safety_flag_acknowledged(uow, msg.flag_id, msg.patient_id,
+                                        _when(msg.acknowledge_time, envelope))
+
+
 HANDLERS: dict[str, Handler] = {
     intake.PatientRegistered.DESCRIPTOR.full_name: patient_registered,
     intake.PatientUpdated.DESCRIPTOR.full_name: patient_updated,
@@ -99,4 +116,6 @@ HANDLERS: dict[str, Handler] = {
     intake.TreatmentPlanAmended.DESCRIPTOR.full_name: plan_amended,
     intake.TreatmentPlanEnded.DESCRIPTOR.full_name: plan_ended,
     intake.TreatmentPlanSuspended.DESCRIPTOR.full_name: plan_suspended,
+    intake.SafetyFlagRaised.DESCRIPTOR.full_name: safety_flag_raised,
+    intake.SafetyFlagAcknowledged.DESCRIPTOR.full_name: safety_flag_acknowledged,
 }

@@ -14,6 +14,7 @@ from clinic_scheduling.domain.appointment_type import STAFF, AppointmentType
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
 from clinic_scheduling.domain.policy import HoursSpec
+from clinic_scheduling.entrypoints.visit_messages import fill_visit
 
 LOCATION = Name("locations/{location}")
 # A list's parent: one location, or "locations/-" for every location (AIP-159).
@@ -103,6 +104,7 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         staff=[appointment_pb2.AppointmentStaff(staff_member_id=a.staff_member_id, role=a.role)
                for a in sorted(appointment.staff, key=lambda a: (a.role, a.staff_member_id))])
     fill_date(message.service_date, appointment.service_date)
+    fill_visit(message, appointment)
     return message
 
 

@@ -74,6 +74,11 @@ AVAILABILITY_RULES = {
 
 VISIT_RULES = {
     "MarkAppointmentNoShow": rule(DESK, NURSE, ADMIN, location=AT_APPOINTMENT),
+    "CheckInAppointment": rule(DESK, NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
+    "StartVisit": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
+    "RecordVisitVitals": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
+    "EndVisit": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
+    "DischargeVisit": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
     "CompleteAppointment": rule(NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
 }
 

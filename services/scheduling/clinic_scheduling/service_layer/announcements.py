@@ -9,6 +9,7 @@ from clinic_common.protoconv import timestamp
 
 from clinic_scheduling.domain.appointment import Appointment
 from clinic_scheduling.domain.appointment_type import ServiceLineValue
+from clinic_scheduling.domain.visit import VitalSigns
 
 INITIATORS = {"PATIENT": appointment_pb2.CANCELLATION_INITIATOR_PATIENT,
               "CLINIC": appointment_pb2.CANCELLATION_INITIATOR_CLINIC}
@@ -48,12 +49,51 @@ def no_show(appointment: Appointment) -> events_pb2.AppointmentNoShow:
                                         start_time=timestamp(appointment.start_time))
 
 
+def checked_in(appointment: Appointment) -> events_pb2.AppointmentCheckedIn:
+    assert appointment.checked_in_at is not None
+    return events_pb2.AppointmentCheckedIn(**_ids(appointment),
+                                           check_in_time=timestamp(appointment.checked_in_at))
+
+
+def visit_started(appointment: Appointment) -> events_pb2.VisitStarted:
+    assert appointment.started_at is not None
+    return events_pb2.VisitStarted(
+        **_ids(appointment), start_time=timestamp(appointment.started_at),
+        drug=appointment.drug, dose_given_mcg=appointment.dose_given_mcg,
+        rendering_staff_id=appointment.started_by)
+
+
+def vitals_alert(appointment: Appointment, vitals: VitalSigns,
+                 readings: list[str]) -> events_pb2.VitalsAlert:
+    ids = _ids(appointment)
+    del ids["appointment_type"]
+    return events_pb2.VitalsAlert(
+        **ids, taken_time=timestamp(vitals.taken_at), readings=readings,
+        systolic_mmhg=vitals.systolic_mmhg, diastolic_mmhg=vitals.diastolic_mmhg,
+        pulse_bpm=vitals.pulse_bpm, spo2_percent=vitals.spo2_percent)
+
+
 def completed(appointment: Appointment, lines: list[ServiceLineValue],
-              diagnosis_codes: list[str], at: dt.datetime) -> events_pb2.AppointmentCompleted:
-    return events_pb2.AppointmentCompleted(
+              diagnosis_codes: list[str], at: dt.datetime, *,
+              first_tms_session: bool | None = None,
+              infusion: bool = False) -> events_pb2.AppointmentCompleted:
+    event = events_pb2.AppointmentCompleted(
         **_ids(appointment), service_date=appointment.service_date.isoformat(),
         rendering_provider_id=appointment.rendering_provider_id,
         service_lines=[events_pb2.ServiceLine(procedure_code=line.procedure_code,
                                               units=line.units, diagnosis_codes=diagnosis_codes)
                        for line in lines],
-        complete_time=timestamp(at))
+        complete_time=timestamp(at), drug=appointment.drug, lot_number=appointment.lot_number,
+        rendering_staff_id=appointment.started_by)
+    actual_start = appointment.started_at or appointment.checked_in_at
+    if actual_start is not None:
+        event.actual_start_time.CopyFrom(timestamp(actual_start))
+        event.actual_end_time.CopyFrom(timestamp(appointment.ended_at or at))
+    if appointment.started_at is not None and appointment.dose_given_mcg:
+        event.dose_given_mcg = appointment.dose_given_mcg
+    if first_tms_session is not None:
+        event.first_tms_session = first_tms_session
+    if infusion and appointment.started_at and appointment.ended_at:
+        seconds = (appointment.ended_at - appointment.started_at).total_seconds()
+        event.infusion_minutes = int(seconds // 60 + (1 if seconds % 60 >= 30 else 0))
+    return event

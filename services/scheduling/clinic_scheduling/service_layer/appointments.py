@@ -199,11 +199,19 @@ def known_patient(uow: SchedulingUnitOfWork, patient_id: str) -> str:
 
 def require_treatment_clearance(uow: SchedulingUnitOfWork, patient_id: str,
                                 kind: AppointmentType) -> None:
-    """A treatment needs the clearance and the active plan intake announced for its modality."""
+    """A treatment needs the clearance and the active plan intake announced for its modality,
+    and no open suicidality flag."""
     if kind.needs_clearance:
+        require_no_open_safety_flag(uow, patient_id)
         require_cleared_with_plan(kind, patient_id,
                                   uow.projections.latest_clearance(patient_id, kind.modality),
                                   uow.projections.active_plan(patient_id, kind.modality))
+
+
+def require_no_open_safety_flag(uow: SchedulingUnitOfWork, patient_id: str) -> None:
+    flag = uow.projections.open_treatment_block(patient_id)
+    if flag is not None:
+        raise errors.SafetyFlagOpen(patient_id, flag.flag_id)
 
 
 def appointment_of(uow: SchedulingUnitOfWork, location_id: str, appointment_id: str,
@@ -234,6 +242,7 @@ class AppointmentQuery:
     patient_id: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
+    rendering_staff_id: str | None = None  # who started the visit's treatment
 
 
 def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQuery, *,
@@ -242,4 +251,5 @@ def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQu
         raise errors.field("end_date", "is before start_date")
     return runner.read(lambda uow: uow.appointments.list(
         limit=limit, after=after, location_ids=query.location_ids, patient_id=query.patient_id,
-        start_date=query.start_date, end_date=query.end_date))
+        start_date=query.start_date, end_date=query.end_date,
+        rendering_staff_id=query.rendering_staff_id))

@@ -15,6 +15,7 @@ from clinic_scheduling.domain.projections import (
     Clearance,
     KnownPatient,
     PlanTerms,
+    SafetyFlag,
     TreatmentPlan,
 )
 from clinic_scheduling.service_layer import announcements
@@ -113,3 +114,20 @@ def _survivor_of(uow: SchedulingUnitOfWork, patient_id: str) -> str:
         seen.add(current)
         patient = uow.projections.patient(current)
     return current
+
+
+def safety_flag_raised(uow: SchedulingUnitOfWork, flag: SafetyFlag) -> None:
+    """Keep the flag; a suicidality flag blocks treatment bookings and check-in while open."""
+    if uow.projections.safety_flag(flag.flag_id) is None:
+        uow.projections.add(flag)
+
+
+def safety_flag_acknowledged(uow: SchedulingUnitOfWork, flag_id: str, patient_id: str,
+                             at: dt.datetime) -> None:
+    """Close the flag; an acknowledgement seen before its flag keeps the flag closed."""
+    flag = uow.projections.safety_flag(flag_id)
+    if flag is None:
+        flag = SafetyFlag(flag_id=flag_id, patient_id=patient_id, kind="", raised_at=at)
+        uow.projections.add(flag)
+    if flag.acknowledged_at is None:
+        flag.acknowledged_at = at
