@@ -3,7 +3,7 @@ vital signs per visit; intake's safety flags; when a plan's weight was measured 
 only).
 
 Revision ID: 0011
-Revises: 0010 (the merger re-chains it after 0009/0010)
+Revises: 0010
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
