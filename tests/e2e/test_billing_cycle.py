@@ -67,6 +67,7 @@ def visit_days(count: int, closed: frozenset) -> list[dt.datetime]:
 def complete_follow_up(stack, patient_id: str, start: dt.datetime) -> str:
     booked = book(stack, patient_id, "FOLLOW_UP", start)
     with stack.scheduling_time(booked.end_time.ToDatetime(dt.UTC)):  # a visit done is over
+        stack.visits.CheckInAppointment(visit_pb.CheckInAppointmentRequest(name=booked.name))
         stack.visits.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
             name=booked.name, rendering_provider_id="dr-lee"))
     return booked.appointment_id
