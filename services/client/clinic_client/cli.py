@@ -13,9 +13,9 @@ Tables for people by default; ``clinic --json ...`` prints JSON for scripts,
 | 5 | not found |
 | 6 | no token, or the token was refused (unauthenticated, permission denied) |
 
-Scheduling's and billing's daily jobs get their subcommands with the issues that
-settle those APIs (``clinic visit ...``, ``clinic charge ...``): add a Typer app
-below and register it with ``app.add_typer``.
+Scheduling's and billing's daily jobs (availability, appointments, the day view,
+visit steps, charges, accounts, claims, remittances, reports) are in
+``clinic_client.jobs``; a new group is a Typer app registered with ``app.add_typer``.
 """
 
 from __future__ import annotations
@@ -72,15 +72,16 @@ def _id(item: dict) -> str:
     return ""
 
 
-def show(result, columns: list[str] | None = None, title: str = "") -> None:
-    """Print one message or a list of them (or plain dicts) as the output mode asks."""
+def show(result, columns: list[str] | None = None, title: str = "", key: str = "") -> None:
+    """Print one message or a list of them (or plain dicts) as the output mode asks
+    (``key``: the field ``-q`` prints, by default the first id it finds)."""
     many = isinstance(result, list | tuple)
     items = [r if isinstance(r, dict) else _dict(r) for r in (result if many else [result])]
     if Output.json:
         print(json.dumps(items if many else items[0], indent=1, default=str))
     elif Output.quiet:
         for item in items:
-            print(_id(item))
+            print(str(item.get(key, "")) if key else _id(item))
     elif many:
         columns = columns or sorted({k for item in items for k in item})
         table = Table(*columns, title=title or None)
@@ -354,10 +355,15 @@ def ops(data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR",
         raise typer.Exit(UNAVAILABLE)
 
 
+from clinic_client import jobs  # noqa: E402,F401 - registers scheduling's and billing's commands
+
+
 def main() -> None:
     """Click's standalone mode: a usage error exits 2, ``typer.Exit(n)`` exits n."""
     app()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # the jobs register on clinic_client.cli's app, not __main__'s
+    from clinic_client.cli import main as registered_main
+
+    registered_main()

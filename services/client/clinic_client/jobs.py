@@ -1,0 +1,425 @@
+"""The `clinic` command's scheduling and billing jobs: availability and booking, a
+location's day, the visit steps, charges and balances, claims, remittances, reports.
+
+Scheduling's and billing's methods are called by their full name (see
+``clinic_client.calls``); ids are accepted bare or as full resource names
+(``A1`` or ``locations/-/appointments/A1``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from google.protobuf import timestamp_pb2
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+from clinic_client.cli import _check_date, _dict, app, err, run, show
+
+SCHEDULING = "clinic.scheduling.v1"
+BILLING = "clinic.billing.v1"
+APPOINTMENTS = f"{SCHEDULING}.AppointmentService"
+VISITS = f"{SCHEDULING}.VisitService"
+AVAILABILITY = f"{SCHEDULING}.AvailabilityService/SearchAvailability"
+CLAIMS = f"{BILLING}.ClaimService"
+
+SLOT_COLUMNS = ["location_id", "local_start_time", "time_zone", "start_time", "resource_ids"]
+APPOINTMENT_COLUMNS = ["appointment_id", "location_id", "start_time", "patient_id",
+                       "appointment_type", "status", "visit_phase"]
+CHARGE_COLUMNS = ["charge_id", "patient_id", "appointment_id", "service_date",
+                  "procedure_code", "units", "amount_cents", "responsibility", "state"]
+
+
+def _day(value: str) -> dict:
+    day = dt.date.fromisoformat(value)
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _time(value: str, option: str) -> timestamp_pb2.Timestamp:
+    """A timestamp from ISO 8601 with its offset (``2026-12-01T17:00:00Z``)."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} is not a time with its offset, e.g. "
+                                 "2026-12-01T17:00:00Z or 2026-12-01T09:00-08:00",
+                                 param_hint=option)
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment.astimezone(dt.UTC))
+    return stamp
+
+
+def appointment_name(appointment: str) -> str:
+    return appointment if "/" in appointment else f"locations/-/appointments/{appointment}"
+
+
+def account_name(account: str) -> str:
+    return account if account.startswith("accounts/") else f"accounts/{account}"
+
+
+# --- availability and appointments ---------------------------------------------------------
+
+availability_app = typer.Typer(help="Open times across the locations.", no_args_is_help=True)
+app.add_typer(availability_app, name="availability")
+
+
+@availability_app.command("search")
+def availability_search(
+        appointment_type: Annotated[str, typer.Argument(help="appointment type code")],
+        location: Annotated[list[str], typer.Option(
+            help="a location id (repeat; default: every location you may book at)")] = [],  # noqa: B006
+        start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (today)")] = "",
+        days: Annotated[int, typer.Option(min=1, max=31, help="how many days")] = 7,
+        patient: Annotated[str, typer.Option(help="the patient, to skip their busy times")] = "",
+        staff: Annotated[str, typer.Option(help="a preferred staff member id")] = "",
+        limit: Annotated[int, typer.Option(min=1, help="at most this many times")] = 50,
+        ) -> None:
+    """Find open start times for a type at one or more locations."""
+    if start:
+        _check_date(start, "--from")
+    first = dt.date.fromisoformat(start) if start else dt.date.today()
+    last = first + dt.timedelta(days=days - 1)
+
+    def search(c):
+        slots = []
+        for slot in c.scheduling.pages(AVAILABILITY, "slots", page_size=min(limit, 100),
+                                       appointment_type=appointment_type,
+                                       start_date=_day(first.isoformat()),
+                                       end_date=_day(last.isoformat()),
+                                       location_ids=location, patient_id=patient,
+                                       staff_member_id=staff):
+            slots.append(slot)
+            if len(slots) >= limit:
+                break
+        return slots
+
+    show(run(search), SLOT_COLUMNS, f"open times for {appointment_type}", key="start_time")
+
+
+appointment_app = typer.Typer(help="Book, show, cancel and move appointments.",
+                              no_args_is_help=True)
+app.add_typer(appointment_app, name="appointment")
+
+
+@appointment_app.command("book")
+def appointment_book(
+        patient: Annotated[str, typer.Argument(help="patient id")],
+        location: Annotated[str, typer.Option(help="location id")],
+        appointment_type: Annotated[str, typer.Option("--type", help="appointment type code")],
+        start: Annotated[str, typer.Option(help="start time with offset (from a search)")],
+        resource: Annotated[list[str], typer.Option(
+            help="a resource id to take (repeat; default: the service picks)")] = [],  # noqa: B006
+        count: Annotated[int, typer.Option(min=1, max=52,
+                                           help="a course: this many visits")] = 1,
+        every_days: Annotated[int, typer.Option(min=1, help="days between a course's visits")] = 7,
+        ) -> None:
+    """Book a visit, or a course of COUNT visits EVERY-DAYS apart at the same time of day.
+
+    A course stops at the first refused visit: the ones booked before it are listed
+    on stdout, the refusal on stderr."""
+    first = _time(start, "--start").ToDatetime(dt.UTC)
+
+    def book(c):
+        booked = []
+        for n in range(count):
+            stamp = timestamp_pb2.Timestamp()
+            stamp.FromDatetime(first + dt.timedelta(days=n * every_days))
+            appointment = c.scheduling.request(f"{APPOINTMENTS}/CreateAppointment").appointment
+            appointment.MergeFrom(type(appointment)(
+                location_id=location, patient_id=patient, appointment_type=appointment_type,
+                start_time=stamp, resource_ids=resource if n == 0 else []))
+            try:
+                booked.append(c.scheduling.call(f"{APPOINTMENTS}/CreateAppointment",
+                                                parent=f"locations/{location}",
+                                                appointment=appointment).appointment)
+            except Exception:
+                if booked:
+                    show(booked, APPOINTMENT_COLUMNS, "booked before the refusal", key="name")
+                raise
+        return booked
+
+    booked = run(book)
+    show(booked if count > 1 else booked[0], APPOINTMENT_COLUMNS, "booked", key="name")
+
+
+@appointment_app.command("show")
+def appointment_show(appointment: Annotated[str, typer.Argument(help="appointment id or name")]
+                     ) -> None:
+    """One appointment, with its visit."""
+    show(run(lambda c: c.scheduling.call(f"{APPOINTMENTS}/GetAppointment",
+                                         name=appointment_name(appointment)).appointment),
+         key="name")
+
+
+@appointment_app.command("cancel")
+def appointment_cancel(appointment: str,
+                       reason: Annotated[str, typer.Option(help="why")] = "",
+                       by: Annotated[str, typer.Option(help="patient or clinic")] = "patient",
+                       ) -> None:
+    """Cancel an appointment (a late cancel by the patient may bring a fee)."""
+    if by not in ("patient", "clinic"):
+        raise typer.BadParameter("patient or clinic", param_hint="--by")
+    show(run(lambda c: c.scheduling.call(
+        f"{APPOINTMENTS}/CancelAppointment", name=appointment_name(appointment), reason=reason,
+        initiated_by=f"CANCELLATION_INITIATOR_{by.upper()}").appointment), key="name")
+
+
+@appointment_app.command("reschedule")
+def appointment_reschedule(appointment: str,
+                           start: Annotated[str, typer.Option(help="new start, with offset")],
+                           resource: Annotated[list[str], typer.Option(
+                               help="a resource id (repeat; default: keep)")] = [],  # noqa: B006
+                           ) -> None:
+    """Move an appointment to another time."""
+    stamp = _time(start, "--start")
+    show(run(lambda c: c.scheduling.call(
+        f"{APPOINTMENTS}/RescheduleAppointment", name=appointment_name(appointment),
+        start_time=stamp, resource_ids=resource).appointment), key="name")
+
+
+@app.command("day")
+def day(location: Annotated[str, typer.Argument(help="location id")],
+        date: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] = "",
+        staff: Annotated[str, typer.Option(help="only visits this staff member rendered")] = "",
+        ) -> None:
+    """A location's day: its appointments in start order."""
+    if date:
+        _check_date(date, "--date")
+    when = _day(date or dt.date.today().isoformat())
+    show(run(lambda c: list(c.scheduling.pages(
+        f"{APPOINTMENTS}/ListAppointments", "appointments", parent=f"locations/{location}",
+        start_date=when, end_date=when, rendering_staff_id=staff))),
+        APPOINTMENT_COLUMNS, f"{location} {date or dt.date.today().isoformat()}", key="name")
+
+
+# --- the visit day ---------------------------------------------------------------------------
+
+visit_app = typer.Typer(help="The visit's steps: check in, start, vitals, end, discharge, "
+                             "complete.", no_args_is_help=True)
+app.add_typer(visit_app, name="visit")
+
+
+def _step(method: str, appointment: str, **fields) -> None:
+    show(run(lambda c: c.scheduling.call(f"{VISITS}/{method}", name=appointment_name(appointment),
+                                         **fields).appointment), key="name")
+
+
+@visit_app.command("check-in")
+def visit_check_in(appointment: str,
+                   escort: Annotated[bool, typer.Option(help="an escort is confirmed")] = False,
+                   fasting: Annotated[bool, typer.Option(help="fasting is confirmed")] = False,
+                   ) -> None:
+    """Check the patient in, with the checklist their clearance asks for."""
+    _step("CheckInAppointment", appointment, escort_confirmed=escort, fasting_confirmed=fasting)
+
+
+@visit_app.command("start")
+def visit_start(appointment: str, drug: str = "",
+                dose_mg: Annotated[str, typer.Option(help="dose given in mg, e.g. 37.5")] = "",
+                lot: Annotated[str, typer.Option(help="lot number")] = "") -> None:
+    """Start the treatment (you are recorded as the rendering staff)."""
+    _step("StartVisit", appointment, drug=drug, dose_given_mg=dose_mg, lot_number=lot)
+
+
+@visit_app.command("vitals")
+def visit_vitals(appointment: str,
+                 bp: Annotated[str, typer.Option(help="blood pressure, e.g. 124/80")] = "",
+                 pulse: Annotated[int, typer.Option(help="beats per minute")] = 0,
+                 spo2: Annotated[int, typer.Option(help="SpO2 percent")] = 0) -> None:
+    """Record vitals during the visit; readings out of range are printed as alerts."""
+    systolic, _, diastolic = bp.partition("/")
+    if bp and not (systolic.isdigit() and diastolic.isdigit()):
+        raise typer.BadParameter("give it as SYSTOLIC/DIASTOLIC, e.g. 124/80", param_hint="--bp")
+    answer = run(lambda c: c.scheduling.call(
+        f"{VISITS}/RecordVisitVitals", name=appointment_name(appointment),
+        systolic_mmhg=int(systolic or 0), diastolic_mmhg=int(diastolic or 0), pulse_bpm=pulse,
+        spo2_percent=spo2))
+    show(answer.appointment, key="name")
+    for alert in answer.alerts:
+        err.print(f"[bold yellow]alert[/]: {alert}", highlight=False)
+
+
+@visit_app.command("end")
+def visit_end(appointment: str) -> None:
+    """End the treatment; recovery begins."""
+    _step("EndVisit", appointment)
+
+
+@visit_app.command("discharge")
+def visit_discharge(appointment: str,
+                    escort_name: Annotated[str, typer.Option(help="who takes the patient home")
+                                           ] = "") -> None:
+    """Discharge the patient (an escort's name after IV ketamine or Spravato)."""
+    _step("DischargeVisit", appointment, escort_name=escort_name)
+
+
+@visit_app.command("complete")
+def visit_complete(appointment: str,
+                   provider: Annotated[str, typer.Option(help="rendering provider id")] = "",
+                   dose_mcg: Annotated[int, typer.Option(help="administered dose in mcg")] = 0,
+                   ) -> None:
+    """Complete the appointment (FULFILLED); billing codes its charges from it."""
+    _step("CompleteAppointment", appointment, rendering_provider_id=provider,
+          administered_dose_mcg=dose_mcg)
+
+
+@visit_app.command("no-show")
+def visit_no_show(appointment: str) -> None:
+    """Mark the appointment a no-show."""
+    _step("MarkAppointmentNoShow", appointment)
+
+
+# --- billing ---------------------------------------------------------------------------------
+
+charges_app = typer.Typer(help="Charges.", no_args_is_help=True)
+app.add_typer(charges_app, name="charges")
+
+
+@charges_app.command("list")
+def charges_list(account: Annotated[str, typer.Argument(help="account (patient) id; "
+                                                              "default: every account")] = "-",
+                 appointment: Annotated[str, typer.Option(help="appointment id")] = "",
+                 start: Annotated[str, typer.Option("--from", help="first date of service")] = "",
+                 end: Annotated[str, typer.Option("--to", help="last date of service")] = "",
+                 ) -> None:
+    """Charges of an account (or of every account), by appointment and date of service."""
+    fields: dict = {"appointment_id": appointment}
+    for value, option, key in ((start, "--from", "start_date"), (end, "--to", "end_date")):
+        if value:
+            _check_date(value, option)
+            fields[key] = _day(value)
+    show(run(lambda c: list(c.billing.pages(f"{BILLING}.ChargeService/ListCharges", "charges",
+                                            parent=account_name(account), **fields))),
+         CHARGE_COLUMNS, "charges", key="name")
+
+
+account_app = typer.Typer(help="Patient accounts.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+
+
+@account_app.command("show")
+def account_show(account: Annotated[str, typer.Argument(help="account (patient) id")]) -> None:
+    """An account's balances (patient and insurance) and coverages."""
+    show(run(lambda c: c.billing.call(f"{BILLING}.AccountService/GetAccount",
+                                      name=account_name(account)).account), key="name")
+
+
+claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
+app.add_typer(claims_app, name="claims")
+CLAIM_COLUMNS = ["name", "payer_id", "service_date", "state", "total_charge_cents", "batch"]
+
+
+@claims_app.command("create")
+def claims_create(account: Annotated[str, typer.Argument(help="account (patient) id")],
+                  charge: Annotated[list[str], typer.Option(
+                      help="a charge id or name (repeat)")]) -> None:
+    """Build a draft claim from an account's charges."""
+    parent = account_name(account)
+    names = [c if "/" in c else f"{parent}/charges/{c}" for c in charge]
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/CreateClaim", parent=parent,
+                                      charges=names).claim), key="name")
+
+
+@claims_app.command("ready")
+def claims_ready(claim: Annotated[str, typer.Argument(help="claim name, accounts/A/claims/C")],
+                 last: Annotated[str, typer.Option(help="subscriber's last name")] = "",
+                 first: Annotated[str, typer.Option(help="subscriber's first name")] = "",
+                 born: Annotated[str, typer.Option(help="subscriber's birth date")] = "",
+                 gender: Annotated[str, typer.Option(help="F, M or U")] = "",
+                 address: str = "", city: str = "", state: str = "",
+                 postal_code: str = "") -> None:
+    """Make a draft claim ready, with the subscriber as the insurance card names them."""
+    subscriber: dict = {"last_name": last, "first_name": first, "gender": gender,
+                        "address_line": address, "city": city, "state": state,
+                        "postal_code": postal_code}
+    if born:
+        _check_date(born, "--born")
+        subscriber["birth_date"] = _day(born)
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/MarkClaimReady", name=claim,
+                                      subscriber=subscriber).claim), key="name")
+
+
+@claims_app.command("export")
+def claims_export(claim: Annotated[list[str], typer.Argument(help="ready claims' names")],
+                  out_file: Annotated[Path, typer.Option("--out", dir_okay=False,
+                                                         help="where the 837P goes")]) -> None:
+    """Export ready claims as one 837P file; they become submitted."""
+    batch = run(lambda c: c.billing.call(f"{CLAIMS}/ExportClaims", claims=claim).batch)
+    out_file.write_bytes(batch.content)
+    batch.ClearField("content")
+    row = {**_plain(batch), "file": str(out_file)}
+    show(row, key="name")
+
+
+def _plain(message) -> dict:
+    return _dict(message)
+
+
+remittance_app = typer.Typer(help="Remittances (835).", no_args_is_help=True)
+app.add_typer(remittance_app, name="remittance")
+
+
+@remittance_app.command("import")
+def remittance_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                                           help="an 835 file")]) -> None:
+    """Import an 835 and post it (one call; a file imported before is not posted twice)."""
+    size = file.stat().st_size
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  console=err, transient=False) as progress:
+        reading = progress.add_task(f"reading {file.name}", total=size)
+        chunks = []
+        with file.open("rb") as source:
+            while chunk := source.read(64 * 1024):
+                chunks.append(chunk)
+                progress.advance(reading, len(chunk))
+        content = b"".join(chunks)
+        sending = progress.add_task("sending and posting", total=len(content))
+        try:
+            answer = run(lambda c: c.billing.call(
+                f"{BILLING}.RemittanceService/ImportRemittance", content=content))
+        finally:
+            progress.update(sending, completed=len(content))
+    remittance = _plain(answer.remittance)
+    remittance["already_imported"] = answer.already_imported
+    remittance["claims"] = len(remittance.get("claims", []))
+    remittance.pop("suspense_items", None)
+    show(remittance, key="name")
+    if answer.already_imported:
+        err.print("already imported: nothing was posted again", highlight=False)
+
+
+report_app = typer.Typer(help="Billing reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("reconciliation")
+def report_reconciliation(remittance: Annotated[str, typer.Argument(
+        help="remittance id or name")]) -> None:
+    """Whether a remittance's deposit matches what was posted, and what does not."""
+    name = remittance if remittance.startswith("remittances/") else f"remittances/{remittance}"
+    answer = run(lambda c: c.billing.call(
+        f"{BILLING}.ReportService/GetRemittanceReconciliation", name=name))
+    row = _plain(answer)
+    row.setdefault("balanced", False)
+    show(row, title=name)
+
+
+@report_app.command("aging")
+def report_aging(as_of: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] = "") -> None:
+    """Accounts receivable by age: each payer's, and the patients'."""
+    fields: dict = {}
+    if as_of:
+        _check_date(as_of, "--as-of")
+        fields["as_of"] = _day(as_of)
+    answer = run(lambda c: c.billing.call(f"{BILLING}.ReportService/GetArAging", **fields))
+    buckets = ["days_0_30_cents", "days_31_60_cents", "days_61_90_cents", "days_over_90_cents"]
+    rows = [{"owed_by": p.payer_id, **{b: getattr(p.buckets, b) for b in buckets}}
+            for p in answer.payers]
+    rows.append({"owed_by": "patients", **{b: getattr(answer.patients, b) for b in buckets}})
+    show(rows, ["owed_by", *buckets], f"AR aging; unapplied patient credit "
+                                      f"{answer.unapplied_patient_credit_cents} cents",
+         key="owed_by")
+

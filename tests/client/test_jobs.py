@@ -1,0 +1,209 @@
+"""The clinic command's scheduling and billing jobs against a stand-in server (what each
+subcommand asks for, how it prints it, refusals and exit codes) and, where cheap,
+against scheduling and billing in-process."""
+
+import datetime as dt
+import json
+from concurrent import futures
+
+import grpc
+import pytest
+from clinic_client.calls import method_types
+from clinic_client.cli import app
+from clinic_common.identity import Role
+from clinic_devtools.testing import auth
+from clinic_devtools.testing.servers import running
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from typer.testing import CliRunner
+
+S = "clinic.scheduling.v1"
+B = "clinic.billing.v1"
+
+
+class StandIn:
+    """Answers each method with ``answers[method](request)`` (a dict or a status to abort
+    with) and keeps every request it got."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.requests: list[tuple[str, object]] = []
+
+    def handler(self, method):
+        request_class, response_class, _ = method_types(method)
+
+        def serve(request, context):
+            self.requests.append((method.rsplit("/", 1)[1], request))
+            answer = self.answers[method](request)
+            if isinstance(answer, grpc.Status):
+                context.abort_with_status(answer)
+            return response_class(**answer)
+
+        return grpc.unary_unary_rpc_method_handler(serve, request_class.FromString,
+                                                   response_class.SerializeToString)
+
+    def of(self, name):
+        return [request for method, request in self.requests if method == name]
+
+
+@pytest.fixture
+def stand_in():
+    servers = []
+
+    def start(answers):
+        fake = StandIn(answers)
+        by_service: dict = {}
+        for method in answers:
+            service, _, name = method.partition("/")
+            by_service.setdefault(service, {})[name] = fake.handler(method)
+        server = grpc.server(futures.ThreadPoolExecutor(2))
+        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(s, h)
+                                         for s, h in by_service.items()])
+        fake.address = f"127.0.0.1:{server.add_insecure_port('127.0.0.1:0')}"
+        server.start()
+        servers.append(server)
+        return fake
+
+    yield start
+    for server in servers:
+        server.stop(0)
+
+
+def clinic(address, *args, roles=(Role.FRONT_DESK,)):
+    env = {f"CLINIC_{svc}_ADDRESS": address for svc in ("INTAKE", "SCHEDULING", "BILLING")}
+    env.update({"CLINIC_TOKEN": auth.token(*roles), "CLINIC_TOKEN_FILE": "",
+                "CLINIC_DEADLINE_SECONDS": "5", "COLUMNS": "200"})
+    return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+
+def _refusal(code, reason):
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.ErrorInfo(reason=reason, metadata={"correlation_id": "c-9"}))
+    return rpc_status.to_status(status_pb2.Status(code=code, message="no room then",
+                                                  details=[detail]))
+
+
+def _appointment(request):
+    a = request.appointment
+    return {"appointment": {"name": f"locations/{a.location_id}/appointments/a{a.start_time.seconds}",
+                            "location_id": a.location_id, "patient_id": a.patient_id,
+                            "start_time": a.start_time, "status": "APPOINTMENT_STATUS_BOOKED"}}
+
+
+def test_availability_search_asks_for_the_range_and_locations_and_prints_the_times(stand_in):
+    slot = {"location_id": "encinitas", "local_start_time": "2026-12-01T09:00",
+            "time_zone": "America/Los_Angeles", "resource_ids": ["chair-1"]}
+    fake = stand_in({f"{S}.AvailabilityService/SearchAvailability": lambda r: {"slots": [slot]}})
+    result = clinic(fake.address, "availability", "search", "IVK-INF", "--location", "la-jolla",
+                    "--location", "encinitas", "--from", "2026-12-01", "--days", "3",
+                    "--patient", "p1")
+    assert result.exit_code == 0, result.output
+    assert "encinitas" in result.stdout and "2026-12-01T09:00" in result.stdout
+    (request,) = fake.of("SearchAvailability")
+    assert (request.appointment_type, list(request.location_ids), request.patient_id) == \
+        ("IVK-INF", ["la-jolla", "encinitas"], "p1")
+    assert (request.start_date.day, request.end_date.day) == (1, 3)
+    as_json = clinic(fake.address, "--json", "availability", "search", "IVK-INF")
+    assert json.loads(as_json.stdout)[0]["resource_ids"] == ["chair-1"]
+
+
+def test_booking_a_course_books_each_visit_a_week_apart_with_its_own_request_id(stand_in):
+    fake = stand_in({f"{S}.AppointmentService/CreateAppointment": _appointment})
+    result = clinic(fake.address, "-q", "appointment", "book", "p1", "--location", "la-jolla",
+                    "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z", "--count", "3")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.split()) == 3
+    requests = fake.of("CreateAppointment")
+    starts = [r.appointment.start_time.ToDatetime() for r in requests]
+    assert starts == [dt.datetime(2026, 12, d, 17) for d in (1, 8, 15)]
+    assert {r.parent for r in requests} == {"locations/la-jolla"}
+    assert len({r.request_id for r in requests}) == 3
+
+
+def test_a_refused_booking_prints_reason_and_correlation_id_and_exits_3(stand_in):
+    answers = iter([None, _refusal(code_pb2.FAILED_PRECONDITION, "SLOT_TAKEN")])
+
+    def book(request):
+        answer = next(answers)
+        return _appointment(request) if answer is None else answer
+
+    fake = stand_in({f"{S}.AppointmentService/CreateAppointment": book})
+    result = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
+                    "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z", "--count", "2")
+    assert result.exit_code == 3
+    assert "SLOT_TAKEN" in result.stderr and "c-9" in result.stderr
+    assert "booked before the refusal" in result.stdout  # the first visit stays booked
+    naive = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
+                   "--type", "IVK-INF", "--start", "2026-12-01T09:00")
+    assert naive.exit_code == 2
+
+
+def test_day_and_visit_steps_name_the_appointment(stand_in):
+    appointment = {"appointment": {"name": "locations/la-jolla/appointments/a1", "appointment_id": "a1",
+                                   "status": "APPOINTMENT_STATUS_CHECKED_IN"}}
+    fake = stand_in({
+        f"{S}.AppointmentService/ListAppointments": lambda r: {"appointments": [
+            appointment["appointment"]]},
+        f"{S}.VisitService/CheckInAppointment": lambda r: appointment,
+        f"{S}.VisitService/RecordVisitVitals": lambda r: {**appointment,
+                                                         "alerts": ["SYSTOLIC_HIGH"]}})
+    day = clinic(fake.address, "day", "la-jolla", "--date", "2026-12-01", "--staff", "rn-1")
+    assert day.exit_code == 0 and "a1" in day.stdout
+    (listed,) = fake.of("ListAppointments")
+    assert (listed.parent, listed.start_date, listed.rendering_staff_id) == \
+        ("locations/la-jolla", listed.end_date, "rn-1")
+    checked = clinic(fake.address, "visit", "check-in", "a1", "--escort", "--fasting")
+    assert checked.exit_code == 0, checked.output
+    (check_in,) = fake.of("CheckInAppointment")
+    assert (check_in.name, check_in.escort_confirmed, check_in.fasting_confirmed) == \
+        ("locations/-/appointments/a1", True, True)
+    vitals = clinic(fake.address, "visit", "vitals", "a1", "--bp", "170/95", "--pulse", "80",
+                    roles=(Role.NURSE,))
+    assert vitals.exit_code == 0 and "SYSTOLIC_HIGH" in vitals.stderr
+    assert fake.of("RecordVisitVitals")[0].systolic_mmhg == 170
+
+
+def test_claims_export_writes_the_837_and_remittance_import_sends_the_file(stand_in, tmp_path):
+    fake = stand_in({
+        f"{B}.ClaimService/ExportClaims": lambda r: {"batch": {
+            "name": "claimBatches/b1", "claims": list(r.claims), "content": b"ISA*00~"}},
+        f"{B}.RemittanceService/ImportRemittance": lambda r: {
+            "remittance": {"name": "remittances/r1", "deposit_cents": len(r.content)},
+            "already_imported": True},
+        f"{B}.ReportService/GetArAging": lambda r: {
+            "payers": [{"payer_id": "aetna", "buckets": {"days_31_60_cents": 12500}}],
+            "patients": {"days_0_30_cents": 4000}}})
+    out = tmp_path / "batch.837"
+    exported = clinic(fake.address, "claims", "export", "accounts/p1/claims/c1", "--out", out,
+                      roles=(Role.BILLING,))
+    assert exported.exit_code == 0, exported.output
+    assert out.read_bytes() == b"ISA*00~" and "claimBatches/b1" in exported.stdout
+    era = tmp_path / "era.835"
+    era.write_bytes(b"ISA*" + b"x" * 200_000)
+    imported = clinic(fake.address, "--json", "remittance", "import", era, roles=(Role.BILLING,))
+    assert imported.exit_code == 0, imported.output
+    shown = json.loads(imported.stdout)
+    assert shown["deposit_cents"] == "200004" and shown["already_imported"] is True
+    assert fake.of("ImportRemittance")[0].content == era.read_bytes()
+    assert "reading era.835" in imported.stderr
+    aging = clinic(fake.address, "--json", "report", "aging", roles=(Role.BILLING,))
+    rows = {row["owed_by"]: row for row in json.loads(aging.stdout)}
+    assert rows["aetna"]["days_31_60_cents"] == 12500
+    assert rows["patients"]["days_0_30_cents"] == 4000
+
+
+def test_against_the_services_unknowns_are_not_found(tmp_path):
+    with running("scheduling", f"sqlite:///{tmp_path}/scheduling.db") as scheduling, \
+            running("billing", f"sqlite:///{tmp_path}/billing.db") as billing:
+        shown = clinic(scheduling.address, "appointment", "show", "nothing")
+        assert shown.exit_code == 5, shown.output
+        assert "APPOINTMENT_NOT_FOUND" in shown.stderr and "correlation id" in shown.stderr
+        empty = clinic(scheduling.address, "--json", "day", "la-jolla", "--date", "2026-12-01")
+        assert empty.exit_code == 0 and json.loads(empty.stdout) == []
+        account = clinic(billing.address, "account", "show", "nobody", roles=(Role.BILLING,))
+        assert account.exit_code == 5, account.output
+        charges = clinic(billing.address, "--json", "charges", "list", roles=(Role.BILLING,))
+        assert charges.exit_code == 0 and json.loads(charges.stdout) == []
+        refused = clinic(billing.address, "charges", "list", roles=(Role.TMS_TECHNICIAN,))
+        assert refused.exit_code == 6
