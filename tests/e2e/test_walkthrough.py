@@ -75,4 +75,5 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     assert "Byron" in done.stdout
     assert "TREATMENT_PLAN_STATE_ACTIVE" in done.stdout
     assert "35650" in done.stdout  # 0.5 mg/kg of 71.3 kg, in micrograms
+    assert "APPOINTMENT_STATUS_BOOKED" in done.stdout  # the consultation the search found
     assert done.stdout.count("SERVING") >= 3  # clinic ops: the three services
