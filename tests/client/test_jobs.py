@@ -207,3 +207,76 @@ def test_against_the_services_unknowns_are_not_found(tmp_path):
         assert charges.exit_code == 0 and json.loads(charges.stdout) == []
         refused = clinic(billing.address, "charges", "list", roles=(Role.TMS_TECHNICIAN,))
         assert refused.exit_code == 6
+
+
+def test_cancel_reschedule_and_the_other_visit_steps_send_what_was_asked(stand_in):
+    appointment = {"appointment": {"name": "locations/la-jolla/appointments/a1"}}
+    methods = ["AppointmentService/CancelAppointment", "AppointmentService/RescheduleAppointment",
+               "VisitService/StartVisit", "VisitService/EndVisit", "VisitService/DischargeVisit",
+               "VisitService/CompleteAppointment"]
+    fake = stand_in({f"{S}.{m}": (lambda r: appointment) for m in methods})
+    runs = [("appointment", "cancel", "a1", "--reason", "sick", "--by", "clinic"),
+            ("appointment", "reschedule", "locations/la-jolla/appointments/a1", "--start",
+             "2026-12-02T09:30:00-08:00", "--resource", "infusion-2"),
+            ("visit", "start", "a1", "--drug", "ketamine", "--dose-mg", "35.65", "--lot", "L7"),
+            ("visit", "end", "a1"),
+            ("visit", "discharge", "a1", "--escort-name", "Sam"),
+            ("visit", "complete", "a1", "--provider", "dr-lee", "--dose-mcg", "35650")]
+    for args in runs:
+        result = clinic(fake.address, "-q", *args, roles=(Role.NURSE,))
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stdout.strip() == "locations/la-jolla/appointments/a1"
+    (cancel,) = fake.of("CancelAppointment")
+    assert (cancel.name, cancel.reason, cancel.initiated_by) == \
+        ("locations/-/appointments/a1", "sick", 2)
+    (moved,) = fake.of("RescheduleAppointment")
+    assert moved.start_time.ToDatetime() == dt.datetime(2026, 12, 2, 17, 30)
+    assert (moved.name, list(moved.resource_ids)) == \
+        ("locations/la-jolla/appointments/a1", ["infusion-2"])
+    (started,) = fake.of("StartVisit")
+    assert (started.drug, started.dose_given_mg, started.lot_number) == ("ketamine", "35.65", "L7")
+    assert fake.of("DischargeVisit")[0].escort_name == "Sam"
+    (completed,) = fake.of("CompleteAppointment")
+    assert (completed.rendering_provider_id, completed.administered_dose_mcg) == \
+        ("dr-lee", 35650)
+    assert clinic(fake.address, "appointment", "cancel", "a1", "--by", "nobody").exit_code == 2
+
+
+def test_charges_accounts_claims_and_reconciliation(stand_in):
+    fake = stand_in({
+        f"{B}.ChargeService/ListCharges": lambda r: {"charges": [
+            {"charge_id": "c1", "procedure_code": "96365", "amount_cents": 45000}]},
+        f"{B}.AccountService/GetAccount": lambda r: {"account": {"name": r.name,
+                                                                 "insurance_balance_cents": 700}},
+        f"{B}.ClaimService/CreateClaim": lambda r: {"claim": {
+            "name": f"{r.parent}/claims/k1", "charges": list(r.charges)}},
+        f"{B}.ClaimService/MarkClaimReady": lambda r: {"claim": {
+            "name": r.name, "state": "CLAIM_STATE_READY"}},
+        f"{B}.ReportService/GetRemittanceReconciliation": lambda r: {
+            "deposit_cents": 1000, "posted_payment_cents": 900, "difference_cents": 100,
+            "unbalanced_claims": ["accounts/p1/claims/k1"]}})
+    listed = clinic(fake.address, "charges", "list", "p1", "--from", "2026-12-01",
+                    roles=(Role.BILLING,))
+    assert listed.exit_code == 0 and "96365" in listed.stdout
+    (request,) = fake.of("ListCharges")
+    assert (request.parent, request.start_date.day, request.HasField("end_date")) == \
+        ("accounts/p1", 1, False)
+    account = clinic(fake.address, "--json", "account", "show", "p1", roles=(Role.BILLING,))
+    shown = json.loads(account.stdout)
+    assert (shown["name"], shown["insurance_balance_cents"], shown["patient_balance_cents"]) == \
+        ("accounts/p1", "700", "0")  # a zero balance is shown, not left out
+    created = clinic(fake.address, "-q", "claims", "create", "p1", "--charge", "c1", "--charge",
+                     "accounts/p1/charges/c2", roles=(Role.BILLING,))
+    assert created.stdout.strip() == "accounts/p1/claims/k1"
+    assert list(fake.of("CreateClaim")[0].charges) == ["accounts/p1/charges/c1",
+                                                       "accounts/p1/charges/c2"]
+    ready = clinic(fake.address, "claims", "ready", "accounts/p1/claims/k1", "--last", "Byron",
+                   "--first", "Ada", "--born", "1985-12-10", roles=(Role.BILLING,))
+    assert ready.exit_code == 0 and "CLAIM_STATE_READY" in ready.stdout
+    subscriber = fake.of("MarkClaimReady")[0].subscriber
+    assert (subscriber.last_name, subscriber.birth_date.year) == ("Byron", 1985)
+    reconciled = clinic(fake.address, "--json", "report", "reconciliation", "r1",
+                        roles=(Role.BILLING,))
+    row = json.loads(reconciled.stdout)
+    assert row["balanced"] is False and row["difference_cents"] == "100"
+    assert fake.of("GetRemittanceReconciliation")[0].name == "remittances/r1"

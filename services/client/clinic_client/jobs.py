@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from google.protobuf import timestamp_pb2
+from google.protobuf import json_format, timestamp_pb2
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from clinic_client.cli import _check_date, _dict, app, err, run, show
@@ -303,8 +303,8 @@ app.add_typer(account_app, name="account")
 @account_app.command("show")
 def account_show(account: Annotated[str, typer.Argument(help="account (patient) id")]) -> None:
     """An account's balances (patient and insurance) and coverages."""
-    show(run(lambda c: c.billing.call(f"{BILLING}.AccountService/GetAccount",
-                                      name=account_name(account)).account), key="name")
+    show(_whole(run(lambda c: c.billing.call(f"{BILLING}.AccountService/GetAccount",
+                                             name=account_name(account)).account)), key="name")
 
 
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
@@ -358,6 +358,12 @@ def _plain(message) -> dict:
     return _dict(message)
 
 
+def _whole(message) -> dict:
+    """Every field, zeros and false too (a balance of 0 is shown, not left out)."""
+    return json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                     always_print_fields_with_no_presence=True)
+
+
 remittance_app = typer.Typer(help="Remittances (835).", no_args_is_help=True)
 app.add_typer(remittance_app, name="remittance")
 
@@ -402,9 +408,7 @@ def report_reconciliation(remittance: Annotated[str, typer.Argument(
     name = remittance if remittance.startswith("remittances/") else f"remittances/{remittance}"
     answer = run(lambda c: c.billing.call(
         f"{BILLING}.ReportService/GetRemittanceReconciliation", name=name))
-    row = _plain(answer)
-    row.setdefault("balanced", False)
-    show(row, title=name)
+    show(_whole(answer), title=name)
 
 
 @report_app.command("aging")
