@@ -280,3 +280,43 @@ def test_charges_accounts_claims_and_reconciliation(stand_in):
     row = json.loads(reconciled.stdout)
     assert row["balanced"] is False and row["difference_cents"] == "100"
     assert fake.of("GetRemittanceReconciliation")[0].name == "remittances/r1"
+
+
+def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp_path):
+    from clinic.intake.v1 import events_pb2 as intake
+
+    from tests.e2e.conftest import REPO
+    from tests.scheduling.helpers import intake_record
+
+    with running("scheduling", f"sqlite:///{tmp_path}/scheduling.db") as scheduling:
+        applied = clinic(scheduling.address, "location", "apply",
+                         REPO / "deploy/locations/la-jolla.yaml", roles=(Role.OPS,))
+        assert applied.exit_code == 0, applied.output
+        registered = intake.PatientRegistered(patient_id="p-cli")
+        assert scheduling.runtime.processor().process(
+            intake_record(registered, key="p-cli")) == "handled"
+        found = clinic(scheduling.address, "-q", "availability", "search", "FREE_CONSULTATION",
+                       "--location", "la-jolla", "--patient", "p-cli", "--days", "14",
+                       "--limit", "1")
+        assert found.exit_code == 0, found.output
+        start = found.stdout.strip()
+        booked = clinic(scheduling.address, "--json", "appointment", "book", "p-cli",
+                        "--location", "la-jolla", "--type", "FREE_CONSULTATION", "--start",
+                        start, "--count", "2", "--every-days", "1")
+        assert booked.exit_code == 0, booked.output
+        course = json.loads(booked.stdout)
+        assert [a["status"] for a in course] == ["APPOINTMENT_STATUS_BOOKED"] * 2
+        assert course[0]["start_time"] == start
+        first = course[0]
+        service_date = first["service_date"]
+        date = f"{service_date['year']:04d}-{service_date['month']:02d}-{service_date['day']:02d}"
+        day = clinic(scheduling.address, "--json", "day", "la-jolla", "--date", date)
+        assert first["appointment_id"] in [a["appointment_id"] for a in json.loads(day.stdout)]
+        cancelled = clinic(scheduling.address, "--json", "appointment", "cancel",
+                           first["appointment_id"], "--by", "clinic", "--reason", "closed")
+        assert cancelled.exit_code == 0, cancelled.output
+        assert json.loads(cancelled.stdout)["status"] == "APPOINTMENT_STATUS_CANCELLED"
+        again = clinic(scheduling.address, "appointment", "book", "p-cli", "--location",
+                       "la-jolla", "--type", "FREE_CONSULTATION", "--start",
+                       course[1]["start_time"])
+        assert again.exit_code == 3 and "correlation id" in again.stderr, again.output
