@@ -191,6 +191,7 @@ def test_claims_export_writes_the_837_and_remittance_import_sends_the_file(stand
     rows = {row["owed_by"]: row for row in json.loads(aging.stdout)}
     assert rows["aetna"]["days_31_60_cents"] == 12500
     assert rows["patients"]["days_0_30_cents"] == 4000
+    assert fake.of("GetArAging")[0].as_of.day == dt.date.today().day  # as_of is required
 
 
 def test_against_the_services_unknowns_are_not_found(tmp_path):
@@ -207,6 +208,14 @@ def test_against_the_services_unknowns_are_not_found(tmp_path):
         assert charges.exit_code == 0 and json.loads(charges.stdout) == []
         refused = clinic(billing.address, "charges", "list", roles=(Role.TMS_TECHNICIAN,))
         assert refused.exit_code == 6
+        aging = clinic(billing.address, "--json", "report", "aging", roles=(Role.BILLING,))
+        assert aging.exit_code == 0, aging.output
+        assert [row["owed_by"] for row in json.loads(aging.stdout)] == ["patients"]
+        junk = tmp_path / "junk.835"
+        junk.write_bytes(b"not an 835")
+        imported = clinic(billing.address, "remittance", "import", junk, roles=(Role.BILLING,))
+        assert imported.exit_code == 3, imported.output
+        assert "reason:" in imported.stderr and "correlation id" in imported.stderr
 
 
 def test_cancel_reschedule_and_the_other_visit_steps_send_what_was_asked(stand_in):

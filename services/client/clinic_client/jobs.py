@@ -414,11 +414,10 @@ def report_reconciliation(remittance: Annotated[str, typer.Argument(
 @report_app.command("aging")
 def report_aging(as_of: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] = "") -> None:
     """Accounts receivable by age: each payer's, and the patients'."""
-    fields: dict = {}
     if as_of:
         _check_date(as_of, "--as-of")
-        fields["as_of"] = _day(as_of)
-    answer = run(lambda c: c.billing.call(f"{BILLING}.ReportService/GetArAging", **fields))
+    when = _day(as_of or dt.date.today().isoformat())
+    answer = run(lambda c: c.billing.call(f"{BILLING}.ReportService/GetArAging", as_of=when))
     buckets = ["days_0_30_cents", "days_31_60_cents", "days_61_90_cents", "days_over_90_cents"]
     rows = [{"owed_by": p.payer_id, **{b: getattr(p.buckets, b) for b in buckets}}
             for p in answer.payers]
