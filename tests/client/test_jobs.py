@@ -329,3 +329,10 @@ def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp
                        "la-jolla", "--type", "FREE_CONSULTATION", "--start",
                        course[1]["start_time"])
         assert again.exit_code == 3 and "correlation id" in again.stderr, again.output
+        second = course[1]["appointment_id"]
+        checked_in = clinic(scheduling.address, "--json", "visit", "check-in", second)
+        assert checked_in.exit_code == 0, checked_in.output
+        assert json.loads(checked_in.stdout)["status"] == "APPOINTMENT_STATUS_CHECKED_IN"
+        early = clinic(scheduling.address, "visit", "complete", second, roles=(Role.NURSE,))
+        assert early.exit_code == 3, early.output  # its booked start has not passed
+        assert "reason:" in early.stderr and "correlation id" in early.stderr
