@@ -5,6 +5,7 @@ against scheduling and billing in-process."""
 import datetime as dt
 import json
 from concurrent import futures
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -143,6 +144,8 @@ def test_day_and_visit_steps_name_the_appointment(stand_in):
     appointment = {"appointment": {"name": "locations/la-jolla/appointments/a1", "appointment_id": "a1",
                                    "status": "APPOINTMENT_STATUS_CHECKED_IN"}}
     fake = stand_in({
+        f"{S}.LocationService/GetLocation": lambda r: {"location": {
+            "name": r.name, "time_zone": "America/Los_Angeles"}},
         f"{S}.AppointmentService/ListAppointments": lambda r: {"appointments": [
             appointment["appointment"]]},
         f"{S}.VisitService/CheckInAppointment": lambda r: appointment,
@@ -200,8 +203,8 @@ def test_against_the_services_unknowns_are_not_found(tmp_path):
         shown = clinic(scheduling.address, "appointment", "show", "nothing")
         assert shown.exit_code == 5, shown.output
         assert "APPOINTMENT_NOT_FOUND" in shown.stderr and "correlation id" in shown.stderr
-        empty = clinic(scheduling.address, "--json", "day", "la-jolla", "--date", "2026-12-01")
-        assert empty.exit_code == 0 and json.loads(empty.stdout) == []
+        nowhere = clinic(scheduling.address, "day", "nowhere", "--date", "2026-12-01")
+        assert nowhere.exit_code == 5 and "LOCATION_NOT_FOUND" in nowhere.stderr
         account = clinic(billing.address, "account", "show", "nobody", roles=(Role.BILLING,))
         assert account.exit_code == 5, account.output
         charges = clinic(billing.address, "--json", "charges", "list", roles=(Role.BILLING,))
@@ -320,7 +323,10 @@ def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp
         service_date = first["service_date"]
         date = f"{service_date['year']:04d}-{service_date['month']:02d}-{service_date['day']:02d}"
         day = clinic(scheduling.address, "--json", "day", "la-jolla", "--date", date)
-        assert first["appointment_id"] in [a["appointment_id"] for a in json.loads(day.stdout)]
+        (listed,) = [a for a in json.loads(day.stdout)
+                     if a["appointment_id"] == first["appointment_id"]]
+        local = dt.datetime.fromisoformat(start).astimezone(ZoneInfo("America/Los_Angeles"))
+        assert listed["local_time"] == local.strftime("%H:%M")
         cancelled = clinic(scheduling.address, "--json", "appointment", "cancel",
                            first["appointment_id"], "--by", "clinic", "--reason", "closed")
         assert cancelled.exit_code == 0, cancelled.output

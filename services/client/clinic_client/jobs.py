@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from google.protobuf import json_format, timestamp_pb2
@@ -185,14 +186,28 @@ def day(location: Annotated[str, typer.Argument(help="location id")],
         date: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] = "",
         staff: Annotated[str, typer.Option(help="only visits this staff member rendered")] = "",
         ) -> None:
-    """A location's day: its appointments in start order."""
+    """A location's day: its appointments in start order, with their local times."""
     if date:
         _check_date(date, "--date")
     when = _day(date or dt.date.today().isoformat())
-    show(run(lambda c: list(c.scheduling.pages(
-        f"{APPOINTMENTS}/ListAppointments", "appointments", parent=f"locations/{location}",
-        start_date=when, end_date=when, rendering_staff_id=staff))),
-        APPOINTMENT_COLUMNS, f"{location} {date or dt.date.today().isoformat()}", key="name")
+
+    def listing(c):
+        place = c.scheduling.call(f"{SCHEDULING}.LocationService/GetLocation",
+                                  name=f"locations/{location}").location
+        zone = ZoneInfo(place.time_zone) if place.time_zone else dt.UTC
+        rows = []
+        for appointment in c.scheduling.pages(
+                f"{APPOINTMENTS}/ListAppointments", "appointments",
+                parent=f"locations/{location}", start_date=when, end_date=when,
+                rendering_staff_id=staff):
+            row = _plain(appointment)
+            row["local_time"] = appointment.start_time.ToDatetime(dt.UTC).astimezone(
+                zone).strftime("%H:%M")
+            rows.append(row)
+        return rows
+
+    show(run(listing), ["local_time", *APPOINTMENT_COLUMNS],
+         f"{location} {date or dt.date.today().isoformat()}", key="name")
 
 
 # --- the visit day ---------------------------------------------------------------------------
