@@ -5,6 +5,7 @@ against scheduling and billing in-process."""
 import datetime as dt
 import json
 from concurrent import futures
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -297,12 +298,11 @@ def test_charges_accounts_claims_and_reconciliation(stand_in):
 def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp_path):
     from clinic.intake.v1 import events_pb2 as intake
 
-    from tests.e2e.conftest import REPO
     from tests.scheduling.helpers import intake_record
 
     with running("scheduling", f"sqlite:///{tmp_path}/scheduling.db") as scheduling:
         applied = clinic(scheduling.address, "location", "apply",
-                         REPO / "deploy/locations/la-jolla.yaml", roles=(Role.OPS,))
+                         Path(__file__).resolve().parents[2] / "deploy/locations/la-jolla.yaml", roles=(Role.OPS,))
         assert applied.exit_code == 0, applied.output
         registered = intake.PatientRegistered(patient_id="p-cli")
         assert scheduling.runtime.processor().process(
