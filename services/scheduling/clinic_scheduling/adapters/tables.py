@@ -126,12 +126,15 @@ appointments = Table(
     Column("ended_at", UtcDateTime),
     Column("discharged_at", UtcDateTime),
     Column("escort_name", String(200), nullable=False, server_default=""),
+    # The treatment series it belongs to, "" when none (migration 0012).
+    Column("series_id", String(32), nullable=False, server_default=""),
     CheckConstraint("end_time > start_time", name="ends_after_start"),
 )
 Index("ix_appointments_start", appointments.c.start_time, appointments.c.appointment_id)
 Index("ix_appointments_location_start", appointments.c.location_id, appointments.c.start_time)
 Index("ix_appointments_patient_start", appointments.c.patient_id, appointments.c.start_time)
 Index("ix_appointments_service_date", appointments.c.service_date)
+Index("ix_appointments_patient_series", appointments.c.patient_id, appointments.c.series_id)
 
 appointment_resources = Table(
     "appointment_resources", metadata,

@@ -273,3 +273,19 @@ class SeriesComplete(FailedPrecondition):
     def __init__(self, patient_id: str, sessions: int):
         super().__init__(f"all {sessions} sessions of the patient's plan are booked or used",
                          patient_id=patient_id, sessions=str(sessions))
+
+
+class SeriesNotFound(NotFound):
+    default_reason = "SERIES_NOT_FOUND"
+
+    def __init__(self, patient_id: str, series_id: str):
+        super().__init__(f"patient {patient_id!r} has no series {series_id!r}",
+                         patient_id=patient_id, series_id=series_id)
+
+
+class NotInSeries(FailedPrecondition):
+    default_reason = "NOT_IN_SERIES"
+
+    def __init__(self, appointment_id: str):
+        super().__init__(f"appointment {appointment_id!r} is not a session of a series",
+                         appointment_id=appointment_id)

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from clinic_scheduling.domain import errors
 
+DEFAULT_WINDOW_DAYS = 42  # when the plan gives no window
+
 
 class OpenSlot(Protocol):
     location_id: str
@@ -47,8 +49,10 @@ class SeriesPreferences:
     location_ids: tuple[str, ...] = ()
 
     def window_end(self, terms: SeriesTerms) -> dt.date:
-        """The last day a session may fall on (in the location's time zone)."""
-        return self.start_date + dt.timedelta(days=max(terms.window_days, 1) - 1)
+        """The last day a session may fall on (in the location's time zone); a plan that
+        gives no window gets DEFAULT_WINDOW_DAYS."""
+        days = terms.window_days if terms.window_days > 0 else DEFAULT_WINDOW_DAYS
+        return self.start_date + dt.timedelta(days=days - 1)
 
     def suits(self, slot: OpenSlot, terms: SeriesTerms) -> bool:
         local = slot.start.astimezone(ZoneInfo(slot.time_zone))

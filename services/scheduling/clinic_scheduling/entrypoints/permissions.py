@@ -15,6 +15,7 @@ from clinic.scheduling.v1 import (
     appointment_type_service_pb2,
     availability_service_pb2,
     location_service_pb2,
+    series_service_pb2,
     staff_service_pb2,
     visit_service_pb2,
 )
@@ -72,6 +73,15 @@ AVAILABILITY_RULES = {
     "SearchAvailability": rule(*CARE_TEAM, ADMIN),
 }
 
+# A series is the patient's (its sessions may be at several locations): booking it books only
+# at the caller's locations, and reading it shows only the sessions there.
+SERIES_RULES = {
+    "BookSeries": rule(*CARE_TEAM, ADMIN),
+    "GetSeries": rule(*CARE_TEAM, BILLING, ADMIN),
+    "ListSeries": rule(*CARE_TEAM, BILLING, ADMIN),
+    "RebookSeriesSession": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
+}
+
 VISIT_RULES = {
     "MarkAppointmentNoShow": rule(DESK, NURSE, ADMIN, location=AT_APPOINTMENT),
     "CheckInAppointment": rule(DESK, NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
@@ -89,6 +99,7 @@ PERMISSIONS = {
     _service(visit_service_pb2, "VisitService"): VISIT_RULES,
     _service(staff_service_pb2, "StaffService"): STAFF_RULES,
     _service(availability_service_pb2, "AvailabilityService"): AVAILABILITY_RULES,
+    _service(series_service_pb2, "SeriesService"): SERIES_RULES,
 }
 
 

@@ -10,11 +10,12 @@ from clinic_common.names import WILDCARD
 from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import Appointment, require_future
+from clinic_scheduling.domain.appointment import HOLDING, Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
+from clinic_scheduling.domain.series import check_spacing
 from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, SHARED_NEEDS, pick_staff
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
@@ -59,7 +60,7 @@ def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork],
 
 
 def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
-          policy: SchedulingPolicy) -> Appointment:
+          policy: SchedulingPolicy, series_id: str = "") -> Appointment:
     patient_id = known_patient(uow, cmd.patient_id)
     location = uow.locations.for_booking(cmd.location_id)
     if location is None:
@@ -68,11 +69,12 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
     candidates = staff_candidates(uow, location, kind)
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, cmd.resource_ids, now)
+    require_plan_sessions(uow, patient_id, kind, start)
     staff = staff_for(uow, location, kind, start, end, policy, candidates)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
-        resource_ids=resource_ids, now=now, staff=staff)
+        resource_ids=resource_ids, now=now, staff=staff, series_id=series_id)
     uow.appointments.add(appointment)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
@@ -126,6 +128,8 @@ def reschedule_appointment(cmd: RescheduleAppointment, runner: Runner[Scheduling
         wanted = cmd.resource_ids or _still_free(uow, appointment, kind, start, end)
         resource_ids = _free_slot(uow, location, kind, appointment.patient_id, start, end,
                                   wanted, c.now, moving=appointment.appointment_id)
+        require_plan_sessions(uow, appointment.patient_id, kind, start,
+                              moving=appointment.appointment_id)
         staff = staff_for(uow, location, kind, start, end, policy, candidates,
                           moving=appointment.appointment_id)
         previous_start = appointment.start_time
@@ -137,6 +141,32 @@ def reschedule_appointment(cmd: RescheduleAppointment, runner: Runner[Scheduling
         return appointment.appointment_id
 
     runner.change("RescheduleAppointment", cmd.key, action)
+
+
+def plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType,
+                  moving: str | None = None) -> list[Appointment]:
+    """The patient's sessions of the treatment type that hold or used a place in the plan's
+    series (booked, under way or completed; not cancelled or missed), except ``moving``."""
+    return [a for a in uow.appointments.of_patient(patient_id)
+            if a.appointment_type == kind.code and a.status in HOLDING
+            and a.appointment_id != moving]
+
+
+def require_plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType,
+                          start: dt.datetime, moving: str | None = None) -> None:
+    """A treatment keeps the active plan's minimum spacing from the patient's other sessions
+    of that type (SPACING_TOO_SHORT), and a new one needs a session of the plan left
+    (SERIES_COMPLETE)."""
+    if not kind.needs_clearance:
+        return
+    plan = uow.projections.active_plan(patient_id, kind.modality)
+    if plan is None:
+        return
+    sessions = plan_sessions(uow, patient_id, kind, moving)
+    if moving is None and plan.series_sessions and len(sessions) >= plan.series_sessions:
+        raise errors.SeriesComplete(patient_id, plan.series_sessions)
+    check_spacing(start, plan.min_spacing_hours,
+                  [(a.appointment_id, a.start_time) for a in sessions])
 
 
 def staff_candidates(uow: SchedulingUnitOfWork, location: Location,
