@@ -135,3 +135,36 @@ def test_an_unknown_series_is_not_found(scheduling):
 
 
 _ = events_pb2
+
+
+def test_a_repeated_request_returns_the_first_series(scheduling):
+    ready(scheduling)
+    request = pb.BookSeriesRequest(
+        parent="patients/p1", appointment_type="IV_KETAMINE_INFUSION", request_id="series-1",
+        preferences=pb.SeriesPreferences(start_date=day(MONDAY)))
+    first = api(scheduling).BookSeries(request).series
+    again = api(scheduling).BookSeries(request).series
+    assert again.series_id == first.series_id
+    assert len(scheduling.appointments()) == 3
+
+
+def test_a_preferred_location_that_does_not_exist_is_refused_and_nothing_booked(scheduling):
+    ready(scheduling)
+    with pytest.raises(grpc.RpcError) as refused:
+        book_series(scheduling, location_ids=["encinitas"])
+    assert reason(refused.value) == "LOCATION_NOT_FOUND"
+    with pytest.raises(grpc.RpcError) as refused:
+        book_series(scheduling, weekdays=[9])
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert scheduling.appointments() == []
+
+
+def test_a_single_booking_is_no_series_and_cannot_be_rebooked_as_one(scheduling):
+    ready(scheduling)
+    single = scheduling.book("p1", dt.datetime(2027, 3, 8, 10, tzinfo=PACIFIC))
+    assert single.series_id == ""
+    with pytest.raises(grpc.RpcError) as refused:
+        api(scheduling).RebookSeriesSession(pb.RebookSeriesSessionRequest(
+            name=single.name, next_available=True))
+    assert reason(refused.value) == "NOT_IN_SERIES"
+    assert api(scheduling).ListSeries(pb.ListSeriesRequest(parent="patients/p1")).series == []

@@ -99,3 +99,16 @@ def test_check_spacing_names_the_nearest_neighbour():
         check_spacing(at(2, 9).start, 48, [("a1", at(0, 9).start), ("a2", at(3, 9).start)])
     assert refused.value.metadata["neighbour_appointment_id"] == "a2"
     check_spacing(at(2, 9).start, 48, [("a1", at(0, 9).start), ("a2", at(4, 9).start)])
+
+
+def test_a_plan_without_a_window_gets_the_default_one():
+    from clinic_scheduling.domain.series import DEFAULT_WINDOW_DAYS
+    prefs = SeriesPreferences(MONDAY)
+    assert prefs.window_end(SeriesTerms(6, 48, 0)) == \
+        MONDAY + dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+    assert prefs.window_end(SeriesTerms(6, 48, 14)) == dt.date(2027, 3, 14)
+
+
+def test_a_plan_without_sessions_does_not_fit():
+    with pytest.raises(errors.SeriesDoesNotFit):
+        place_series(SeriesTerms(0, 48, 14), SeriesPreferences(MONDAY), every_day())
