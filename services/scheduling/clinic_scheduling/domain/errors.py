@@ -275,6 +275,21 @@ class SeriesComplete(FailedPrecondition):
                          patient_id=patient_id, sessions=str(sessions))
 
 
+class HoldNotFound(NotFound):
+    default_reason = "HOLD_NOT_FOUND"
+
+    def __init__(self, location_id: str, hold_id: str):
+        super().__init__(f"location {location_id!r} has no hold {hold_id!r}",
+                         location_id=location_id, hold_id=hold_id)
+
+
+class HoldNotUsable(FailedPrecondition):
+    """Reasons: HOLD_EXPIRED (expired, released or consumed), HOLD_MISMATCH (another
+    patient, type or start)."""
+
+    default_reason = "HOLD_EXPIRED"
+
+
 class SeriesNotFound(NotFound):
     default_reason = "SERIES_NOT_FOUND"
 

@@ -21,6 +21,7 @@ from clinic.scheduling.v1 import (
 )
 from clinic_common.access import Rule, location_field, location_in, locations_in_scope, rule
 from clinic_common.identity import Role
+from clinic_common.names import Name
 
 from clinic_scheduling.entrypoints.messages import ANY_APPOINTMENT, LOCATION, LOCATIONS
 
@@ -30,6 +31,7 @@ EVERY_STAFF = (DESK, NURSE, PROVIDER, TECH, BILLING, OPS, ADMIN)
 CARE_TEAM = (DESK, NURSE, PROVIDER, TECH)
 
 AT_APPOINTMENT = location_in("name", ANY_APPOINTMENT)
+HOLD = Name("locations/{location}/holds/{hold}")
 
 
 def _service(module, name: str):
@@ -71,6 +73,8 @@ APPOINTMENT_RULES = {
 # only the caller's locations.
 AVAILABILITY_RULES = {
     "SearchAvailability": rule(*CARE_TEAM, ADMIN),
+    "CreateHold": rule(*CARE_TEAM, ADMIN, location=location_in("parent", LOCATION)),
+    "ReleaseHold": rule(*CARE_TEAM, ADMIN, location=location_in("name", HOLD)),
 }
 
 # A series is the patient's (its sessions may be at several locations): booking it books only

@@ -13,6 +13,7 @@ from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import HOLDING, Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
+from clinic_scheduling.domain.hold import CONSUMED
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.series import check_spacing
@@ -33,6 +34,7 @@ class BookAppointment:
     end: dt.datetime | None = None
     resource_ids: tuple[str, ...] = ()
     key: RequestKey = NO_KEY
+    hold_id: str = ""
 
 
 def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork],
@@ -68,8 +70,14 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
     start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
     candidates = staff_candidates(uow, location, kind)
-    resource_ids = _free_slot(uow, location, kind, patient_id, start, end, cmd.resource_ids, now)
+    wanted = cmd.resource_ids
+    if cmd.hold_id:
+        wanted = wanted or _usable_hold(uow, cmd, kind.code, patient_id, start, now)
+    resource_ids = _free_slot(uow, location, kind, patient_id, start, end, wanted, now,
+                              hold_id=cmd.hold_id or None)
     require_plan_sessions(uow, patient_id, kind, start)
+    if cmd.hold_id:
+        uow.holds.set_status(cmd.hold_id, CONSUMED)
     staff = staff_for(uow, location, kind, start, end, policy, candidates)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
@@ -80,9 +88,26 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     return appointment
 
 
+def _usable_hold(uow: SchedulingUnitOfWork, cmd: BookAppointment, code: str, patient_id: str,
+                 start: dt.datetime, now: dt.datetime) -> tuple[str, ...]:
+    """The resources of the hold the booking names, when it is active and for this visit."""
+    hold = uow.holds.get(cmd.location_id, cmd.hold_id)
+    if hold is None:
+        raise errors.HoldNotFound(cmd.location_id, cmd.hold_id)
+    if not hold.active(now):
+        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} is no longer held ({hold.status}, "
+                                   f"until {hold.expires_at.isoformat()})",
+                                   hold_id=cmd.hold_id)
+    if (hold.patient_id, hold.appointment_type, hold.start_time) != (patient_id, code, start):
+        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} is for another patient, type or "
+                                   "start", reason="HOLD_MISMATCH", hold_id=cmd.hold_id)
+    return hold.resource_ids
+
+
 def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType,
                patient_id: str, start: dt.datetime, end: dt.datetime,
-               wanted: tuple[str, ...], now: dt.datetime, moving: str | None = None) -> list[str]:
+               wanted: tuple[str, ...], now: dt.datetime, moving: str | None = None,
+               hold_id: str | None = None) -> list[str]:
     """The booking rules for [start, end); returns the resources to hold. ``moving`` is
     an appointment being rescheduled, whose own slot does not count as taken."""
     if not location.offers(kind.code):
@@ -94,7 +119,9 @@ def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentT
     if kind.required_certification and not location.is_certified(kind.required_certification):
         raise errors.LocationNotCertified(location.location_id, kind.required_certification,
                                           kind.code)
-    busy = uow.appointments.busy_resources(location.location_id, start, end, excluding=moving)
+    busy = set(uow.appointments.busy_resources(location.location_id, start, end,
+                                               excluding=moving))
+    busy |= uow.holds.held_resources(location.location_id, start, end, now, excluding=hold_id)
     resource_ids = location.pick_resources(wanted, kind.resource_kinds, busy)
     if uow.appointments.patient_is_booked(patient_id, start, end, excluding=moving):
         raise errors.SlotTaken("the patient has another appointment at that time",
