@@ -112,3 +112,11 @@ def test_a_plan_without_a_window_gets_the_default_one():
 def test_a_plan_without_sessions_does_not_fit():
     with pytest.raises(errors.SeriesDoesNotFit):
         place_series(SeriesTerms(0, 48, 14), SeriesPreferences(MONDAY), every_day())
+
+
+def test_only_sessions_after_the_plan_was_created_count_against_it():
+    from clinic_scheduling.domain.series import of_this_plan
+    created = at(3, 9).start
+    assert of_this_plan(created, at(4, 9).start)
+    assert not of_this_plan(created, at(1, 9).start)
+    assert of_this_plan(None, at(1, 9).start)

@@ -108,6 +108,12 @@ def place_series(terms: SeriesTerms, prefs: SeriesPreferences, slots: Iterable[O
     return placed
 
 
+def of_this_plan(plan_created_at: dt.datetime | None, start: dt.datetime) -> bool:
+    """Whether a session counts against the plan's number: one that starts after the plan
+    was created (a course under an earlier plan does not use this one's sessions)."""
+    return plan_created_at is None or start >= plan_created_at
+
+
 def check_spacing(start: dt.datetime, min_spacing_hours: int,
                   neighbours: Iterable[tuple[str, dt.datetime]]) -> None:
     """Refuse a session closer than the spacing to any neighbour (appointment id, start):

@@ -16,7 +16,7 @@ from clinic_scheduling.domain.eligibility import require_cleared_with_plan
 from clinic_scheduling.domain.hold import CONSUMED
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
-from clinic_scheduling.domain.series import check_spacing
+from clinic_scheduling.domain.series import check_spacing, of_this_plan
 from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, SHARED_NEEDS, pick_staff
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
@@ -190,7 +190,8 @@ def require_plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: Appo
     if plan is None:
         return
     sessions = plan_sessions(uow, patient_id, kind, moving)
-    if moving is None and plan.series_sessions and len(sessions) >= plan.series_sessions:
+    used = [a for a in sessions if of_this_plan(plan.created_at, a.start_time)]
+    if moving is None and plan.series_sessions and len(used) >= plan.series_sessions:
         raise errors.SeriesComplete(patient_id, plan.series_sessions)
     check_spacing(start, plan.min_spacing_hours,
                   [(a.appointment_id, a.start_time) for a in sessions])

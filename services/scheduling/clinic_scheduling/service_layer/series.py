@@ -20,6 +20,7 @@ from clinic_scheduling.domain.series import (
     SeriesPreferences,
     SeriesTerms,
     check_spacing,
+    of_this_plan,
     place_series,
 )
 from clinic_scheduling.service_layer import announcements, availability
@@ -94,7 +95,8 @@ def book_series(cmd: BookSeries, runner: Runner[SchedulingUnitOfWork],
         require_treatment_clearance(uow, patient_id, kind)
         plan = uow.projections.active_plan(patient_id, kind.modality)
         held = plan_sessions(uow, patient_id, kind)
-        left = plan.series_sessions - len(held)
+        left = plan.series_sessions - sum(
+            1 for a in held if of_this_plan(plan.created_at, a.start_time))
         if left <= 0:
             raise errors.SeriesComplete(patient_id, plan.series_sessions)
         terms = SeriesTerms(left, plan.min_spacing_hours, plan.series_window_days)
