@@ -8,6 +8,7 @@ from clinic.scheduling.v1 import (
     appointment_type_service_pb2_grpc,
     availability_service_pb2_grpc,
     location_service_pb2_grpc,
+    series_service_pb2_grpc,
     staff_service_pb2_grpc,
     visit_service_pb2_grpc,
 )
@@ -25,6 +26,7 @@ from clinic_scheduling.entrypoints.availability_api import AvailabilityServicer
 from clinic_scheduling.entrypoints.deps import Deps
 from clinic_scheduling.entrypoints.location_api import LocationServicer
 from clinic_scheduling.entrypoints.permissions import PERMISSIONS
+from clinic_scheduling.entrypoints.series_api import SeriesServicer
 from clinic_scheduling.entrypoints.staff_api import StaffServicer
 from clinic_scheduling.entrypoints.visit_api import VisitServicer
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -39,6 +41,7 @@ SERVICERS = {
     "VisitService": (visit_service_pb2_grpc, VisitServicer),
     "StaffService": (staff_service_pb2_grpc, StaffServicer),
     "AvailabilityService": (availability_service_pb2_grpc, AvailabilityServicer),
+    "SeriesService": (series_service_pb2_grpc, SeriesServicer),
 }
 
 

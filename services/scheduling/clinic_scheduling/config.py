@@ -26,6 +26,8 @@ class SchedulingSettings(ServiceSettings):
     default_close_time: str = "19:00"
     # How many overlapping infusions and Spravato observations one RN may watch at once.
     rn_max_chairs: int = 3
+    # How long a slot hold (AvailabilityService.CreateHold) blocks its slot, in minutes.
+    hold_minutes: int = 5
     # Vital signs that raise a VitalsAlert: systolic or diastolic at or above, SpO2 below,
     # pulse outside [below, at).
     alert_systolic_mmhg: int = 180
@@ -45,7 +47,7 @@ class SchedulingSettings(ServiceSettings):
             raise ValueError("must not be negative")
         return value
 
-    @field_validator("rn_max_chairs")
+    @field_validator("rn_max_chairs", "hold_minutes")
     @classmethod
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
@@ -84,6 +86,7 @@ class SchedulingSettings(ServiceSettings):
         return SchedulingPolicy(
             late_cancel_window=dt.timedelta(hours=self.late_cancel_hours),
             rn_max_chairs=self.rn_max_chairs,
+            hold_duration=dt.timedelta(minutes=self.hold_minutes),
             default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))),
             visit=VisitPolicy(
                 systolic_alert_at=self.alert_systolic_mmhg,

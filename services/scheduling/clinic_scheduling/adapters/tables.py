@@ -126,12 +126,31 @@ appointments = Table(
     Column("ended_at", UtcDateTime),
     Column("discharged_at", UtcDateTime),
     Column("escort_name", String(200), nullable=False, server_default=""),
+    # The treatment series it belongs to, "" when none (migration 0012).
+    Column("series_id", String(32), nullable=False, server_default=""),
     CheckConstraint("end_time > start_time", name="ends_after_start"),
 )
 Index("ix_appointments_start", appointments.c.start_time, appointments.c.appointment_id)
 Index("ix_appointments_location_start", appointments.c.location_id, appointments.c.start_time)
 Index("ix_appointments_patient_start", appointments.c.patient_id, appointments.c.start_time)
 Index("ix_appointments_service_date", appointments.c.service_date)
+Index("ix_appointments_patient_series", appointments.c.patient_id, appointments.c.series_id)
+
+# Slot holds (migration 0013): a slot's resources kept for a booking for a few minutes.
+slot_holds = Table(
+    "slot_holds", metadata,
+    Column("hold_id", String(32), primary_key=True),
+    Column("location_id", String(63), ForeignKey("locations.location_id"), nullable=False),
+    Column("patient_id", String(64), nullable=False),
+    Column("appointment_type", String(64), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("resource_list", String(500), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_slot_holds_location_start", slot_holds.c.location_id, slot_holds.c.start_time)
 
 appointment_resources = Table(
     "appointment_resources", metadata,

@@ -150,12 +150,13 @@ class Appointment:
     discharged_at: dt.datetime | None = None
     escort_name: str = ""
     vitals: list[VitalSigns] = field(default_factory=list)
+    series_id: str = ""  # the treatment series it belongs to (domain/series.py)
 
     @classmethod
     def book(cls, *, location_id: str, patient_id: str, appointment_type: str,
              start: dt.datetime, end: dt.datetime, service_date: dt.date,
              resource_ids: list[str], now: dt.datetime,
-             staff: list[tuple[str, str, bool]] = ()) -> Appointment:
+             staff: list[tuple[str, str, bool]] = (), series_id: str = "") -> Appointment:
         """``staff``: (staff member, the need filled, exclusive) for each staff need."""
         require_future(start, now)
         return cls(appointment_id=new_id(), location_id=location_id, patient_id=patient_id,
@@ -163,7 +164,7 @@ class Appointment:
                    service_date=service_date, created_at=now, updated_at=now,
                    resources=[ResourceBooking(r, location_id, start, end) for r in resource_ids],
                    staff=[StaffAssignment(i, role, location_id, start, end, exclusive)
-                          for i, role, exclusive in staff])
+                          for i, role, exclusive in staff], series_id=series_id)
 
     @property
     def staff_ids(self) -> list[str]:

@@ -240,3 +240,67 @@ class SafetyFlagOpen(FailedPrecondition):
         super().__init__(f"patient {patient_id!r} has an unacknowledged suicidality flag "
                          f"({flag_id}); a clinician must acknowledge it in intake first",
                          patient_id=patient_id, flag_id=flag_id)
+
+
+class SeriesDoesNotFit(FailedPrecondition):
+    """A treatment series whose sessions cannot all be placed: names the first that cannot,
+    and why. Nothing is booked."""
+
+    default_reason = "SERIES_DOES_NOT_FIT"
+
+    def __init__(self, session: int, sessions: int, why: str):
+        super().__init__(f"session {session} of {sessions} cannot be placed: {why}",
+                         session=str(session), sessions=str(sessions))
+
+
+class SpacingTooShort(FailedPrecondition):
+    """A treatment closer to a neighbouring one than the plan's minimum spacing."""
+
+    default_reason = "SPACING_TOO_SHORT"
+
+    def __init__(self, neighbour_id: str, hours: float, min_hours: int):
+        super().__init__(
+            f"it would be {hours:g} hours from appointment {neighbour_id!r}; the plan needs "
+            f"at least {min_hours}", neighbour_appointment_id=neighbour_id,
+            min_spacing_hours=str(min_hours))
+
+
+class SeriesComplete(FailedPrecondition):
+    """Every session of the patient's plan is already booked or used."""
+
+    default_reason = "SERIES_COMPLETE"
+
+    def __init__(self, patient_id: str, sessions: int):
+        super().__init__(f"all {sessions} sessions of the patient's plan are booked or used",
+                         patient_id=patient_id, sessions=str(sessions))
+
+
+class HoldNotFound(NotFound):
+    default_reason = "HOLD_NOT_FOUND"
+
+    def __init__(self, location_id: str, hold_id: str):
+        super().__init__(f"location {location_id!r} has no hold {hold_id!r}",
+                         location_id=location_id, hold_id=hold_id)
+
+
+class HoldNotUsable(FailedPrecondition):
+    """Reasons: HOLD_EXPIRED (expired, released or consumed), HOLD_MISMATCH (another
+    patient, type or start)."""
+
+    default_reason = "HOLD_EXPIRED"
+
+
+class SeriesNotFound(NotFound):
+    default_reason = "SERIES_NOT_FOUND"
+
+    def __init__(self, patient_id: str, series_id: str):
+        super().__init__(f"patient {patient_id!r} has no series {series_id!r}",
+                         patient_id=patient_id, series_id=series_id)
+
+
+class NotInSeries(FailedPrecondition):
+    default_reason = "NOT_IN_SERIES"
+
+    def __init__(self, appointment_id: str):
+        super().__init__(f"appointment {appointment_id!r} is not a session of a series",
+                         appointment_id=appointment_id)

@@ -29,6 +29,8 @@ class SchedulingPolicy:
         HoursSpec(day, dt.time(8, 0), dt.time(19, 0)) for day in range(1, 6))
     # How many overlapping infusions (chairs) and observations one RN may watch at once.
     rn_max_chairs: int = 3
+    # How long a slot hold blocks its slot.
+    hold_duration: dt.timedelta = dt.timedelta(minutes=5)
     visit: VisitPolicy = field(default_factory=VisitPolicy)
 
 

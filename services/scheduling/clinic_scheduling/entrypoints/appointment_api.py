@@ -31,7 +31,8 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
             location_id=location_id, patient_id=a.patient_id, appointment_type=a.appointment_type,
             start=m.instant(a.start_time, "appointment.start_time"),
             end=m.instant(a.end_time, "appointment.end_time", required=False),
-            resource_ids=tuple(a.resource_ids), key=RequestKey.of(request)), self.runner,
+            resource_ids=tuple(a.resource_ids), key=RequestKey.of(request),
+            hold_id=request.hold_id), self.runner,
             self.policy)
         return pb.CreateAppointmentResponse(appointment=m.appointment_to_proto(booked))
 

@@ -96,6 +96,7 @@ def appointment_to_proto(appointment: Appointment) -> appointment_pb2.Appointmen
         if appointment.cancelled_by else 0,
         create_time=timestamp(appointment.created_at),
         update_time=timestamp(appointment.updated_at), revision=appointment.revision,
+        series_id=appointment.series_id,
         history=[appointment_pb2.AppointmentHistoryEntry(
             revision=h.revision, start_time=timestamp(h.start_time),
             end_time=timestamp(h.end_time), resource_ids=h.resource_ids,

@@ -15,11 +15,13 @@ from clinic.scheduling.v1 import (
     appointment_type_service_pb2,
     availability_service_pb2,
     location_service_pb2,
+    series_service_pb2,
     staff_service_pb2,
     visit_service_pb2,
 )
 from clinic_common.access import Rule, location_field, location_in, locations_in_scope, rule
 from clinic_common.identity import Role
+from clinic_common.names import Name
 
 from clinic_scheduling.entrypoints.messages import ANY_APPOINTMENT, LOCATION, LOCATIONS
 
@@ -29,6 +31,7 @@ EVERY_STAFF = (DESK, NURSE, PROVIDER, TECH, BILLING, OPS, ADMIN)
 CARE_TEAM = (DESK, NURSE, PROVIDER, TECH)
 
 AT_APPOINTMENT = location_in("name", ANY_APPOINTMENT)
+HOLD = Name("locations/{location}/holds/{hold}")
 
 
 def _service(module, name: str):
@@ -70,6 +73,17 @@ APPOINTMENT_RULES = {
 # only the caller's locations.
 AVAILABILITY_RULES = {
     "SearchAvailability": rule(*CARE_TEAM, ADMIN),
+    "CreateHold": rule(*CARE_TEAM, ADMIN, location=location_in("parent", LOCATION)),
+    "ReleaseHold": rule(*CARE_TEAM, ADMIN, location=location_in("name", HOLD)),
+}
+
+# A series is the patient's (its sessions may be at several locations): booking it books only
+# at the caller's locations, and reading it shows only the sessions there.
+SERIES_RULES = {
+    "BookSeries": rule(*CARE_TEAM, ADMIN),
+    "GetSeries": rule(*CARE_TEAM, BILLING, ADMIN),
+    "ListSeries": rule(*CARE_TEAM, BILLING, ADMIN),
+    "RebookSeriesSession": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
 }
 
 VISIT_RULES = {
@@ -89,6 +103,7 @@ PERMISSIONS = {
     _service(visit_service_pb2, "VisitService"): VISIT_RULES,
     _service(staff_service_pb2, "StaffService"): STAFF_RULES,
     _service(availability_service_pb2, "AvailabilityService"): AVAILABILITY_RULES,
+    _service(series_service_pb2, "SeriesService"): SERIES_RULES,
 }
 
 

@@ -25,7 +25,7 @@ def _ids(appointment: Appointment) -> dict:
 def booked(appointment: Appointment) -> events_pb2.AppointmentBooked:
     return events_pb2.AppointmentBooked(
         **_ids(appointment), start_time=timestamp(appointment.start_time),
-        end_time=timestamp(appointment.end_time))
+        end_time=timestamp(appointment.end_time), series_id=appointment.series_id)
 
 
 def cancelled(appointment: Appointment, at: dt.datetime) -> events_pb2.AppointmentCancelled:
@@ -97,3 +97,13 @@ def completed(appointment: Appointment, lines: list[ServiceLineValue],
         seconds = (appointment.ended_at - appointment.started_at).total_seconds()
         event.infusion_minutes = int(seconds // 60 + (1 if seconds % 60 >= 30 else 0))
     return event
+
+
+def series_booked(series_id: str, patient_id: str, appointment_type: str,
+                  sessions: list[Appointment]) -> events_pb2.SeriesBooked:
+    ordered = sorted(sessions, key=lambda a: a.start_time)
+    return events_pb2.SeriesBooked(
+        series_id=series_id, patient_id=patient_id, appointment_type=appointment_type,
+        appointment_ids=[a.appointment_id for a in ordered],
+        first_start_time=timestamp(ordered[0].start_time),
+        last_start_time=timestamp(ordered[-1].start_time))

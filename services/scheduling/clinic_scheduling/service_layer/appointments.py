@@ -10,11 +10,13 @@ from clinic_common.names import WILDCARD
 from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import Appointment, require_future
+from clinic_scheduling.domain.appointment import HOLDING, Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
+from clinic_scheduling.domain.hold import CONSUMED
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
+from clinic_scheduling.domain.series import check_spacing, of_this_plan
 from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, SHARED_NEEDS, pick_staff
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
@@ -32,6 +34,7 @@ class BookAppointment:
     end: dt.datetime | None = None
     resource_ids: tuple[str, ...] = ()
     key: RequestKey = NO_KEY
+    hold_id: str = ""
 
 
 def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork],
@@ -59,7 +62,7 @@ def book_appointment(cmd: BookAppointment, runner: Runner[SchedulingUnitOfWork],
 
 
 def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
-          policy: SchedulingPolicy) -> Appointment:
+          policy: SchedulingPolicy, series_id: str = "") -> Appointment:
     patient_id = known_patient(uow, cmd.patient_id)
     location = uow.locations.for_booking(cmd.location_id)
     if location is None:
@@ -67,20 +70,44 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
     start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
     candidates = staff_candidates(uow, location, kind)
-    resource_ids = _free_slot(uow, location, kind, patient_id, start, end, cmd.resource_ids, now)
+    wanted = cmd.resource_ids
+    if cmd.hold_id:
+        wanted = wanted or _usable_hold(uow, cmd, kind.code, patient_id, start, now)
+    resource_ids = _free_slot(uow, location, kind, patient_id, start, end, wanted, now,
+                              hold_id=cmd.hold_id or None)
+    require_plan_sessions(uow, patient_id, kind, start)
+    if cmd.hold_id:
+        uow.holds.set_status(cmd.hold_id, CONSUMED)
     staff = staff_for(uow, location, kind, start, end, policy, candidates)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
-        resource_ids=resource_ids, now=now, staff=staff)
+        resource_ids=resource_ids, now=now, staff=staff, series_id=series_id)
     uow.appointments.add(appointment)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
 
 
+def _usable_hold(uow: SchedulingUnitOfWork, cmd: BookAppointment, code: str, patient_id: str,
+                 start: dt.datetime, now: dt.datetime) -> tuple[str, ...]:
+    """The resources of the hold the booking names, when it is active and for this visit."""
+    hold = uow.holds.get(cmd.location_id, cmd.hold_id)
+    if hold is None:
+        raise errors.HoldNotFound(cmd.location_id, cmd.hold_id)
+    if not hold.active(now):
+        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} is no longer held ({hold.status}, "
+                                   f"until {hold.expires_at.isoformat()})",
+                                   hold_id=cmd.hold_id)
+    if (hold.patient_id, hold.appointment_type, hold.start_time) != (patient_id, code, start):
+        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} is for another patient, type or "
+                                   "start", reason="HOLD_MISMATCH", hold_id=cmd.hold_id)
+    return hold.resource_ids
+
+
 def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType,
                patient_id: str, start: dt.datetime, end: dt.datetime,
-               wanted: tuple[str, ...], now: dt.datetime, moving: str | None = None) -> list[str]:
+               wanted: tuple[str, ...], now: dt.datetime, moving: str | None = None,
+               hold_id: str | None = None) -> list[str]:
     """The booking rules for [start, end); returns the resources to hold. ``moving`` is
     an appointment being rescheduled, whose own slot does not count as taken."""
     if not location.offers(kind.code):
@@ -92,7 +119,9 @@ def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentT
     if kind.required_certification and not location.is_certified(kind.required_certification):
         raise errors.LocationNotCertified(location.location_id, kind.required_certification,
                                           kind.code)
-    busy = uow.appointments.busy_resources(location.location_id, start, end, excluding=moving)
+    busy = set(uow.appointments.busy_resources(location.location_id, start, end,
+                                               excluding=moving))
+    busy |= uow.holds.held_resources(location.location_id, start, end, now, excluding=hold_id)
     resource_ids = location.pick_resources(wanted, kind.resource_kinds, busy)
     if uow.appointments.patient_is_booked(patient_id, start, end, excluding=moving):
         raise errors.SlotTaken("the patient has another appointment at that time",
@@ -126,6 +155,8 @@ def reschedule_appointment(cmd: RescheduleAppointment, runner: Runner[Scheduling
         wanted = cmd.resource_ids or _still_free(uow, appointment, kind, start, end)
         resource_ids = _free_slot(uow, location, kind, appointment.patient_id, start, end,
                                   wanted, c.now, moving=appointment.appointment_id)
+        require_plan_sessions(uow, appointment.patient_id, kind, start,
+                              moving=appointment.appointment_id)
         staff = staff_for(uow, location, kind, start, end, policy, candidates,
                           moving=appointment.appointment_id)
         previous_start = appointment.start_time
@@ -137,6 +168,33 @@ def reschedule_appointment(cmd: RescheduleAppointment, runner: Runner[Scheduling
         return appointment.appointment_id
 
     runner.change("RescheduleAppointment", cmd.key, action)
+
+
+def plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType,
+                  moving: str | None = None) -> list[Appointment]:
+    """The patient's sessions of the treatment type that hold or used a place in the plan's
+    series (booked, under way or completed; not cancelled or missed), except ``moving``."""
+    return [a for a in uow.appointments.of_patient(patient_id)
+            if a.appointment_type == kind.code and a.status in HOLDING
+            and a.appointment_id != moving]
+
+
+def require_plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType,
+                          start: dt.datetime, moving: str | None = None) -> None:
+    """A treatment keeps the active plan's minimum spacing from the patient's other sessions
+    of that type (SPACING_TOO_SHORT), and a new one needs a session of the plan left
+    (SERIES_COMPLETE)."""
+    if not kind.needs_clearance:
+        return
+    plan = uow.projections.active_plan(patient_id, kind.modality)
+    if plan is None:
+        return
+    sessions = plan_sessions(uow, patient_id, kind, moving)
+    used = [a for a in sessions if of_this_plan(plan.created_at, a.start_time)]
+    if moving is None and plan.series_sessions and len(used) >= plan.series_sessions:
+        raise errors.SeriesComplete(patient_id, plan.series_sessions)
+    check_spacing(start, plan.min_spacing_hours,
+                  [(a.appointment_id, a.start_time) for a in sessions])
 
 
 def staff_candidates(uow: SchedulingUnitOfWork, location: Location,

@@ -116,7 +116,7 @@ def _slots_on(uow: SchedulingUnitOfWork, q: AvailabilityQuery, kind: Appointment
             if end > closes:
                 break
             if start >= now:
-                slot = _slot(uow, q, kind, location, start, end, candidates, policy)
+                slot = _slot(uow, q, kind, location, start, end, candidates, policy, now)
                 if slot is not None:
                     yield slot
             at += STEP
@@ -137,9 +137,10 @@ def _candidates(uow: SchedulingUnitOfWork, location: Location, kind: Appointment
     return None
 
 
-def _slot(uow, q, kind, location, start, end, candidates, policy) -> Slot | None:
+def _slot(uow, q, kind, location, start, end, candidates, policy, now) -> Slot | None:
     try:
-        busy = uow.appointments.busy_resources(location.location_id, start, end)
+        busy = set(uow.appointments.busy_resources(location.location_id, start, end))
+        busy |= uow.holds.held_resources(location.location_id, start, end, now)
         resource_ids = location.pick_resources((), kind.resource_kinds, busy)
         if q.patient_id and uow.appointments.patient_is_booked(q.patient_id, start, end):
             return None

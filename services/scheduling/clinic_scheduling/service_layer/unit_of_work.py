@@ -3,6 +3,7 @@
 from clinic_common.unit_of_work import SqlUnitOfWork
 
 from clinic_scheduling.adapters.appointment_repository import SqlAppointmentRepository
+from clinic_scheduling.adapters.hold_repository import SqlHoldRepository
 from clinic_scheduling.adapters.projection_repository import SqlProjectionRepository
 from clinic_scheduling.adapters.repository import (
     SqlAppointmentTypeRepository,
@@ -18,3 +19,4 @@ class SchedulingUnitOfWork(SqlUnitOfWork):
         self.appointments = SqlAppointmentRepository(session)
         self.projections = SqlProjectionRepository(session)
         self.staff = SqlStaffRepository(session)
+        self.holds = SqlHoldRepository(session)

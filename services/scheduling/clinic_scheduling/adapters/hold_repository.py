@@ -1,0 +1,48 @@
+"""Slot holds in their table (Core statements; a hold is a flat row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from clinic_scheduling.adapters.tables import slot_holds as H
+from clinic_scheduling.domain.hold import HELD, SlotHold
+
+
+def _hold(row) -> SlotHold:
+    return SlotHold(row.hold_id, row.location_id, row.patient_id, row.appointment_type,
+                    row.start_time, row.end_time,
+                    tuple(r for r in row.resource_list.split(",") if r), row.expires_at,
+                    row.status, row.created_at)
+
+
+class SqlHoldRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, hold: SlotHold) -> None:
+        self.session.execute(H.insert().values(
+            hold_id=hold.hold_id, location_id=hold.location_id, patient_id=hold.patient_id,
+            appointment_type=hold.appointment_type, start_time=hold.start_time,
+            end_time=hold.end_time, resource_list=",".join(hold.resource_ids),
+            expires_at=hold.expires_at, status=hold.status, created_at=hold.created_at))
+
+    def get(self, location_id: str, hold_id: str) -> SlotHold | None:
+        row = self.session.execute(select(H).where(
+            H.c.location_id == location_id, H.c.hold_id == hold_id)).first()
+        return _hold(row) if row else None
+
+    def set_status(self, hold_id: str, status: str) -> None:
+        self.session.execute(update(H).where(H.c.hold_id == hold_id).values(status=status))
+
+    def held_resources(self, location_id: str, start: dt.datetime, end: dt.datetime,
+                       now: dt.datetime, excluding: str | None = None) -> set[str]:
+        """The resources active holds keep at the location over [start, end)."""
+        query = select(H.c.resource_list).where(
+            H.c.location_id == location_id, H.c.status == HELD, H.c.expires_at > now,
+            H.c.start_time < end, H.c.end_time > start)
+        if excluding:
+            query = query.where(H.c.hold_id != excluding)
+        return {r for (text,) in self.session.execute(query) for r in text.split(",") if r}

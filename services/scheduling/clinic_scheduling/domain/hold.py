@@ -1,0 +1,27 @@
+"""A slot hold: the resources of one slot kept for one patient's booking for a few minutes.
+While it is HELD and not expired, searches and other bookings see its resources as busy;
+booking with its id consumes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+HELD, RELEASED, CONSUMED = "HELD", "RELEASED", "CONSUMED"
+
+
+@dataclass
+class SlotHold:
+    hold_id: str
+    location_id: str
+    patient_id: str
+    appointment_type: str
+    start_time: dt.datetime
+    end_time: dt.datetime
+    resource_ids: tuple[str, ...]
+    expires_at: dt.datetime
+    status: str
+    created_at: dt.datetime
+
+    def active(self, now: dt.datetime) -> bool:
+        return self.status == HELD and now < self.expires_at

@@ -1,0 +1,170 @@
+"""Treatment series over a real socket, on SQLite and PostgreSQL: the whole course booked
+at once or not at all, its progress, rebooking a session within the spacing, and single
+bookings held to the plan's spacing and number of sessions."""
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.common.v1 import types_pb2
+from clinic.scheduling.v1 import appointment_pb2, events_pb2, location_pb2, staff_pb2
+from clinic.scheduling.v1 import series_service_pb2 as pb
+from clinic.scheduling.v1 import series_service_pb2_grpc as pb_grpc
+from clinic_devtools.testing import auth
+
+from tests.scheduling.helpers import PACIFIC, reason
+from tests.scheduling.integration.conftest import stamp
+from tests.scheduling.integration.test_staff_assignment import add_staff
+
+MONDAY = dt.date(2027, 3, 8)
+ONE_CHAIR = [location_pb2.Resource(resource_id="chair-1", display_name="c",
+                                   kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)]
+
+
+def day(value: dt.date) -> types_pb2.Date:
+    return types_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def api(scheduling):
+    return pb_grpc.SeriesServiceStub(auth.authorized(grpc.insecure_channel(scheduling.address)))
+
+
+def ready(scheduling, patient="p1", sessions=3, spacing=48, window=14):
+    scheduling.create_location(resources=ONE_CHAIR)
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
+    scheduling.register(patient)
+    scheduling.decide(patient)
+    from clinic.intake.v1 import events_pb2 as intake
+    plan = intake.TreatmentPlanCreated(
+        patient_id=patient, plan_id=f"plan-{patient}", version=1,
+        modality=intake.MODALITY_IV_KETAMINE, indication_code="F33.2",
+        series_sessions=sessions, min_spacing_hours=spacing, series_window_days=window,
+        dose_mcg=35_000)
+    assert scheduling.feed(plan, key=patient) == "handled"
+
+
+def book_series(scheduling, patient="p1", **prefs):
+    prefs.setdefault("start_date", day(MONDAY))
+    return api(scheduling).BookSeries(pb.BookSeriesRequest(
+        parent=f"patients/{patient}", appointment_type="IV_KETAMINE_INFUSION",
+        preferences=pb.SeriesPreferences(**prefs))).series
+
+
+def local(appointment) -> dt.datetime:
+    return appointment.start_time.ToDatetime(dt.UTC).astimezone(PACIFIC).replace(tzinfo=None)
+
+
+def test_the_whole_series_is_booked_at_once_with_the_plans_spacing(scheduling):
+    ready(scheduling)
+    series = book_series(scheduling, weekdays=[1, 3, 5],
+                         earliest_start_time=location_pb2.TimeOfDay(hours=10))
+    assert series.name == f"patients/p1/series/{series.series_id}"
+    assert [local(a) for a in series.appointments] == [
+        dt.datetime(2027, 3, 8, 10), dt.datetime(2027, 3, 10, 10), dt.datetime(2027, 3, 12, 10)]
+    assert {a.series_id for a in series.appointments} == {series.series_id}
+    assert (series.booked_count, series.completed_count, series.cancelled_count) == (3, 0, 0)
+    events = [e for e in scheduling.events()]
+    booked = [e for e in events if e.event_type.endswith("AppointmentBooked")]
+    assert len(booked) == 3
+    assert any(e.event_type.endswith("SeriesBooked") for e in events)
+    got = api(scheduling).GetSeries(pb.GetSeriesRequest(name=series.name)).series
+    assert got == series
+    listed = api(scheduling).ListSeries(pb.ListSeriesRequest(parent="patients/p1")).series
+    assert [s.series_id for s in listed] == [series.series_id]
+
+
+def test_a_session_that_cannot_be_placed_books_nothing(scheduling):
+    ready(scheduling, sessions=4, spacing=72, window=7)
+    with pytest.raises(grpc.RpcError) as refused:
+        book_series(scheduling)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason(refused.value) == "SERIES_DOES_NOT_FIT"
+    assert "session 3 of 4" in refused.value.details()
+    assert scheduling.appointments() == []
+
+
+def test_single_bookings_keep_the_spacing_and_the_number_of_sessions(scheduling):
+    ready(scheduling, sessions=2, spacing=48)
+    scheduling.book("p1", dt.datetime(2027, 3, 8, 10, tzinfo=PACIFIC))
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.book("p1", dt.datetime(2027, 3, 9, 10, tzinfo=PACIFIC))
+    assert reason(refused.value) == "SPACING_TOO_SHORT"
+    scheduling.book("p1", dt.datetime(2027, 3, 10, 10, tzinfo=PACIFIC))
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.book("p1", dt.datetime(2027, 3, 15, 10, tzinfo=PACIFIC))
+    assert reason(refused.value) == "SERIES_COMPLETE"
+    with pytest.raises(grpc.RpcError) as refused:
+        book_series(scheduling)
+    assert reason(refused.value) == "SERIES_COMPLETE"
+
+
+def test_rebooking_a_session_keeps_the_spacing_with_its_neighbours(scheduling):
+    ready(scheduling)
+    series = book_series(scheduling, earliest_start_time=location_pb2.TimeOfDay(hours=10),
+                         latest_start_time=location_pb2.TimeOfDay(hours=10))
+    first, middle, last = series.appointments
+    stub = api(scheduling)
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.RebookSeriesSession(pb.RebookSeriesSessionRequest(
+            name=middle.name, start_time=stamp(dt.datetime(2027, 3, 11, 10, tzinfo=PACIFIC))))
+    assert reason(refused.value) == "SPACING_TOO_SHORT"
+    assert first.appointment_id in refused.value.details() \
+        or last.appointment_id in refused.value.details()
+    # Moving the last one later is fine; then "next available" puts the middle one at the
+    # earliest time 48 hours from both.
+    stub.RebookSeriesSession(pb.RebookSeriesSessionRequest(
+        name=last.name, start_time=stamp(dt.datetime(2027, 3, 16, 10, tzinfo=PACIFIC))))
+    moved = stub.RebookSeriesSession(pb.RebookSeriesSessionRequest(
+        name=middle.name, next_available=True)).appointment
+    # Its own time is taken (by itself): the next slot after it, still between its
+    # neighbours.
+    assert dt.datetime(2027, 3, 10, 10) < local(moved) < dt.datetime(2027, 3, 14, 10)
+    assert local(moved).date() == dt.date(2027, 3, 10)
+    assert moved.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.RebookSeriesSession(pb.RebookSeriesSessionRequest(name=middle.name))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_an_unknown_series_is_not_found(scheduling):
+    ready(scheduling)
+    with pytest.raises(grpc.RpcError) as refused:
+        api(scheduling).GetSeries(pb.GetSeriesRequest(name="patients/p1/series/nope"))
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert reason(refused.value) == "SERIES_NOT_FOUND"
+
+
+_ = events_pb2
+
+
+def test_a_repeated_request_returns_the_first_series(scheduling):
+    ready(scheduling)
+    request = pb.BookSeriesRequest(
+        parent="patients/p1", appointment_type="IV_KETAMINE_INFUSION", request_id="series-1",
+        preferences=pb.SeriesPreferences(start_date=day(MONDAY)))
+    first = api(scheduling).BookSeries(request).series
+    again = api(scheduling).BookSeries(request).series
+    assert again.series_id == first.series_id
+    assert len(scheduling.appointments()) == 3
+
+
+def test_a_preferred_location_that_does_not_exist_is_refused_and_nothing_booked(scheduling):
+    ready(scheduling)
+    with pytest.raises(grpc.RpcError) as refused:
+        book_series(scheduling, location_ids=["encinitas"])
+    assert reason(refused.value) == "LOCATION_NOT_FOUND"
+    with pytest.raises(grpc.RpcError) as refused:
+        book_series(scheduling, weekdays=[9])
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert scheduling.appointments() == []
+
+
+def test_a_single_booking_is_no_series_and_cannot_be_rebooked_as_one(scheduling):
+    ready(scheduling)
+    single = scheduling.book("p1", dt.datetime(2027, 3, 8, 10, tzinfo=PACIFIC))
+    assert single.series_id == ""
+    with pytest.raises(grpc.RpcError) as refused:
+        api(scheduling).RebookSeriesSession(pb.RebookSeriesSessionRequest(
+            name=single.name, next_available=True))
+    assert reason(refused.value) == "NOT_IN_SERIES"
+    assert api(scheduling).ListSeries(pb.ListSeriesRequest(parent="patients/p1")).series == []

@@ -1,0 +1,93 @@
+"""Slot holds over a real socket, on SQLite and PostgreSQL: a hold blocks its slot in
+searches and bookings until it expires or is released; booking with it consumes it."""
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.scheduling.v1 import appointment_pb2, location_pb2, staff_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+from clinic.scheduling.v1 import availability_service_pb2 as pb
+from clinic.scheduling.v1 import availability_service_pb2_grpc as pb_grpc
+from clinic_devtools.testing import auth
+
+from tests.scheduling.helpers import PACIFIC, reason
+from tests.scheduling.integration.conftest import stamp
+from tests.scheduling.integration.test_availability import search
+from tests.scheduling.integration.test_staff_assignment import add_staff
+
+AT = dt.datetime(2027, 3, 3, 10, 0, tzinfo=PACIFIC)
+ONE_CHAIR = [location_pb2.Resource(resource_id="chair-1", display_name="c",
+                                   kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)]
+
+
+def api(scheduling):
+    return pb_grpc.AvailabilityServiceStub(auth.authorized(
+        grpc.insecure_channel(scheduling.address)))
+
+
+def ready(scheduling):
+    scheduling.create_location(resources=ONE_CHAIR)
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
+    for patient in ("p1", "p2"):
+        scheduling.register(patient)
+        scheduling.clear(patient)
+
+
+def hold(scheduling, patient="p1", start=AT):
+    return api(scheduling).CreateHold(pb.CreateHoldRequest(
+        parent="locations/la-jolla", patient_id=patient, appointment_type="IV_KETAMINE_INFUSION",
+        start_time=stamp(start))).hold
+
+
+def book_with(scheduling, patient, hold_id, start=AT):
+    return scheduling.appointment_api.CreateAppointment(appt_pb.CreateAppointmentRequest(
+        parent="locations/la-jolla", hold_id=hold_id, appointment=appointment_pb2.Appointment(
+            patient_id=patient, appointment_type="IV_KETAMINE_INFUSION",
+            start_time=stamp(start)))).appointment
+
+
+def starts(scheduling):
+    return {s.start_time.ToDatetime(dt.UTC) for s in search(scheduling, page_size=500).slots}
+
+
+def test_a_hold_blocks_its_slot_until_booked_with_it(scheduling):
+    ready(scheduling)
+    held = hold(scheduling)
+    assert held.state == "HELD" and list(held.resource_ids) == ["chair-1"]
+    assert held.expire_time.ToDatetime(dt.UTC) == scheduling.clock() + dt.timedelta(minutes=5)
+    assert AT.astimezone(dt.UTC) not in starts(scheduling)
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.book("p2", AT)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as refused:
+        book_with(scheduling, "p2", held.hold_id)
+    assert reason(refused.value) == "HOLD_MISMATCH"
+    booked = book_with(scheduling, "p1", held.hold_id)
+    assert list(booked.resource_ids) == ["chair-1"]
+    with pytest.raises(grpc.RpcError) as refused:
+        book_with(scheduling, "p1", held.hold_id, AT + dt.timedelta(days=2))
+    assert reason(refused.value) == "HOLD_EXPIRED"
+
+
+def test_a_released_or_expired_hold_frees_the_slot(scheduling):
+    ready(scheduling)
+    held = hold(scheduling)
+    released = api(scheduling).ReleaseHold(pb.ReleaseHoldRequest(name=held.name)).hold
+    assert released.state == "RELEASED"
+    assert AT.astimezone(dt.UTC) in starts(scheduling)
+    hold(scheduling)
+    assert AT.astimezone(dt.UTC) not in starts(scheduling)
+    scheduling.clock.advance(minutes=5)
+    assert AT.astimezone(dt.UTC) in starts(scheduling)
+    scheduling.book("p2", AT)
+
+
+def test_an_unknown_hold_is_not_found(scheduling):
+    ready(scheduling)
+    with pytest.raises(grpc.RpcError) as refused:
+        api(scheduling).ReleaseHold(pb.ReleaseHoldRequest(name="locations/la-jolla/holds/nope"))
+    assert reason(refused.value) == "HOLD_NOT_FOUND"
+    with pytest.raises(grpc.RpcError) as refused:
+        book_with(scheduling, "p1", "nope")
+    assert reason(refused.value) == "HOLD_NOT_FOUND"
