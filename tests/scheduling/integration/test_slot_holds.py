@@ -5,7 +5,7 @@ import datetime as dt
 
 import grpc
 import pytest
-from clinic.scheduling.v1 import appointment_pb2, location_pb2, staff_pb2
+from clinic.scheduling.v1 import appointment_pb2, events_pb2, location_pb2, staff_pb2
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import availability_service_pb2 as pb
 from clinic.scheduling.v1 import availability_service_pb2_grpc as pb_grpc
@@ -91,3 +91,51 @@ def test_an_unknown_hold_is_not_found(scheduling):
     with pytest.raises(grpc.RpcError) as refused:
         book_with(scheduling, "p1", "nope")
     assert reason(refused.value) == "HOLD_NOT_FOUND"
+
+
+def hold_events(scheduling) -> list:
+    """The hold events in the outbox, in order, as (kind, message, partition key)."""
+    kinds = {"clinic.scheduling.v1.HoldPlaced": events_pb2.HoldPlaced,
+             "clinic.scheduling.v1.HoldReleased": events_pb2.HoldReleased}
+    return [(e.event_type.rsplit(".", 1)[1], kinds[e.event_type].FromString(e.payload),
+             e.partition_key) for e in scheduling.events() if e.event_type in kinds]
+
+
+def test_placing_a_hold_is_announced_with_its_slot(scheduling):
+    ready(scheduling)
+    held = hold(scheduling)
+    [(kind, event, key)] = hold_events(scheduling)
+    assert (kind, key) == ("HoldPlaced", "p1")
+    assert (event.hold_id, event.location_id, event.patient_id, event.appointment_type) == (
+        held.hold_id, "la-jolla", "p1", "IV_KETAMINE_INFUSION")
+    assert event.start_time.ToDatetime(dt.UTC) == AT.astimezone(dt.UTC)
+    assert event.end_time.ToDatetime(dt.UTC) == AT.astimezone(dt.UTC) + dt.timedelta(minutes=90)
+    assert list(event.resource_ids) == ["chair-1"]
+    assert event.expire_time == held.expire_time
+
+
+def test_release_and_consumption_are_announced_with_their_cause(scheduling):
+    ready(scheduling)
+    first = hold(scheduling)
+    api(scheduling).ReleaseHold(pb.ReleaseHoldRequest(name=first.name))
+    api(scheduling).ReleaseHold(pb.ReleaseHoldRequest(name=first.name))  # changes nothing
+    second = hold(scheduling)
+    booked = book_with(scheduling, "p1", second.hold_id)
+    released = [(e.hold_id, e.cause, e.appointment_id, key)
+                for kind, e, key in hold_events(scheduling) if kind == "HoldReleased"]
+    assert released == [
+        (first.hold_id, events_pb2.HOLD_RELEASE_CAUSE_RELEASED, "", "p1"),
+        (second.hold_id, events_pb2.HOLD_RELEASE_CAUSE_CONSUMED, booked.appointment_id, "p1")]
+    consumed = [e for kind, e, _ in hold_events(scheduling) if kind == "HoldReleased"][-1]
+    assert consumed.start_time.ToDatetime(dt.UTC) == AT.astimezone(dt.UTC)
+    assert consumed.release_time.ToDatetime(dt.UTC) == scheduling.clock()
+
+
+def test_releasing_a_hold_that_ran_out_announces_its_expiry(scheduling):
+    ready(scheduling)
+    held = hold(scheduling)
+    scheduling.clock.advance(minutes=6)
+    shown = api(scheduling).ReleaseHold(pb.ReleaseHoldRequest(name=held.name)).hold
+    assert shown.state == "EXPIRED"
+    [(kind, event, _)] = hold_events(scheduling)[1:]
+    assert (kind, event.cause) == ("HoldReleased", events_pb2.HOLD_RELEASE_CAUSE_EXPIRED)

@@ -37,6 +37,20 @@ class SqlHoldRepository:
     def set_status(self, hold_id: str, status: str) -> None:
         self.session.execute(update(H).where(H.c.hold_id == hold_id).values(status=status))
 
+    def end(self, hold_id: str, status: str) -> bool:
+        """Moves a HELD hold to ``status``; False when it was no longer HELD (another
+        transaction ended it first: on PostgreSQL this waits for that one's row lock)."""
+        result = self.session.execute(update(H).where(
+            H.c.hold_id == hold_id, H.c.status == HELD).values(status=status))
+        return result.rowcount == 1
+
+    def lapsed(self, now: dt.datetime, limit: int = 100) -> list[SlotHold]:
+        """Holds still marked HELD whose time ran out, oldest expiry first."""
+        rows = self.session.execute(select(H).where(
+            H.c.status == HELD, H.c.expires_at <= now).order_by(H.c.expires_at, H.c.hold_id)
+            .limit(limit))
+        return [_hold(row) for row in rows]
+
     def held_resources(self, location_id: str, start: dt.datetime, end: dt.datetime,
                        now: dt.datetime, excluding: str | None = None) -> set[str]:
         """The resources active holds keep at the location over [start, end)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-HELD, RELEASED, CONSUMED = "HELD", "RELEASED", "CONSUMED"
+HELD, RELEASED, CONSUMED, EXPIRED = "HELD", "RELEASED", "CONSUMED", "EXPIRED"
 
 
 @dataclass
@@ -25,3 +25,7 @@ class SlotHold:
 
     def active(self, now: dt.datetime) -> bool:
         return self.status == HELD and now < self.expires_at
+
+    def lapsed(self, now: dt.datetime) -> bool:
+        """Still marked held, but its time ran out (the sweeper marks it EXPIRED)."""
+        return self.status == HELD and now >= self.expires_at

@@ -9,6 +9,7 @@ from clinic_common.protoconv import timestamp
 
 from clinic_scheduling.domain.appointment import Appointment
 from clinic_scheduling.domain.appointment_type import ServiceLineValue
+from clinic_scheduling.domain.hold import CONSUMED, EXPIRED, RELEASED, SlotHold
 from clinic_scheduling.domain.visit import VitalSigns
 
 INITIATORS = {"PATIENT": appointment_pb2.CANCELLATION_INITIATOR_PATIENT,
@@ -107,3 +108,27 @@ def series_booked(series_id: str, patient_id: str, appointment_type: str,
         appointment_ids=[a.appointment_id for a in ordered],
         first_start_time=timestamp(ordered[0].start_time),
         last_start_time=timestamp(ordered[-1].start_time))
+
+
+RELEASE_CAUSES = {RELEASED: events_pb2.HOLD_RELEASE_CAUSE_RELEASED,
+                  CONSUMED: events_pb2.HOLD_RELEASE_CAUSE_CONSUMED,
+                  EXPIRED: events_pb2.HOLD_RELEASE_CAUSE_EXPIRED}
+
+
+def _hold_ids(hold: SlotHold) -> dict:
+    return {"hold_id": hold.hold_id, "location_id": hold.location_id,
+            "patient_id": hold.patient_id, "appointment_type": hold.appointment_type,
+            "start_time": timestamp(hold.start_time), "end_time": timestamp(hold.end_time)}
+
+
+def hold_placed(hold: SlotHold) -> events_pb2.HoldPlaced:
+    return events_pb2.HoldPlaced(**_hold_ids(hold), resource_ids=list(hold.resource_ids),
+                                 expire_time=timestamp(hold.expires_at))
+
+
+def hold_released(hold: SlotHold, status: str, at: dt.datetime,
+                  appointment_id: str = "") -> events_pb2.HoldReleased:
+    """``status`` is what the hold became: RELEASED, CONSUMED or EXPIRED."""
+    return events_pb2.HoldReleased(**_hold_ids(hold), cause=RELEASE_CAUSES[status],
+                                   appointment_id=appointment_id, release_time=timestamp(at),
+                                   expire_time=timestamp(hold.expires_at))

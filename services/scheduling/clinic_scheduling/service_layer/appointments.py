@@ -13,13 +13,14 @@ from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import HOLDING, Appointment, require_future
 from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.eligibility import require_cleared_with_plan
-from clinic_scheduling.domain.hold import CONSUMED
+from clinic_scheduling.domain.hold import CONSUMED, SlotHold
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.series import check_spacing, of_this_plan
 from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, SHARED_NEEDS, pick_staff
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
+from clinic_scheduling.service_layer.hold_lifecycle import end_hold
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 DEFAULT_POLICY = SchedulingPolicy()
@@ -71,26 +72,28 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
     candidates = staff_candidates(uow, location, kind)
     wanted = cmd.resource_ids
-    if cmd.hold_id:
-        wanted = wanted or _usable_hold(uow, cmd, kind.code, patient_id, start, now)
+    hold = _usable_hold(uow, cmd, kind.code, patient_id, start, now) if cmd.hold_id else None
+    if hold is not None:
+        wanted = wanted or hold.resource_ids
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, wanted, now,
                               hold_id=cmd.hold_id or None)
     require_plan_sessions(uow, patient_id, kind, start)
-    if cmd.hold_id:
-        uow.holds.set_status(cmd.hold_id, CONSUMED)
     staff = staff_for(uow, location, kind, start, end, policy, candidates)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
         resource_ids=resource_ids, now=now, staff=staff, series_id=series_id)
     uow.appointments.add(appointment)
+    if hold is not None and not end_hold(uow, hold, CONSUMED, now, appointment.appointment_id):
+        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} was ended meanwhile",
+                                   hold_id=cmd.hold_id)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
 
 
 def _usable_hold(uow: SchedulingUnitOfWork, cmd: BookAppointment, code: str, patient_id: str,
-                 start: dt.datetime, now: dt.datetime) -> tuple[str, ...]:
-    """The resources of the hold the booking names, when it is active and for this visit."""
+                 start: dt.datetime, now: dt.datetime) -> SlotHold:
+    """The hold the booking names, when it is active and for this visit."""
     hold = uow.holds.get(cmd.location_id, cmd.hold_id)
     if hold is None:
         raise errors.HoldNotFound(cmd.location_id, cmd.hold_id)
@@ -101,7 +104,7 @@ def _usable_hold(uow: SchedulingUnitOfWork, cmd: BookAppointment, code: str, pat
     if (hold.patient_id, hold.appointment_type, hold.start_time) != (patient_id, code, start):
         raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} is for another patient, type or "
                                    "start", reason="HOLD_MISMATCH", hold_id=cmd.hold_id)
-    return hold.resource_ids
+    return hold
 
 
 def _free_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType,

@@ -9,8 +9,9 @@ from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import new_id
-from clinic_scheduling.domain.hold import HELD, RELEASED, SlotHold
+from clinic_scheduling.domain.hold import EXPIRED, HELD, RELEASED, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
+from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.appointments import (
     DEFAULT_POLICY,
@@ -21,6 +22,7 @@ from clinic_scheduling.service_layer.appointments import (
     staff_candidates,
     staff_for,
 )
+from clinic_scheduling.service_layer.hold_lifecycle import end_hold
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 
@@ -51,6 +53,7 @@ def create_hold(cmd: CreateHold, runner: Runner[SchedulingUnitOfWork],
         hold = SlotHold(new_id(), location.location_id, patient_id, kind.code, start, end,
                         tuple(resource_ids), c.now + policy.hold_duration, HELD, c.now)
         uow.holds.add(hold)
+        uow.emit(announcements.hold_placed(hold), key=patient_id)
         return hold.hold_id
 
     def present(uow: SchedulingUnitOfWork, hold_id: str) -> SlotHold:
@@ -72,7 +75,8 @@ def release_hold(location_id: str, hold_id: str, runner: Runner[SchedulingUnitOf
         hold = hold_of(uow, location_id, hold_id)
         c.concerns(hold.patient_id)
         if hold.status == HELD:
-            uow.holds.set_status(hold_id, RELEASED)
+            # One that ran out is announced as expired, however late it is noticed.
+            end_hold(uow, hold, RELEASED if hold.active(c.now) else EXPIRED, c.now)
         return hold_id
 
     return runner.change_and_read("ReleaseHold", key, action,
