@@ -1,5 +1,6 @@
 """Wires scheduling: its spec for the shared runtime, and its gRPC services."""
 
+import os
 from pathlib import Path
 
 from clinic.intake.v1 import events_pb2 as intake_events
@@ -11,8 +12,10 @@ from clinic.scheduling.v1 import (
     series_service_pb2_grpc,
     staff_service_pb2_grpc,
     visit_service_pb2_grpc,
+    waitlist_service_pb2_grpc,
 )
 from clinic_common.config import load
+from clinic_common.entry import CALLS_ONLY
 from clinic_common.envelope import EventRegistry
 from clinic_common.runtime import Runtime, ServiceSpec
 from clinic_common.server import ServiceHost
@@ -29,7 +32,9 @@ from clinic_scheduling.entrypoints.permissions import PERMISSIONS
 from clinic_scheduling.entrypoints.series_api import SeriesServicer
 from clinic_scheduling.entrypoints.staff_api import StaffServicer
 from clinic_scheduling.entrypoints.visit_api import VisitServicer
+from clinic_scheduling.entrypoints.waitlist_api import WaitlistServicer
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
+from clinic_scheduling.sweeper import Sweeper
 
 TOPIC = "clinic.scheduling.v1"
 
@@ -42,6 +47,7 @@ SERVICERS = {
     "StaffService": (staff_service_pb2_grpc, StaffServicer),
     "AvailabilityService": (availability_service_pb2_grpc, AvailabilityServicer),
     "SeriesService": (series_service_pb2_grpc, SeriesServicer),
+    "WaitlistService": (waitlist_service_pb2_grpc, WaitlistServicer),
 }
 
 
@@ -63,3 +69,7 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
         generated, servicer = SERVICERS[descriptor.name]
         register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")
         host.add_service(register, servicer(deps), descriptor, rules)
+    # One sweeper per service instance (not in the extra processes that serve calls only);
+    # sweeps of several replicas may overlap safely.
+    if settings.sweep_seconds > 0 and os.environ.get(CALLS_ONLY) != "1":
+        host.add_worker(Sweeper(runtime.runner, deps.policy, settings.sweep_seconds))

@@ -28,6 +28,11 @@ class SchedulingSettings(ServiceSettings):
     rn_max_chairs: int = 3
     # How long a slot hold (AvailabilityService.CreateHold) blocks its slot, in minutes.
     hold_minutes: int = 5
+    # How long a waitlist offer holds its slot for the patient, in minutes.
+    waitlist_offer_minutes: int = 30
+    # How often the sweeper expires lapsed holds and waitlist offers (and offers the slots
+    # they free), in seconds; 0 turns it off.
+    sweep_seconds: float = 15.0
     # Vital signs that raise a VitalsAlert: systolic or diastolic at or above, SpO2 below,
     # pulse outside [below, at).
     alert_systolic_mmhg: int = 180
@@ -40,14 +45,14 @@ class SchedulingSettings(ServiceSettings):
     # A weight-based dose needs a weight measured no more than this many days before check-in.
     weight_max_age_days: int = 30
 
-    @field_validator("late_cancel_hours")
+    @field_validator("late_cancel_hours", "sweep_seconds")
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
             raise ValueError("must not be negative")
         return value
 
-    @field_validator("rn_max_chairs", "hold_minutes")
+    @field_validator("rn_max_chairs", "hold_minutes", "waitlist_offer_minutes")
     @classmethod
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
@@ -87,6 +92,7 @@ class SchedulingSettings(ServiceSettings):
             late_cancel_window=dt.timedelta(hours=self.late_cancel_hours),
             rn_max_chairs=self.rn_max_chairs,
             hold_duration=dt.timedelta(minutes=self.hold_minutes),
+            waitlist_offer_duration=dt.timedelta(minutes=self.waitlist_offer_minutes),
             default_hours=tuple(HoursSpec(day, opens, closes) for day in sorted(set(days))),
             visit=VisitPolicy(
                 systolic_alert_at=self.alert_systolic_mmhg,

@@ -31,9 +31,23 @@ def test_policy_values_come_from_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("name, value", [
     ("SCHEDULING_LATE_CANCEL_HOURS", "-1"), ("SCHEDULING_DEFAULT_OPEN_DAYS", "MON,FUNDAY"),
-    ("SCHEDULING_DEFAULT_OPEN_TIME", "8am"), ("SCHEDULING_DEFAULT_CLOSE_TIME", "07:00")])
+    ("SCHEDULING_DEFAULT_OPEN_TIME", "8am"), ("SCHEDULING_DEFAULT_CLOSE_TIME", "07:00"),
+    ("SCHEDULING_WAITLIST_OFFER_MINUTES", "0"), ("SCHEDULING_SWEEP_SECONDS", "-5")])
 def test_a_bad_policy_value_fails_at_start_naming_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError) as failed:
         load(SchedulingSettings)
     assert "SCHEDULING_" in str(failed.value)
+
+
+def test_the_waitlist_offer_time_and_sweep_interval_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("SCHEDULING_WAITLIST_OFFER_MINUTES", raising=False)
+    monkeypatch.delenv("SCHEDULING_SWEEP_SECONDS", raising=False)
+    defaults = load(SchedulingSettings)
+    assert defaults.policy().waitlist_offer_duration == dt.timedelta(minutes=30)
+    assert defaults.sweep_seconds == 15
+    monkeypatch.setenv("SCHEDULING_WAITLIST_OFFER_MINUTES", "90")
+    monkeypatch.setenv("SCHEDULING_SWEEP_SECONDS", "0")
+    settings = load(SchedulingSettings)
+    assert settings.policy().waitlist_offer_duration == dt.timedelta(minutes=90)
+    assert settings.sweep_seconds == 0

@@ -15,7 +15,9 @@ from sqlalchemy import (
     String,
     Table,
     Time,
+    UniqueConstraint,
     false,
+    text,
     true,
 )
 
@@ -296,3 +298,48 @@ appointment_staff = Table(
 )
 Index("ix_appointment_staff_slot", appointment_staff.c.staff_member_id,
       appointment_staff.c.start_time)
+
+# The waitlist (migration 0014_waitlist): patients waiting for an earlier slot, in the
+# order they joined (position), and the offers of freed slots made to them.
+OPEN_OFFER = text("status = 'OFFERED'")
+waitlist_entries = Table(
+    "waitlist_entries", metadata,
+    Column("entry_id", String(32), primary_key=True),
+    Column("position", Integer, nullable=False, unique=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("appointment_type", String(64), nullable=False),
+    Column("location_list", String(1000), nullable=False),  # comma-separated; empty: any
+    Column("earliest_start", UtcDateTime, nullable=False),
+    Column("latest_start", UtcDateTime, nullable=False),
+    Column("current_location_id", String(63), nullable=False),
+    Column("current_appointment_id", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("appointment_id", String(32), nullable=False),
+    Column("appointment_location_id", String(63), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_waitlist_entries_type_status", waitlist_entries.c.appointment_type,
+      waitlist_entries.c.status, waitlist_entries.c.position)
+Index("ix_waitlist_entries_patient", waitlist_entries.c.patient_id, waitlist_entries.c.position)
+
+waitlist_offers = Table(
+    "waitlist_offers", metadata,
+    Column("offer_id", String(32), primary_key=True),
+    Column("entry_id", String(32), ForeignKey("waitlist_entries.entry_id"), nullable=False),
+    Column("slot_key", String(120), nullable=False),
+    Column("hold_id", String(32), nullable=False),
+    Column("location_id", String(63), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("entry_id", "slot_key", name="uq_waitlist_offers_entry_slot"),
+)
+Index("uq_waitlist_offers_open_entry", waitlist_offers.c.entry_id, unique=True,
+      sqlite_where=OPEN_OFFER, postgresql_where=OPEN_OFFER)
+Index("uq_waitlist_offers_open_slot", waitlist_offers.c.slot_key, unique=True,
+      sqlite_where=OPEN_OFFER, postgresql_where=OPEN_OFFER)
+Index("ix_waitlist_offers_status_expiry", waitlist_offers.c.status, waitlist_offers.c.expires_at)

@@ -304,3 +304,33 @@ class NotInSeries(FailedPrecondition):
     def __init__(self, appointment_id: str):
         super().__init__(f"appointment {appointment_id!r} is not a session of a series",
                          appointment_id=appointment_id)
+
+
+class WaitlistEntryNotFound(NotFound):
+    default_reason = "WAITLIST_ENTRY_NOT_FOUND"
+
+    def __init__(self, patient_id: str, entry_id: str):
+        super().__init__(f"patient {patient_id!r} has no waitlist entry {entry_id!r}",
+                         patient_id=patient_id, entry_id=entry_id)
+
+
+class WaitlistEntryClosed(FailedPrecondition):
+    default_reason = "ENTRY_CLOSED"
+
+    def __init__(self, entry_id: str, status: str):
+        super().__init__(f"waitlist entry {entry_id!r} is {status.lower()}",
+                         entry_id=entry_id, state=status)
+
+
+class NoOffer(FailedPrecondition):
+    """Reasons: NO_OFFER (nothing offered now), OFFER_EXPIRED (the offer lapsed)."""
+
+    default_reason = "NO_OFFER"
+
+
+class CurrentAppointmentMismatch(FailedPrecondition):
+    default_reason = "CURRENT_APPOINTMENT_MISMATCH"
+
+    def __init__(self, appointment_id: str, why: str):
+        super().__init__(f"appointment {appointment_id!r} cannot be moved by the waitlist: "
+                         f"{why}", appointment_id=appointment_id)

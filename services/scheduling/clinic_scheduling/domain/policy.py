@@ -31,6 +31,8 @@ class SchedulingPolicy:
     rn_max_chairs: int = 3
     # How long a slot hold blocks its slot.
     hold_duration: dt.timedelta = dt.timedelta(minutes=5)
+    # How long a waitlist offer holds its slot for the patient before the next is offered.
+    waitlist_offer_duration: dt.timedelta = dt.timedelta(minutes=30)
     visit: VisitPolicy = field(default_factory=VisitPolicy)
 
 

@@ -18,6 +18,7 @@ from clinic.scheduling.v1 import (
     series_service_pb2,
     staff_service_pb2,
     visit_service_pb2,
+    waitlist_service_pb2,
 )
 from clinic_common.access import Rule, location_field, location_in, locations_in_scope, rule
 from clinic_common.identity import Role
@@ -86,6 +87,17 @@ SERIES_RULES = {
     "RebookSeriesSession": rule(*CARE_TEAM, ADMIN, location=AT_APPOINTMENT),
 }
 
+# A waitlist entry is the patient's (it may name several locations, or any): the care team
+# keeps the waitlist. Joining names only the caller's locations; accepting books only at them.
+WAITLIST_RULES = {
+    "CreateWaitlistEntry": rule(*CARE_TEAM, ADMIN),
+    "GetWaitlistEntry": rule(*CARE_TEAM, ADMIN),
+    "ListWaitlistEntries": rule(*CARE_TEAM, ADMIN),
+    "CancelWaitlistEntry": rule(*CARE_TEAM, ADMIN),
+    "AcceptWaitlistOffer": rule(*CARE_TEAM, ADMIN),
+    "DeclineWaitlistOffer": rule(*CARE_TEAM, ADMIN),
+}
+
 VISIT_RULES = {
     "MarkAppointmentNoShow": rule(DESK, NURSE, ADMIN, location=AT_APPOINTMENT),
     "CheckInAppointment": rule(DESK, NURSE, PROVIDER, TECH, location=AT_APPOINTMENT),
@@ -104,6 +116,7 @@ PERMISSIONS = {
     _service(staff_service_pb2, "StaffService"): STAFF_RULES,
     _service(availability_service_pb2, "AvailabilityService"): AVAILABILITY_RULES,
     _service(series_service_pb2, "SeriesService"): SERIES_RULES,
+    _service(waitlist_service_pb2, "WaitlistService"): WAITLIST_RULES,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from clinic.scheduling.v1 import appointment_pb2, events_pb2
 from clinic_common.protoconv import timestamp
@@ -132,3 +133,26 @@ def hold_released(hold: SlotHold, status: str, at: dt.datetime,
     return events_pb2.HoldReleased(**_hold_ids(hold), cause=RELEASE_CAUSES[status],
                                    appointment_id=appointment_id, release_time=timestamp(at),
                                    expire_time=timestamp(hold.expires_at))
+
+
+def _local(at: dt.datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def waitlist_offer_made(offer, entry, resource_ids, zone: str) -> events_pb2.WaitlistOfferMade:
+    return events_pb2.WaitlistOfferMade(
+        offer_id=offer.offer_id, entry_id=entry.entry_id, patient_id=entry.patient_id,
+        appointment_type=entry.appointment_type, location_id=offer.location_id,
+        start_time=timestamp(offer.start_time), end_time=timestamp(offer.end_time),
+        local_start_time=_local(offer.start_time, zone),
+        local_end_time=_local(offer.end_time, zone), time_zone=zone,
+        resource_ids=list(resource_ids), hold_id=offer.hold_id,
+        expire_time=timestamp(offer.expires_at))
+
+
+def waitlist_offer_expired(offer, entry) -> events_pb2.WaitlistOfferExpired:
+    return events_pb2.WaitlistOfferExpired(
+        offer_id=offer.offer_id, entry_id=entry.entry_id, patient_id=entry.patient_id,
+        appointment_type=entry.appointment_type, location_id=offer.location_id,
+        start_time=timestamp(offer.start_time), hold_id=offer.hold_id,
+        expire_time=timestamp(offer.expires_at))

@@ -150,27 +150,37 @@ def reschedule_appointment(cmd: RescheduleAppointment, runner: Runner[Scheduling
     def action(uow: SchedulingUnitOfWork, c) -> str:
         appointment = appointment_of(uow, cmd.location_id, cmd.appointment_id, cmd.scope)
         c.concerns(appointment.patient_id)
-        location = uow.locations.for_booking(appointment.location_id)
-        kind = type_of(uow, appointment.appointment_type, "name")
-        start, end = kind.slot(cmd.start, cmd.end,
-                               plan_minutes(uow, appointment.patient_id, kind))
-        candidates = staff_candidates(uow, location, kind)
-        wanted = cmd.resource_ids or _still_free(uow, appointment, kind, start, end)
-        resource_ids = _free_slot(uow, location, kind, appointment.patient_id, start, end,
-                                  wanted, c.now, moving=appointment.appointment_id)
-        require_plan_sessions(uow, appointment.patient_id, kind, start,
-                              moving=appointment.appointment_id)
-        staff = staff_for(uow, location, kind, start, end, policy, candidates,
-                          moving=appointment.appointment_id)
-        previous_start = appointment.start_time
-        appointment.reschedule(start, end, location.local_date(start), resource_ids, c.now)
-        appointment.assign_staff(staff)
-        uow.appointments.flush()
-        uow.emit(announcements.rescheduled(appointment, previous_start),
-                 key=appointment.patient_id)
+        move_appointment(uow, appointment, cmd.start, cmd.end, cmd.resource_ids, c.now, policy)
         return appointment.appointment_id
 
     runner.change("RescheduleAppointment", cmd.key, action)
+
+
+def move_appointment(uow: SchedulingUnitOfWork, appointment: Appointment, start: dt.datetime,
+                     end: dt.datetime | None, resource_ids: tuple[str, ...], now: dt.datetime,
+                     policy: SchedulingPolicy) -> None:
+    """The reschedule itself: the booking rules at the new time, the move, its announcement,
+    and the slot it leaves offered to the waitlist."""
+    # Imported here: the waitlist places holds through the booking rules of this module.
+    from clinic_scheduling.service_layer import waitlist_offers
+
+    location = uow.locations.for_booking(appointment.location_id)
+    kind = type_of(uow, appointment.appointment_type, "name")
+    start, end = kind.slot(start, end, plan_minutes(uow, appointment.patient_id, kind))
+    candidates = staff_candidates(uow, location, kind)
+    wanted = resource_ids or _still_free(uow, appointment, kind, start, end)
+    taken = _free_slot(uow, location, kind, appointment.patient_id, start, end, wanted, now,
+                       moving=appointment.appointment_id)
+    require_plan_sessions(uow, appointment.patient_id, kind, start,
+                          moving=appointment.appointment_id)
+    staff = staff_for(uow, location, kind, start, end, policy, candidates,
+                      moving=appointment.appointment_id)
+    left = waitlist_offers.freed_by_move(appointment)
+    appointment.reschedule(start, end, location.local_date(start), taken, now)
+    appointment.assign_staff(staff)
+    uow.appointments.flush()
+    uow.emit(announcements.rescheduled(appointment, left.start), key=appointment.patient_id)
+    waitlist_offers.offer_freed(uow, left, now, policy)
 
 
 def plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType,

@@ -8,21 +8,13 @@ from dataclasses import dataclass
 from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import new_id
 from clinic_scheduling.domain.hold import EXPIRED, HELD, RELEASED, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
-from clinic_scheduling.service_layer import announcements
-from clinic_scheduling.service_layer.appointment_types import type_of
-from clinic_scheduling.service_layer.appointments import (
-    DEFAULT_POLICY,
-    _free_slot,
-    known_patient,
-    plan_minutes,
-    require_plan_sessions,
-    staff_candidates,
-    staff_for,
-)
+from clinic_scheduling.domain.waitlist import DECLINED
+from clinic_scheduling.service_layer import waitlist_offers
+from clinic_scheduling.service_layer.appointments import DEFAULT_POLICY, known_patient
 from clinic_scheduling.service_layer.hold_lifecycle import end_hold
+from clinic_scheduling.service_layer.hold_placement import place_hold
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 
@@ -41,20 +33,8 @@ def create_hold(cmd: CreateHold, runner: Runner[SchedulingUnitOfWork],
     def action(uow: SchedulingUnitOfWork, c) -> str:
         patient_id = known_patient(uow, cmd.patient_id)
         c.concerns(patient_id)
-        location = uow.locations.for_booking(cmd.location_id)
-        if location is None:
-            raise errors.LocationUnknown(cmd.location_id)
-        kind = type_of(uow, cmd.appointment_type, "appointment_type")
-        start, end = kind.slot(cmd.start, None, plan_minutes(uow, patient_id, kind))
-        candidates = staff_candidates(uow, location, kind)
-        resource_ids = _free_slot(uow, location, kind, patient_id, start, end, (), c.now)
-        require_plan_sessions(uow, patient_id, kind, start)
-        staff_for(uow, location, kind, start, end, policy, candidates)
-        hold = SlotHold(new_id(), location.location_id, patient_id, kind.code, start, end,
-                        tuple(resource_ids), c.now + policy.hold_duration, HELD, c.now)
-        uow.holds.add(hold)
-        uow.emit(announcements.hold_placed(hold), key=patient_id)
-        return hold.hold_id
+        return place_hold(uow, cmd.location_id, patient_id, cmd.appointment_type, cmd.start,
+                          c.now, policy, policy.hold_duration).hold_id
 
     def present(uow: SchedulingUnitOfWork, hold_id: str) -> SlotHold:
         return hold_of(uow, cmd.location_id, hold_id)
@@ -70,13 +50,23 @@ def hold_of(uow: SchedulingUnitOfWork, location_id: str, hold_id: str) -> SlotHo
 
 
 def release_hold(location_id: str, hold_id: str, runner: Runner[SchedulingUnitOfWork],
-                 key: RequestKey = NO_KEY) -> SlotHold:
+                 key: RequestKey = NO_KEY,
+                 policy: SchedulingPolicy = DEFAULT_POLICY) -> SlotHold:
+    """Releases a held slot, which is then offered to the waitlist. Releasing the hold of an
+    open waitlist offer declines the offer."""
     def action(uow: SchedulingUnitOfWork, c) -> str:
         hold = hold_of(uow, location_id, hold_id)
         c.concerns(hold.patient_id)
         if hold.status == HELD:
+            offer = uow.waitlist.open_offer_of_hold(hold_id)
+            if offer is not None and not offer.lapsed(c.now):
+                waitlist_offers.pass_on(uow, offer, DECLINED, c.now, policy)
+            elif offer is not None:
+                waitlist_offers.expire_offer(uow, offer.offer_id, c.now, policy)
             # One that ran out is announced as expired, however late it is noticed.
-            end_hold(uow, hold, RELEASED if hold.active(c.now) else EXPIRED, c.now)
+            elif end_hold(uow, hold, RELEASED if hold.active(c.now) else EXPIRED, c.now):
+                waitlist_offers.offer_freed(uow, waitlist_offers.freed_by_hold(hold), c.now,
+                                            policy)
         return hold_id
 
     return runner.change_and_read("ReleaseHold", key, action,

@@ -10,6 +10,7 @@ from clinic_scheduling.adapters.repository import (
     SqlLocationRepository,
 )
 from clinic_scheduling.adapters.staff_repository import SqlStaffRepository
+from clinic_scheduling.adapters.waitlist_repository import SqlWaitlistRepository
 
 
 class SchedulingUnitOfWork(SqlUnitOfWork):
@@ -20,3 +21,4 @@ class SchedulingUnitOfWork(SqlUnitOfWork):
         self.projections = SqlProjectionRepository(session)
         self.staff = SqlStaffRepository(session)
         self.holds = SqlHoldRepository(session)
+        self.waitlist = SqlWaitlistRepository(session)

@@ -12,7 +12,7 @@ from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 from clinic_scheduling.domain.appointment import Appointment, Initiator, Status
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.visit import Checklist, VitalSigns
-from clinic_scheduling.service_layer import announcements
+from clinic_scheduling.service_layer import announcements, waitlist_offers
 from clinic_scheduling.service_layer.appointments import (
     appointment_of,
     require_no_open_safety_flag,
@@ -52,6 +52,9 @@ def cancel_appointment(cmd: CancelAppointment, runner: Runner[SchedulingUnitOfWo
         appointment.cancel(cmd.reason, cmd.initiated_by, c.now, policy.late_cancel_window,
                            fee_applies=kind.late_cancel_fee)
         uow.emit(announcements.cancelled(appointment, c.now), key=appointment.patient_id)
+        uow.appointments.flush()
+        waitlist_offers.offer_freed(uow, waitlist_offers.freed_by_cancel(appointment), c.now,
+                                    policy)
 
     return _transition(runner, "CancelAppointment", cmd.ref, change)
 
