@@ -355,7 +355,8 @@ def ops(data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR",
         raise typer.Exit(UNAVAILABLE)
 
 
-from clinic_client import jobs  # noqa: E402,F401 - registers scheduling's and billing's commands
+# Registers scheduling's and billing's commands, and `clinic waitlist`.
+from clinic_client import jobs, waitlist_jobs  # noqa: E402,F401
 
 
 def main() -> None:

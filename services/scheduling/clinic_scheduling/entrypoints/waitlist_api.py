@@ -23,6 +23,9 @@ PATIENT = Name("patients/{patient}")
 # A list's parent: one patient, or "patients/-" for every patient's entries.
 PATIENTS = Name("patients/{patient}", wildcard=True)
 ENTRY = Name("patients/{patient}/waitlistEntries/{entry}")
+# An entry's name as a request may give it: "patients/-/waitlistEntries/{entry}" finds it
+# whoever's it is.
+ANY_ENTRY = Name("patients/{patient}/waitlistEntries/{entry}", wildcard=True)
 STATES = {"WAITING": pb.WAITLIST_ENTRY_STATE_WAITING, "OFFERED": pb.WAITLIST_ENTRY_STATE_OFFERED,
           "FULFILLED": pb.WAITLIST_ENTRY_STATE_FULFILLED,
           "CANCELLED": pb.WAITLIST_ENTRY_STATE_CANCELLED}
@@ -88,7 +91,7 @@ class WaitlistServicer(pb_grpc.WaitlistServiceServicer):
         return pb.CreateWaitlistEntryResponse(waitlist_entry=entry_to_proto(view))
 
     def GetWaitlistEntry(self, request, context):
-        patient_id, entry_id = ENTRY.parse(request.name)
+        patient_id, entry_id = ANY_ENTRY.parse(request.name)
         view = waitlist.get_entry(patient_id, entry_id, self.runner, audit.concerns)
         return pb.GetWaitlistEntryResponse(waitlist_entry=entry_to_proto(view))
 
@@ -108,7 +111,7 @@ class WaitlistServicer(pb_grpc.WaitlistServiceServicer):
             next_page_token=paging.next_page_token(next_key, request))
 
     def _ref(self, request, method: str) -> waitlist.EntryRef:
-        patient_id, entry_id = ENTRY.parse(request.name)
+        patient_id, entry_id = ANY_ENTRY.parse(request.name)
         return waitlist.EntryRef(patient_id, entry_id, RequestKey.of(request),
                                  visible_locations(WAITLIST_RULES[method]))
 
