@@ -38,8 +38,9 @@ class LocationRepository(abc.ABC):
 
 class _ConfigCache:
     """Locations and appointment types as last read, per database: a booking reads them on
-    every call and they change rarely (a location) or only with a migration (a type). The
-    objects are detached and only read."""
+    every call and they change rarely. Each row carries a revision that a change counts up,
+    so a process reloads what another one changed. The objects are detached and only
+    read."""
 
     _by_engine: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
     _lock = threading.Lock()
@@ -107,14 +108,28 @@ class SqlAppointmentTypeRepository(AppointmentTypeRepository):
         self.session = session
 
     def get(self, code):
+        """The type as last read while its revision has not moved (one small query)."""
+        t = tables.appointment_types
+        revision = self.session.scalar(select(t.c.revision).where(t.c.code == code))
+        if revision is None:
+            return None
         types = _ConfigCache.of(self.session)["types"]
-        if code not in types:
-            kind = self.session.get(AppointmentType, code)
-            if kind is None:
-                return None
+        cached_revision, kind = types.get(code, (None, None))
+        if kind is None or cached_revision != revision:
+            kind = self.session.get(AppointmentType, code, populate_existing=True)
+            list(kind.needs), list(kind.lines)  # loaded before it leaves the session
             self.session.expunge(kind)
-            types[code] = kind
-        return types[code]
+            types[code] = (revision, kind)
+        return kind
+
+    def for_update(self, code):
+        """The type, row-locked, attached to the session, to change it."""
+        return self.session.get(AppointmentType, code, populate_existing=True,
+                                with_for_update=True)
+
+    def loaded(self, code):
+        """The type as this session has it (a change made in it included)."""
+        return self.session.get(AppointmentType, code)
 
     def codes(self):
         return list(self.session.scalars(select(AppointmentType.code).order_by(

@@ -79,6 +79,8 @@ appointment_types = Table(
     Column("required_certification", String(64), nullable=False),
     Column("late_cancel_fee", Boolean, nullable=False, server_default=true()),
     Column("duration_from_plan", Boolean, nullable=False, server_default=false()),
+    # Counted up by each update (migration 0016): processes reload a type cached before.
+    Column("revision", Integer, nullable=False, server_default="0"),
 )
 appointment_type_needs = Table(
     "appointment_type_needs", metadata,

@@ -6,6 +6,7 @@ The rows are seeded by a migration; a clinic changes them as data, not code.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from clinic_scheduling.domain import errors
@@ -71,6 +72,35 @@ class AppointmentType:
     duration_from_plan: bool = False
     needs: list[Need] = field(default_factory=list)
     lines: list[BillableLine] = field(default_factory=list)
+    revision: int = 0  # counted up by each change
+
+    def change(self, values: TypeChange, fields: set[str]) -> bool:
+        """Takes the ``fields`` of ``values`` (checked first); True when anything changed.
+        Existing appointments keep their times; new bookings and searches use the new
+        values."""
+        values.validate(fields)
+        before = self._shape()
+        for name in fields & {"display_name", "duration_minutes", "observation_minutes",
+                              "required_certification", "duration_from_plan"}:
+            setattr(self, name, getattr(values, name))
+        if "observation_minutes" not in fields or "duration_minutes" not in fields:
+            _check_observation(self.duration_minutes, self.observation_minutes)
+        if "resource_kinds" in fields or "staff_roles" in fields:
+            kinds = values.resource_kinds if "resource_kinds" in fields else self.resource_kinds
+            roles = values.staff_roles if "staff_roles" in fields else self.staff_needs
+            # In the order the database gives them back (by kind, then code).
+            wanted = sorted([(RESOURCE, k) for k in kinds] + [(STAFF, r) for r in roles])
+            if wanted != [(n.need_kind, n.code) for n in self.needs]:
+                self.needs[:] = [Need(kind, code) for kind, code in wanted]
+        if self._shape() == before:
+            return False
+        self.revision += 1
+        return True
+
+    def _shape(self) -> tuple:
+        return (self.display_name, self.duration_minutes, self.observation_minutes,
+                self.required_certification, self.duration_from_plan,
+                tuple((n.need_kind, n.code) for n in self.needs))
 
     @property
     def duration(self) -> dt.timedelta:
@@ -112,6 +142,61 @@ class AppointmentType:
         dose_mg = dose_in_mg(dose_mcg)
         return [line.line(dose_mg) for line in sorted(self.lines, key=lambda b: b.position)
                 if line.applies(dose_mg)]
+
+
+# What UpdateAppointmentType may change. The code is the type's identity; the modality is
+# not changed in place: it decides which clearance the bookings already made rested on.
+UPDATABLE = ("display_name", "duration_minutes", "observation_minutes",
+             "required_certification", "duration_from_plan", "resource_kinds", "staff_roles")
+RESOURCE_KIND_CODES = ("CONSULT_ROOM", "TREATMENT_ROOM", "INFUSION_CHAIR", "TMS_DEVICE")
+STAFF_NEED_CODES = ("RN", "OBSERVER", "PROVIDER", "TMS_TECHNICIAN")
+MAX_MINUTES = 12 * 60
+CERTIFICATION = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """New values of an appointment type's fields (only the masked ones are taken)."""
+
+    display_name: str = ""
+    duration_minutes: int = 0
+    observation_minutes: int = 0
+    required_certification: str = ""
+    duration_from_plan: bool = False
+    resource_kinds: tuple[str, ...] = ()
+    staff_roles: tuple[str, ...] = ()
+
+    def validate(self, fields: set[str]) -> None:
+        if "display_name" in fields and not 0 < len(self.display_name.strip()) <= 200:
+            raise errors.field("appointment_type.display_name", "must be 1-200 characters")
+        if "duration_minutes" in fields and not 5 <= self.duration_minutes <= MAX_MINUTES:
+            raise errors.field("appointment_type.duration_minutes",
+                               f"must be 5 to {MAX_MINUTES} minutes")
+        if {"duration_minutes", "observation_minutes"} <= fields:
+            _check_observation(self.duration_minutes, self.observation_minutes)
+        if "required_certification" in fields and self.required_certification and \
+                not CERTIFICATION.fullmatch(self.required_certification):
+            raise errors.field("appointment_type.required_certification",
+                               "is an UPPER_SNAKE code such as SPRAVATO_REMS, or empty")
+        _check_codes(fields, "resource_kinds", self.resource_kinds, RESOURCE_KIND_CODES)
+        _check_codes(fields, "staff_roles", self.staff_roles, STAFF_NEED_CODES)
+
+
+def _check_observation(duration: int, observation: int) -> None:
+    if not 0 <= observation < duration:
+        raise errors.field("appointment_type.observation_minutes",
+                           f"must be at least 0 and under the duration ({duration} minutes)")
+
+
+def _check_codes(fields: set[str], name: str, values: tuple[str, ...],
+                 known: tuple[str, ...]) -> None:
+    if name not in fields:
+        return
+    unknown = [v for v in values if v not in known]
+    if unknown or len(set(values)) != len(values):
+        raise errors.field(f"appointment_type.{name}",
+                           f"each once, of {', '.join(known)}"
+                           + (f"; not {unknown[0]!r}" if unknown else ""))
 
 
 def dose_in_mg(dose_mcg: int | None) -> int | None:

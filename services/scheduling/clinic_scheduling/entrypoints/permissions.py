@@ -50,6 +50,8 @@ LOCATIONS_RULES = {
 APPOINTMENT_TYPE_RULES = {
     "GetAppointmentType": rule(*EVERY_STAFF, phi=False),
     "ListAppointmentTypes": rule(*EVERY_STAFF, phi=False),
+    # Ops and admins keep the types, as they keep the locations.
+    "UpdateAppointmentType": rule(OPS, ADMIN, phi=False),
 }
 
 # Staff are the organization's (one person may work at several locations): ops and admins

@@ -1,12 +1,14 @@
-"""Appointment type use cases: read one, list them."""
+"""Appointment type use cases: read one, list them, change one."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from clinic_common import keyset
-from clinic_common.runner import Runner
+from clinic_common.runner import NO_KEY, RequestKey, Runner
 
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment_type import AppointmentType
+from clinic_scheduling.domain.appointment_type import AppointmentType, TypeChange
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 
@@ -37,3 +39,29 @@ def list_appointment_types(runner: Runner[SchedulingUnitOfWork], *, limit: int,
         return page
 
     return runner.read(query)
+
+
+@dataclass(frozen=True)
+class UpdateAppointmentType:
+    code: str
+    values: TypeChange
+    fields: frozenset[str]
+    key: RequestKey = NO_KEY
+
+
+def update_appointment_type(cmd: UpdateAppointmentType,
+                            runner: Runner[SchedulingUnitOfWork]) -> AppointmentType:
+    """Changes the masked fields; unchanged values leave the type (and its revision) alone."""
+    def action(uow: SchedulingUnitOfWork, c) -> str:
+        kind = uow.appointment_types.for_update(cmd.code)
+        if kind is None:
+            raise errors.AppointmentTypeNotFound(cmd.code, uow.appointment_types.codes())
+        kind.change(cmd.values, set(cmd.fields))
+        return kind.code
+
+    def present(uow: SchedulingUnitOfWork, code: str) -> AppointmentType:
+        kind = uow.appointment_types.loaded(code)
+        list(kind.needs)  # loaded while the session is open
+        return kind
+
+    return runner.change_and_read("UpdateAppointmentType", cmd.key, action, present)[1]
