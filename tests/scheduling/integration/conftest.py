@@ -156,6 +156,9 @@ def database_url(request, tmp_path) -> str:
 
 
 def start_service(database_url: str, clock: FakeClock, **settings):
+    # No background sweeper unless a test asks for one: a test that moves its clock sweeps
+    # by hand (clinic_scheduling.service_layer.waitlist.sweep), so its events are its own.
+    settings.setdefault("sweep_seconds", 0)
     runtime = Runtime(build_spec(), SchedulingSettings(database_url=database_url, **settings),
                       KafkaSettings(), publisher=InMemoryPublisher(), clock=clock)
     migrated(runtime)
