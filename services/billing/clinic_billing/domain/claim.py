@@ -49,6 +49,8 @@ class Claim:
     subscriber: dict | None = field(default=None, kw_only=True)  # Subscriber, as stored
     void_reason: str = field(default="", kw_only=True)
     batch_id: str = field(default="", kw_only=True)
+    # Its lines beyond their prior authorization: {"charge_id", "problem", "detail"} each.
+    authorization_issues: list | None = field(default=None, kw_only=True)
 
     @classmethod
     def build(cls, patient_id: str, charges: list[Charge], *, actor: str,
@@ -72,7 +74,11 @@ class Claim:
                    service_date=first.service_date, charge_ids=[c.charge_id for c in charges],
                    total_charge_cents=sum(c.amount_cents for c in charges),
                    total_allowed_cents=sum(c.allowed_cents for c in charges),
-                   created_at=now, updated_at=now, updated_by=actor)
+                   created_at=now, updated_at=now, updated_by=actor,
+                   authorization_issues=[
+                       {"charge_id": c.charge_id, "problem": c.authorization_problem,
+                        "detail": c.authorization_problem_detail}
+                       for c in charges if c.authorization_problem])
 
     def mark_ready(self, subscriber: Subscriber, problems: list[ReadinessProblem], *,
                    actor: str, now: dt.datetime) -> None:

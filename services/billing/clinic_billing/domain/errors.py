@@ -300,3 +300,28 @@ class NothingToApply(FailedPrecondition):
 
     def __init__(self, item_id: str):
         super().__init__(f"suspense item {item_id!r} holds no money to apply", item_id=item_id)
+
+
+class PriorAuthorizationNotFound(NotFound):
+    default_reason = "PRIOR_AUTHORIZATION_NOT_FOUND"
+
+    def __init__(self, authorization_id: str):
+        super().__init__(f"prior authorization {authorization_id!r} does not exist",
+                         prior_authorization_id=authorization_id)
+
+
+class AuthorizationVoid(FailedPrecondition):
+    default_reason = "PRIOR_AUTHORIZATION_VOID"
+
+    def __init__(self, authorization_id: str):
+        super().__init__(f"prior authorization {authorization_id!r} is void",
+                         prior_authorization_id=authorization_id)
+
+
+class AuthorizationUnitsBelowUsed(FailedPrecondition):
+    default_reason = "AUTHORIZATION_UNITS_BELOW_USED"
+
+    def __init__(self, authorization_id: str, units: int, used: int):
+        super().__init__(f"prior authorization {authorization_id!r} cannot go down to {units} "
+                         f"units: charges used {used}", prior_authorization_id=authorization_id,
+                         units_used=str(used))

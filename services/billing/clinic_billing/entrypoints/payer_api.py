@@ -16,7 +16,7 @@ from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.service_layer import payers, rates
 
-UPDATABLE = ("display_name", "kind")
+UPDATABLE = ("display_name", "kind", "prior_authorization_codes")
 RATE_UPDATABLE = ("allowed_cents", "effective_to")
 
 
@@ -31,6 +31,7 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
         payers.create_payer(payers.CreatePayer(
             payer_id=payer_id, display_name=request.payer.display_name,
             kind=cv.payer_kind(request.payer.kind, required=False),
+            prior_authorization_codes=tuple(request.payer.prior_authorization_codes),
             key=RequestKey.of(request)), self.runner)
         return pb.CreatePayerResponse(payer=self._payer(payer_id))
 
@@ -51,6 +52,8 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
             payer_id=payer_id,
             display_name=request.payer.display_name if "display_name" in paths else None,
             kind=cv.payer_kind(request.payer.kind, required=True) if "kind" in paths else None,
+            prior_authorization_codes=tuple(request.payer.prior_authorization_codes)
+            if "prior_authorization_codes" in paths else None,
             key=RequestKey.of(request)), self.runner)
         return pb.UpdatePayerResponse(payer=self._payer(payer_id))
 
