@@ -216,9 +216,28 @@ claims = Table(
     Column("batch_id", String(32), nullable=False, server_default=""),
     # Its lines beyond their prior authorization, as the charges were posted (0012).
     Column("authorization_issues", JSON),
+    # The payer's own number for it, from the 277CA acknowledgement; why it was closed (0013).
+    Column("payer_claim_number", String(50), nullable=False, server_default=""),
+    Column("close_reason", Text, nullable=False, server_default=""),
 )
 Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
 Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
+
+# Every step of every claim, appended and never changed (0013).
+claim_transitions = Table(
+    "claim_transitions", metadata,
+    Column("transition_id", BigId, primary_key=True, autoincrement=True),
+    Column("claim_id", String(32), nullable=False),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", _enum(claim.ClaimState), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("effective_date", Date),
+)
+Index("ix_claim_transitions_claim", claim_transitions.c.claim_id,
+      claim_transitions.c.transition_id)
 
 # A charge is on one claim at most: the key says so, also under concurrency.
 claim_lines = Table(
@@ -399,6 +418,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
     mapper_registry.map_imperatively(claim.Claim, claims)
     mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
+    mapper_registry.map_imperatively(claim.ClaimTransition, claim_transitions)
     mapper_registry.map_imperatively(claim.ClaimBatch, claim_batches)
     mapper_registry.map_imperatively(remittance.Remittance, remittances)
     mapper_registry.map_imperatively(remittance.RemittanceClaim, remittance_claims)

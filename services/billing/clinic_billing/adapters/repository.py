@@ -21,7 +21,7 @@ from clinic_billing.domain.authorization import (
     PriorAuthorization,
 )
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState, ClaimTransition
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
@@ -219,6 +219,16 @@ class SqlClaimRepository:
     def get(self, claim_id: str, *, for_update: bool = False) -> Claim | None:
         return self.session.get(Claim, claim_id, with_for_update=for_update or None,
                                 populate_existing=for_update)
+
+    def add_transition(self, step: ClaimTransition) -> None:
+        """Appends a step to the claim's history (never changed afterwards)."""
+        self.session.add(step)
+
+    def history(self, claim_id: str, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of a claim's steps, oldest first."""
+        T = ClaimTransition
+        return keyset.fetch(self.session, select(T).where(T.claim_id == claim_id),
+                            [T.transition_id], after, limit)
 
     def release_lines(self, claim: Claim) -> None:
         """Frees a voided claim's charges for another claim."""

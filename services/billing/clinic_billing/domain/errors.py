@@ -187,9 +187,14 @@ class ClaimStateConflict(FailedPrecondition):
 
     default_reason = "CLAIM_STATE_CONFLICT"
 
-    def __init__(self, claim_id: str, state: object, target: object):
-        super().__init__(f"claim {claim_id!r} is {state}; it cannot become {target}",
-                         claim_id=claim_id, state=str(state), target_state=str(target))
+    def __init__(self, claim_id: str, state: object, target: object,
+                 allowed: list[str] | None = None):
+        allowed = allowed or []
+        can = f"; from {state} it can become {', '.join(allowed)}" if allowed else \
+            f"; nothing moves a {state} claim"
+        super().__init__(f"claim {claim_id!r} is {state}; it cannot become {target}{can}",
+                         claim_id=claim_id, state=str(state), target_state=str(target),
+                         allowed_transitions=",".join(allowed))
 
 
 class ClaimNotReady(FailedPrecondition):

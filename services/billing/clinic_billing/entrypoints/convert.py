@@ -16,7 +16,7 @@ from clinic_common.protoconv import fill_date, timestamp, to_date
 
 from clinic_billing.domain.authorization import AuthorizationState, PriorAuthorization
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimState, Subscriber
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimState, ClaimTransition, Subscriber
 from clinic_billing.domain.coding import PayerKind
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
@@ -30,6 +30,7 @@ ACCOUNT = Name("accounts/{account}")
 ACCOUNTS = Name("accounts/{account}", wildcard=True)  # a list's parent: "-" is every account
 CHARGE = Name("accounts/{account}/charges/{charge}")
 CLAIM = Name("accounts/{account}/claims/{claim}")
+CLAIM_TRANSITION = Name("accounts/{account}/claims/{claim}/transitions/{transition}")
 PAYER = Name("payers/{payer}")
 RATE = Name("payers/{payer}/contractedRates/{rate}")
 BATCH = Name("claimBatches/{batch}")
@@ -177,7 +178,8 @@ def claim_to_proto(c: Claim) -> claim_pb2.Claim:
         authorization_issues=[claim_pb2.ClaimAuthorizationIssue(
             charge=CHARGE.format(c.patient_id, issue["charge_id"]),
             problem=authorization_problem(issue["problem"]), detail=issue["detail"])
-            for issue in c.authorization_issues or []])
+            for issue in c.authorization_issues or []],
+        payer_claim_number=c.payer_claim_number, close_reason=c.close_reason)
     fill_date(message.service_date, c.service_date)
     if c.subscriber:
         sub = c.subscriber_facts()
@@ -219,4 +221,15 @@ def authorization_to_proto(a: PriorAuthorization) -> prior_authorization_pb2.Pri
         update_staff_id=a.updated_by)
     fill_date(message.start_date, a.start_date)
     fill_date(message.end_date, a.end_date)
+    return message
+
+
+def transition_to_proto(patient_id: str, t: ClaimTransition) -> claim_pb2.ClaimTransition:
+    message = claim_pb2.ClaimTransition(
+        name=CLAIM_TRANSITION.format(patient_id, t.claim_id, str(t.transition_id)),
+        from_state=CLAIM_STATES[ClaimState(t.from_state)] if t.from_state else
+        claim_pb2.CLAIM_STATE_UNSPECIFIED,
+        to_state=CLAIM_STATES[ClaimState(t.to_state)], occur_time=timestamp(t.occurred_at),
+        actor=t.actor, note=t.note, reference=t.reference)
+    fill_date(message.effective_date, t.effective_date)
     return message

@@ -48,6 +48,10 @@ PERMISSIONS = {
         "MarkClaimReady": rule(BILLING, ADMIN),
         "VoidClaim": rule(BILLING, ADMIN),
         "ExportClaims": rule(BILLING, ADMIN),
+        "MarkClaimAccepted": rule(BILLING, ADMIN),
+        "AppealClaim": rule(BILLING, ADMIN),
+        "CloseClaim": rule(BILLING, ADMIN),
+        "ListClaimTransitions": rule(BILLING, ADMIN),
     },
     _service(payment_service_pb2, "PaymentService"): {
         "RecordPayment": rule(DESK, BILLING, ADMIN),

@@ -139,7 +139,8 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
             reason_codes=list(dict.fromkeys(a.code for a in payment.all_adjustments())),
             remark_codes=payment.all_remarks(), denied_cents=payment.charge_cents,
             created_at=c.now))
-    claim.settle(STATE_OF[posting.outcome], actor=c.actor, now=c.now)
+    uow.claims.add_transition(claim.settle(STATE_OF[posting.outcome], remittance.remittance_id,
+                                           actor=c.actor, now=c.now))
     return {claim.patient_id}
 
 
@@ -156,7 +157,8 @@ def _reverse(uow, remittance, record, claim, payment, c, suspend) -> set[str]:
         uow.ledger.add(entry)
     for denial in uow.remittances.open_denials_of(claim.claim_id):
         denial.state = "REVERSED"
-    claim.settle(STATE_OF[Outcome.REVERSED], actor=c.actor, now=c.now)
+    uow.claims.add_transition(claim.settle(STATE_OF[Outcome.REVERSED], remittance.remittance_id,
+                                           actor=c.actor, now=c.now))
     return {claim.patient_id}
 
 
