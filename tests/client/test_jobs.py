@@ -390,12 +390,15 @@ def test_billing_auth_add_list_and_expiring_send_what_was_asked(stand_in):
     assert bad.exit_code == 2 and len(fake.of("CreatePriorAuthorization")) == 1
 
 
-def test_claims_accept_appeal_close_and_history(stand_in):
+def test_claims_accept_appeal_close_secondary_and_history(stand_in):
     def claim(state):
         return lambda r: {"claim": {"name": r.name, "state": state}}
     fake = stand_in({
         f"{B}.ClaimService/MarkClaimAccepted": claim("CLAIM_STATE_ACCEPTED"),
         f"{B}.ClaimService/AppealClaim": claim("CLAIM_STATE_APPEALED"),
+        f"{B}.ClaimService/CreateSecondaryClaim": lambda r: {"claim": {
+            "name": "accounts/p1/claims/k2", "primary_claim": r.primary_claim,
+            "state": "CLAIM_STATE_DRAFT"}},
         f"{B}.ClaimService/CloseClaim": lambda r: _refusal(code_pb2.FAILED_PRECONDITION,
                                                            "CLAIM_STATE_CONFLICT"),
         f"{B}.ClaimService/ListClaimTransitions": lambda r: {"transitions": [
@@ -421,3 +424,6 @@ def test_claims_accept_appeal_close_and_history(stand_in):
     assert [s["to_state"] for s in json.loads(history.stdout)] == \
         ["CLAIM_STATE_DRAFT", "CLAIM_STATE_READY"]
     assert fake.of("ListClaimTransitions")[0].parent == name
+    made = clinic(fake.address, "-q", "claims", "secondary", name, roles=(Role.BILLING,))
+    assert made.stdout.strip() == "accounts/p1/claims/k2"
+    assert fake.of("CreateSecondaryClaim")[0].primary_claim == name

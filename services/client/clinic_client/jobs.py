@@ -406,6 +406,15 @@ def claims_close(claim: Annotated[str, typer.Argument(help="claim name, accounts
                                       reason=reason).claim), CLAIM_COLUMNS, key="name")
 
 
+@claims_app.command("secondary")
+def claims_secondary(claim: Annotated[str, typer.Argument(
+        help="the primary claim's name, accounts/A/claims/C")]) -> None:
+    """Build the draft claim to the patient's secondary coverage, once the primary's
+    remittance is posted; it carries what the primary paid and adjusted."""
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/CreateSecondaryClaim",
+                                      primary_claim=claim).claim), CLAIM_COLUMNS, key="name")
+
+
 @claims_app.command("history")
 def claims_history(claim: Annotated[str, typer.Argument(
         help="claim name, accounts/A/claims/C")]) -> None:

@@ -219,9 +219,13 @@ claims = Table(
     # The payer's own number for it, from the 277CA acknowledgement; why it was closed (0013).
     Column("payer_claim_number", String(50), nullable=False, server_default=""),
     Column("close_reason", Text, nullable=False, server_default=""),
+    # A secondary claim's primary and the primary's decision it carries (0013).
+    Column("primary_claim_id", String(32), nullable=False, server_default=""),
+    Column("cob", JSON),
 )
 Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
 Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
+Index("ix_claims_primary", claims.c.primary_claim_id)
 
 # Every step of every claim, appended and never changed (0013).
 claim_transitions = Table(

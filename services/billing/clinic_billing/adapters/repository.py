@@ -212,9 +212,18 @@ class SqlClaimRepository:
         self.session = session
 
     def add(self, claim: Claim) -> None:
+        """Stores a claim; a primary one takes its charges (a secondary claim bills the same
+        charges again, to the next payer, and takes none)."""
         self.session.add(claim)
+        if claim.is_secondary:
+            return
         for number, charge_id in enumerate(claim.charge_ids, start=1):
             self.session.add(ClaimLine(charge_id, claim.claim_id, number))
+
+    def secondary_of(self, primary_id: str) -> Claim | None:
+        """The standing (not void) secondary claim of a primary one."""
+        return self.session.scalars(select(Claim).where(
+            Claim.primary_claim_id == primary_id, Claim.state != ClaimState.VOID)).first()
 
     def get(self, claim_id: str, *, for_update: bool = False) -> Claim | None:
         return self.session.get(Claim, claim_id, with_for_update=for_update or None,

@@ -48,6 +48,8 @@ TRANSITIONS: dict[ClaimState, tuple[ClaimState, ...]] = {
     ClaimState.CLOSED: (),
     ClaimState.VOID: (),
 }
+# A primary claim its payer answered: the secondary payer is billed after it.
+ADJUDICATED = {ClaimState.PAID, ClaimState.PARTIALLY_PAID, ClaimState.DENIED}
 MAX_NOTE = 1000
 MAX_REFERENCE = 50  # a payer claim control number (REF02)
 
@@ -89,6 +91,9 @@ class Claim:
     authorization_issues: list | None = field(default=None, kw_only=True)
     payer_claim_number: str = field(default="", kw_only=True)  # from the 277CA or the 835
     close_reason: str = field(default="", kw_only=True)
+    # A secondary claim names its primary and carries the primary's decision (cob.py).
+    primary_claim_id: str = field(default="", kw_only=True)
+    cob: dict | None = field(default=None, kw_only=True)
 
     @classmethod
     def build(cls, patient_id: str, charges: list[Charge], *, actor: str,
@@ -118,10 +123,29 @@ class Claim:
                         "detail": c.authorization_problem_detail}
                        for c in charges if c.authorization_problem])
 
+    @property
+    def is_secondary(self) -> bool:
+        return bool(self.primary_claim_id)
+
+    def secondary(self, coverage_id: str, payer_id: str, cob: dict, *, actor: str,
+                  now: dt.datetime) -> Claim:
+        """A draft claim of this claim's charges to the coverage that pays next, carrying
+        the primary's decision; this claim must be a primary one its payer answered."""
+        if self.is_secondary:
+            raise errors.ClaimIsSecondary(self.claim_id, self.primary_claim_id)
+        if self.state not in ADJUDICATED:
+            raise errors.PrimaryNotAdjudicated(self.claim_id, self.state)
+        return Claim(patient_id=self.patient_id, coverage_id=coverage_id, payer_id=payer_id,
+                     service_date=self.service_date, charge_ids=list(self.charge_ids),
+                     total_charge_cents=self.total_charge_cents, total_allowed_cents=0,
+                     created_at=now, updated_at=now, updated_by=actor,
+                     authorization_issues=self.authorization_issues,
+                     primary_claim_id=self.claim_id, cob=cob)
+
     def created(self) -> ClaimTransition:
         """The first step of its history: made a draft."""
         return ClaimTransition(self.claim_id, "", ClaimState.DRAFT, self.created_at,
-                               self.updated_by)
+                               self.updated_by, reference=self.primary_claim_id)
 
     def mark_ready(self, subscriber: Subscriber, problems: list[ReadinessProblem], *,
                    actor: str, now: dt.datetime) -> ClaimTransition:

@@ -330,3 +330,36 @@ class AuthorizationUnitsBelowUsed(FailedPrecondition):
         super().__init__(f"prior authorization {authorization_id!r} cannot go down to {units} "
                          f"units: charges used {used}", prior_authorization_id=authorization_id,
                          units_used=str(used))
+
+
+class ClaimIsSecondary(FailedPrecondition):
+    default_reason = "CLAIM_IS_SECONDARY"
+
+    def __init__(self, claim_id: str, primary_id: str):
+        super().__init__(f"claim {claim_id!r} is the secondary claim of {primary_id!r}",
+                         claim_id=claim_id, primary_claim_id=primary_id)
+
+
+class PrimaryNotAdjudicated(FailedPrecondition):
+    default_reason = "PRIMARY_NOT_ADJUDICATED"
+
+    def __init__(self, claim_id: str, state: object):
+        super().__init__(f"claim {claim_id!r} is {state}: the secondary payer is billed once "
+                         "the primary's remittance is posted (paid, partially paid or denied)",
+                         claim_id=claim_id, state=str(state))
+
+
+class NoSecondaryCoverage(FailedPrecondition):
+    default_reason = "NO_SECONDARY_COVERAGE"
+
+    def __init__(self, patient_id: str, service_date: object):
+        super().__init__(f"patient {patient_id!r} has no coverage after the primary's in force "
+                         f"on {service_date}", patient_id=patient_id, service_date=service_date)
+
+
+class SecondaryClaimExists(AlreadyExists):
+    default_reason = "SECONDARY_CLAIM_EXISTS"
+
+    def __init__(self, primary_id: str, secondary_id: str):
+        super().__init__(f"claim {primary_id!r} has secondary claim {secondary_id!r}; void it "
+                         "first", claim_id=primary_id, secondary_claim_id=secondary_id)

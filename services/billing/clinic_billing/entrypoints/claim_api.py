@@ -14,7 +14,7 @@ from clinic_common.runner import RequestKey
 from clinic_billing.adapters.repository import ClaimFilter
 from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
-from clinic_billing.service_layer import claims
+from clinic_billing.service_layer import claims, secondary_claims
 
 
 class ClaimServicer(pb_grpc.ClaimServiceServicer):
@@ -94,6 +94,13 @@ class ClaimServicer(pb_grpc.ClaimServiceServicer):
             patient_id=patient_id, claim_id=claim_id, to="CLOSED", note=request.reason,
             key=RequestKey.of(request)))
         return pb.CloseClaimResponse(claim=self._claim(patient_id, claim_id))
+
+    def CreateSecondaryClaim(self, request, context):
+        patient_id, primary_id = cv.CLAIM.parse(request.primary_claim, "primary_claim")
+        claim_id = secondary_claims.create_secondary_claim(secondary_claims.CreateSecondaryClaim(
+            patient_id=patient_id, primary_claim_id=primary_id, key=RequestKey.of(request)),
+            self.runner)
+        return pb.CreateSecondaryClaimResponse(claim=self._claim(patient_id, claim_id))
 
     def ListClaimTransitions(self, request, context):
         patient_id, claim_id = cv.CLAIM.parse(request.parent, "parent")

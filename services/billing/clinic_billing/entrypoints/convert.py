@@ -179,7 +179,10 @@ def claim_to_proto(c: Claim) -> claim_pb2.Claim:
             charge=CHARGE.format(c.patient_id, issue["charge_id"]),
             problem=authorization_problem(issue["problem"]), detail=issue["detail"])
             for issue in c.authorization_issues or []],
-        payer_claim_number=c.payer_claim_number, close_reason=c.close_reason)
+        payer_claim_number=c.payer_claim_number, close_reason=c.close_reason,
+        primary_claim=CLAIM.format(c.patient_id, c.primary_claim_id) if c.primary_claim_id
+        else "", primary_paid_cents=int(c.cob["paid_cents"]) if c.cob else 0,
+        primary_payer_id=c.cob["payer_id"] if c.cob else "")
     fill_date(message.service_date, c.service_date)
     if c.subscriber:
         sub = c.subscriber_facts()

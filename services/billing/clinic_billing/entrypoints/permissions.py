@@ -51,6 +51,7 @@ PERMISSIONS = {
         "MarkClaimAccepted": rule(BILLING, ADMIN),
         "AppealClaim": rule(BILLING, ADMIN),
         "CloseClaim": rule(BILLING, ADMIN),
+        "CreateSecondaryClaim": rule(BILLING, ADMIN),
         "ListClaimTransitions": rule(BILLING, ADMIN),
     },
     _service(payment_service_pb2, "PaymentService"): {

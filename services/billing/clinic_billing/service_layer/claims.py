@@ -19,8 +19,10 @@ from clinic_billing.adapters import x12_837
 from clinic_billing.adapters.repository import ClaimFilter
 from clinic_billing.domain import errors
 from clinic_billing.domain.claim import Claim, ClaimBatch, Subscriber, readiness_problems
+from clinic_billing.domain.cob import PrimaryAdjudication
 from clinic_billing.domain.coding import payer_kind_of
 from clinic_billing.domain.payer import BillingProvider
+from clinic_billing.service_layer import secondary_claims
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
@@ -124,6 +126,7 @@ def void_claim(cmd: VoidClaim, runner: Billing) -> str:
         claim = _claim_for_update(uow, cmd.patient_id, cmd.claim_id)
         uow.claims.add_transition(claim.void(cmd.reason, actor=c.actor, now=c.now))
         uow.claims.release_lines(claim)
+        secondary_claims.transfers_back(uow, claim, c.now)
         return claim.claim_id
 
     return runner.change("VoidClaim", cmd.key, action)
@@ -226,7 +229,13 @@ def _to_send(uow: BillingUnitOfWork, claim: Claim) -> x12_837.ClaimToSend:
     coverage = uow.coverages.get(claim.coverage_id)
     payer = uow.payers.get(claim.payer_id)
     kind = payer.kind if payer else payer_kind_of(coverage.plan_type if coverage else "")
+    cob = other_subscriber = None
+    if claim.cob:
+        cob = PrimaryAdjudication.stored(claim.cob)
+        primary = uow.claims.get(claim.primary_claim_id)
+        other_subscriber = primary.subscriber_facts() if primary and primary.subscriber else None
     return x12_837.ClaimToSend(
+        cob=cob, other_subscriber=other_subscriber,
         claim=claim, charges=[ch for ch in charges if ch is not None], subscriber=subscriber,
         member_id=coverage.member_id if coverage else "",
         group_number=coverage.group_number if coverage else "",

@@ -1,5 +1,6 @@
 """Claims' append-only history (claim_transitions); the payer's claim number from its
-acknowledgement and the reason a claim was closed.
+acknowledgement and the reason a claim was closed; a secondary claim's primary and the
+primary payer's decision it carries.
 
 Expand only: a new table, new columns with defaults. Claims made before this revision
 have no history of their earlier steps.
@@ -40,10 +41,17 @@ def upgrade() -> None:
                                    server_default=""))
         batch.add_column(sa.Column("close_reason", sa.Text(), nullable=False,
                                    server_default=""))
+        batch.add_column(sa.Column("primary_claim_id", sa.String(32), nullable=False,
+                                   server_default=""))
+        batch.add_column(sa.Column("cob", sa.JSON(), nullable=True))
+    op.create_index("ix_claims_primary", "claims", ["primary_claim_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_claims_primary", table_name="claims")
     with op.batch_alter_table("claims") as batch:
+        batch.drop_column("cob")
+        batch.drop_column("primary_claim_id")
         batch.drop_column("close_reason")
         batch.drop_column("payer_claim_number")
     op.drop_index("ix_claim_transitions_claim", table_name="claim_transitions")
