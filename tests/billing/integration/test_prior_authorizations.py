@@ -231,3 +231,19 @@ def test_a_merge_moves_the_authorizations_to_the_survivor(tms):
     assert [a.prior_authorization_id for a in moved] == [created.prior_authorization_id]
 
 
+
+
+def test_the_837p_names_the_prior_authorizations_the_lines_used(tms):
+    from tests.billing.flow import export, ready
+    from tests.billing.integration.test_claim_export import assert_valid_837
+    billing, _ = tms
+    _authorize(billing, codes=("99213",), number="PA-EM", units=5)
+    assert billing.deliver(completed("t1", "p1", DAY, ("90868", 1), ("99213", 1))) == "handled"
+    text = export(billing, ready(billing, draft(billing, "p1", "t1"))).content
+    assert_valid_837(text)
+    text = text.decode()
+    claim_level = text[text.index("CLM*"):text.index("HI*")]
+    assert "REF*G1*PA-1~" in claim_level  # the first line's, for the claim
+    second_line = text[text.index("LX*2~"):]
+    assert "REF*G1*PA-EM~" in second_line  # the line that used another one says so
+    assert text.count("REF*G1*") == 2

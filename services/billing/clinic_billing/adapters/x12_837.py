@@ -48,6 +48,8 @@ class ClaimToSend:
     # A secondary claim: the primary's decision and its subscriber (loops 2320-2330B, 2430).
     cob: PrimaryAdjudication | None = None
     other_subscriber: Subscriber | None = None
+    # Each line's prior authorization number (by charge id), where its charge used one.
+    authorization_numbers: dict[str, str] | None = None
 
 
 def dollars(cents: int) -> str:
@@ -103,6 +105,11 @@ def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[s
     for charge in item.charges:
         diagnoses += [d for d in charge.diagnosis_codes if d not in diagnoses]
     rendering = provider.rendering_npi(item.charges[0].rendering_provider_id)
+    numbers = item.authorization_numbers or {}
+    # The claim's prior authorization (REF*G1 in 2300) is its first line's; a line with
+    # another one says so itself (2400).
+    claim_authorization = next((numbers[c.charge_id] for c in item.charges
+                                if numbers.get(c.charge_id)), "")
     segments = [
         ["HL", str(hl), "1", "22", "0"],
         ["SBR", "S" if item.cob else SEQUENCE.get(item.priority, "P"), "18", _clean(item.group_number), "", "", "",
@@ -115,6 +122,7 @@ def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[s
         ["NM1", "PR", "2", _clean(item.payer_name), "", "", "", "", "PI", _clean(claim.payer_id)],
         ["CLM", claim.claim_id, dollars(claim.total_charge_cents), "", "",
          f"{item.place_of_service}:B:1", "Y", "A", "Y", "Y"],
+        *([["REF", "G1", _clean(claim_authorization)]] if claim_authorization else []),
         ["HI", *[("ABK" if i == 0 else "ABF") + ":" + d.replace(".", "")
                  for i, d in enumerate(diagnoses)]],
         ["NM1", "82", "1", _clean(item.charges[0].rendering_provider_id), "", "", "", "", "XX",
@@ -123,7 +131,9 @@ def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[s
     if item.cob is not None:
         segments += _other_payer(item.cob, item.other_subscriber or sub)
     for number, charge in enumerate(item.charges, start=1):
-        segments += _line(number, charge, diagnoses)
+        own = numbers.get(charge.charge_id, "")
+        segments += _line(number, charge, diagnoses,
+                          own if own and own != claim_authorization else "")
         if item.cob is not None and (line := item.cob.line(charge.charge_id)) is not None:
             segments += _line_adjudication(item.cob, line.paid_cents, line.adjustments, charge)
     return segments
@@ -168,7 +178,8 @@ def _cas(adjustments) -> list[list[str]]:
     return segments
 
 
-def _line(number: int, charge: Charge, diagnoses: list[str]) -> list[list[str]]:
+def _line(number: int, charge: Charge, diagnoses: list[str],
+          authorization: str = "") -> list[list[str]]:
     procedure = ":".join(["HC", charge.procedure_code, *charge.modifiers])
     pointers = ":".join(str(diagnoses.index(d) + 1) for d in dict.fromkeys(charge.diagnosis_codes))
     segments = [
@@ -176,6 +187,7 @@ def _line(number: int, charge: Charge, diagnoses: list[str]) -> list[list[str]]:
         ["SV1", procedure, dollars(charge.amount_cents), "UN", str(charge.units), "", "",
          pointers],
         ["DTP", "472", "D8", charge.service_date.strftime("%Y%m%d")],
+        *([["REF", "G1", _clean(authorization)]] if authorization else []),
         ["REF", "6R", charge.charge_id],
     ]
     if charge.ndc:

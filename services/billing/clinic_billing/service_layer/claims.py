@@ -234,8 +234,14 @@ def _to_send(uow: BillingUnitOfWork, claim: Claim) -> x12_837.ClaimToSend:
         cob = PrimaryAdjudication.stored(claim.cob)
         primary = uow.claims.get(claim.primary_claim_id)
         other_subscriber = primary.subscriber_facts() if primary and primary.subscriber else None
+    numbers = {}
+    for charge in charges:
+        if charge is not None and charge.prior_authorization_id:
+            auth = uow.authorizations.get(charge.prior_authorization_id)
+            if auth is not None:
+                numbers[charge.charge_id] = auth.authorization_number
     return x12_837.ClaimToSend(
-        cob=cob, other_subscriber=other_subscriber,
+        cob=cob, other_subscriber=other_subscriber, authorization_numbers=numbers,
         claim=claim, charges=[ch for ch in charges if ch is not None], subscriber=subscriber,
         member_id=coverage.member_id if coverage else "",
         group_number=coverage.group_number if coverage else "",
