@@ -353,14 +353,17 @@ def _authorization(r):
             "state": "PRIOR_AUTHORIZATION_STATE_ACTIVE"}
 
 
-def test_billing_auth_add_list_and_expiring_send_what_was_asked(stand_in):
+def test_billing_auth_add_list_expiring_and_void_send_what_was_asked(stand_in):
     listed = {"prior_authorizations": [_authorization(
         type("R", (), {"parent": "accounts/p1"}))]}
     fake = stand_in({
         f"{B}.PriorAuthorizationService/CreatePriorAuthorization": lambda r: {
             "prior_authorization": _authorization(r)},
         f"{B}.PriorAuthorizationService/ListPriorAuthorizations": lambda r: listed,
-        f"{B}.PriorAuthorizationService/ListExpiringPriorAuthorizations": lambda r: listed})
+        f"{B}.PriorAuthorizationService/ListExpiringPriorAuthorizations": lambda r: listed,
+        f"{B}.PriorAuthorizationService/VoidPriorAuthorization": lambda r: {
+            "prior_authorization": {"name": r.name, "void_reason": r.reason,
+                                    "state": "PRIOR_AUTHORIZATION_STATE_VOID"}}})
     added = clinic(fake.address, "-q", "billing", "auth", "add", "p1", "--payer", "60054",
                    "--number", "PA-1", "--code", "90868", "--code", "90869", "--units", "30",
                    "--from", "2026-03-01", "--to", "2026-05-31", roles=(Role.BILLING,))
@@ -388,6 +391,11 @@ def test_billing_auth_add_list_and_expiring_send_what_was_asked(stand_in):
                  "PA-1", "--code", "90868", "--units", "30", "--from", "2026-13-01", "--to",
                  "2026-05-31", roles=(Role.BILLING,))
     assert bad.exit_code == 2 and len(fake.of("CreatePriorAuthorization")) == 1
+    voided = clinic(fake.address, "billing", "auth", "void",
+                    "accounts/p1/priorAuthorizations/pa1", "--reason", "entered twice",
+                    roles=(Role.BILLING,))
+    assert voided.exit_code == 0 and "PRIOR_AUTHORIZATION_STATE_VOID" in voided.stdout
+    assert fake.of("VoidPriorAuthorization")[0].reason == "entered twice"
 
 
 def test_claims_accept_appeal_close_secondary_and_history(stand_in):

@@ -546,6 +546,17 @@ def auth_list(account: Annotated[str, typer.Argument(help="account (patient) id;
         AUTH_COLUMNS, "prior authorizations", key="name")
 
 
+@auth_app.command("void")
+def auth_void(authorization: Annotated[str, typer.Argument(
+        help="name, accounts/A/priorAuthorizations/P")],
+              reason: Annotated[str, typer.Option(help="why (entered twice, revoked, ...)")],
+              ) -> None:
+    """Withdraw a prior authorization: it burns nothing more."""
+    show(_auth_rows([run(lambda c: c.billing.call(
+        f"{AUTHORIZATIONS}/VoidPriorAuthorization", name=authorization,
+        reason=reason).prior_authorization)])[0], key="name")
+
+
 @auth_app.command("expiring")
 def auth_expiring(account: Annotated[str, typer.Option(help="one account (default: all)")] = "-",
                   units_left: Annotated[int, typer.Option(
