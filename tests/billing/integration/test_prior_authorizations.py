@@ -247,3 +247,15 @@ def test_the_837p_names_the_prior_authorizations_the_lines_used(tms):
     second_line = text[text.index("LX*2~"):]
     assert "REF*G1*PA-EM~" in second_line  # the line that used another one says so
     assert text.count("REF*G1*") == 2
+
+
+@pytest.mark.parametrize("paths", [[], ["units_used"], ["payer_id"]])
+def test_an_update_names_only_fields_that_can_change(tms, paths):
+    billing, created = tms
+    with pytest.raises(grpc.RpcError) as refused:
+        billing.authorizations.UpdatePriorAuthorization(pa_pb.UpdatePriorAuthorizationRequest(
+            prior_authorization=pa.PriorAuthorization(name=created.name, units_used=9,
+                                                      payer_id="other"),
+            update_mask=FieldMask(paths=paths)), metadata=AS_BILLING)
+    assert reason(refused.value) == "INVALID_FIELD"
+    assert _get(billing, created.name) == created

@@ -60,6 +60,17 @@ PAYER_KINDS = {PayerKind.MEDICARE: payer_pb2.PAYER_KIND_MEDICARE,
 KIND_OF = {v: k for k, v in PAYER_KINDS.items()}
 
 
+def mask_paths(paths, allowed: tuple[str, ...]) -> list[str]:
+    """An update's field mask: required, and only fields that can change."""
+    paths = list(paths)
+    if not paths:
+        raise FieldViolation("update_mask", "is required: name the fields to change")
+    for path in paths:
+        if path not in allowed:
+            raise FieldViolation("update_mask", f"{path!r} is not a field that can be changed")
+    return paths
+
+
 def payer_kind(value: int, *, required: bool) -> PayerKind | None:
     """The kind a request names; None when unset and not ``required`` (the domain refuses it)."""
     if value == payer_pb2.PAYER_KIND_UNSPECIFIED and not required:

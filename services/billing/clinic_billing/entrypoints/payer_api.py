@@ -47,7 +47,7 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
 
     def UpdatePayer(self, request, context):
         payer_id = cv.PAYER.parse_one(request.payer.name, "payer.name")
-        paths = _mask(request.update_mask.paths, UPDATABLE)
+        paths = cv.mask_paths(request.update_mask.paths, UPDATABLE)
         payers.update_payer(payers.UpdatePayer(
             payer_id=payer_id,
             display_name=request.payer.display_name if "display_name" in paths else None,
@@ -88,7 +88,7 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
 
     def UpdateContractedRate(self, request, context):
         payer_id, rate_id = cv.RATE.parse(request.rate.name, "rate.name")
-        paths = _mask(request.update_mask.paths, RATE_UPDATABLE)
+        paths = cv.mask_paths(request.update_mask.paths, RATE_UPDATABLE)
         r = request.rate
         rates.update_rate(rates.UpdateRate(
             payer_id=payer_id, rate_id=rate_id,
@@ -108,13 +108,3 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
 
     def _payer(self, payer_id: str) -> payer_pb2.Payer:
         return cv.payer_to_proto(payers.get_payer(payer_id, self.runner))
-
-
-def _mask(paths, allowed: tuple[str, ...]) -> list[str]:
-    paths = list(paths)
-    if not paths:
-        raise FieldViolation("update_mask", "is required: name the fields to change")
-    for path in paths:
-        if path not in allowed:
-            raise FieldViolation("update_mask", f"{path!r} is not a field that can be changed")
-    return paths

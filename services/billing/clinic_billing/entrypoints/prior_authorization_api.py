@@ -14,7 +14,6 @@ from clinic_common.runner import RequestKey
 
 from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
-from clinic_billing.entrypoints.payer_api import _mask
 from clinic_billing.service_layer import authorizations
 
 UPDATABLE = ("authorization_number", "procedure_codes", "units_authorized", "start_date",
@@ -59,7 +58,7 @@ class PriorAuthorizationServicer(pb_grpc.PriorAuthorizationServiceServicer):
     def UpdatePriorAuthorization(self, request, context):
         a = request.prior_authorization
         patient_id, auth_id = cv.PRIOR_AUTHORIZATION.parse(a.name, "prior_authorization.name")
-        paths = _mask(request.update_mask.paths, UPDATABLE)
+        paths = cv.mask_paths(request.update_mask.paths, UPDATABLE)
         unset = authorizations.UNSET
         authorizations.update_authorization(authorizations.UpdateAuthorization(
             patient_id=patient_id, authorization_id=auth_id,
