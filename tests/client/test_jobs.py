@@ -342,3 +342,96 @@ def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp
         early = clinic(scheduling.address, "visit", "complete", second, roles=(Role.NURSE,))
         assert early.exit_code == 3, early.output  # its booked start has not passed
         assert "reason:" in early.stderr and "correlation id" in early.stderr
+
+
+def _authorization(r):
+    return {"name": f"{r.parent}/priorAuthorizations/pa1", "payer_id": "60054",
+            "authorization_number": "PA-1", "procedure_codes": ["90868"],
+            "units_authorized": 30, "units_remaining": 0,
+            "start_date": {"year": 2026, "month": 3, "day": 1},
+            "end_date": {"year": 2026, "month": 5, "day": 31},
+            "state": "PRIOR_AUTHORIZATION_STATE_ACTIVE"}
+
+
+def test_billing_auth_add_list_expiring_and_void_send_what_was_asked(stand_in):
+    listed = {"prior_authorizations": [_authorization(
+        type("R", (), {"parent": "accounts/p1"}))]}
+    fake = stand_in({
+        f"{B}.PriorAuthorizationService/CreatePriorAuthorization": lambda r: {
+            "prior_authorization": _authorization(r)},
+        f"{B}.PriorAuthorizationService/ListPriorAuthorizations": lambda r: listed,
+        f"{B}.PriorAuthorizationService/ListExpiringPriorAuthorizations": lambda r: listed,
+        f"{B}.PriorAuthorizationService/VoidPriorAuthorization": lambda r: {
+            "prior_authorization": {"name": r.name, "void_reason": r.reason,
+                                    "state": "PRIOR_AUTHORIZATION_STATE_VOID"}}})
+    added = clinic(fake.address, "-q", "billing", "auth", "add", "p1", "--payer", "60054",
+                   "--number", "PA-1", "--code", "90868", "--code", "90869", "--units", "30",
+                   "--from", "2026-03-01", "--to", "2026-05-31", roles=(Role.BILLING,))
+    assert added.exit_code == 0, added.output
+    assert added.stdout.strip() == "accounts/p1/priorAuthorizations/pa1"
+    (request,) = fake.of("CreatePriorAuthorization")
+    a = request.prior_authorization
+    assert (request.parent, a.payer_id, a.authorization_number, list(a.procedure_codes),
+            a.units_authorized, a.start_date.month, a.end_date.day) == \
+        ("accounts/p1", "60054", "PA-1", ["90868", "90869"], 30, 3, 31)
+    assert request.request_id  # a retry of the command's call is not recorded twice
+    shown = clinic(fake.address, "billing", "auth", "list", "--payer", "60054",
+                   roles=(Role.BILLING,))
+    assert shown.exit_code == 0 and "PA-1" in shown.stdout and "2026-05-31" in shown.stdout
+    assert (fake.of("ListPriorAuthorizations")[0].parent,
+            fake.of("ListPriorAuthorizations")[0].payer_id) == ("accounts/-", "60054")
+    expiring = clinic(fake.address, "--json", "billing", "auth", "expiring", "--units-left", "0",
+                      "--days", "30", "--as-of", "2026-04-01", roles=(Role.BILLING,))
+    assert json.loads(expiring.stdout)[0]["units_remaining"] == 0  # zero is shown
+    (asked,) = fake.of("ListExpiringPriorAuthorizations")
+    assert (asked.parent, asked.as_of.month, asked.units_remaining_at_most,
+            asked.ending_within_days) == ("accounts/-", 4, 0, 30)
+    assert asked.HasField("units_remaining_at_most")
+    bad = clinic(fake.address, "billing", "auth", "add", "p1", "--payer", "60054", "--number",
+                 "PA-1", "--code", "90868", "--units", "30", "--from", "2026-13-01", "--to",
+                 "2026-05-31", roles=(Role.BILLING,))
+    assert bad.exit_code == 2 and len(fake.of("CreatePriorAuthorization")) == 1
+    voided = clinic(fake.address, "billing", "auth", "void",
+                    "accounts/p1/priorAuthorizations/pa1", "--reason", "entered twice",
+                    roles=(Role.BILLING,))
+    assert voided.exit_code == 0 and "PRIOR_AUTHORIZATION_STATE_VOID" in voided.stdout
+    assert fake.of("VoidPriorAuthorization")[0].reason == "entered twice"
+
+
+def test_claims_accept_appeal_close_secondary_and_history(stand_in):
+    def claim(state):
+        return lambda r: {"claim": {"name": r.name, "state": state}}
+    fake = stand_in({
+        f"{B}.ClaimService/MarkClaimAccepted": claim("CLAIM_STATE_ACCEPTED"),
+        f"{B}.ClaimService/AppealClaim": claim("CLAIM_STATE_APPEALED"),
+        f"{B}.ClaimService/CreateSecondaryClaim": lambda r: {"claim": {
+            "name": "accounts/p1/claims/k2", "primary_claim": r.primary_claim,
+            "state": "CLAIM_STATE_DRAFT"}},
+        f"{B}.ClaimService/CloseClaim": lambda r: _refusal(code_pb2.FAILED_PRECONDITION,
+                                                           "CLAIM_STATE_CONFLICT"),
+        f"{B}.ClaimService/ListClaimTransitions": lambda r: {"transitions": [
+            {"to_state": "CLAIM_STATE_DRAFT", "actor": "biller-9"},
+            {"from_state": "CLAIM_STATE_DRAFT", "to_state": "CLAIM_STATE_READY",
+             "actor": "biller-9"}]}})
+    name = "accounts/p1/claims/k1"
+    accepted = clinic(fake.address, "claims", "accept", name, "--payer-claim-number", "PCN-7",
+                      "--on", "2026-03-12", roles=(Role.BILLING,))
+    assert accepted.exit_code == 0 and "CLAIM_STATE_ACCEPTED" in accepted.stdout
+    (request,) = fake.of("MarkClaimAccepted")
+    assert (request.name, request.payer_claim_number, request.accept_date.day) == \
+        (name, "PCN-7", 12)
+    appealed = clinic(fake.address, "claims", "appeal", name, "--note", "necessity letter",
+                      "--on", "2026-03-20", roles=(Role.BILLING,))
+    assert appealed.exit_code == 0
+    assert (fake.of("AppealClaim")[0].note, fake.of("AppealClaim")[0].appeal_date.day) == \
+        ("necessity letter", 20)
+    refused = clinic(fake.address, "claims", "close", name, "--reason", "done",
+                     roles=(Role.BILLING,))
+    assert refused.exit_code == 3 and "CLAIM_STATE_CONFLICT" in refused.output
+    history = clinic(fake.address, "--json", "claims", "history", name, roles=(Role.BILLING,))
+    assert [s["to_state"] for s in json.loads(history.stdout)] == \
+        ["CLAIM_STATE_DRAFT", "CLAIM_STATE_READY"]
+    assert fake.of("ListClaimTransitions")[0].parent == name
+    made = clinic(fake.address, "-q", "claims", "secondary", name, roles=(Role.BILLING,))
+    assert made.stdout.strip() == "accounts/p1/claims/k2"
+    assert fake.of("CreateSecondaryClaim")[0].primary_claim == name

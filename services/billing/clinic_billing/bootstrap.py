@@ -9,6 +9,7 @@ from clinic.billing.v1 import (
     fee_schedule_service_pb2_grpc,
     payer_service_pb2_grpc,
     payment_service_pb2_grpc,
+    prior_authorization_service_pb2_grpc,
     remittance_service_pb2_grpc,
     report_service_pb2_grpc,
 )
@@ -30,6 +31,7 @@ from clinic_billing.entrypoints.fee_schedule_api import FeeScheduleServicer
 from clinic_billing.entrypoints.payer_api import PayerServicer
 from clinic_billing.entrypoints.payment_api import PaymentServicer
 from clinic_billing.entrypoints.permissions import PERMISSIONS
+from clinic_billing.entrypoints.prior_authorization_api import PriorAuthorizationServicer
 from clinic_billing.entrypoints.remittance_api import RemittanceServicer
 from clinic_billing.entrypoints.report_api import ReportServicer
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
@@ -45,6 +47,8 @@ SERVICERS = {
     "FeeScheduleService": (fee_schedule_service_pb2_grpc, FeeScheduleServicer),
     "PayerService": (payer_service_pb2_grpc, PayerServicer),
     "PaymentService": (payment_service_pb2_grpc, PaymentServicer),
+    "PriorAuthorizationService": (prior_authorization_service_pb2_grpc,
+                                  PriorAuthorizationServicer),
     "RemittanceService": (remittance_service_pb2_grpc, RemittanceServicer),
     "ReportService": (report_service_pb2_grpc, ReportServicer),
 }

@@ -369,6 +369,62 @@ def claims_export(claim: Annotated[list[str], typer.Argument(help="ready claims'
     show(row, key="name")
 
 
+@claims_app.command("accept")
+def claims_accept(claim: Annotated[str, typer.Argument(help="claim name, accounts/A/claims/C")],
+                  payer_claim_number: Annotated[str, typer.Option(
+                      help="the payer's claim number from its 277CA")] = "",
+                  on: Annotated[str, typer.Option(help="the day it acknowledged (today)")] = "",
+                  ) -> None:
+    """Record the payer's acknowledgement (277CA) of a submitted claim: it becomes accepted."""
+    fields: dict = {"payer_claim_number": payer_claim_number}
+    if on:
+        _check_date(on, "--on")
+        fields["accept_date"] = _day(on)
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/MarkClaimAccepted", name=claim,
+                                      **fields).claim), CLAIM_COLUMNS, key="name")
+
+
+@claims_app.command("appeal")
+def claims_appeal(claim: Annotated[str, typer.Argument(help="claim name, accounts/A/claims/C")],
+                  note: Annotated[str, typer.Option(help="the grounds of the appeal")],
+                  on: Annotated[str, typer.Option(help="the day it was sent (today)")] = "",
+                  ) -> None:
+    """Record the appeal of a denied or partially paid claim."""
+    if on:
+        _check_date(on, "--on")
+    when = _day(on or dt.date.today().isoformat())
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/AppealClaim", name=claim, note=note,
+                                      appeal_date=when).claim), CLAIM_COLUMNS, key="name")
+
+
+@claims_app.command("close")
+def claims_close(claim: Annotated[str, typer.Argument(help="claim name, accounts/A/claims/C")],
+                 reason: Annotated[str, typer.Option(help="why nothing more is expected")],
+                 ) -> None:
+    """Close a sent claim on which nothing more is expected."""
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/CloseClaim", name=claim,
+                                      reason=reason).claim), CLAIM_COLUMNS, key="name")
+
+
+@claims_app.command("secondary")
+def claims_secondary(claim: Annotated[str, typer.Argument(
+        help="the primary claim's name, accounts/A/claims/C")]) -> None:
+    """Build the draft claim to the patient's secondary coverage, once the primary's
+    remittance is posted; it carries what the primary paid and adjusted."""
+    show(run(lambda c: c.billing.call(f"{CLAIMS}/CreateSecondaryClaim",
+                                      primary_claim=claim).claim), CLAIM_COLUMNS, key="name")
+
+
+@claims_app.command("history")
+def claims_history(claim: Annotated[str, typer.Argument(
+        help="claim name, accounts/A/claims/C")]) -> None:
+    """A claim's steps, oldest first: from and to which state, when, by whom, and why."""
+    show(run(lambda c: list(c.billing.pages(f"{CLAIMS}/ListClaimTransitions", "transitions",
+                                            parent=claim))),
+         ["from_state", "to_state", "occur_time", "actor", "note", "reference"], claim,
+         key="name")
+
+
 def _plain(message) -> dict:
     return _dict(message)
 
@@ -441,3 +497,79 @@ def report_aging(as_of: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] 
                                       f"{answer.unapplied_patient_credit_cents} cents",
          key="owed_by")
 
+
+
+# --- prior authorizations ----------------------------------------------------------------------
+
+billing_app = typer.Typer(help="Billing's records kept by hand.", no_args_is_help=True)
+app.add_typer(billing_app, name="billing")
+auth_app = typer.Typer(help="Payers' prior authorizations.", no_args_is_help=True)
+billing_app.add_typer(auth_app, name="auth")
+AUTHORIZATIONS = f"{BILLING}.PriorAuthorizationService"
+AUTH_COLUMNS = ["name", "payer_id", "authorization_number", "procedure_codes",
+                "units_authorized", "units_remaining", "start_date", "end_date", "state"]
+
+
+def _auth_rows(items) -> list[dict]:
+    """Rows that show every count: 0 units left is shown, not left out."""
+    return [_whole(item) for item in items]
+
+
+@auth_app.command("add")
+def auth_add(account: Annotated[str, typer.Argument(help="account (patient) id")],
+             payer: Annotated[str, typer.Option(help="the payer's id")],
+             number: Annotated[str, typer.Option(help="the payer's authorization number")],
+             code: Annotated[list[str], typer.Option(help="a CPT/HCPCS code covered (repeat)")],
+             units: Annotated[int, typer.Option(min=1, help="units authorized")],
+             start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+             end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+             note: str = "") -> None:
+    """Record a payer's prior authorization for a patient."""
+    _check_date(start, "--from")
+    _check_date(end, "--to")
+    show(_auth_rows([run(lambda c: c.billing.call(
+        f"{AUTHORIZATIONS}/CreatePriorAuthorization", parent=account_name(account),
+        prior_authorization={"payer_id": payer, "authorization_number": number,
+                             "procedure_codes": code, "units_authorized": units,
+                             "start_date": _day(start), "end_date": _day(end), "note": note},
+    ).prior_authorization)])[0], key="name")
+
+
+@auth_app.command("list")
+def auth_list(account: Annotated[str, typer.Argument(help="account (patient) id; "
+                                                          "default: every account")] = "-",
+              payer: Annotated[str, typer.Option(help="only this payer's")] = "") -> None:
+    """Prior authorizations, the soonest ending first, with the units left."""
+    show(_auth_rows(run(lambda c: list(c.billing.pages(
+        f"{AUTHORIZATIONS}/ListPriorAuthorizations", "prior_authorizations",
+        parent=account_name(account), payer_id=payer)))),
+        AUTH_COLUMNS, "prior authorizations", key="name")
+
+
+@auth_app.command("void")
+def auth_void(authorization: Annotated[str, typer.Argument(
+        help="name, accounts/A/priorAuthorizations/P")],
+              reason: Annotated[str, typer.Option(help="why (entered twice, revoked, ...)")],
+              ) -> None:
+    """Withdraw a prior authorization: it burns nothing more."""
+    show(_auth_rows([run(lambda c: c.billing.call(
+        f"{AUTHORIZATIONS}/VoidPriorAuthorization", name=authorization,
+        reason=reason).prior_authorization)])[0], key="name")
+
+
+@auth_app.command("expiring")
+def auth_expiring(account: Annotated[str, typer.Option(help="one account (default: all)")] = "-",
+                  units_left: Annotated[int, typer.Option(
+                      min=0, help="at most this many units left")] = 2,
+                  days: Annotated[int, typer.Option(min=0, help="ending within this many days")
+                                  ] = 14,
+                  as_of: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] = "") -> None:
+    """Authorizations about to run out: few units left, or ending soon."""
+    if as_of:
+        _check_date(as_of, "--as-of")
+    when = _day(as_of or dt.date.today().isoformat())
+    show(_auth_rows(run(lambda c: list(c.billing.pages(
+        f"{AUTHORIZATIONS}/ListExpiringPriorAuthorizations", "prior_authorizations",
+        parent=account_name(account), as_of=when, units_remaining_at_most=units_left,
+        ending_within_days=days)))),
+        AUTH_COLUMNS, "about to run out", key="name")

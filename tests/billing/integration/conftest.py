@@ -15,6 +15,7 @@ from clinic.billing.v1 import (
     payer_pb2,
     payer_service_pb2_grpc,
     payment_service_pb2_grpc,
+    prior_authorization_service_pb2_grpc,
     remittance_service_pb2_grpc,
     report_service_pb2_grpc,
 )
@@ -59,6 +60,10 @@ class Billing:
     @property
     def payments(self) -> payment_service_pb2_grpc.PaymentServiceStub:
         return payment_service_pb2_grpc.PaymentServiceStub(self.channel)
+
+    @property
+    def authorizations(self) -> prior_authorization_service_pb2_grpc.PriorAuthorizationServiceStub:
+        return prior_authorization_service_pb2_grpc.PriorAuthorizationServiceStub(self.channel)
 
     @property
     def reports(self) -> report_service_pb2_grpc.ReportServiceStub:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import registry
 from sqlalchemy.types import JSON
 
 from clinic_billing.domain import (
+    authorization,
     charge,
     claim,
     coding,
@@ -99,6 +100,10 @@ charges = Table(
     Column("ndc", String(13), nullable=False, server_default=""),
     Column("ndc_unit", String(2), nullable=False, server_default=""),
     Column("ndc_quantity", String(16), nullable=False, server_default=""),
+    # The prior authorization the charge used, and why it is beyond it (0012).
+    Column("prior_authorization_id", String(32), nullable=False, server_default=""),
+    Column("authorization_problem", String(16), nullable=False, server_default=""),
+    Column("authorization_problem_detail", Text, nullable=False, server_default=""),
     # A visit's line is charged once, however often its event arrives.
     UniqueConstraint("appointment_id", "line_number", name="uq_charges_appointment_line"),
 )
@@ -174,6 +179,8 @@ payers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(128), nullable=False),
+    # The codes the payer pays only with a prior authorization (0012); null is none.
+    Column("prior_authorization_codes", JSON),
 )
 
 plan_facts = Table(
@@ -207,9 +214,34 @@ claims = Table(
     Column("subscriber", JSON),
     Column("void_reason", Text, nullable=False, server_default=""),
     Column("batch_id", String(32), nullable=False, server_default=""),
+    # Its lines beyond their prior authorization, as the charges were posted (0012).
+    Column("authorization_issues", JSON),
+    # The payer's own number for it, from the 277CA acknowledgement; why it was closed (0013).
+    Column("payer_claim_number", String(50), nullable=False, server_default=""),
+    Column("close_reason", Text, nullable=False, server_default=""),
+    # A secondary claim's primary and the primary's decision it carries (0013).
+    Column("primary_claim_id", String(32), nullable=False, server_default=""),
+    Column("cob", JSON),
 )
 Index("ix_claims_patient_date", claims.c.patient_id, claims.c.service_date, claims.c.claim_id)
 Index("ix_claims_date", claims.c.service_date, claims.c.claim_id)
+Index("ix_claims_primary", claims.c.primary_claim_id)
+
+# Every step of every claim, appended and never changed (0013).
+claim_transitions = Table(
+    "claim_transitions", metadata,
+    Column("transition_id", BigId, primary_key=True, autoincrement=True),
+    Column("claim_id", String(32), nullable=False),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", _enum(claim.ClaimState), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("effective_date", Date),
+)
+Index("ix_claim_transitions_claim", claim_transitions.c.claim_id,
+      claim_transitions.c.transition_id)
 
 # A charge is on one claim at most: the key says so, also under concurrency.
 claim_lines = Table(
@@ -337,6 +369,41 @@ write_offs = Table(
 )
 Index("ix_write_offs_patient", write_offs.c.patient_id)
 
+prior_authorizations = Table(
+    "prior_authorizations", metadata,
+    Column("prior_authorization_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("authorization_number", String(50), nullable=False),
+    Column("procedure_codes", JSON, nullable=False),
+    Column("units_authorized", Integer, nullable=False),
+    Column("units_used", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("state", _enum(authorization.AuthorizationState), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("void_reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+Index("ix_prior_authorizations_patient", prior_authorizations.c.patient_id,
+      prior_authorizations.c.end_date, prior_authorizations.c.prior_authorization_id)
+Index("ix_prior_authorizations_end", prior_authorizations.c.end_date,
+      prior_authorizations.c.prior_authorization_id)
+
+# A charge uses one authorization once: the key is the charge, whatever redelivers its event.
+prior_authorization_uses = Table(
+    "prior_authorization_uses", metadata,
+    Column("charge_id", String(32), ForeignKey("charges.charge_id"), primary_key=True),
+    Column("prior_authorization_id", String(32), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime),
+)
+Index("ix_prior_authorization_uses_authorization",
+      prior_authorization_uses.c.prior_authorization_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -355,6 +422,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
     mapper_registry.map_imperatively(claim.Claim, claims)
     mapper_registry.map_imperatively(claim.ClaimLine, claim_lines)
+    mapper_registry.map_imperatively(claim.ClaimTransition, claim_transitions)
     mapper_registry.map_imperatively(claim.ClaimBatch, claim_batches)
     mapper_registry.map_imperatively(remittance.Remittance, remittances)
     mapper_registry.map_imperatively(remittance.RemittanceClaim, remittance_claims)
@@ -362,4 +430,6 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(remittance.Denial, denials)
     mapper_registry.map_imperatively(payment.Payment, payments)
     mapper_registry.map_imperatively(payment.WriteOff, write_offs)
+    mapper_registry.map_imperatively(authorization.PriorAuthorization, prior_authorizations)
+    mapper_registry.map_imperatively(authorization.AuthorizationUse, prior_authorization_uses)
     _mapped = True

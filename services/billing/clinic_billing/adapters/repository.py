@@ -12,11 +12,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic_common import keyset
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from clinic_billing.domain.authorization import (
+    AuthorizationState,
+    AuthorizationUse,
+    PriorAuthorization,
+)
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState, ClaimTransition
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
@@ -207,13 +212,32 @@ class SqlClaimRepository:
         self.session = session
 
     def add(self, claim: Claim) -> None:
+        """Stores a claim; a primary one takes its charges (a secondary claim bills the same
+        charges again, to the next payer, and takes none)."""
         self.session.add(claim)
+        if claim.is_secondary:
+            return
         for number, charge_id in enumerate(claim.charge_ids, start=1):
             self.session.add(ClaimLine(charge_id, claim.claim_id, number))
+
+    def secondary_of(self, primary_id: str) -> Claim | None:
+        """The standing (not void) secondary claim of a primary one."""
+        return self.session.scalars(select(Claim).where(
+            Claim.primary_claim_id == primary_id, Claim.state != ClaimState.VOID)).first()
 
     def get(self, claim_id: str, *, for_update: bool = False) -> Claim | None:
         return self.session.get(Claim, claim_id, with_for_update=for_update or None,
                                 populate_existing=for_update)
+
+    def add_transition(self, step: ClaimTransition) -> None:
+        """Appends a step to the claim's history (never changed afterwards)."""
+        self.session.add(step)
+
+    def history(self, claim_id: str, *, limit: int, after: list | None = None) -> keyset.Page:
+        """A page of a claim's steps, oldest first."""
+        T = ClaimTransition
+        return keyset.fetch(self.session, select(T).where(T.claim_id == claim_id),
+                            [T.transition_id], after, limit)
 
     def release_lines(self, claim: Claim) -> None:
         """Frees a voided claim's charges for another claim."""
@@ -464,3 +488,72 @@ class SqlReportQueries:
                     .outerjoin(C, C.charge_id == E.charge_id)
                     .outerjoin(P, P.payment_id == E.payment_id)
                     .where(E.posted_at >= start, E.posted_at < end).order_by(E.entry_id))]
+
+
+@dataclass(frozen=True)
+class ExpiringFilter:
+    """Active authorizations (of one patient, or all) with at most ``units_at_most`` units
+    left, or ending between ``as_of`` and ``ending_by``; none that ended before ``as_of``."""
+
+    patient_id: str
+    as_of: dt.date
+    units_at_most: int
+    ending_by: dt.date
+
+
+class SqlPriorAuthorizationRepository:
+    """Prior authorizations and the charges' uses of them."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, auth: PriorAuthorization) -> None:
+        self.session.add(auth)
+
+    def get(self, authorization_id: str, *, for_update: bool = False
+            ) -> PriorAuthorization | None:
+        return self.session.get(PriorAuthorization, authorization_id,
+                                with_for_update=for_update or None, populate_existing=for_update)
+
+    def of_payer(self, patient_id: str, payer_id: str) -> list[PriorAuthorization]:
+        """A patient's active authorizations from one payer, locked: a charge burns them."""
+        A = PriorAuthorization
+        return list(self.session.scalars(select(A).where(
+            A.patient_id == patient_id, A.payer_id == payer_id,
+            A.state == AuthorizationState.ACTIVE).order_by(A.prior_authorization_id)
+            .with_for_update().execution_options(populate_existing=True)))
+
+    def list(self, patient_id: str, payer_id: str, *, limit: int,
+             after: list | None = None) -> keyset.Page:
+        """A page in (end date, id) order."""
+        A = PriorAuthorization
+        query = select(A)
+        if patient_id:
+            query = query.where(A.patient_id == patient_id)
+        if payer_id:
+            query = query.where(A.payer_id == payer_id)
+        return keyset.fetch(self.session, query, [A.end_date, A.prior_authorization_id], after,
+                            limit)
+
+    def expiring(self, flt: ExpiringFilter, *, limit: int,
+                 after: list | None = None) -> keyset.Page:
+        A = PriorAuthorization
+        query = select(A).where(
+            A.state == AuthorizationState.ACTIVE, A.end_date >= flt.as_of,
+            or_(A.units_authorized - A.units_used <= flt.units_at_most,
+                A.end_date <= flt.ending_by))
+        if flt.patient_id:
+            query = query.where(A.patient_id == flt.patient_id)
+        return keyset.fetch(self.session, query, [A.end_date, A.prior_authorization_id], after,
+                            limit)
+
+    def add_use(self, use: AuthorizationUse) -> None:
+        self.session.add(use)
+
+    def use_of(self, charge_id: str) -> AuthorizationUse | None:
+        return self.session.get(AuthorizationUse, charge_id)
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        A = PriorAuthorization
+        self.session.execute(update(A).where(A.patient_id == from_patient)
+                             .values(patient_id=to_patient))

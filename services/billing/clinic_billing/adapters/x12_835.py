@@ -44,6 +44,11 @@ def read(content: str) -> Era:
         raise errors.MalformedX12("ISA", 1, f"unreadable: {type(exc).__name__}", 1) from None
 
 
+def reread(content: str) -> Era:
+    """An 835 imported before (pyx12 validated it then), read again without validating."""
+    return _Walk().run(content)
+
+
 def _cents(value: str | None, segment: str, position: int) -> int:
     if not value:
         return 0

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim, Subscriber
+from clinic_billing.domain.cob import PrimaryAdjudication
 from clinic_billing.domain.coding import PayerKind
 from clinic_billing.domain.payer import BillingProvider
+from clinic_billing.domain.remittance import Adjustment
 
 VERSION = "005010X222A1"
 # SBR09: the claim filing indicator of each payer kind.
@@ -43,6 +45,11 @@ class ClaimToSend:
     payer_name: str
     payer_kind: PayerKind
     place_of_service: str = "11"  # office
+    # A secondary claim: the primary's decision and its subscriber (loops 2320-2330B, 2430).
+    cob: PrimaryAdjudication | None = None
+    other_subscriber: Subscriber | None = None
+    # Each line's prior authorization number (by charge id), where its charge used one.
+    authorization_numbers: dict[str, str] | None = None
 
 
 def dollars(cents: int) -> str:
@@ -98,9 +105,14 @@ def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[s
     for charge in item.charges:
         diagnoses += [d for d in charge.diagnosis_codes if d not in diagnoses]
     rendering = provider.rendering_npi(item.charges[0].rendering_provider_id)
+    numbers = item.authorization_numbers or {}
+    # The claim's prior authorization (REF*G1 in 2300) is its first line's; a line with
+    # another one says so itself (2400).
+    claim_authorization = next((numbers[c.charge_id] for c in item.charges
+                                if numbers.get(c.charge_id)), "")
     segments = [
         ["HL", str(hl), "1", "22", "0"],
-        ["SBR", SEQUENCE.get(item.priority, "P"), "18", _clean(item.group_number), "", "", "",
+        ["SBR", "S" if item.cob else SEQUENCE.get(item.priority, "P"), "18", _clean(item.group_number), "", "", "",
          "", "", FILING[item.payer_kind]],
         ["NM1", "IL", "1", _clean(sub.last_name), _clean(sub.first_name), "", "", "", "MI",
          _clean(item.member_id)],
@@ -110,17 +122,64 @@ def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[s
         ["NM1", "PR", "2", _clean(item.payer_name), "", "", "", "", "PI", _clean(claim.payer_id)],
         ["CLM", claim.claim_id, dollars(claim.total_charge_cents), "", "",
          f"{item.place_of_service}:B:1", "Y", "A", "Y", "Y"],
+        *([["REF", "G1", _clean(claim_authorization)]] if claim_authorization else []),
         ["HI", *[("ABK" if i == 0 else "ABF") + ":" + d.replace(".", "")
                  for i, d in enumerate(diagnoses)]],
         ["NM1", "82", "1", _clean(item.charges[0].rendering_provider_id), "", "", "", "", "XX",
          rendering],
     ]
+    if item.cob is not None:
+        segments += _other_payer(item.cob, item.other_subscriber or sub)
     for number, charge in enumerate(item.charges, start=1):
-        segments += _line(number, charge, diagnoses)
+        own = numbers.get(charge.charge_id, "")
+        segments += _line(number, charge, diagnoses,
+                          own if own and own != claim_authorization else "")
+        if item.cob is not None and (line := item.cob.line(charge.charge_id)) is not None:
+            segments += _line_adjudication(item.cob, line.paid_cents, line.adjustments, charge)
     return segments
 
 
-def _line(number: int, charge: Charge, diagnoses: list[str]) -> list[list[str]]:
+def _other_payer(cob: PrimaryAdjudication, sub: Subscriber) -> list[list[str]]:
+    """Loops 2320 (the primary's decision on the claim), 2330A (its subscriber) and 2330B
+    (the primary payer, with the day it adjudicated)."""
+    return [
+        ["SBR", "P", "18", _clean(cob.group_number), "", "", "", "", "",
+         FILING[PayerKind(cob.filing_kind)]],
+        *_cas(cob.claim_adjustments),
+        ["AMT", "D", dollars(cob.paid_cents)],
+        ["OI", "", "", "Y", "", "", "Y"],
+        ["NM1", "IL", "1", _clean(sub.last_name), _clean(sub.first_name), "", "", "", "MI",
+         _clean(cob.member_id) or "UNKNOWN"],
+        ["NM1", "PR", "2", _clean(cob.payer_name), "", "", "", "", "PI", _clean(cob.payer_id)],
+        ["DTP", "573", "D8", cob.adjudicated_on.strftime("%Y%m%d")],
+    ]
+
+
+def _line_adjudication(cob: PrimaryAdjudication, paid_cents: int,
+                       adjustments: tuple[Adjustment, ...], charge: Charge) -> list[list[str]]:
+    """Loop 2430: what the primary paid and adjusted on one line, and when."""
+    procedure = ":".join(["HC", charge.procedure_code, *charge.modifiers])
+    return [["SVD", _clean(cob.payer_id), dollars(paid_cents), procedure, "",
+             str(charge.units)],
+            *_cas(adjustments),
+            ["DTP", "573", "D8", cob.adjudicated_on.strftime("%Y%m%d")]]
+
+
+def _cas(adjustments) -> list[list[str]]:
+    """One CAS per group, at most six reasons each (the segment's limit)."""
+    segments = []
+    for group in dict.fromkeys(a.group for a in adjustments):
+        reasons = [a for a in adjustments if a.group == group]
+        for start in range(0, len(reasons), 6):
+            segment = ["CAS", group]
+            for a in reasons[start:start + 6]:
+                segment += [a.reason, dollars(a.cents), ""]
+            segments.append(segment)
+    return segments
+
+
+def _line(number: int, charge: Charge, diagnoses: list[str],
+          authorization: str = "") -> list[list[str]]:
     procedure = ":".join(["HC", charge.procedure_code, *charge.modifiers])
     pointers = ":".join(str(diagnoses.index(d) + 1) for d in dict.fromkeys(charge.diagnosis_codes))
     segments = [
@@ -128,6 +187,7 @@ def _line(number: int, charge: Charge, diagnoses: list[str]) -> list[list[str]]:
         ["SV1", procedure, dollars(charge.amount_cents), "UN", str(charge.units), "", "",
          pointers],
         ["DTP", "472", "D8", charge.service_date.strftime("%Y%m%d")],
+        *([["REF", "G1", _clean(authorization)]] if authorization else []),
         ["REF", "6R", charge.charge_id],
     ]
     if charge.ndc:

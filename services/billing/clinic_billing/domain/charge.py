@@ -47,6 +47,10 @@ class Charge:
     ndc: str = ""
     ndc_unit: str = ""
     ndc_quantity: str = ""
+    # The prior authorization it used, and why it is beyond it (AuthorizationProblem), if so.
+    prior_authorization_id: str = ""
+    authorization_problem: str = ""
+    authorization_problem_detail: str = ""
 
     @classmethod
     def post(cls, *, patient_id: str, item: LineItem, price: Price, source: ChargeSource,

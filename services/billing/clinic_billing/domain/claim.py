@@ -32,6 +32,44 @@ class ClaimState(enum.StrEnum):
     VOID = "VOID"
 
 
+# Where a claim may go from each state, by whom: staff (the methods named) or a remittance.
+TRANSITIONS: dict[ClaimState, tuple[ClaimState, ...]] = {
+    ClaimState.DRAFT: (ClaimState.READY, ClaimState.VOID),
+    ClaimState.READY: (ClaimState.SUBMITTED, ClaimState.VOID),
+    ClaimState.SUBMITTED: (ClaimState.ACCEPTED, ClaimState.PAID, ClaimState.PARTIALLY_PAID,
+                           ClaimState.DENIED, ClaimState.CLOSED),
+    ClaimState.ACCEPTED: (ClaimState.PAID, ClaimState.PARTIALLY_PAID, ClaimState.DENIED,
+                          ClaimState.CLOSED),
+    ClaimState.PAID: (ClaimState.CLOSED, ClaimState.SUBMITTED),
+    ClaimState.PARTIALLY_PAID: (ClaimState.APPEALED, ClaimState.CLOSED, ClaimState.SUBMITTED),
+    ClaimState.DENIED: (ClaimState.APPEALED, ClaimState.CLOSED, ClaimState.SUBMITTED),
+    ClaimState.APPEALED: (ClaimState.PAID, ClaimState.PARTIALLY_PAID, ClaimState.DENIED,
+                          ClaimState.CLOSED),
+    ClaimState.CLOSED: (),
+    ClaimState.VOID: (),
+}
+# A primary claim its payer answered: the secondary payer is billed after it.
+ADJUDICATED = {ClaimState.PAID, ClaimState.PARTIALLY_PAID, ClaimState.DENIED}
+MAX_NOTE = 1000
+MAX_REFERENCE = 50  # a payer claim control number (REF02)
+
+
+@dataclass
+class ClaimTransition:
+    """One step of a claim's life, appended and never changed: from and to which state, when,
+    by whom, and what went with it (a reason or note, a reference, a date)."""
+
+    claim_id: str
+    from_state: str
+    to_state: ClaimState
+    occurred_at: dt.datetime
+    actor: str
+    note: str = ""
+    reference: str = ""
+    effective_date: dt.date | None = None
+    transition_id: int | None = None
+
+
 @dataclass
 class Claim:
     patient_id: str
@@ -49,6 +87,13 @@ class Claim:
     subscriber: dict | None = field(default=None, kw_only=True)  # Subscriber, as stored
     void_reason: str = field(default="", kw_only=True)
     batch_id: str = field(default="", kw_only=True)
+    # Its lines beyond their prior authorization: {"charge_id", "problem", "detail"} each.
+    authorization_issues: list | None = field(default=None, kw_only=True)
+    payer_claim_number: str = field(default="", kw_only=True)  # from the 277CA or the 835
+    close_reason: str = field(default="", kw_only=True)
+    # A secondary claim names its primary and carries the primary's decision (cob.py).
+    primary_claim_id: str = field(default="", kw_only=True)
+    cob: dict | None = field(default=None, kw_only=True)
 
     @classmethod
     def build(cls, patient_id: str, charges: list[Charge], *, actor: str,
@@ -72,35 +117,91 @@ class Claim:
                    service_date=first.service_date, charge_ids=[c.charge_id for c in charges],
                    total_charge_cents=sum(c.amount_cents for c in charges),
                    total_allowed_cents=sum(c.allowed_cents for c in charges),
-                   created_at=now, updated_at=now, updated_by=actor)
+                   created_at=now, updated_at=now, updated_by=actor,
+                   authorization_issues=[
+                       {"charge_id": c.charge_id, "problem": c.authorization_problem,
+                        "detail": c.authorization_problem_detail}
+                       for c in charges if c.authorization_problem])
+
+    @property
+    def is_secondary(self) -> bool:
+        return bool(self.primary_claim_id)
+
+    def secondary(self, coverage_id: str, payer_id: str, cob: dict, *, actor: str,
+                  now: dt.datetime) -> Claim:
+        """A draft claim of this claim's charges to the coverage that pays next, carrying
+        the primary's decision; this claim must be a primary one its payer answered."""
+        if self.is_secondary:
+            raise errors.ClaimIsSecondary(self.claim_id, self.primary_claim_id)
+        if self.state not in ADJUDICATED:
+            raise errors.PrimaryNotAdjudicated(self.claim_id, self.state)
+        return Claim(patient_id=self.patient_id, coverage_id=coverage_id, payer_id=payer_id,
+                     service_date=self.service_date, charge_ids=list(self.charge_ids),
+                     total_charge_cents=self.total_charge_cents, total_allowed_cents=0,
+                     created_at=now, updated_at=now, updated_by=actor,
+                     authorization_issues=self.authorization_issues,
+                     primary_claim_id=self.claim_id, cob=cob)
+
+    def created(self) -> ClaimTransition:
+        """The first step of its history: made a draft."""
+        return ClaimTransition(self.claim_id, "", ClaimState.DRAFT, self.created_at,
+                               self.updated_by, reference=self.primary_claim_id)
 
     def mark_ready(self, subscriber: Subscriber, problems: list[ReadinessProblem], *,
-                   actor: str, now: dt.datetime) -> None:
+                   actor: str, now: dt.datetime) -> ClaimTransition:
         """Makes a draft ready, unless a check found ``problems`` (the first is refused)."""
         self._expect({ClaimState.DRAFT}, ClaimState.READY)
         if problems:
             raise errors.ClaimNotReady(self.claim_id, problems[0].problem, problems[0].detail,
                                        problems[0].charge_id)
         self.subscriber = subscriber.as_stored()
-        self._touch(ClaimState.READY, actor, now)
+        return self._touch(ClaimState.READY, actor, now)
 
-    def void(self, reason: str, *, actor: str, now: dt.datetime) -> None:
+    def void(self, reason: str, *, actor: str, now: dt.datetime) -> ClaimTransition:
         """Withdraws a claim not yet sent; a sent one is corrected through the payer."""
-        if not reason.strip():
-            raise errors.field("reason", "is required")
+        reason = _note("reason", reason)
         self._expect({ClaimState.DRAFT, ClaimState.READY}, ClaimState.VOID)
-        self.void_reason = reason.strip()
-        self._touch(ClaimState.VOID, actor, now)
+        self.void_reason = reason
+        return self._touch(ClaimState.VOID, actor, now, note=reason)
 
-    def submit(self, batch_id: str, *, actor: str, now: dt.datetime) -> None:
+    def submit(self, batch_id: str, *, actor: str, now: dt.datetime) -> ClaimTransition:
         self._expect({ClaimState.READY}, ClaimState.SUBMITTED)
         self.batch_id = batch_id
-        self._touch(ClaimState.SUBMITTED, actor, now)
+        return self._touch(ClaimState.SUBMITTED, actor, now, reference=batch_id)
 
-    def settle(self, state: ClaimState, *, actor: str, now: dt.datetime) -> None:
+    def accept(self, payer_claim_number: str, accepted_on: dt.date, *, actor: str,
+               now: dt.datetime) -> ClaimTransition:
+        """The payer acknowledged the submitted claim (277CA), optionally with its own number."""
+        number = payer_claim_number.strip()
+        if len(number) > MAX_REFERENCE or any(c in number for c in "~*:^"):
+            raise errors.field("payer_claim_number",
+                               f"takes at most {MAX_REFERENCE} characters, none of ~ * : ^")
+        self._expect({ClaimState.SUBMITTED}, ClaimState.ACCEPTED)
+        if number:
+            self.payer_claim_number = number
+        return self._touch(ClaimState.ACCEPTED, actor, now, reference=number,
+                           effective_date=accepted_on)
+
+    def appeal(self, note: str, appealed_on: dt.date, *, actor: str,
+               now: dt.datetime) -> ClaimTransition:
+        """The billing team appealed a denial or an underpayment: the note says on what grounds."""
+        note = _note("note", note)
+        self._expect({ClaimState.DENIED, ClaimState.PARTIALLY_PAID}, ClaimState.APPEALED)
+        return self._touch(ClaimState.APPEALED, actor, now, note=note, effective_date=appealed_on)
+
+    def close(self, reason: str, *, actor: str, now: dt.datetime) -> ClaimTransition:
+        """Nothing more is expected on a sent claim: settled, written off, or the appeal over."""
+        reason = _note("reason", reason)
+        self._expect(set(s for s, to in TRANSITIONS.items() if ClaimState.CLOSED in to),
+                     ClaimState.CLOSED)
+        self.close_reason = reason
+        return self._touch(ClaimState.CLOSED, actor, now, note=reason)
+
+    def settle(self, state: ClaimState, remittance_id: str, *, actor: str,
+               now: dt.datetime) -> ClaimTransition:
         """Takes the state a remittance gives it (paid, partially paid, denied), or back to
-        submitted when the payer reversed its answer."""
-        self._touch(state, actor, now)
+        submitted when the payer reversed its answer (the remittance checked it may)."""
+        return self._touch(state, actor, now, reference=remittance_id)
 
     def subscriber_facts(self) -> Subscriber:
         if not self.subscriber:
@@ -111,10 +212,24 @@ class Claim:
 
     def _expect(self, allowed: set[ClaimState], target: ClaimState) -> None:
         if self.state not in allowed:
-            raise errors.ClaimStateConflict(self.claim_id, self.state, target)
+            raise errors.ClaimStateConflict(self.claim_id, self.state, target,
+                                            [str(s) for s in TRANSITIONS[self.state]])
 
-    def _touch(self, state: ClaimState, actor: str, now: dt.datetime) -> None:
+    def _touch(self, state: ClaimState, actor: str, now: dt.datetime, *, note: str = "",
+               reference: str = "", effective_date: dt.date | None = None) -> ClaimTransition:
+        step = ClaimTransition(self.claim_id, str(self.state), state, now, actor, note=note,
+                               reference=reference, effective_date=effective_date)
         self.state, self.updated_by, self.updated_at = state, actor, now
+        return step
+
+
+def _note(name: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise errors.field(name, "is required")
+    if len(value) > MAX_NOTE:
+        raise errors.field(name, f"takes at most {MAX_NOTE} characters")
+    return value
 
 
 _STATE = re.compile(r"^[A-Z]{2}$")

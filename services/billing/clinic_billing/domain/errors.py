@@ -187,9 +187,14 @@ class ClaimStateConflict(FailedPrecondition):
 
     default_reason = "CLAIM_STATE_CONFLICT"
 
-    def __init__(self, claim_id: str, state: object, target: object):
-        super().__init__(f"claim {claim_id!r} is {state}; it cannot become {target}",
-                         claim_id=claim_id, state=str(state), target_state=str(target))
+    def __init__(self, claim_id: str, state: object, target: object,
+                 allowed: list[str] | None = None):
+        allowed = allowed or []
+        can = f"; from {state} it can become {', '.join(allowed)}" if allowed else \
+            f"; nothing moves a {state} claim"
+        super().__init__(f"claim {claim_id!r} is {state}; it cannot become {target}{can}",
+                         claim_id=claim_id, state=str(state), target_state=str(target),
+                         allowed_transitions=",".join(allowed))
 
 
 class ClaimNotReady(FailedPrecondition):
@@ -300,3 +305,61 @@ class NothingToApply(FailedPrecondition):
 
     def __init__(self, item_id: str):
         super().__init__(f"suspense item {item_id!r} holds no money to apply", item_id=item_id)
+
+
+class PriorAuthorizationNotFound(NotFound):
+    default_reason = "PRIOR_AUTHORIZATION_NOT_FOUND"
+
+    def __init__(self, authorization_id: str):
+        super().__init__(f"prior authorization {authorization_id!r} does not exist",
+                         prior_authorization_id=authorization_id)
+
+
+class AuthorizationVoid(FailedPrecondition):
+    default_reason = "PRIOR_AUTHORIZATION_VOID"
+
+    def __init__(self, authorization_id: str):
+        super().__init__(f"prior authorization {authorization_id!r} is void",
+                         prior_authorization_id=authorization_id)
+
+
+class AuthorizationUnitsBelowUsed(FailedPrecondition):
+    default_reason = "AUTHORIZATION_UNITS_BELOW_USED"
+
+    def __init__(self, authorization_id: str, units: int, used: int):
+        super().__init__(f"prior authorization {authorization_id!r} cannot go down to {units} "
+                         f"units: charges used {used}", prior_authorization_id=authorization_id,
+                         units_used=str(used))
+
+
+class ClaimIsSecondary(FailedPrecondition):
+    default_reason = "CLAIM_IS_SECONDARY"
+
+    def __init__(self, claim_id: str, primary_id: str):
+        super().__init__(f"claim {claim_id!r} is the secondary claim of {primary_id!r}",
+                         claim_id=claim_id, primary_claim_id=primary_id)
+
+
+class PrimaryNotAdjudicated(FailedPrecondition):
+    default_reason = "PRIMARY_NOT_ADJUDICATED"
+
+    def __init__(self, claim_id: str, state: object):
+        super().__init__(f"claim {claim_id!r} is {state}: the secondary payer is billed once "
+                         "the primary's remittance is posted (paid, partially paid or denied)",
+                         claim_id=claim_id, state=str(state))
+
+
+class NoSecondaryCoverage(FailedPrecondition):
+    default_reason = "NO_SECONDARY_COVERAGE"
+
+    def __init__(self, patient_id: str, service_date: object):
+        super().__init__(f"patient {patient_id!r} has no coverage after the primary's in force "
+                         f"on {service_date}", patient_id=patient_id, service_date=service_date)
+
+
+class SecondaryClaimExists(AlreadyExists):
+    default_reason = "SECONDARY_CLAIM_EXISTS"
+
+    def __init__(self, primary_id: str, secondary_id: str):
+        super().__init__(f"claim {primary_id!r} has secondary claim {secondary_id!r}; void it "
+                         "first", claim_id=primary_id, secondary_claim_id=secondary_id)

@@ -69,6 +69,9 @@ class EntryKind(enum.StrEnum):
     REFUND = "REFUND"
     WRITE_OFF = "WRITE_OFF"
     SUSPENSE_APPLIED = "SUSPENSE_APPLIED"
+    # The primary's patient responsibility expected from the secondary payer instead (and
+    # back, when the secondary claim is voided).
+    COB_TRANSFER = "COB_TRANSFER"
 
 
 @dataclass

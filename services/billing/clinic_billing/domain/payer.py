@@ -22,21 +22,30 @@ class Payer:
     created_at: dt.datetime = field(kw_only=True)
     updated_at: dt.datetime = field(kw_only=True)
     updated_by: str = field(default="", kw_only=True)
+    # The codes it pays only with a prior authorization; None (as stored before 0012) is none.
+    prior_authorization_codes: list[str] | None = field(default=None, kw_only=True)
 
     @classmethod
     def create(cls, payer_id: str, display_name: str, kind: PayerKind | None, *,
-               actor: str, now: dt.datetime) -> Payer:
+               actor: str, now: dt.datetime,
+               prior_authorization_codes: list[str] | None = None) -> Payer:
         return cls(payer_id, _display_name(display_name), _kind(kind), created_at=now,
-                   updated_at=now, updated_by=actor)
+                   updated_at=now, updated_by=actor,
+                   prior_authorization_codes=_auth_codes(prior_authorization_codes or []))
 
     def change(self, *, display_name: str | None, kind: PayerKind | None, actor: str,
-               now: dt.datetime) -> None:
+               now: dt.datetime, prior_authorization_codes: list[str] | None = None) -> None:
         """Changes the fields given (None leaves one as it is)."""
         if display_name is not None:
             self.display_name = _display_name(display_name)
         if kind is not None:
             self.kind = kind
+        if prior_authorization_codes is not None:
+            self.prior_authorization_codes = _auth_codes(prior_authorization_codes)
         self.updated_at, self.updated_by = now, actor
+
+    def requires_authorization(self, procedure_code: str) -> bool:
+        return procedure_code in (self.prior_authorization_codes or [])
 
 
 def _display_name(value: str) -> str:
@@ -46,6 +55,18 @@ def _display_name(value: str) -> str:
     if len(value) > MAX_NAME:
         raise errors.field("payer.display_name", f"takes at most {MAX_NAME} characters")
     return value
+
+
+_CODE = re.compile(r"[A-Z0-9]{5}")
+
+
+def _auth_codes(codes: list[str]) -> list[str]:
+    cleaned = sorted({c.strip().upper() for c in codes})
+    for code in cleaned:
+        if not _CODE.fullmatch(code):
+            raise errors.field("payer.prior_authorization_codes",
+                               f"{code!r} is not a 5-character CPT or HCPCS code")
+    return cleaned
 
 
 def _kind(kind: PayerKind | None) -> PayerKind:

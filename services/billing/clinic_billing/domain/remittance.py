@@ -22,6 +22,7 @@ from clinic_billing.domain.model import EntryKind, LedgerEntry, sortable_id
 DENIED, REVERSAL = "4", "22"
 POSTABLE = {ClaimState.SUBMITTED, ClaimState.ACCEPTED, ClaimState.APPEALED}
 PATIENT_GROUP = "PR"
+PRIOR_PAYER = ("OA", "23")  # CARC 23: the impact of prior payers' adjudication
 
 
 @dataclass(frozen=True)
@@ -261,8 +262,13 @@ def match_lines(services: tuple[ServicePayment, ...], charges: list[Charge]
 
 
 def post_claim(payment: ClaimPayment, claim: Claim, charges: list[Charge], *,
-               remittance_id: str, now: dt.datetime) -> ClaimPosting:
-    """The entries of a processed or denied CLP (not a reversal) for ``claim``'s charges."""
+               remittance_id: str, now: dt.datetime,
+               expected_cents: int | None = None) -> ClaimPosting:
+    """The entries of a processed or denied CLP (not a reversal) for ``claim``'s charges.
+
+    A secondary claim expects ``expected_cents`` (what was moved to it from the patient);
+    its payer states the primary's part as OA-23 (impact of prior payer adjudication),
+    which the primary's posting already took off, so it is not posted again."""
     entries: list[LedgerEntry] = []
     suspense: list[tuple[SuspenseReason, int, str]] = []
 
@@ -276,6 +282,8 @@ def post_claim(payment: ClaimPayment, claim: Claim, charges: list[Charge], *,
 
     def adjust(charge: Charge, adjustments) -> None:
         for a in adjustments:
+            if claim.is_secondary and (a.group, a.reason) == PRIOR_PAYER:
+                continue
             if a.group == PATIENT_GROUP:
                 post(charge, EntryKind.PATIENT_RESPONSIBILITY, a.cents, a.code,
                      patient_cents=a.cents)
@@ -299,7 +307,8 @@ def post_claim(payment: ClaimPayment, claim: Claim, charges: list[Charge], *,
         outcome = Outcome.DENIED
     elif left or any(s.paid_cents == 0 for s, _ in pairs) or (
             payment.services and answered != {c.charge_id for c in charges}) or \
-            sum(e.insurance_cents for e in entries) != -claim.total_charge_cents:
+            sum(e.insurance_cents for e in entries) != -(
+                claim.total_charge_cents if expected_cents is None else expected_cents):
         outcome = Outcome.PARTIALLY_PAID
     else:
         outcome = Outcome.PAID

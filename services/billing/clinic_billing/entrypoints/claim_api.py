@@ -8,12 +8,13 @@ from clinic.billing.v1 import claim_service_pb2_grpc as pb_grpc
 from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.names import WILDCARD
+from clinic_common.protoconv import to_date
 from clinic_common.runner import RequestKey
 
 from clinic_billing.adapters.repository import ClaimFilter
 from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
-from clinic_billing.service_layer import claims
+from clinic_billing.service_layer import claims, secondary_claims
 
 
 class ClaimServicer(pb_grpc.ClaimServiceServicer):
@@ -69,6 +70,49 @@ class ClaimServicer(pb_grpc.ClaimServiceServicer):
         batch = claims.get_batch(batch_id, self.runner)
         patients = dict((claim_id, patient_id) for patient_id, claim_id in named)
         return pb.ExportClaimsResponse(batch=cv.batch_to_proto(batch, patients))
+
+    def MarkClaimAccepted(self, request, context):
+        patient_id, claim_id = cv.CLAIM.parse(request.name)
+        self._move(request, claims.MoveClaim(
+            patient_id=patient_id, claim_id=claim_id, to="ACCEPTED",
+            reference=request.payer_claim_number,
+            on=to_date(request.accept_date, "accept_date", required=False),
+            key=RequestKey.of(request)))
+        return pb.MarkClaimAcceptedResponse(claim=self._claim(patient_id, claim_id))
+
+    def AppealClaim(self, request, context):
+        patient_id, claim_id = cv.CLAIM.parse(request.name)
+        self._move(request, claims.MoveClaim(
+            patient_id=patient_id, claim_id=claim_id, to="APPEALED", note=request.note,
+            on=to_date(request.appeal_date, "appeal_date", required=False),
+            key=RequestKey.of(request)))
+        return pb.AppealClaimResponse(claim=self._claim(patient_id, claim_id))
+
+    def CloseClaim(self, request, context):
+        patient_id, claim_id = cv.CLAIM.parse(request.name)
+        self._move(request, claims.MoveClaim(
+            patient_id=patient_id, claim_id=claim_id, to="CLOSED", note=request.reason,
+            key=RequestKey.of(request)))
+        return pb.CloseClaimResponse(claim=self._claim(patient_id, claim_id))
+
+    def CreateSecondaryClaim(self, request, context):
+        patient_id, primary_id = cv.CLAIM.parse(request.primary_claim, "primary_claim")
+        claim_id = secondary_claims.create_secondary_claim(secondary_claims.CreateSecondaryClaim(
+            patient_id=patient_id, primary_claim_id=primary_id, key=RequestKey.of(request)),
+            self.runner)
+        return pb.CreateSecondaryClaimResponse(claim=self._claim(patient_id, claim_id))
+
+    def ListClaimTransitions(self, request, context):
+        patient_id, claim_id = cv.CLAIM.parse(request.parent, "parent")
+        want = paging.page_request(request)
+        page = claims.claim_history(patient_id, claim_id, self.runner, limit=want.size,
+                                    after=want.after)
+        return pb.ListClaimTransitionsResponse(
+            transitions=[cv.transition_to_proto(patient_id, t) for t in page.items],
+            next_page_token=paging.next_page_token(page.next_key, request))
+
+    def _move(self, request, cmd: claims.MoveClaim) -> None:
+        claims.move_claim(cmd, self.runner, self.deps.policy.today)
 
     def _claim(self, patient_id: str, claim_id: str) -> claim_pb2.Claim:
         return cv.claim_to_proto(claims.get_claim(patient_id, claim_id, self.runner))

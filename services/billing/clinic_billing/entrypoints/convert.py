@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from clinic.billing.v1 import account_pb2, charge_pb2, claim_pb2, fee_schedule_pb2, payer_pb2
+from clinic.billing.v1 import (
+    account_pb2,
+    charge_pb2,
+    claim_pb2,
+    fee_schedule_pb2,
+    payer_pb2,
+    prior_authorization_pb2,
+)
 from clinic_common.errors import FieldViolation
 from clinic_common.names import Name
 from clinic_common.protoconv import fill_date, timestamp, to_date
 
+from clinic_billing.domain.authorization import AuthorizationState, PriorAuthorization
 from clinic_billing.domain.charge import Charge
-from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimState, Subscriber
+from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimState, ClaimTransition, Subscriber
 from clinic_billing.domain.coding import PayerKind
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import AccountState, ChargeState, Responsibility
 from clinic_billing.domain.payer import Payer
 from clinic_billing.domain.pricing import BillingUnit, FeeKind, FeeScheduleEntry
-from clinic_billing.service_layer.messages import RESPONSIBILITIES, SOURCES
+from clinic_billing.service_layer.messages import RESPONSIBILITIES, SOURCES, authorization_problem
 from clinic_billing.service_layer.queries import AccountView
 
 ACCOUNT = Name("accounts/{account}")
 ACCOUNTS = Name("accounts/{account}", wildcard=True)  # a list's parent: "-" is every account
 CHARGE = Name("accounts/{account}/charges/{charge}")
 CLAIM = Name("accounts/{account}/claims/{claim}")
+CLAIM_TRANSITION = Name("accounts/{account}/claims/{claim}/transitions/{transition}")
 PAYER = Name("payers/{payer}")
 RATE = Name("payers/{payer}/contractedRates/{rate}")
 BATCH = Name("claimBatches/{batch}")
@@ -31,6 +40,10 @@ WRITE_OFF = Name("accounts/{account}/writeOffs/{write_off}")
 SUSPENSE_ITEM = Name("suspenseItems/{item}")
 DENIAL = Name("denials/{denial}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
+PRIOR_AUTHORIZATION = Name("accounts/{account}/priorAuthorizations/{prior_authorization}")
+AUTHORIZATION_STATES = {
+    AuthorizationState.ACTIVE: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_ACTIVE,
+    AuthorizationState.VOID: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_VOID}
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
                   AccountState.MERGED: account_pb2.ACCOUNT_STATE_MERGED}
@@ -47,6 +60,17 @@ PAYER_KINDS = {PayerKind.MEDICARE: payer_pb2.PAYER_KIND_MEDICARE,
 KIND_OF = {v: k for k, v in PAYER_KINDS.items()}
 
 
+def mask_paths(paths, allowed: tuple[str, ...]) -> list[str]:
+    """An update's field mask: required, and only fields that can change."""
+    paths = list(paths)
+    if not paths:
+        raise FieldViolation("update_mask", "is required: name the fields to change")
+    for path in paths:
+        if path not in allowed:
+            raise FieldViolation("update_mask", f"{path!r} is not a field that can be changed")
+    return paths
+
+
 def payer_kind(value: int, *, required: bool) -> PayerKind | None:
     """The kind a request names; None when unset and not ``required`` (the domain refuses it)."""
     if value == payer_pb2.PAYER_KIND_UNSPECIFIED and not required:
@@ -60,7 +84,8 @@ def payer_to_proto(p: Payer) -> payer_pb2.Payer:
     return payer_pb2.Payer(
         name=PAYER.format(p.payer_id), payer_id=p.payer_id, display_name=p.display_name,
         kind=PAYER_KINDS[p.kind], create_time=timestamp(p.created_at),
-        update_time=timestamp(p.updated_at), update_staff_id=p.updated_by)
+        update_time=timestamp(p.updated_at), update_staff_id=p.updated_by,
+        prior_authorization_codes=p.prior_authorization_codes or [])
 
 
 def requested_responsibility(value: int) -> Responsibility | None:
@@ -106,7 +131,11 @@ def charge_to_proto(c: Charge, *, diagnoses: bool) -> charge_pb2.Charge:
         post_time=timestamp(c.posted_at),
         void_time=timestamp(c.voided_at) if c.voided_at else None,
         drug=charge_pb2.DrugDetail(name=c.drug_name, ndc=c.ndc, unit_of_measure=c.ndc_unit,
-                                   quantity=c.ndc_quantity) if c.ndc else None)
+                                   quantity=c.ndc_quantity) if c.ndc else None,
+        prior_authorization=PRIOR_AUTHORIZATION.format(c.patient_id, c.prior_authorization_id)
+        if c.prior_authorization_id else "",
+        authorization_problem=authorization_problem(c.authorization_problem),
+        authorization_problem_detail=c.authorization_problem_detail)
     fill_date(message.service_date, c.service_date)
     return message
 
@@ -156,7 +185,15 @@ def claim_to_proto(c: Claim) -> claim_pb2.Claim:
         total_charge_cents=c.total_charge_cents, total_allowed_cents=c.total_allowed_cents,
         create_time=timestamp(c.created_at), update_time=timestamp(c.updated_at),
         update_staff_id=c.updated_by, void_reason=c.void_reason,
-        batch=BATCH.format(c.batch_id) if c.batch_id else "")
+        batch=BATCH.format(c.batch_id) if c.batch_id else "",
+        authorization_issues=[claim_pb2.ClaimAuthorizationIssue(
+            charge=CHARGE.format(c.patient_id, issue["charge_id"]),
+            problem=authorization_problem(issue["problem"]), detail=issue["detail"])
+            for issue in c.authorization_issues or []],
+        payer_claim_number=c.payer_claim_number, close_reason=c.close_reason,
+        primary_claim=CLAIM.format(c.patient_id, c.primary_claim_id) if c.primary_claim_id
+        else "", primary_paid_cents=int(c.cob["paid_cents"]) if c.cob else 0,
+        primary_payer_id=c.cob["payer_id"] if c.cob else "")
     fill_date(message.service_date, c.service_date)
     if c.subscriber:
         sub = c.subscriber_facts()
@@ -184,3 +221,29 @@ def batch_to_proto(b: ClaimBatch, patients: dict[str, str]) -> claim_pb2.ClaimBa
         claims=[CLAIM.format(patients[i], i) for i in b.claim_ids],
         content=b.content.encode("ascii", "replace"), create_time=timestamp(b.created_at),
         create_staff_id=b.created_by)
+
+
+def authorization_to_proto(a: PriorAuthorization) -> prior_authorization_pb2.PriorAuthorization:
+    message = prior_authorization_pb2.PriorAuthorization(
+        name=PRIOR_AUTHORIZATION.format(a.patient_id, a.prior_authorization_id),
+        prior_authorization_id=a.prior_authorization_id, patient_id=a.patient_id,
+        payer_id=a.payer_id, authorization_number=a.authorization_number,
+        procedure_codes=a.procedure_codes, units_authorized=a.units_authorized,
+        units_used=a.units_used, units_remaining=a.units_remaining,
+        state=AUTHORIZATION_STATES[a.state], note=a.note, void_reason=a.void_reason,
+        create_time=timestamp(a.created_at), update_time=timestamp(a.updated_at),
+        update_staff_id=a.updated_by)
+    fill_date(message.start_date, a.start_date)
+    fill_date(message.end_date, a.end_date)
+    return message
+
+
+def transition_to_proto(patient_id: str, t: ClaimTransition) -> claim_pb2.ClaimTransition:
+    message = claim_pb2.ClaimTransition(
+        name=CLAIM_TRANSITION.format(patient_id, t.claim_id, str(t.transition_id)),
+        from_state=CLAIM_STATES[ClaimState(t.from_state)] if t.from_state else
+        claim_pb2.CLAIM_STATE_UNSPECIFIED,
+        to_state=CLAIM_STATES[ClaimState(t.to_state)], occur_time=timestamp(t.occurred_at),
+        actor=t.actor, note=t.note, reference=t.reference)
+    fill_date(message.effective_date, t.effective_date)
+    return message

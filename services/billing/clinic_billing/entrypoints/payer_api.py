@@ -16,7 +16,7 @@ from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.service_layer import payers, rates
 
-UPDATABLE = ("display_name", "kind")
+UPDATABLE = ("display_name", "kind", "prior_authorization_codes")
 RATE_UPDATABLE = ("allowed_cents", "effective_to")
 
 
@@ -31,6 +31,7 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
         payers.create_payer(payers.CreatePayer(
             payer_id=payer_id, display_name=request.payer.display_name,
             kind=cv.payer_kind(request.payer.kind, required=False),
+            prior_authorization_codes=tuple(request.payer.prior_authorization_codes),
             key=RequestKey.of(request)), self.runner)
         return pb.CreatePayerResponse(payer=self._payer(payer_id))
 
@@ -46,11 +47,13 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
 
     def UpdatePayer(self, request, context):
         payer_id = cv.PAYER.parse_one(request.payer.name, "payer.name")
-        paths = _mask(request.update_mask.paths, UPDATABLE)
+        paths = cv.mask_paths(request.update_mask.paths, UPDATABLE)
         payers.update_payer(payers.UpdatePayer(
             payer_id=payer_id,
             display_name=request.payer.display_name if "display_name" in paths else None,
             kind=cv.payer_kind(request.payer.kind, required=True) if "kind" in paths else None,
+            prior_authorization_codes=tuple(request.payer.prior_authorization_codes)
+            if "prior_authorization_codes" in paths else None,
             key=RequestKey.of(request)), self.runner)
         return pb.UpdatePayerResponse(payer=self._payer(payer_id))
 
@@ -85,7 +88,7 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
 
     def UpdateContractedRate(self, request, context):
         payer_id, rate_id = cv.RATE.parse(request.rate.name, "rate.name")
-        paths = _mask(request.update_mask.paths, RATE_UPDATABLE)
+        paths = cv.mask_paths(request.update_mask.paths, RATE_UPDATABLE)
         r = request.rate
         rates.update_rate(rates.UpdateRate(
             payer_id=payer_id, rate_id=rate_id,
@@ -105,13 +108,3 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
 
     def _payer(self, payer_id: str) -> payer_pb2.Payer:
         return cv.payer_to_proto(payers.get_payer(payer_id, self.runner))
-
-
-def _mask(paths, allowed: tuple[str, ...]) -> list[str]:
-    paths = list(paths)
-    if not paths:
-        raise FieldViolation("update_mask", "is required: name the fields to change")
-    for path in paths:
-        if path not in allowed:
-            raise FieldViolation("update_mask", f"{path!r} is not a field that can be changed")
-    return paths

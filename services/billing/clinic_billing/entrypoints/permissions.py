@@ -15,6 +15,7 @@ from clinic.billing.v1 import (
     fee_schedule_service_pb2,
     payer_service_pb2,
     payment_service_pb2,
+    prior_authorization_service_pb2,
     remittance_service_pb2,
     report_service_pb2,
 )
@@ -47,6 +48,11 @@ PERMISSIONS = {
         "MarkClaimReady": rule(BILLING, ADMIN),
         "VoidClaim": rule(BILLING, ADMIN),
         "ExportClaims": rule(BILLING, ADMIN),
+        "MarkClaimAccepted": rule(BILLING, ADMIN),
+        "AppealClaim": rule(BILLING, ADMIN),
+        "CloseClaim": rule(BILLING, ADMIN),
+        "CreateSecondaryClaim": rule(BILLING, ADMIN),
+        "ListClaimTransitions": rule(BILLING, ADMIN),
     },
     _service(payment_service_pb2, "PaymentService"): {
         "RecordPayment": rule(DESK, BILLING, ADMIN),
@@ -71,6 +77,14 @@ PERMISSIONS = {
         "GetArAging": rule(BILLING, ADMIN),
         "GetPatientStatement": rule(DESK, BILLING, ADMIN),
         "GetDailyTotals": rule(BILLING, ADMIN),
+    },
+    _service(prior_authorization_service_pb2, "PriorAuthorizationService"): {
+        "CreatePriorAuthorization": rule(BILLING, ADMIN),
+        "GetPriorAuthorization": rule(DESK, BILLING, ADMIN),
+        "ListPriorAuthorizations": rule(DESK, BILLING, ADMIN),
+        "UpdatePriorAuthorization": rule(BILLING, ADMIN),
+        "VoidPriorAuthorization": rule(BILLING, ADMIN),
+        "ListExpiringPriorAuthorizations": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),

@@ -19,7 +19,7 @@ from clinic_billing.domain.coverage import Coverage, primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem
 from clinic_billing.domain.plan import current, treated_indication
 from clinic_billing.domain.policy import BillingPolicy
-from clinic_billing.service_layer import messages
+from clinic_billing.service_layer import authorizations, messages
 from clinic_billing.service_layer.accounts import account_for_posting, announce_balance
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
@@ -158,8 +158,13 @@ def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: B
 
 
 def record(uow: BillingUnitOfWork, charge: Charge) -> Charge:
-    """Puts a charge on the account's ledger and announces it."""
+    """Puts a charge on the account's ledger and announces it; it burns its prior
+    authorization's units (or is flagged beyond it) in the same transaction."""
+    use = authorizations.burn(uow, charge, charge.posted_at)  # reads before the charge is added
     uow.charges.add(charge)
+    if use is not None:
+        uow.flush()  # the use names the charge: the charge's row goes first
+        uow.authorizations.add_use(use)
     uow.ledger.add(charge.ledger_entry())
     uow.emit(messages.charge_posted(charge), key=charge.patient_id)
     return charge

@@ -19,8 +19,10 @@ from clinic_billing.adapters import x12_837
 from clinic_billing.adapters.repository import ClaimFilter
 from clinic_billing.domain import errors
 from clinic_billing.domain.claim import Claim, ClaimBatch, Subscriber, readiness_problems
+from clinic_billing.domain.cob import PrimaryAdjudication
 from clinic_billing.domain.coding import payer_kind_of
 from clinic_billing.domain.payer import BillingProvider
+from clinic_billing.service_layer import secondary_claims
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
@@ -51,6 +53,7 @@ def create_claim(cmd: CreateClaim, runner: Billing) -> str:
             charges.append(charge)
         claim = Claim.build(cmd.patient_id, charges, actor=c.actor, now=c.now)
         uow.claims.add(claim)
+        uow.claims.add_transition(claim.created())
         return claim.claim_id
 
     return runner.change("CreateClaim", cmd.key, action)
@@ -102,7 +105,8 @@ def mark_claim_ready(cmd: MarkClaimReady, provider: BillingProvider, runner: Bil
             coverage_active=coverage is not None and coverage.active_on(claim.service_date),
             payer_known=uow.payers.get(claim.payer_id) is not None,
             provider_complete=provider.complete, rendering_npi=provider.rendering_npis)
-        claim.mark_ready(subscriber, problems, actor=c.actor, now=c.now)
+        uow.claims.add_transition(claim.mark_ready(subscriber, problems, actor=c.actor,
+                                                   now=c.now))
         return claim.claim_id
 
     return runner.change("MarkClaimReady", cmd.key, action)
@@ -120,11 +124,69 @@ def void_claim(cmd: VoidClaim, runner: Billing) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id, cmd.claim_id)
         claim = _claim_for_update(uow, cmd.patient_id, cmd.claim_id)
-        claim.void(cmd.reason, actor=c.actor, now=c.now)
+        uow.claims.add_transition(claim.void(cmd.reason, actor=c.actor, now=c.now))
         uow.claims.release_lines(claim)
+        secondary_claims.transfers_back(uow, claim, c.now)
         return claim.claim_id
 
     return runner.change("VoidClaim", cmd.key, action)
+
+
+@dataclass(frozen=True)
+class MoveClaim:
+    """A step staff take on a sent claim: accepted (with the payer's number and the day it
+    acknowledged it), appealed (with a note and the day), or closed (with a reason)."""
+
+    patient_id: str
+    claim_id: str
+    to: str  # "ACCEPTED", "APPEALED" or "CLOSED"
+    note: str = ""
+    reference: str = ""
+    on: dt.date | None = None
+    key: RequestKey = NO_KEY
+
+
+METHODS = {"ACCEPTED": "MarkClaimAccepted", "APPEALED": "AppealClaim", "CLOSED": "CloseClaim"}
+
+
+def move_claim(cmd: MoveClaim, runner: Billing, today: Callable[[dt.datetime], dt.date]) -> str:
+    def action(uow: BillingUnitOfWork, c: Change) -> str:
+        c.concerns(cmd.patient_id, cmd.claim_id)
+        on = _day(cmd.on, today(c.now), required=cmd.to == "APPEALED")
+        claim = _claim_for_update(uow, cmd.patient_id, cmd.claim_id)
+        if cmd.to == "ACCEPTED":
+            step = claim.accept(cmd.reference, on, actor=c.actor, now=c.now)
+        elif cmd.to == "APPEALED":
+            step = claim.appeal(cmd.note, on, actor=c.actor, now=c.now)
+        else:
+            step = claim.close(cmd.note, actor=c.actor, now=c.now)
+        uow.claims.add_transition(step)
+        return claim.claim_id
+
+    return runner.change(METHODS[cmd.to], cmd.key, action)
+
+
+def _day(day: dt.date | None, today: dt.date, *, required: bool) -> dt.date:
+    """The day a step happened: today when not given (unless ``required``), never later."""
+    field = "appeal_date" if required else "accept_date"
+    if day is None:
+        if required:
+            raise errors.field(field, "is required")
+        return today
+    if day > today:
+        raise errors.field(field, "is in the future")
+    return day
+
+
+def claim_history(patient_id: str, claim_id: str, runner: Billing, *, limit: int,
+                  after: list | None) -> keyset.Page:
+    def query(uow: BillingUnitOfWork) -> keyset.Page:
+        claim = uow.claims.get(claim_id)
+        if claim is None or claim.patient_id != patient_id:
+            raise errors.ClaimNotFound(claim_id)
+        return uow.claims.history(claim_id, limit=limit, after=after)
+
+    return runner.read(query)
 
 
 @dataclass(frozen=True)
@@ -152,7 +214,7 @@ def export_claims(cmd: ExportClaims, provider: BillingProvider, envelope: x12_83
             c.concerns(patient_id, claim_id)
             claim = _claim_for_update(uow, patient_id, claim_id)
             to_send.append(_to_send(uow, claim))
-            claim.submit(batch.batch_id, actor=c.actor, now=c.now)
+            uow.claims.add_transition(claim.submit(batch.batch_id, actor=c.actor, now=c.now))
         batch.content = x12_837.render(batch.batch_id, batch.control_number, provider, envelope,
                                        to_send, c.now)
         uow.claims.add_batch(batch)
@@ -167,7 +229,19 @@ def _to_send(uow: BillingUnitOfWork, claim: Claim) -> x12_837.ClaimToSend:
     coverage = uow.coverages.get(claim.coverage_id)
     payer = uow.payers.get(claim.payer_id)
     kind = payer.kind if payer else payer_kind_of(coverage.plan_type if coverage else "")
+    cob = other_subscriber = None
+    if claim.cob:
+        cob = PrimaryAdjudication.stored(claim.cob)
+        primary = uow.claims.get(claim.primary_claim_id)
+        other_subscriber = primary.subscriber_facts() if primary and primary.subscriber else None
+    numbers = {}
+    for charge in charges:
+        if charge is not None and charge.prior_authorization_id:
+            auth = uow.authorizations.get(charge.prior_authorization_id)
+            if auth is not None:
+                numbers[charge.charge_id] = auth.authorization_number
     return x12_837.ClaimToSend(
+        cob=cob, other_subscriber=other_subscriber, authorization_numbers=numbers,
         claim=claim, charges=[ch for ch in charges if ch is not None], subscriber=subscriber,
         member_id=coverage.member_id if coverage else "",
         group_number=coverage.group_number if coverage else "",

@@ -8,6 +8,7 @@ from clinic.billing.v1 import charge_pb2, events_pb2
 from clinic.common.v1 import types_pb2
 from clinic_common.protoconv import fill_date, timestamp
 
+from clinic_billing.domain.authorization import AuthorizationProblem
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.model import Balance, ChargeSource, Responsibility
 
@@ -45,6 +46,27 @@ def charge_voided(charge: Charge) -> events_pb2.ChargeVoided:
         appointment_id=charge.appointment_id or "", amount_cents=charge.amount_cents,
         responsibility=RESPONSIBILITIES[charge.responsibility],
         void_time=timestamp(charge.voided_at))
+
+
+AUTHORIZATION_PROBLEMS = {
+    AuthorizationProblem.MISSING: charge_pb2.AUTHORIZATION_PROBLEM_MISSING,
+    AuthorizationProblem.EXHAUSTED: charge_pb2.AUTHORIZATION_PROBLEM_EXHAUSTED,
+    AuthorizationProblem.OUT_OF_RANGE: charge_pb2.AUTHORIZATION_PROBLEM_OUT_OF_RANGE,
+}
+
+
+def authorization_problem(value: str) -> int:
+    return AUTHORIZATION_PROBLEMS[AuthorizationProblem(value)] if value else \
+        charge_pb2.AUTHORIZATION_PROBLEM_UNSPECIFIED
+
+
+def charge_beyond_authorization(charge: Charge) -> events_pb2.ChargeBeyondAuthorization:
+    return events_pb2.ChargeBeyondAuthorization(
+        charge_id=charge.charge_id, patient_id=charge.patient_id, payer_id=charge.payer_id,
+        procedure_code=charge.procedure_code, units=charge.units,
+        service_date=date(charge.service_date),
+        problem=authorization_problem(charge.authorization_problem),
+        prior_authorization_id=charge.prior_authorization_id)
 
 
 def balance_changed(patient_id: str, balance: Balance,

@@ -24,6 +24,7 @@ class CreatePayer:
     display_name: str
     kind: PayerKind | None
     key: RequestKey = NO_KEY
+    prior_authorization_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,13 @@ class UpdatePayer:
     display_name: str | None = None
     kind: PayerKind | None = None
     key: RequestKey = NO_KEY
+    prior_authorization_codes: tuple[str, ...] | None = None
 
 
 def create_payer(cmd: CreatePayer, runner: Billing) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
-        payer = Payer.create(cmd.payer_id, cmd.display_name, cmd.kind, actor=c.actor, now=c.now)
+        payer = Payer.create(cmd.payer_id, cmd.display_name, cmd.kind, actor=c.actor, now=c.now,
+                             prior_authorization_codes=list(cmd.prior_authorization_codes))
         if uow.payers.get(cmd.payer_id, for_update=True) is not None:
             raise errors.PayerAlreadyExists(cmd.payer_id)
         uow.payers.add(payer)
@@ -48,7 +51,9 @@ def create_payer(cmd: CreatePayer, runner: Billing) -> str:
 def update_payer(cmd: UpdatePayer, runner: Billing) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         payer = _existing(uow, cmd.payer_id, for_update=True)
-        payer.change(display_name=cmd.display_name, kind=cmd.kind, actor=c.actor, now=c.now)
+        codes = cmd.prior_authorization_codes
+        payer.change(display_name=cmd.display_name, kind=cmd.kind, actor=c.actor, now=c.now,
+                     prior_authorization_codes=list(codes) if codes is not None else None)
         return payer.payer_id
 
     return runner.change("UpdatePayer", cmd.key, action)

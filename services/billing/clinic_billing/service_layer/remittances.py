@@ -16,6 +16,7 @@ from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 from clinic_billing.adapters import x12_835
 from clinic_billing.domain import errors
 from clinic_billing.domain.claim import ClaimState
+from clinic_billing.domain.model import EntryKind
 from clinic_billing.domain.remittance import (
     POSTABLE,
     REVERSAL,
@@ -122,8 +123,10 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
                        f"claim {claim.claim_id!r} is {claim.state}; it takes no payment "
                        "until a reversal or an appeal")
     charges = [ch for ch in (uow.charges.get(i) for i in claim.charge_ids) if ch is not None]
+    expected = sum(e.insurance_cents for e in uow.ledger.of_claim(claim.claim_id)
+                   if e.kind == EntryKind.COB_TRANSFER) if claim.is_secondary else None
     posting = post_claim(payment, claim, charges, remittance_id=remittance.remittance_id,
-                         now=c.now)
+                         now=c.now, expected_cents=expected)
     record.outcome = posting.outcome
     uow.remittances.add_claim(record)
     for entry in posting.entries:
@@ -139,7 +142,8 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
             reason_codes=list(dict.fromkeys(a.code for a in payment.all_adjustments())),
             remark_codes=payment.all_remarks(), denied_cents=payment.charge_cents,
             created_at=c.now))
-    claim.settle(STATE_OF[posting.outcome], actor=c.actor, now=c.now)
+    uow.claims.add_transition(claim.settle(STATE_OF[posting.outcome], remittance.remittance_id,
+                                           actor=c.actor, now=c.now))
     return {claim.patient_id}
 
 
@@ -156,7 +160,8 @@ def _reverse(uow, remittance, record, claim, payment, c, suspend) -> set[str]:
         uow.ledger.add(entry)
     for denial in uow.remittances.open_denials_of(claim.claim_id):
         denial.state = "REVERSED"
-    claim.settle(STATE_OF[Outcome.REVERSED], actor=c.actor, now=c.now)
+    uow.claims.add_transition(claim.settle(STATE_OF[Outcome.REVERSED], remittance.remittance_id,
+                                           actor=c.actor, now=c.now))
     return {claim.patient_id}
 
 

@@ -16,7 +16,7 @@ from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem, Responsibility
 from clinic_billing.domain.policy import BillingPolicy
-from clinic_billing.service_layer import messages
+from clinic_billing.service_layer import authorizations, messages
 from clinic_billing.service_layer.accounts import announce_balance
 from clinic_billing.service_layer.charges import fee_entry, record
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
@@ -99,6 +99,7 @@ def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
         if claim_id is not None:
             raise errors.ChargeOnClaim(charge.charge_id, claim_id)
         uow.ledger.add(charge.void(cmd.reason, c.now))
+        authorizations.give_back(uow, charge, c.now)
         uow.flush()
         uow.emit(messages.charge_voided(charge), key=charge.patient_id)
         announce_balance(uow, charge.patient_id, c.now)

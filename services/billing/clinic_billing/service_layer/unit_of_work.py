@@ -14,6 +14,7 @@ from clinic_billing.adapters.repository import (
     SqlPayerRepository,
     SqlPaymentRepository,
     SqlPlanRepository,
+    SqlPriorAuthorizationRepository,
     SqlRemittanceRepository,
     SqlReportQueries,
 )
@@ -34,6 +35,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.remittances = SqlRemittanceRepository(session)
         self.payments = SqlPaymentRepository(session)
         self.reports = SqlReportQueries(session)
+        self.authorizations = SqlPriorAuthorizationRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
