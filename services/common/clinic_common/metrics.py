@@ -7,19 +7,25 @@ pool's checked-out connections. Dead letters are counted by the consumer as it
 sends them.
 
 ``<SVC>_METRICS_PORT`` (0, the default: off) serves ``/metrics`` over HTTP.
-With ``<SVC>_PROCESSES`` above 1 only the first process serves it (the extra
-processes serve calls only and their calls are not counted there): scrape
-one process per pod, and run more pods rather than more processes where every
-call must be counted.
+With ``<SVC>_PROCESSES`` above 1 the processes count in prometheus-client's
+multiprocess mode: every process writes its counters and histograms to files in
+``PROMETHEUS_MULTIPROC_DIR`` (``<data dir>/prometheus`` unless set), and the
+first process, the only one serving ``/metrics``, sums them. So a call counts
+whichever process served it. The first process empties the folder at start
+(files of an earlier run would count twice); the scrape-time figures (outbox,
+lag, pool) come from the first process, which runs the relay and consumers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import values as prometheus_values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -34,6 +40,45 @@ RPC_SECONDS = Histogram("clinic_rpc_duration_seconds", "Time serving a gRPC call
                         buckets=(.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 DEAD_LETTERS = Counter("clinic_dead_letters", "Events sent to a dead-letter topic",
                        ["consumer", "topic"])
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> Path | None:
+    """The folder the processes share their counts in, when in multiprocess mode."""
+    folder = os.environ.get(MULTIPROC_ENV) or os.environ.get(MULTIPROC_ENV.lower())
+    return Path(folder) if folder else None
+
+
+def prepare_processes(data_dir: Path) -> Path:
+    """In the first of several server processes, before any call is counted: an empty
+    folder for every process's counts, named in the environment the extra processes
+    inherit, and this process counting into it."""
+    folder = multiprocess_dir() or (data_dir / "prometheus").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # an earlier run's counts
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(folder)
+    # prometheus-client picks the value class when it is imported, before the settings
+    # were read; the metrics here are labelled, so each value is made on first use.
+    if prometheus_values.ValueClass is prometheus_values.MutexValue:
+        prometheus_values.ValueClass = prometheus_values.MultiProcessValue()
+    return folder
+
+
+def registry() -> CollectorRegistry:
+    """What ``/metrics`` serves: this process's metrics, or in multiprocess mode every
+    process's counts summed (and this process's scrape-time figures)."""
+    folder = multiprocess_dir()
+    if folder is None:
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined, path=str(folder))
+    combined.register(SOURCES)
+    return combined
 
 
 class MetricsInterceptor(CallInterceptor):
@@ -117,7 +162,8 @@ class MetricsEndpoint:
     def start(self) -> None:
         SOURCES.watch(self.service, *self._sources)
         try:
-            self._server, _thread = start_http_server(self.address[1], addr=self.address[0])
+            self._server, _thread = start_http_server(self.address[1], addr=self.address[0],
+                                                      registry=registry())
         except OSError as exc:  # metrics are worth a log line, not a service that won't start
             log.error("cannot serve metrics", extra={"port": self.address[1], "error": str(exc)})
             return
