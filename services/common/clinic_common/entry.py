@@ -62,7 +62,8 @@ def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, au
         host.add_worker(StatusFile(spec.name, settings.data_dir, runtime.relay, consumers))
         if settings.metrics_port:
             host.add_worker(MetricsEndpoint(spec.name, settings.host, settings.metrics_port,
-                                            runtime.relay, consumers, runtime.engine))
+                                            runtime.relay, consumers, runtime.engine,
+                                            serving=host.serving))
     migrate = runtime.migrate if settings.migrate_on_start and not calls_only else (lambda: None)
     host.start(startup=migrate)
     host.run_until_signalled()

@@ -1,9 +1,11 @@
 """Prometheus metrics of a service: its calls, its outbox, its consumer, its database pool.
 
 Calls are counted as they happen (:class:`MetricsInterceptor`, a link of the
-chain). The rest is read when Prometheus scrapes: the relay's backlog and the
-age of its oldest unsent event, each consumer's lag per partition, the database
-pool's checked-out connections. Dead letters are counted by the consumer as it
+chain). The rest is read when Prometheus scrapes: whether the service is
+SERVING, the relay's backlog and the age of its oldest unsent event, each
+consumer's lag per partition, the database pool's checked-out connections and
+its capacity. deploy/monitoring/alerts.yaml alerts on these names (a test holds
+them to what is exported here). Dead letters are counted by the consumer as it
 sends them.
 
 ``<SVC>_METRICS_PORT`` (0, the default: off) serves ``/metrics`` over HTTP.
@@ -108,9 +110,10 @@ class _Sources(Collector):
         self._lock = threading.Lock()
         self._services: dict[str, tuple] = {}
 
-    def watch(self, service: str, relay, consumers, engine) -> None:
+    def watch(self, service: str, relay, consumers, engine, serving=None) -> None:
+        """``serving``: what the service's readiness says now (True: SERVING)."""
         with self._lock:
-            self._services[service] = (relay, consumers, engine)
+            self._services[service] = (relay, consumers, engine, serving)
 
     def forget(self, service: str) -> None:
         with self._lock:
@@ -127,9 +130,18 @@ class _Sources(Collector):
                                 labels=["service", "group", "topic", "partition"])
         pool = GaugeMetricFamily("clinic_db_pool_checked_out",
                                  "Database connections in use", labels=["service"])
+        capacity = GaugeMetricFamily("clinic_db_pool_capacity",
+                                     "Most database connections the pool opens (its size "
+                                     "plus overflow)", labels=["service"])
+        serving = GaugeMetricFamily("clinic_serving",
+                                    "1 while the service's health is SERVING (started, its "
+                                    "database answers, no shutdown), else 0",
+                                    labels=["service"])
         with self._lock:
             services = dict(self._services)
-        for service, (relay, consumers, engine) in services.items():
+        for service, (relay, consumers, engine, ready) in services.items():
+            if ready is not None:
+                serving.add_metric([service], 1.0 if ready() else 0.0)
             try:
                 pending, oldest = relay.outbox_figures()
                 backlog.add_metric([service], pending)
@@ -142,7 +154,11 @@ class _Sources(Collector):
             checked_out = getattr(engine.pool, "checkedout", None)
             if checked_out is not None:
                 pool.add_metric([service], checked_out())
-        yield from (backlog, age, lag, pool)
+            size, overflow = getattr(engine.pool, "size", None), \
+                getattr(engine.pool, "_max_overflow", None)
+            if callable(size) and isinstance(overflow, int) and overflow >= 0:
+                capacity.add_metric([service], size() + overflow)
+        yield from (backlog, age, lag, pool, capacity, serving)
 
 
 SOURCES = _Sources()
@@ -152,11 +168,12 @@ REGISTRY.register(SOURCES)
 class MetricsEndpoint:
     """A worker serving ``/metrics`` on ``host:port`` and reporting ``service``'s state."""
 
-    def __init__(self, service: str, host: str, port: int, relay, consumers, engine):
+    def __init__(self, service: str, host: str, port: int, relay, consumers, engine,
+                 serving=None):
         self.service = service
         self.address = (host, port)
         self.port = port
-        self._sources = (relay, consumers, engine)
+        self._sources = (relay, consumers, engine, serving)
         self._server = None
 
     def start(self) -> None:
