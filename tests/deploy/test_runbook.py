@@ -452,3 +452,38 @@ def test_compose_runs_clinic_ops_in_a_service_container_with_its_settings():
     for command in commands:
         words = command.split()
         ops.parser().parse_args(words[words.index("--entrypoint") + 3:])
+
+
+@pytest.mark.postgres
+@needs_pg_tools
+def test_db_roles_sets_a_rewritten_password_file_on_the_role(postgres_databases, tmp_path):
+    """Compose's rotation: a new password file, then `run --rm db-roles` (roles.sh)."""
+    server = libpq(postgres_databases.admin_url)
+    name = f"rot_{uuid.uuid4().hex[:8]}"
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / f"{name}_db_password").write_text("first\n")
+    (secrets / f"{name}_migrator_db_password").write_text("migrator\n")
+    env = {**server, "POSTGRES_USER": server["PGUSER"], "CLINIC_SECRETS_DIR": str(secrets),
+           "CLINIC_SERVICE_DATABASES": name}
+    admin = create_engine(postgres_databases.admin_url, isolation_level="AUTOCOMMIT")
+
+    def verifier() -> str:
+        with admin.connect() as db:
+            return db.execute(text("select rolpassword from pg_authid where rolname = :r"),
+                              {"r": name}).scalar_one()
+
+    try:
+        assert bash(f"sh {DEPLOY / 'postgres' / 'roles.sh'}", env).returncode == 0
+        assert _scram_matches(verifier(), "first")
+        (secrets / f"{name}_db_password").write_text("second\n")
+        again = bash(f"sh {DEPLOY / 'postgres' / 'roles.sh'}", env)
+        assert again.returncode == 0, again.stderr
+        assert _scram_matches(verifier(), "second") and not _scram_matches(verifier(), "first")
+    finally:
+        with admin.connect() as db:
+            db.execute(text(f'drop database if exists "{name}" with (force)'))
+            for role in (name, f"{name}_migrator"):
+                db.execute(text(f'drop owned by "{role}" cascade'))
+                db.execute(text(f'drop role if exists "{role}"'))
+        admin.dispose()
