@@ -383,8 +383,13 @@ def job_from(deployment: dict, args: str) -> dict:
 @pytest.mark.parametrize("overlay", [*LOCATION_OVERLAYS, "dev"])
 def test_the_clinic_ops_job_is_the_deployment_running_clinic_ops(overlay, kustomize):
     validator = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate")
+    from clinic_common import ops
+
     (block,) = [b for b in blocks("Running clinic-ops") if "job-from-deployment.jq" in b]
     documented = re.search(r'--arg args "([^"]+)"', block).group(1)
+    for other in re.findall(r'--arg args "([^"]+)"', re.sub(r"\s+", " ",
+                                                            section("Running clinic-ops"))):
+        ops.parser().parse_args(other.split())  # the dead-letter examples too
     docs = render(K8S / "overlays" / overlay)
     policies = by_kind(docs, "NetworkPolicy")
     for service, deployment in service_deployments(by_kind(docs, "Deployment")).items():
@@ -395,6 +400,7 @@ def test_the_clinic_ops_job_is_the_deployment_running_clinic_ops(overlay, kustom
         (container,) = pod["containers"]
         served = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == ["clinic-ops"] and container["args"] == args.split()
+        ops.parser().parse_args(container["args"])  # arguments clinic-ops takes
         for same in ("image", "env", "envFrom", "volumeMounts", "securityContext",
                      "resources"):
             assert container.get(same) == served.get(same), same
