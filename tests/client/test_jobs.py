@@ -20,6 +20,9 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from typer.testing import CliRunner
 
+from tests.scheduling.integration import conftest as scheduling_conftest
+from tests.scheduling.integration.conftest import database_url  # noqa: F401 - SQLite and PostgreSQL
+
 S = "clinic.scheduling.v1"
 B = "clinic.billing.v1"
 
@@ -110,32 +113,103 @@ def test_availability_search_asks_for_the_range_and_locations_and_prints_the_tim
     assert json.loads(as_json.stdout)[0]["resource_ids"] == ["chair-1"]
 
 
-def test_booking_a_course_books_each_visit_a_week_apart_with_its_own_request_id(stand_in):
-    fake = stand_in({f"{S}.AppointmentService/CreateAppointment": _appointment})
-    result = clinic(fake.address, "-q", "appointment", "book", "p1", "--location", "la-jolla",
-                    "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z", "--count", "3")
+def _series(request, appointments=2):
+    patient = request.parent.split("/")[1]
+    return {"series": {
+        "name": f"{request.parent}/series/s1", "series_id": "s1", "patient_id": patient,
+        "appointment_type": request.appointment_type, "booked_count": appointments,
+        "appointments": [{"name": f"locations/la-jolla/appointments/a{n}",
+                          "appointment_id": f"a{n}", "series_id": "s1",
+                          "status": "APPOINTMENT_STATUS_BOOKED"}
+                         for n in range(1, appointments + 1)]}}
+
+
+def test_a_course_is_booked_whole_through_book_series_with_the_preferences(stand_in):
+    fake = stand_in({f"{S}.SeriesService/BookSeries": _series,
+                     f"{S}.AppointmentService/CreateAppointment": _appointment})
+    result = clinic(fake.address, "-q", "series", "book", "p1", "--type", "IV_KETAMINE_INFUSION",
+                    "--location", "encinitas", "--location", "la-jolla", "--from", "2026-12-01",
+                    "--weekday", "1", "--weekday", "3", "--earliest", "09:30", "--latest", "15:00")
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.split()) == 3
-    requests = fake.of("CreateAppointment")
-    starts = [r.appointment.start_time.ToDatetime() for r in requests]
-    assert starts == [dt.datetime(2026, 12, d, 17) for d in (1, 8, 15)]
-    assert {r.parent for r in requests} == {"locations/la-jolla"}
-    assert len({r.request_id for r in requests}) == 3
+    assert result.stdout.strip() == "patients/p1/series/s1"
+    (request,) = fake.of("BookSeries")  # one call: all sessions or none, never a loop
+    assert fake.of("CreateAppointment") == []
+    prefs = request.preferences
+    assert (request.parent, request.appointment_type) == ("patients/p1", "IV_KETAMINE_INFUSION")
+    assert list(prefs.location_ids) == ["encinitas", "la-jolla"]
+    assert list(prefs.weekdays) == [1, 3]
+    assert (prefs.earliest_start_time.hours, prefs.earliest_start_time.minutes) == (9, 30)
+    assert (prefs.latest_start_time.hours, prefs.start_date.day) == (15, 1)
+    assert request.request_id  # a retry books the same series
+    table = clinic(fake.address, "series", "book", "p1", "--type", "IV_KETAMINE_INFUSION")
+    assert table.exit_code == 0, table.output
+    assert "sessions" in table.stdout and "a2" in table.stdout
+    assert not fake.of("BookSeries")[1].preferences.HasField("start_date")
+
+
+def test_a_course_that_does_not_fit_books_nothing_and_says_which_session(stand_in):
+    fake = stand_in({f"{S}.SeriesService/BookSeries": lambda r: _refusal(
+        code_pb2.FAILED_PRECONDITION, "SERIES_DOES_NOT_FIT")})
+    result = clinic(fake.address, "series", "book", "p1", "--type", "IV_KETAMINE_INFUSION")
+    assert result.exit_code == 3
+    assert "SERIES_DOES_NOT_FIT" in result.stderr and "c-9" in result.stderr
+    assert result.stdout == ""
+    bad = clinic(fake.address, "series", "book", "p1", "--type", "T", "--earliest", "9am")
+    assert bad.exit_code == 2 and len(fake.of("BookSeries")) == 1
+
+
+def test_appointment_book_books_one_visit_and_sends_a_course_to_series_book(stand_in):
+    fake = stand_in({f"{S}.AppointmentService/CreateAppointment": _appointment})
+    one = clinic(fake.address, "-q", "appointment", "book", "p1", "--location", "la-jolla",
+                 "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z", "--resource", "chair-2")
+    assert one.exit_code == 0, one.output
+    (request,) = fake.of("CreateAppointment")
+    assert (request.parent, list(request.appointment.resource_ids)) == \
+        ("locations/la-jolla", ["chair-2"])
+    assert request.appointment.start_time.ToDatetime() == dt.datetime(2026, 12, 1, 17)
+    course = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
+                    "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z", "--count", "3")
+    assert course.exit_code == 2 and "series book" in course.output
+    assert len(fake.of("CreateAppointment")) == 1  # nothing booked one by one
+
+
+def test_series_show_list_and_rebook(stand_in):
+    moved = {"appointment": {"name": "locations/la-jolla/appointments/a2",
+                             "appointment_id": "a2", "status": "APPOINTMENT_STATUS_BOOKED"}}
+    fake = stand_in({
+        f"{S}.SeriesService/GetSeries": lambda r: _series(
+            type("R", (), {"parent": r.name.rsplit("/series/", 1)[0],
+                           "appointment_type": "TMS"})()),
+        f"{S}.SeriesService/ListSeries": lambda r: {"series": [
+            {"name": f"{r.parent}/series/s1", "series_id": "s1", "appointment_type": "TMS"}]},
+        f"{S}.SeriesService/RebookSeriesSession": lambda r: moved})
+    shown = clinic(fake.address, "--json", "series", "show", "s1", "--patient", "p1")
+    assert shown.exit_code == 0, shown.output
+    body = json.loads(shown.stdout)
+    assert [a["appointment_id"] for a in body["appointments"]] == ["a1", "a2"]
+    assert body["completed_count"] == 0  # a zero count is shown
+    assert fake.of("GetSeries")[0].name == "patients/p1/series/s1"
+    assert clinic(fake.address, "series", "show", "patients/p1/series/s1").exit_code == 0
+    assert clinic(fake.address, "series", "show", "s1").exit_code == 2  # whose series?
+    listed = clinic(fake.address, "-q", "series", "list", "p1")
+    assert listed.stdout.split() == ["patients/p1/series/s1"]
+    rebooked = clinic(fake.address, "series", "rebook", "a2", "--next-available")
+    assert rebooked.exit_code == 0, rebooked.output
+    request = fake.of("RebookSeriesSession")[0]
+    assert (request.name, request.next_available) == ("locations/-/appointments/a2", True)
+    at = clinic(fake.address, "series", "rebook", "a2", "--start", "2026-12-03T17:00:00Z")
+    assert at.exit_code == 0
+    assert fake.of("RebookSeriesSession")[1].start_time.ToDatetime() == dt.datetime(2026, 12, 3, 17)
+    assert clinic(fake.address, "series", "rebook", "a2").exit_code == 2
 
 
 def test_a_refused_booking_prints_reason_and_correlation_id_and_exits_3(stand_in):
-    answers = iter([None, _refusal(code_pb2.FAILED_PRECONDITION, "SLOT_TAKEN")])
-
-    def book(request):
-        answer = next(answers)
-        return _appointment(request) if answer is None else answer
-
-    fake = stand_in({f"{S}.AppointmentService/CreateAppointment": book})
+    fake = stand_in({f"{S}.AppointmentService/CreateAppointment": lambda r: _refusal(
+        code_pb2.FAILED_PRECONDITION, "SLOT_TAKEN")})
     result = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
-                    "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z", "--count", "2")
+                    "--type", "IVK-INF", "--start", "2026-12-01T17:00:00Z")
     assert result.exit_code == 3
     assert "SLOT_TAKEN" in result.stderr and "c-9" in result.stderr
-    assert "booked before the refusal" in result.stdout  # the first visit stays booked
     naive = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
                    "--type", "IVK-INF", "--start", "2026-12-01T09:00")
     assert naive.exit_code == 2
@@ -307,18 +381,21 @@ def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp
         registered = intake.PatientRegistered(patient_id="p-cli")
         assert scheduling.runtime.processor().process(
             intake_record(registered, key="p-cli")) == "handled"
-        found = clinic(scheduling.address, "-q", "availability", "search", "FREE_CONSULTATION",
-                       "--location", "la-jolla", "--patient", "p-cli", "--days", "14",
-                       "--limit", "1")
-        assert found.exit_code == 0, found.output
-        start = found.stdout.strip()
-        booked = clinic(scheduling.address, "--json", "appointment", "book", "p-cli",
-                        "--location", "la-jolla", "--type", "FREE_CONSULTATION", "--start",
-                        start, "--count", "2", "--every-days", "1")
-        assert booked.exit_code == 0, booked.output
-        course = json.loads(booked.stdout)
+        course = []
+        for _ in range(2):  # two visits, each the first time the patient is free
+            found = clinic(scheduling.address, "-q", "availability", "search",
+                           "FREE_CONSULTATION", "--location", "la-jolla", "--patient", "p-cli",
+                           "--days", "14", "--limit", "1")
+            assert found.exit_code == 0, found.output
+            start = found.stdout.strip()
+            booked = clinic(scheduling.address, "--json", "appointment", "book", "p-cli",
+                            "--location", "la-jolla", "--type", "FREE_CONSULTATION", "--start",
+                            start)
+            assert booked.exit_code == 0, booked.output
+            course.append(json.loads(booked.stdout))
+            assert course[-1]["start_time"] == start
         assert [a["status"] for a in course] == ["APPOINTMENT_STATUS_BOOKED"] * 2
-        assert course[0]["start_time"] == start
+        start = course[0]["start_time"]
         first = course[0]
         service_date = first["service_date"]
         date = f"{service_date['year']:04d}-{service_date['month']:02d}-{service_date['day']:02d}"
@@ -435,3 +512,45 @@ def test_claims_accept_appeal_close_secondary_and_history(stand_in):
     made = clinic(fake.address, "-q", "claims", "secondary", name, roles=(Role.BILLING,))
     assert made.stdout.strip() == "accounts/p1/claims/k2"
     assert fake.of("CreateSecondaryClaim")[0].primary_claim == name
+
+
+@pytest.fixture
+def scheduling_on(database_url):  # noqa: F811
+    """Scheduling on a real socket and database at the series tests' fixed time."""
+    clock = scheduling_conftest.FakeClock(scheduling_conftest.NOW)
+    host, runtime = scheduling_conftest.start_service(database_url, clock)
+    address = f"127.0.0.1:{host.port}"
+    channel = auth.authorized(grpc.insecure_channel(address))
+    yield scheduling_conftest.Scheduling(channel, runtime, clock, address)
+    channel.close()
+    host.stop()
+    runtime.close()
+
+
+def test_series_book_show_and_rebook_against_scheduling(scheduling_on):
+    """The course of a plan booked whole through the command, on SQLite and PostgreSQL."""
+    from tests.scheduling.integration.test_series import ready
+
+    scheduling = scheduling_on
+    ready(scheduling, sessions=3, spacing=48, window=14)
+    booked = clinic(scheduling.address, "--json", "series", "book", "p1", "--type",
+                    "IV_KETAMINE_INFUSION", "--location", "la-jolla", "--from", "2027-03-08",
+                    "--weekday", "1", "--weekday", "3", "--weekday", "5", "--earliest", "10:00")
+    assert booked.exit_code == 0, booked.output
+    series = json.loads(booked.stdout)
+    local = [dt.datetime.fromisoformat(a["start_time"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("America/Los_Angeles")).strftime("%a %d %H:%M") for a in series["appointments"]]
+    assert local == ["Mon 08 10:00", "Wed 10 10:00", "Fri 12 10:00"]
+    assert series["booked_count"] == 3
+    listed = clinic(scheduling.address, "-q", "series", "list", "p1")
+    assert listed.stdout.split() == [series["name"]]
+    again = clinic(scheduling.address, "series", "book", "p1", "--type", "IV_KETAMINE_INFUSION",
+                   "--from", "2027-03-08")
+    assert again.exit_code == 3 and "SERIES_COMPLETE" in again.stderr, again.output
+    middle = series["appointments"][1]["appointment_id"]
+    too_close = clinic(scheduling.address, "series", "rebook", middle, "--start",
+                       "2027-03-11T18:00:00Z")  # 10:00 Thursday, 24 h before Friday's
+    assert too_close.exit_code == 3 and "SPACING_TOO_SHORT" in too_close.stderr
+    shown = clinic(scheduling.address, "--json", "series", "show", series["name"])
+    assert [a["start_time"] for a in json.loads(shown.stdout)["appointments"]] == \
+        [a["start_time"] for a in series["appointments"]]  # the refused move changed nothing

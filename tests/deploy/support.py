@@ -59,9 +59,18 @@ def tls_names() -> set[str]:
     return prefixed_names(TlsSettings)
 
 
+def telemetry_names() -> set[str]:
+    """The OTEL_* settings tracing reads, and prometheus-client's multiprocess folder."""
+    from clinic_common import metrics, tracing
+
+    return set(tracing.SETTINGS) | {metrics.MULTIPROC_ENV}
+
+
 def known_names(service: str) -> set[str]:
-    """Every setting a service process reads: its own, and the shared Kafka, auth and TLS ones."""
-    return settings_names(service) | kafka_names() | auth_names() | tls_names()
+    """Every setting a service process reads: its own, the shared Kafka, auth and TLS ones,
+    and tracing's."""
+    return settings_names(service) | kafka_names() | auth_names() | tls_names() | \
+        telemetry_names()
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -34,7 +34,10 @@ def _grace_seconds(value: str) -> float:
 
 def test_compose_runs_kafka_postgres_the_services_and_their_migrations():
     expected = {"kafka", "postgres", "db-roles", *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
-    assert set(SERVICE_DEFS) == expected
+    monitoring = {"prometheus", "otel-collector"}  # only with --profile monitoring
+    assert set(SERVICE_DEFS) == expected | monitoring
+    assert all(SERVICE_DEFS[name]["profiles"] == ["monitoring"] for name in monitoring)
+    assert not any("profiles" in SERVICE_DEFS[name] for name in expected)
 
 
 def test_kafka_runs_apache_kafka_in_kraft_mode():

@@ -159,8 +159,10 @@ def test_base_deployment_meets_the_service_rules(service):
 def test_base_service_routes_the_grpc_port_to_the_pods(service):
     spec = load_one(K8S / "base" / service / "service.yaml")["spec"]
     assert spec["selector"] == {"app.kubernetes.io/name": service}
-    assert spec["ports"] == [{"name": "grpc", "port": SERVICES[service], "targetPort": "grpc",
-                              "protocol": "TCP", "appProtocol": "kubernetes.io/h2c"}]
+    # The gRPC port first (the tls component patches /spec/ports/0), then metrics.
+    assert spec["ports"][0] == {"name": "grpc", "port": SERVICES[service], "targetPort": "grpc",
+                                "protocol": "TCP", "appProtocol": "kubernetes.io/h2c"}
+    assert [p["name"] for p in spec["ports"]] == ["grpc", "metrics"]
 
 
 def test_rule_checker_catches_a_deployment_that_breaks_the_rules():

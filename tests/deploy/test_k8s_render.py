@@ -293,11 +293,13 @@ def test_dev_backing_services_accept_only_the_clinic_services(kustomize):
     postgres = policies["postgres-ingress"]["spec"]["ingress"]
     assert {tuple(peer["podSelector"]["matchLabels"].items()) for rule in postgres
             for peer in rule["from"]} == {(("app.kubernetes.io/component", "grpc-service"),),
-                                          (("app.kubernetes.io/component", "migration"),)}
+                                          (("app.kubernetes.io/component", "migration"),),
+                                          (("app.kubernetes.io/component", "ops"),)}
     kafka = policies["kafka-ingress"]["spec"]["ingress"]
     callers = {tuple(peer["podSelector"]["matchLabels"].items()) for rule in kafka
                for peer in rule["from"]}
     assert callers == {(("app.kubernetes.io/component", "grpc-service"),),
+                       (("app.kubernetes.io/component", "ops"),),
                        (("app.kubernetes.io/name", "kafka"),)}
     pods = {name: d["spec"]["template"]["metadata"]["labels"]
             for name, d in by_kind(docs, "Deployment").items()}

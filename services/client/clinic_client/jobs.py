@@ -25,6 +25,7 @@ APPOINTMENTS = f"{SCHEDULING}.AppointmentService"
 VISITS = f"{SCHEDULING}.VisitService"
 AVAILABILITY = f"{SCHEDULING}.AvailabilityService/SearchAvailability"
 CLAIMS = f"{BILLING}.ClaimService"
+SERIES = f"{SCHEDULING}.SeriesService"
 
 SLOT_COLUMNS = ["location_id", "local_start_time", "time_zone", "start_time", "resource_ids"]
 APPOINTMENT_COLUMNS = ["appointment_id", "location_id", "start_time", "patient_id",
@@ -113,37 +114,21 @@ def appointment_book(
         start: Annotated[str, typer.Option(help="start time with offset (from a search)")],
         resource: Annotated[list[str], typer.Option(
             help="a resource id to take (repeat; default: the service picks)")] = [],  # noqa: B006
-        count: Annotated[int, typer.Option(min=1, max=52,
-                                           help="a course: this many visits")] = 1,
-        every_days: Annotated[int, typer.Option(min=1, help="days between a course's visits")] = 7,
+        count: Annotated[int | None, typer.Option(hidden=True)] = None,
+        every_days: Annotated[int | None, typer.Option(hidden=True)] = None,
         ) -> None:
-    """Book a visit, or a course of COUNT visits EVERY-DAYS apart at the same time of day.
-
-    A course stops at the first refused visit: the ones booked before it are listed
-    on stdout, the refusal on stderr."""
-    first = _time(start, "--start").ToDatetime(dt.UTC)
-
-    def book(c):
-        booked = []
-        for n in range(count):
-            stamp = timestamp_pb2.Timestamp()
-            stamp.FromDatetime(first + dt.timedelta(days=n * every_days))
-            appointment = c.scheduling.request(f"{APPOINTMENTS}/CreateAppointment").appointment
-            appointment.MergeFrom(type(appointment)(
-                location_id=location, patient_id=patient, appointment_type=appointment_type,
-                start_time=stamp, resource_ids=resource if n == 0 else []))
-            try:
-                booked.append(c.scheduling.call(f"{APPOINTMENTS}/CreateAppointment",
-                                                parent=f"locations/{location}",
-                                                appointment=appointment).appointment)
-            except Exception:
-                if booked:
-                    show(booked, APPOINTMENT_COLUMNS, "booked before the refusal", key="name")
-                raise
-        return booked
-
-    booked = run(book)
-    show(booked if count > 1 else booked[0], APPOINTMENT_COLUMNS, "booked", key="name")
+    """Book one visit. A treatment course is booked whole with `clinic series book`."""
+    if count is not None or every_days is not None:
+        raise typer.BadParameter(
+            "a course is booked whole, with the plan's spacing, by `clinic series book "
+            "PATIENT --type TYPE` (all sessions or none)", param_hint="--count")
+    stamp = _time(start, "--start")
+    show(run(lambda c: c.scheduling.call(
+        f"{APPOINTMENTS}/CreateAppointment", parent=f"locations/{location}",
+        appointment={"location_id": location, "patient_id": patient,
+                     "appointment_type": appointment_type, "start_time": stamp,
+                     "resource_ids": resource}).appointment),
+         APPOINTMENT_COLUMNS, "booked", key="name")
 
 
 @appointment_app.command("show")
@@ -179,6 +164,113 @@ def appointment_reschedule(appointment: str,
     show(run(lambda c: c.scheduling.call(
         f"{APPOINTMENTS}/RescheduleAppointment", name=appointment_name(appointment),
         start_time=stamp, resource_ids=resource).appointment), key="name")
+
+
+# --- treatment series -------------------------------------------------------------------------
+
+series_app = typer.Typer(help="A treatment course: every session of the patient's active plan "
+                              "booked at once, its progress, moving one session.",
+                         no_args_is_help=True)
+app.add_typer(series_app, name="series")
+SERIES_COLUMNS = ["series_id", "appointment_type", "booked_count", "completed_count",
+                  "cancelled_count", "create_time"]
+
+
+def series_name(series: str, patient: str) -> str:
+    if series.startswith("patients/"):
+        return series
+    if not patient:
+        raise typer.BadParameter("give the full name patients/PATIENT/series/ID, or --patient",
+                                 param_hint="SERIES")
+    return f"patients/{patient}/series/{series}"
+
+
+def _clock(value: str, option: str) -> dict | None:
+    if not value:
+        return None
+    try:
+        moment = dt.time.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a time of day (HH:MM)",
+                                 param_hint=option) from None
+    return {"hours": moment.hour, "minutes": moment.minute}
+
+
+def _show_series(series) -> None:
+    """The series (its progress) and its sessions; ``--json`` the whole series, ``-q`` its name."""
+    from clinic_client import cli
+
+    if cli.Output.json or cli.Output.quiet:
+        show(_whole(series), key="name")
+        return
+    row = _whole(series)
+    show([row], SERIES_COLUMNS, row.get("name", "series"))
+    show([_plain(a) for a in series.appointments], APPOINTMENT_COLUMNS, "sessions", key="name")
+
+
+@series_app.command("book")
+def series_book(
+        patient: Annotated[str, typer.Argument(help="patient id")],
+        appointment_type: Annotated[str, typer.Option(
+            "--type", help="the treatment's appointment type, e.g. IV_KETAMINE_INFUSION")],
+        location: Annotated[list[str], typer.Option(
+            help="a location id, in order of preference (repeat; default: every location "
+                 "you may book at)")] = [],  # noqa: B006
+        start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD "
+                                                          "(the plan's window counts from it)")] = "",
+        weekday: Annotated[list[int], typer.Option(
+            min=1, max=7, help="an ISO weekday the sessions may fall on, 1 Monday to 7 Sunday "
+                               "(repeat; default any)")] = [],  # noqa: B006
+        earliest: Annotated[str, typer.Option(help="earliest local start, HH:MM")] = "",
+        latest: Annotated[str, typer.Option(help="latest local start, HH:MM")] = "",
+        ) -> None:
+    """Book the whole course of the patient's active plan in one call: every session, each
+    the earliest fitting time at least the plan's spacing after the one before, or none
+    (SERIES_DOES_NOT_FIT names the session that does not fit)."""
+    if start:
+        _check_date(start, "--from")
+    preferences = {"weekdays": weekday, "location_ids": location,
+                   "earliest_start_time": _clock(earliest, "--earliest"),
+                   "latest_start_time": _clock(latest, "--latest"),
+                   "start_date": _day(start) if start else None}
+    preferences = {k: v for k, v in preferences.items() if v is not None}
+    _show_series(run(lambda c: c.scheduling.call(
+        f"{SERIES}/BookSeries", parent=f"patients/{patient}",
+        appointment_type=appointment_type, preferences=preferences).series))
+
+
+@series_app.command("show")
+def series_show(series: Annotated[str, typer.Argument(
+                    help="the series' name patients/PATIENT/series/ID, or its id with --patient")],
+                patient: Annotated[str, typer.Option(help="the patient, with a bare id")] = "",
+                ) -> None:
+    """One series: its progress and its sessions."""
+    name = series_name(series, patient)
+    _show_series(run(lambda c: c.scheduling.call(f"{SERIES}/GetSeries", name=name).series))
+
+
+@series_app.command("list")
+def series_list(patient: Annotated[str, typer.Argument(help="patient id")]) -> None:
+    """A patient's series, newest first."""
+    show(run(lambda c: [_whole(s) for s in c.scheduling.pages(
+        f"{SERIES}/ListSeries", "series", parent=f"patients/{patient}")]),
+        SERIES_COLUMNS, f"series of {patient}", key="name")
+
+
+@series_app.command("rebook")
+def series_rebook(appointment: Annotated[str, typer.Argument(help="the session's appointment")],
+                  start: Annotated[str, typer.Option(help="new start, with offset")] = "",
+                  next_available: Annotated[bool, typer.Option(
+                      help="the earliest time that keeps the spacing (next 30 days)")] = False,
+                  ) -> None:
+    """Move one session of a series, keeping the plan's spacing from its neighbours."""
+    if bool(start) == next_available:
+        raise typer.BadParameter("give --start TIME or --next-available", param_hint="--start")
+    fields = {"start_time": _time(start, "--start")} if start else {"next_available": True}
+    show(run(lambda c: c.scheduling.call(f"{SERIES}/RebookSeriesSession",
+                                         name=appointment_name(appointment),
+                                         **fields).appointment),
+         APPOINTMENT_COLUMNS, "moved", key="name")
 
 
 @app.command("day")

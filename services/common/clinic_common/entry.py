@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from clinic_common import logs, tracing
+from clinic_common import logs, metrics, tracing
 from clinic_common.clock import Clock, system_clock
 from clinic_common.config import (
     AuthSettings,
@@ -62,7 +62,8 @@ def serve(spec: ServiceSpec, settings: ServiceSettings, kafka: KafkaSettings, au
         host.add_worker(StatusFile(spec.name, settings.data_dir, runtime.relay, consumers))
         if settings.metrics_port:
             host.add_worker(MetricsEndpoint(spec.name, settings.host, settings.metrics_port,
-                                            runtime.relay, consumers, runtime.engine))
+                                            runtime.relay, consumers, runtime.engine,
+                                            serving=host.serving))
     migrate = runtime.migrate if settings.migrate_on_start and not calls_only else (lambda: None)
     host.start(startup=migrate)
     host.run_until_signalled()
@@ -132,6 +133,9 @@ def main(spec_factory: Callable[[], ServiceSpec], settings_class: type[ServiceSe
         return 2
     logs.configure(settings_class.service_name, settings.log_level, settings.log_json)
     tracing.configure(settings_class.service_name)
+    if (args.command == "serve" and settings.metrics_port and os.environ.get(CALLS_ONLY) != "1"
+            and (settings.processes > 1 or metrics.multiprocess_dir() is not None)):
+        metrics.prepare_processes(settings.data_dir)  # the extra processes inherit it
     spec = spec_factory()
     if args.command == "migrate":
         Runtime(spec, settings, kafka).migrate()

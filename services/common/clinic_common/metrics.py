@@ -1,25 +1,33 @@
 """Prometheus metrics of a service: its calls, its outbox, its consumer, its database pool.
 
 Calls are counted as they happen (:class:`MetricsInterceptor`, a link of the
-chain). The rest is read when Prometheus scrapes: the relay's backlog and the
-age of its oldest unsent event, each consumer's lag per partition, the database
-pool's checked-out connections. Dead letters are counted by the consumer as it
+chain). The rest is read when Prometheus scrapes: whether the service is
+SERVING, the relay's backlog and the age of its oldest unsent event, each
+consumer's lag per partition, the database pool's checked-out connections and
+its capacity. deploy/monitoring/alerts.yaml alerts on these names (a test holds
+them to what is exported here). Dead letters are counted by the consumer as it
 sends them.
 
 ``<SVC>_METRICS_PORT`` (0, the default: off) serves ``/metrics`` over HTTP.
-With ``<SVC>_PROCESSES`` above 1 only the first process serves it (the extra
-processes serve calls only and their calls are not counted there): scrape
-one process per pod, and run more pods rather than more processes where every
-call must be counted.
+With ``<SVC>_PROCESSES`` above 1 the processes count in prometheus-client's
+multiprocess mode: every process writes its counters and histograms to files in
+``PROMETHEUS_MULTIPROC_DIR`` (``<data dir>/prometheus`` unless set), and the
+first process, the only one serving ``/metrics``, sums them. So a call counts
+whichever process served it. The first process empties the folder at start
+(files of an earlier run would count twice); the scrape-time figures (outbox,
+lag, pool) come from the first process, which runs the relay and consumers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import values as prometheus_values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -34,6 +42,45 @@ RPC_SECONDS = Histogram("clinic_rpc_duration_seconds", "Time serving a gRPC call
                         buckets=(.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 DEAD_LETTERS = Counter("clinic_dead_letters", "Events sent to a dead-letter topic",
                        ["consumer", "topic"])
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> Path | None:
+    """The folder the processes share their counts in, when in multiprocess mode."""
+    folder = os.environ.get(MULTIPROC_ENV) or os.environ.get(MULTIPROC_ENV.lower())
+    return Path(folder) if folder else None
+
+
+def prepare_processes(data_dir: Path) -> Path:
+    """In the first of several server processes, before any call is counted: an empty
+    folder for every process's counts, named in the environment the extra processes
+    inherit, and this process counting into it."""
+    folder = multiprocess_dir() or (data_dir / "prometheus").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # an earlier run's counts
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(folder)
+    # prometheus-client picks the value class when it is imported, before the settings
+    # were read; the metrics here are labelled, so each value is made on first use.
+    if prometheus_values.ValueClass is prometheus_values.MutexValue:
+        prometheus_values.ValueClass = prometheus_values.MultiProcessValue()
+    return folder
+
+
+def registry() -> CollectorRegistry:
+    """What ``/metrics`` serves: this process's metrics, or in multiprocess mode every
+    process's counts summed (and this process's scrape-time figures)."""
+    folder = multiprocess_dir()
+    if folder is None:
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined, path=str(folder))
+    combined.register(SOURCES)
+    return combined
 
 
 class MetricsInterceptor(CallInterceptor):
@@ -63,9 +110,10 @@ class _Sources(Collector):
         self._lock = threading.Lock()
         self._services: dict[str, tuple] = {}
 
-    def watch(self, service: str, relay, consumers, engine) -> None:
+    def watch(self, service: str, relay, consumers, engine, serving=None) -> None:
+        """``serving``: what the service's readiness says now (True: SERVING)."""
         with self._lock:
-            self._services[service] = (relay, consumers, engine)
+            self._services[service] = (relay, consumers, engine, serving)
 
     def forget(self, service: str) -> None:
         with self._lock:
@@ -82,9 +130,18 @@ class _Sources(Collector):
                                 labels=["service", "group", "topic", "partition"])
         pool = GaugeMetricFamily("clinic_db_pool_checked_out",
                                  "Database connections in use", labels=["service"])
+        capacity = GaugeMetricFamily("clinic_db_pool_capacity",
+                                     "Most database connections the pool opens (its size "
+                                     "plus overflow)", labels=["service"])
+        serving = GaugeMetricFamily("clinic_serving",
+                                    "1 while the service's health is SERVING (started, its "
+                                    "database answers, no shutdown), else 0",
+                                    labels=["service"])
         with self._lock:
             services = dict(self._services)
-        for service, (relay, consumers, engine) in services.items():
+        for service, (relay, consumers, engine, ready) in services.items():
+            if ready is not None:
+                serving.add_metric([service], 1.0 if ready() else 0.0)
             try:
                 pending, oldest = relay.outbox_figures()
                 backlog.add_metric([service], pending)
@@ -97,7 +154,11 @@ class _Sources(Collector):
             checked_out = getattr(engine.pool, "checkedout", None)
             if checked_out is not None:
                 pool.add_metric([service], checked_out())
-        yield from (backlog, age, lag, pool)
+            size, overflow = getattr(engine.pool, "size", None), \
+                getattr(engine.pool, "_max_overflow", None)
+            if callable(size) and isinstance(overflow, int) and overflow >= 0:
+                capacity.add_metric([service], size() + overflow)
+        yield from (backlog, age, lag, pool, capacity, serving)
 
 
 SOURCES = _Sources()
@@ -107,17 +168,19 @@ REGISTRY.register(SOURCES)
 class MetricsEndpoint:
     """A worker serving ``/metrics`` on ``host:port`` and reporting ``service``'s state."""
 
-    def __init__(self, service: str, host: str, port: int, relay, consumers, engine):
+    def __init__(self, service: str, host: str, port: int, relay, consumers, engine,
+                 serving=None):
         self.service = service
         self.address = (host, port)
         self.port = port
-        self._sources = (relay, consumers, engine)
+        self._sources = (relay, consumers, engine, serving)
         self._server = None
 
     def start(self) -> None:
         SOURCES.watch(self.service, *self._sources)
         try:
-            self._server, _thread = start_http_server(self.address[1], addr=self.address[0])
+            self._server, _thread = start_http_server(self.address[1], addr=self.address[0],
+                                                      registry=registry())
         except OSError as exc:  # metrics are worth a log line, not a service that won't start
             log.error("cannot serve metrics", extra={"port": self.address[1], "error": str(exc)})
             return

@@ -132,6 +132,12 @@ class ServiceHost:
                 "readiness changed", extra={"service": self.name,
                                             "state": "ready" if ready else "not ready"})
 
+    def serving(self) -> bool:
+        """What readiness (``""``) says now: start-up done, the dependency check passing,
+        no shutdown begun."""
+        with self._ready_lock:
+            return self._started and self._ready and not self._stopped.is_set()
+
     def start(self, startup: Callable[[], None] = lambda: None) -> None:
         reflection.enable_server_reflection(
             [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,

@@ -86,3 +86,51 @@ def test_a_service_serves_from_several_processes_on_one_port(tmp_path):
     for pid in siblings:
         assert not Path(f"/proc/{pid}").exists() or \
             "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_metrics_count_the_calls_of_every_process(tmp_path):
+    """With several processes on one port every call is counted once, whichever process
+    served it (prometheus-client's multiprocess mode), and only the first serves /metrics."""
+    import urllib.request
+
+    from clinic.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+    from clinic_devtools.testing.infra import free_port
+    from prometheus_client.parser import text_string_to_metric_families
+
+    port = free_port()
+    (tmp_path / "prometheus").mkdir()
+    (tmp_path / "prometheus" / "counter_1.db").write_bytes(b"stale")  # an earlier run's
+    service = ServiceProcess("intake", {"INTAKE_DATA_DIR": str(tmp_path),
+                                        "INTAKE_PROCESSES": "3",
+                                        "INTAKE_METRICS_PORT": str(port),
+                                        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"},
+                             tmp_path).start(60)
+    calls = 0
+    folder = tmp_path / "prometheus"
+
+    def counted_by() -> set[str]:
+        return {p.name.split("_")[-1] for p in folder.glob("counter_*.db")}
+
+    try:
+        # New connections until the kernel handed some to another process (the extra
+        # processes start after the first serves; on a busy machine that takes seconds,
+        # and a connection given to one that bound the port but is not serving yet waits
+        # for it), then a few more.
+        deadline = time.monotonic() + 90
+        while (len(counted_by() - {"1.db"}) < 2 or calls < 30) and time.monotonic() < deadline:
+            with service.channel() as channel:
+                intake_service_pb2_grpc.IntakeServiceStub(channel).ListPatients(
+                    intake_service_pb2.ListPatientsRequest(), timeout=60)
+            calls += 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        served = [s for f in text_string_to_metric_families(text) for s in f.samples
+                  if s.name == "clinic_rpc_requests_total"
+                  and s.labels.get("grpc_method") == "ListPatients"]
+        processes = counted_by()
+    finally:
+        assert service.terminate() == 0
+    assert sum(s.value for s in served) == calls
+    assert len(processes) >= 2, "the calls were served by more than one process"
+    assert "1.db" not in processes  # the stale file was cleared
+    assert "clinic_outbox_backlog" in text  # the first process's scrape-time figures

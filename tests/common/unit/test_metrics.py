@@ -17,8 +17,9 @@ def test_a_scrape_reads_the_outbox_the_consumer_lag_per_partition_and_the_pool()
     relay = SimpleNamespace(outbox_figures=lambda: (3, 12.5))
     consumer = SimpleNamespace(group_id="billing", partition_lag={("clinic.intake.v1", 0): 0,
                                                                   ("clinic.intake.v1", 2): 7})
-    engine = SimpleNamespace(pool=SimpleNamespace(checkedout=lambda: 2))
-    metrics.SOURCES.watch("probe", relay, lambda: [consumer], engine)
+    engine = SimpleNamespace(pool=SimpleNamespace(checkedout=lambda: 2, size=lambda: 10,
+                                                  _max_overflow=10))
+    metrics.SOURCES.watch("probe", relay, lambda: [consumer], engine, serving=lambda: False)
     try:
         found = samples()
     finally:
@@ -29,6 +30,8 @@ def test_a_scrape_reads_the_outbox_the_consumer_lag_per_partition_and_the_pool()
                                           ("service", "probe"),
                                           ("topic", "clinic.intake.v1")))] == 7
     assert found[("clinic_db_pool_checked_out", (("service", "probe"),))] == 2
+    assert found[("clinic_db_pool_capacity", (("service", "probe"),))] == 20
+    assert found[("clinic_serving", (("service", "probe"),))] == 0
 
 
 def test_a_database_that_does_not_answer_leaves_the_outbox_figures_out():
