@@ -22,10 +22,10 @@ THREADS = 8
 
 
 def add_staff(service, staff_member_id, role, start=8, end=17, days=range(1, 6),
-              time_off=()):
+              time_off=(), location_id="la-jolla"):
     member = staff_pb2.StaffMember(
-        display_name=staff_member_id, role=role, location_ids=["la-jolla"],
-        shifts=[staff_pb2.Shift(location_id="la-jolla", weekday=d,
+        display_name=staff_member_id, role=role, location_ids=[location_id],
+        shifts=[staff_pb2.Shift(location_id=location_id, weekday=d,
                                 start_time=location_pb2.TimeOfDay(hours=start),
                                 end_time=location_pb2.TimeOfDay(hours=end)) for d in days])
     for begin, finish in time_off:
