@@ -33,7 +33,7 @@ def local(slot) -> str:
 
 
 def test_the_earliest_slots_come_first_with_their_chair_and_rn(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=10, end=17)
     found = search(scheduling, page_size=3)
     assert [local(s) for s in found.slots] == ["10:00", "10:15", "10:30"]
@@ -86,7 +86,7 @@ def test_a_patient_not_cleared_is_refused_and_a_bad_range_is_invalid(scheduling)
 
 
 def test_a_preferred_staff_member_limits_the_slots_to_their_shift(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-early", staff_pb2.STAFF_ROLE_RN, start=8, end=12)
     add_staff(scheduling, "rn-late", staff_pb2.STAFF_ROLE_RN, start=13, end=19)
     found = search(scheduling, staff_member_id="rn-late", page_size=1)

@@ -31,7 +31,7 @@ def api(scheduling):
 
 
 def ready(scheduling, patient="p1", sessions=3, spacing=48, window=14):
-    scheduling.create_location(resources=ONE_CHAIR)
+    scheduling.create_location(roster=False, resources=ONE_CHAIR)
     add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
     scheduling.register(patient)
     scheduling.decide(patient)
@@ -175,7 +175,8 @@ def test_a_single_booking_is_no_series_and_cannot_be_rebooked_as_one(scheduling)
 def two_locations(scheduling, patient="p1", sessions=3):
     """La Jolla (preferred) and Encinitas, one chair and one RN each; the patient's plan."""
     ready(scheduling, patient, sessions=sessions, spacing=48, window=14)
-    scheduling.create_location("encinitas", display_name="Encinitas", resources=ONE_CHAIR)
+    scheduling.create_location("encinitas", roster=False, display_name="Encinitas",
+                               resources=ONE_CHAIR)
     add_staff(scheduling, "rn-grace", staff_pb2.STAFF_ROLE_RN, start=8, end=17,
               location_id="encinitas")
 
