@@ -27,6 +27,13 @@ BOOKING_CONSTRAINTS = {
 }
 
 
+# Longer than any visit (each fits inside one opening interval of one day; two days leave
+# room for a 25-hour day): a booking that overlaps a window starts less than this before
+# it, which bounds the window loaders' index range scans from below (they would otherwise
+# scan the history from the first booking on).
+LONGEST_VISIT = dt.timedelta(days=2)
+
+
 def violated_constraint(error: IntegrityError) -> str | None:
     diag = getattr(error.orig, "diag", None)
     return getattr(diag, "constraint_name", None)
@@ -168,7 +175,7 @@ class SqlAppointmentRepository(AppointmentRepository):
         R = tables.appointment_resources.c
         query = select(R.location_id, R.resource_id, R.start_time, R.end_time).where(
             R.location_id.in_(sorted(location_ids)), R.active, R.start_time < end,
-            R.end_time > start)
+            R.start_time > start - LONGEST_VISIT, R.end_time > start)
         return [tuple(row) for row in self.session.execute(query)]
 
     def staff_bookings(self, staff_ids, start, end):
@@ -177,14 +184,14 @@ class SqlAppointmentRepository(AppointmentRepository):
         S = tables.appointment_staff.c
         query = select(S.staff_member_id, S.exclusive, S.start_time, S.end_time).where(
             S.staff_member_id.in_(sorted(set(staff_ids))), S.active, S.start_time < end,
-            S.end_time > start)
+            S.start_time > start - LONGEST_VISIT, S.end_time > start)
         return [tuple(row) for row in self.session.execute(query)]
 
     def patient_bookings(self, patient_id, start, end):
         A = tables.appointments.c
         query = select(A.start_time, A.end_time).where(
             A.patient_id == patient_id, A.status.in_([str(s) for s in HOLDING]),
-            A.start_time < end, A.end_time > start)
+            A.start_time < end, A.start_time > start - LONGEST_VISIT, A.end_time > start)
         return [tuple(row) for row in self.session.execute(query)]
 
     def resources_booked_after(self, location_id, resource_ids, now):
