@@ -34,7 +34,7 @@ from benchmarks.harness import Run, drive, peak_memory_mb, tree_cpu_seconds
 REPO = Path(__file__).resolve().parents[1]
 LA_JOLLA = ZoneInfo("America/Los_Angeles")
 FIRST_DAY = dt.date(2027, 3, 1)  # a Monday with no closures in the weeks after
-SLOTS_PER_DAY = 22  # 08:00 to 19:00 in half hours
+SLOTS_PER_DAY = 17  # 08:00 to 16:30 in half hours, while La Jolla has two providers on shift
 DESK = auth.metadata(Role.FRONT_DESK, sub="bench-desk", locations=("la-jolla",))
 
 
@@ -102,12 +102,14 @@ def create_patient(url: str, calls: int, callers: int, workers: int, bootstrap: 
 
 
 def _slot(i: int) -> tuple[str, dt.datetime]:
-    """Booking i's consult room and start: two rooms a half hour, weekdays from FIRST_DAY."""
+    """Booking i's consult room and start: two rooms a half hour, 08:00 to 16:30, Monday to
+    Thursday from FIRST_DAY (a consultation needs a provider, and La Jolla's roster has two
+    on shift then: one after 16:30 and on Fridays)."""
     room, slot = f"consult-{i % 2 + 1}", i // 2
     day, weekday_slot = FIRST_DAY, slot % SLOTS_PER_DAY
     for _ in range(slot // SLOTS_PER_DAY):
         day += dt.timedelta(days=1)
-        while day.weekday() >= 5:
+        while day.weekday() >= 4:
             day += dt.timedelta(days=1)
     start = dt.datetime.combine(day, dt.time(8), LA_JOLLA) + dt.timedelta(minutes=30 * weekday_slot)
     return room, start.astimezone(dt.UTC)

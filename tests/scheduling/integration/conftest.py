@@ -14,11 +14,13 @@ from clinic.scheduling.v1 import (
     appointment_type_service_pb2_grpc,
     location_pb2,
     location_service_pb2_grpc,
+    staff_pb2,
     staff_service_pb2_grpc,
     visit_service_pb2_grpc,
 )
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import location_service_pb2 as loc_pb
+from clinic.scheduling.v1 import staff_service_pb2 as staff_api
 from clinic_common.config import KafkaSettings
 from clinic_common.publisher import InMemoryPublisher
 from clinic_common.runtime import Runtime
@@ -32,6 +34,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tests.conftest import service_database_url
 from tests.scheduling.helpers import FakeClock, intake_record
 
+# The roles of a fixture location's roster, and the prefix of their ids.
+ROSTER_ROLES = ((staff_pb2.STAFF_ROLE_RN, "rn"), (staff_pb2.STAFF_ROLE_PROVIDER, "provider"),
+                (staff_pb2.STAFF_ROLE_TMS_TECHNICIAN, "tech"))
 # Monday 1 March 2027, 04:00 in San Diego: every test books in the days after.
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
 # Candidacy decisions fed by hand are dated from here, a minute apart, in feeding order.
@@ -100,7 +105,9 @@ class Scheduling:
         with self.runtime.session_factory() as session:
             return self.runtime.outbox.pending(session, 1000)
 
-    def create_location(self, location_id: str = "la-jolla", **fields):
+    def create_location(self, location_id: str = "la-jolla", roster: bool = True, **fields):
+        """Creates the location; with ``roster``, its staff (see :meth:`add_roster`): a test
+        that keeps its own staff passes roster=False."""
         location = location_pb2.Location(display_name="La Jolla",
                                           time_zone="America/Los_Angeles",
                                           certifications=["SPRAVATO_REMS"], resources=[
@@ -116,8 +123,25 @@ class Scheduling:
                 getattr(location, key).extend(value)
             else:
                 setattr(location, key, value)
-        return self.location_api.CreateLocation(loc_pb.CreateLocationRequest(
+        created = self.location_api.CreateLocation(loc_pb.CreateLocationRequest(
             location_id=location_id, location=location)).location
+        if roster:
+            self.add_roster(created)
+        return created
+
+    def add_roster(self, location) -> None:
+        """Two of each role a visit needs (RN, provider, TMS technician), on shift
+        whenever the location is open: every visit there is staffed."""
+        shifts = [staff_pb2.Shift(location_id=location.location_id, weekday=h.weekday,
+                                  start_time=h.open_time, end_time=h.close_time)
+                  for h in location.weekly_hours]
+        for role, prefix in ROSTER_ROLES:
+            for n in (1, 2):
+                staff_member_id = f"{prefix}-{location.location_id}-{n}"
+                self.staff_api.CreateStaffMember(staff_api.CreateStaffMemberRequest(
+                    staff_member_id=staff_member_id, staff_member=staff_pb2.StaffMember(
+                        display_name=staff_member_id, role=role,
+                        location_ids=[location.location_id], shifts=shifts)))
 
     def book(self, patient_id: str, start: dt.datetime, kind: str = "IV_KETAMINE_INFUSION",
              location_id: str = "la-jolla", resource_ids=(), request_id: str = "",

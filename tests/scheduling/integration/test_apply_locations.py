@@ -1,11 +1,16 @@
 """The location files under deploy/locations, applied to a running service."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import pytest
+from clinic.common.v1 import types_pb2
+from clinic.scheduling.v1 import availability_service_pb2 as avail_pb
+from clinic.scheduling.v1 import availability_service_pb2_grpc as avail_grpc
 from clinic.scheduling.v1 import location_pb2, staff_pb2
 from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 from clinic.scheduling.v1 import staff_service_pb2 as staff_pb
@@ -13,11 +18,15 @@ from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 from clinic_scheduling import apply_locations
 from clinic_scheduling.apply_locations import apply_files
-from clinic_scheduling.entrypoints.location_files import LocationFileError
+from clinic_scheduling.entrypoints.location_files import LocationFileError, read
 
 OPS = auth.token(Role.OPS, sub="ops-1")
 REPO = Path(__file__).resolve().parents[3]
 FILES = sorted((REPO / "deploy" / "locations").glob("*.yaml"))
+
+
+def _day(value: dt.date) -> types_pb2.Date:
+    return types_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
 def places(lines: list[str]) -> list[str]:
@@ -105,6 +114,42 @@ def test_every_clinic_has_rns_a_provider_tms_technicians_and_front_desk(scheduli
     assert list(priya.location_ids) == ["encinitas", "la-jolla"]
     assert {(s.location_id, s.weekday) for s in priya.shifts} == {
         ("la-jolla", 1), ("la-jolla", 3), ("la-jolla", 5), ("encinitas", 2), ("encinitas", 4)}
+
+
+def test_every_open_hour_of_every_clinic_is_staffed_for_every_type_it_books(scheduling):
+    # A visit needs its staff (an infusion its RN): the rosters cover the opening hours,
+    # so on an open week every start from opening to the last that fits is a slot.
+    apply_files(scheduling.address, FILES, OPS)
+    stub = avail_grpc.AvailabilityServiceStub(auth.authorized(grpc.insecure_channel(
+        scheduling.address)))
+    monday = dt.date(2027, 3, 8)  # no closures that week
+    for path in FILES:
+        file = read(path)
+        location = file.location
+        location.location_id = file.location_id
+        hours = {h.weekday: h for h in location.weekly_hours}
+        for code in location.appointment_types:
+            slots = stub.SearchAvailability(avail_pb.SearchAvailabilityRequest(
+                appointment_type=code, location_ids=[location.location_id],
+                start_date=_day(monday), end_date=_day(monday + dt.timedelta(days=6)),
+                page_size=500)).slots
+            assert slots, (location.location_id, code)
+            length = slots[0].end_time.ToDatetime() - slots[0].start_time.ToDatetime()
+            found: dict[dt.date, list[dt.time]] = {}
+            for slot in slots:
+                local = dt.datetime.fromisoformat(slot.local_start_time)
+                found.setdefault(local.date(), []).append(local.time())
+            want = {}
+            for offset in range(7):
+                day = monday + dt.timedelta(days=offset)
+                if day.isoweekday() in hours:
+                    h = hours[day.isoweekday()]
+                    at = dt.datetime.combine(day, dt.time(h.open_time.hours, h.open_time.minutes))
+                    closes = at.replace(hour=h.close_time.hours, minute=h.close_time.minutes)
+                    while at + length <= closes:
+                        want.setdefault(day, []).append(at.time())
+                        at += dt.timedelta(minutes=15)
+            assert found == want, (location.location_id, code)
 
 
 def test_a_roster_file_changes_only_its_location_of_a_shared_staff_member(scheduling, tmp_path):

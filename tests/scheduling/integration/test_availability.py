@@ -33,7 +33,7 @@ def local(slot) -> str:
 
 
 def test_the_earliest_slots_come_first_with_their_chair_and_rn(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=10, end=17)
     found = search(scheduling, page_size=3)
     assert [local(s) for s in found.slots] == ["10:00", "10:15", "10:30"]
@@ -86,9 +86,68 @@ def test_a_patient_not_cleared_is_refused_and_a_bad_range_is_invalid(scheduling)
 
 
 def test_a_preferred_staff_member_limits_the_slots_to_their_shift(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-early", staff_pb2.STAFF_ROLE_RN, start=8, end=12)
     add_staff(scheduling, "rn-late", staff_pb2.STAFF_ROLE_RN, start=13, end=19)
     found = search(scheduling, staff_member_id="rn-late", page_size=1)
     assert local(found.slots[0]) == "13:00"
     assert found.slots[0].staff[0].staff_member_id == "rn-late"
+
+
+def test_what_a_search_loads_once_answers_as_the_per_slot_queries_would(scheduling):
+    # Bookings of chairs, rooms and a provider by several patients, a cancelled one, a hold
+    # and a booking at another location: for every start and length of the day, the
+    # in-memory view answers as the booking checks' queries do.
+    from clinic.scheduling.v1 import appointment_pb2
+    from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+    from clinic_scheduling.service_layer.availability import Taken, staff_of
+
+    from tests.scheduling.integration.conftest import stamp
+
+    scheduling.create_location()
+    scheduling.create_location("encinitas", display_name="Encinitas")
+    for n in range(5):
+        scheduling.register(f"p{n}")
+        scheduling.clear(f"p{n}")
+    at = dt.datetime.combine(WEDNESDAY, dt.time(9), PACIFIC)
+    scheduling.book("p0", at)
+    scheduling.book("p1", at + dt.timedelta(minutes=30))
+    scheduling.book("p2", at + dt.timedelta(hours=2), kind="FOLLOW_UP")
+    gone = scheduling.book("p3", at + dt.timedelta(hours=4))
+    scheduling.appointment_api.CancelAppointment(appt_pb.CancelAppointmentRequest(
+        name=gone.name, reason="sick",
+        initiated_by=appointment_pb2.CANCELLATION_INITIATOR_PATIENT))
+    scheduling.book("p0", at + dt.timedelta(hours=5), kind="FOLLOW_UP", location_id="encinitas")
+    pb_grpc.AvailabilityServiceStub(auth.authorized(grpc.insecure_channel(
+        scheduling.address))).CreateHold(pb.CreateHoldRequest(
+            parent="locations/la-jolla", patient_id="p4", appointment_type="IV_KETAMINE_INFUSION",
+            start_time=stamp(at + dt.timedelta(hours=6))))
+    now = scheduling.clock()
+
+    def compare(uow):
+        la_jolla = uow.locations.get("la-jolla")
+        places = [la_jolla, uow.locations.get("encinitas")]
+        checked = 0
+        for code in ("IV_KETAMINE_INFUSION", "FOLLOW_UP"):
+            kind = uow.appointment_types.get(code)
+            staff = staff_of(uow, places, kind, "")
+            ids = [m.staff_member_id for pools in staff.values() for pool in pools.values()
+                   for m in pool]
+            for patient in ("p0", "p4"):
+                taken = Taken.load(uow, places, staff, patient, WEDNESDAY, WEDNESDAY, now)
+                start = at.replace(hour=7)
+                while start.hour < 20:
+                    for minutes in (30, 90, 135):
+                        end = start + dt.timedelta(minutes=minutes)
+                        assert taken.busy_resources("la-jolla", start, end) == (
+                            uow.appointments.busy_resources("la-jolla", start, end)
+                            | uow.holds.held_resources("la-jolla", start, end, now)), start
+                        assert taken.patient_is_booked(start, end) == \
+                            uow.appointments.patient_is_booked(patient, start, end), start
+                        assert taken.staff_load(start, end) == \
+                            uow.appointments.staff_load(ids, start, end), start
+                        checked += 1
+                    start += dt.timedelta(minutes=15)
+        return checked
+
+    assert scheduling.runtime.runner.read(compare) > 400

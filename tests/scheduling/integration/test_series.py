@@ -8,6 +8,7 @@ import grpc
 import pytest
 from clinic.common.v1 import types_pb2
 from clinic.scheduling.v1 import appointment_pb2, events_pb2, location_pb2, staff_pb2
+from clinic.scheduling.v1 import location_service_pb2 as loc_pb
 from clinic.scheduling.v1 import series_service_pb2 as pb
 from clinic.scheduling.v1 import series_service_pb2_grpc as pb_grpc
 from clinic_devtools.testing import auth
@@ -30,7 +31,7 @@ def api(scheduling):
 
 
 def ready(scheduling, patient="p1", sessions=3, spacing=48, window=14):
-    scheduling.create_location(resources=ONE_CHAIR)
+    scheduling.create_location(roster=False, resources=ONE_CHAIR)
     add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
     scheduling.register(patient)
     scheduling.decide(patient)
@@ -168,3 +169,63 @@ def test_a_single_booking_is_no_series_and_cannot_be_rebooked_as_one(scheduling)
             name=single.name, next_available=True))
     assert reason(refused.value) == "NOT_IN_SERIES"
     assert api(scheduling).ListSeries(pb.ListSeriesRequest(parent="patients/p1")).series == []
+
+
+
+def two_locations(scheduling, patient="p1", sessions=3):
+    """La Jolla (preferred) and Encinitas, one chair and one RN each; the patient's plan."""
+    ready(scheduling, patient, sessions=sessions, spacing=48, window=14)
+    scheduling.create_location("encinitas", roster=False, display_name="Encinitas",
+                               resources=ONE_CHAIR)
+    add_staff(scheduling, "rn-grace", staff_pb2.STAFF_ROLE_RN, start=8, end=17,
+              location_id="encinitas")
+
+
+def close(scheduling, location_id, *days):
+    scheduling.location_api.UpdateLocation(loc_pb.UpdateLocationRequest(
+        location=location_pb2.Location(name=f"locations/{location_id}", closures=[
+            location_pb2.Closure(date=day(d), reason="training") for d in days]),
+        update_mask={"paths": ["closures"]}))
+
+
+def at_ten(**prefs):
+    return dict(weekdays=[1, 3, 5], earliest_start_time=location_pb2.TimeOfDay(hours=10),
+                latest_start_time=location_pb2.TimeOfDay(hours=10), **prefs)
+
+
+def test_a_series_spans_locations_where_the_preferred_one_is_closed_or_full(scheduling):
+    two_locations(scheduling)
+    # La Jolla is closed on Wednesday and its one chair is taken on Friday at 10.
+    close(scheduling, "la-jolla", dt.date(2027, 3, 10))
+    scheduling.register("p2")
+    scheduling.clear("p2")
+    other = scheduling.book("p2", dt.datetime(2027, 3, 12, 10, tzinfo=PACIFIC))
+    series = book_series(scheduling, **at_ten(location_ids=["la-jolla", "encinitas"]))
+    assert [(local(a), a.location_id) for a in series.appointments] == [
+        (dt.datetime(2027, 3, 8, 10), "la-jolla"), (dt.datetime(2027, 3, 10, 10), "encinitas"),
+        (dt.datetime(2027, 3, 12, 10), "encinitas")]
+    assert [[s.staff_member_id for s in a.staff] for a in series.appointments] == \
+        [["rn-ana"], ["rn-grace"], ["rn-grace"]]
+    assert (other.location_id, list(other.resource_ids)) == ("la-jolla", ["chair-1"])
+    assert series.booked_count == 3
+    assert len(scheduling.appointments(parent="locations/encinitas")) == 2
+
+
+def test_a_series_across_locations_is_all_or_nothing(scheduling):
+    two_locations(scheduling, sessions=4)
+    # La Jolla is open on the first Monday only, Encinitas on the first Monday and
+    # Wednesday: the third session fits nowhere in the window, so nothing is booked at
+    # either location.
+    close(scheduling, "la-jolla", *(dt.date(2027, 3, d) for d in (10, 12, 15, 17, 19)))
+    close(scheduling, "encinitas", *(dt.date(2027, 3, d) for d in (12, 15, 17, 19)))
+    for prefs in (at_ten(location_ids=["la-jolla", "encinitas"]), at_ten()):
+        with pytest.raises(grpc.RpcError) as refused:
+            book_series(scheduling, **prefs)
+        assert reason(refused.value) == "SERIES_DOES_NOT_FIT"
+        assert "session 3 of 4" in refused.value.details()
+        assert scheduling.appointments() == []
+    # Encinitas opens that Friday and the Monday after: the course fits across both.
+    close(scheduling, "encinitas", dt.date(2027, 3, 17), dt.date(2027, 3, 19))
+    series = book_series(scheduling, **at_ten(location_ids=["la-jolla", "encinitas"]))
+    assert [(local(a).day, a.location_id) for a in series.appointments] == [
+        (8, "la-jolla"), (10, "encinitas"), (12, "encinitas"), (15, "encinitas")]

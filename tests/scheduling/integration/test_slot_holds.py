@@ -27,7 +27,7 @@ def api(scheduling):
 
 
 def ready(scheduling):
-    scheduling.create_location(resources=ONE_CHAIR)
+    scheduling.create_location(roster=False, resources=ONE_CHAIR)
     add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
     for patient in ("p1", "p2"):
         scheduling.register(patient)

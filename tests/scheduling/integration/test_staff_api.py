@@ -37,7 +37,7 @@ def _create(scheduling, staff_member_id="rn-maria", **fields):
 
 
 def test_a_created_staff_member_reads_back(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     created = _create(scheduling)
     assert created.name == "staffMembers/rn-maria"
     assert created.role == staff_pb2.STAFF_ROLE_RN
@@ -50,8 +50,8 @@ def test_a_created_staff_member_reads_back(scheduling):
 
 
 def test_staff_are_listed_by_location(scheduling):
-    scheduling.create_location()
-    scheduling.create_location("encinitas", display_name="Encinitas")
+    scheduling.create_location(roster=False)
+    scheduling.create_location("encinitas", roster=False, display_name="Encinitas")
     _create(scheduling, "rn-a")
     _create(scheduling, "rn-b", location_ids=["encinitas"],
             shifts=[_shift("encinitas")])
@@ -75,7 +75,7 @@ def test_staff_are_listed_by_location(scheduling):
     ({"display_name": " "}, "staff_member.display_name"),
 ])
 def test_a_malformed_staff_member_is_invalid_and_stores_nothing(scheduling, fields, field):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     with pytest.raises(grpc.RpcError) as refused:
         _create(scheduling, **fields)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -92,7 +92,7 @@ def test_a_staff_member_at_an_unknown_location_is_refused(scheduling):
 
 
 def test_the_same_id_twice_already_exists_and_unknown_is_not_found(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     _create(scheduling)
     with pytest.raises(grpc.RpcError) as refused:
         _create(scheduling)
@@ -104,7 +104,7 @@ def test_the_same_id_twice_already_exists_and_unknown_is_not_found(scheduling):
 
 
 def test_time_off_and_shifts_are_updated_by_mask(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     created = _create(scheduling)
     away = staff_pb2.TimeOff(start_time=_stamp(dt.datetime(2027, 3, 8, 8, tzinfo=dt.UTC)),
                              end_time=_stamp(dt.datetime(2027, 3, 13, 8, tzinfo=dt.UTC)),
@@ -124,7 +124,7 @@ def test_time_off_and_shifts_are_updated_by_mask(scheduling):
 
 
 def test_removing_a_location_that_still_has_shifts_is_invalid(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     created = _create(scheduling)
     with pytest.raises(grpc.RpcError) as refused:
         scheduling.staff_api.UpdateStaffMember(pb.UpdateStaffMemberRequest(

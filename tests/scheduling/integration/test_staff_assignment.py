@@ -8,8 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
+from clinic.common.v1 import types_pb2
 from clinic.scheduling.v1 import appointment_pb2, location_pb2, staff_pb2
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+from clinic.scheduling.v1 import availability_service_pb2 as avail_pb
+from clinic.scheduling.v1 import availability_service_pb2_grpc as avail_grpc
 from clinic.scheduling.v1 import staff_service_pb2 as staff_api
 from clinic_devtools.testing import auth
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -22,10 +25,10 @@ THREADS = 8
 
 
 def add_staff(service, staff_member_id, role, start=8, end=17, days=range(1, 6),
-              time_off=()):
+              time_off=(), location_id="la-jolla"):
     member = staff_pb2.StaffMember(
-        display_name=staff_member_id, role=role, location_ids=["la-jolla"],
-        shifts=[staff_pb2.Shift(location_id="la-jolla", weekday=d,
+        display_name=staff_member_id, role=role, location_ids=[location_id],
+        shifts=[staff_pb2.Shift(location_id=location_id, weekday=d,
                                 start_time=location_pb2.TimeOfDay(hours=start),
                                 end_time=location_pb2.TimeOfDay(hours=end)) for d in days])
     for begin, finish in time_off:
@@ -50,7 +53,7 @@ def at_ratio(database_url, clock):
     host, runtime = start_service(database_url, clock, rn_max_chairs=1)
     channel = auth.authorized(grpc.insecure_channel(f"127.0.0.1:{host.port}"))
     service = Scheduling(channel, runtime, clock)
-    service.create_location(resources=chairs(THREADS))
+    service.create_location(roster=False, resources=chairs(THREADS))
     add_staff(service, "rn-ana", staff_pb2.STAFF_ROLE_RN)
     add_staff(service, "dr-marsh", staff_pb2.STAFF_ROLE_PROVIDER)
     for i in range(THREADS):
@@ -73,7 +76,7 @@ def staff_of(appointment):
 
 
 def test_an_infusion_records_the_rn_on_shift(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-late", staff_pb2.STAFF_ROLE_RN, start=12, end=19)
     add_staff(scheduling, "rn-early", staff_pb2.STAFF_ROLE_RN, start=8, end=12)
     patients(scheduling, 1)
@@ -82,7 +85,7 @@ def test_an_infusion_records_the_rn_on_shift(scheduling):
 
 
 def test_one_rn_watches_up_to_the_configured_chairs(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN)
     patients(scheduling, 3)
     first = scheduling.book("p0", WEDNESDAY_9)
@@ -103,7 +106,7 @@ def test_an_rn_at_the_ratio_is_not_picked_and_a_cancellation_frees_her(at_ratio)
 
 
 def test_a_provider_visit_needs_a_provider_on_shift_and_not_away(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     away = (dt.datetime(2027, 3, 4, 0, tzinfo=PACIFIC), dt.datetime(2027, 3, 5, 0, tzinfo=PACIFIC))
     add_staff(scheduling, "dr-marsh", staff_pb2.STAFF_ROLE_PROVIDER, start=8, end=12,
               time_off=[away])
@@ -120,7 +123,7 @@ def test_a_provider_visit_needs_a_provider_on_shift_and_not_away(scheduling):
 
 
 def test_a_reschedule_picks_the_staff_again_for_the_new_time(scheduling):
-    scheduling.create_location()
+    scheduling.create_location(roster=False)
     add_staff(scheduling, "rn-early", staff_pb2.STAFF_ROLE_RN, start=8, end=12)
     add_staff(scheduling, "rn-late", staff_pb2.STAFF_ROLE_RN, start=12, end=19)
     patients(scheduling, 1)
@@ -180,7 +183,23 @@ def test_a_retry_with_the_same_request_id_returns_the_first_booking_with_its_sta
     assert staff_of(first) == [("rn-ana", "RN")]
 
 
-def test_without_staff_of_a_role_at_the_location_the_need_is_not_staffed(scheduling):
-    scheduling.create_location()
+def test_without_staff_of_a_role_at_the_location_nothing_of_that_need_is_booked(scheduling):
+    # No RN on record at the location: an IV infusion is refused, not booked unstaffed, and
+    # a search finds no slot for it; a provider visit is booked with the provider there.
+    scheduling.create_location(roster=False)
+    add_staff(scheduling, "dr-marsh", staff_pb2.STAFF_ROLE_PROVIDER)
     patients(scheduling, 1)
-    assert staff_of(scheduling.book("p0", WEDNESDAY_9)) == []
+    with pytest.raises(grpc.RpcError) as refused:
+        scheduling.book("p0", WEDNESDAY_9)
+    assert (refused.value.code(), reason(refused.value)) == \
+        (grpc.StatusCode.FAILED_PRECONDITION, "NO_STAFF_AVAILABLE")
+    assert "RN" in refused.value.details()
+    assert scheduling.appointments() == []
+    wednesday = types_pb2.Date(year=2027, month=3, day=3)
+    found = avail_grpc.AvailabilityServiceStub(auth.authorized(grpc.insecure_channel(
+        scheduling.address))).SearchAvailability(avail_pb.SearchAvailabilityRequest(
+            appointment_type="IV_KETAMINE_INFUSION", start_date=wednesday, end_date=wednesday,
+            page_size=5))
+    assert list(found.slots) == []
+    assert staff_of(scheduling.book("p0", WEDNESDAY_9, kind="FOLLOW_UP")) == \
+        [("dr-marsh", "PROVIDER")]

@@ -197,3 +197,36 @@ def test_check_in_refuses_a_weight_based_dose_computed_from_an_old_weight(schedu
     checked = scheduling.visit_api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
         name=name, escort_confirmed=True, fasting_confirmed=True)).appointment
     assert checked.status == appointment_pb2.APPOINTMENT_STATUS_CHECKED_IN
+
+
+def test_a_retried_vitals_call_records_once_and_answers_as_the_first(ready):
+    api = ready.visit_api
+    name = ready.book("p1", START).name
+    at(ready, START - 10 * MIN)
+    api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
+        name=name, escort_confirmed=True, fasting_confirmed=True))
+    at(ready, START + 5 * MIN)
+    request = visit_pb.RecordVisitVitalsRequest(
+        name=name, systolic_mmhg=186, diastolic_mmhg=96, pulse_bpm=88, spo2_percent=97,
+        request_id="vitals-1")
+    first = api.RecordVisitVitals(request)
+    at(ready, START + 6 * MIN)  # the retry comes a minute later: still the first reading
+    again = api.RecordVisitVitals(request)
+    assert list(first.alerts) == list(again.alerts) == ["systolic_mmhg"]
+    assert first.appointment.visit.vitals == again.appointment.visit.vitals
+    assert [(v.systolic_mmhg, v.taken_time.ToDatetime(dt.UTC)) for v in
+            again.appointment.visit.vitals] == [(186, (START + 5 * MIN).astimezone(dt.UTC))]
+    assert len(events_of(ready, scheduling_events.VitalsAlert)) == 1
+    # The same request id with other readings is refused and records nothing.
+    with pytest.raises(grpc.RpcError) as reused:
+        api.RecordVisitVitals(visit_pb.RecordVisitVitalsRequest(
+            name=name, systolic_mmhg=120, diastolic_mmhg=80, pulse_bpm=70, spo2_percent=98,
+            request_id="vitals-1"))
+    assert (reused.value.code(), reason(reused.value)) == \
+        (grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_ID_REUSED")
+    # Another request id is another reading.
+    api.RecordVisitVitals(visit_pb.RecordVisitVitalsRequest(
+        name=name, systolic_mmhg=120, diastolic_mmhg=80, pulse_bpm=70, spo2_percent=98,
+        request_id="vitals-2"))
+    visit = api.RecordVisitVitals(request).appointment.visit
+    assert [v.systolic_mmhg for v in visit.vitals] == [186, 120]

@@ -65,5 +65,12 @@ def test_an_observer_is_an_rn_and_a_mapping_takes_a_technician_and_a_provider():
         ("tech-a", "TMS_TECHNICIAN", True), ("dr-a", "PROVIDER", True)]
 
 
-def test_a_role_nobody_at_the_location_holds_is_left_unstaffed():
-    assert pick(["PROVIDER"], [member("rn-a")]) == []
+def test_a_role_nobody_at_the_location_holds_refuses_the_visit():
+    # No provider on record at the location: the visit is not booked without one.
+    with pytest.raises(NoStaffAvailable) as refused:
+        pick(["PROVIDER"], [member("rn-a")])
+    assert refused.value.reason == "NO_STAFF_AVAILABLE"
+    with pytest.raises(NoStaffAvailable):
+        pick(["RN"], [])
+    with pytest.raises(NoStaffAvailable):  # a need no role fills
+        pick(["PHLEBOTOMIST"], [member("rn-a")])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clinic_scheduling.adapters import tables
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import (
     HOLDING,
@@ -24,6 +25,13 @@ BOOKING_CONSTRAINTS = {
     "ex_appointment_resources_overlap": "RESOURCE_ALREADY_BOOKED",
     "ex_appointment_staff_overlap": "STAFF_ALREADY_BOOKED",
 }
+
+
+# Longer than any visit (each fits inside one opening interval of one day; two days leave
+# room for a 25-hour day): a booking that overlaps a window starts less than this before
+# it, which bounds the window loaders' index range scans from below (they would otherwise
+# scan the history from the first booking on).
+LONGEST_VISIT = dt.timedelta(days=2)
 
 
 def violated_constraint(error: IntegrityError) -> str | None:
@@ -58,6 +66,24 @@ class AppointmentRepository(abc.ABC):
                        excluding: str | None = None) -> set[str]:
         """Ids of the location's resources held by a booking overlapping [start, end), other
         than the appointment ``excluding``."""
+
+    @abc.abstractmethod
+    def resource_bookings(self, location_ids: list[str], start: dt.datetime,
+                          end: dt.datetime) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
+        """(location, resource, start, end) of the active bookings of those locations'
+        resources overlapping [start, end): what a search loads once for its window."""
+
+    @abc.abstractmethod
+    def staff_bookings(self, staff_ids: list[str], start: dt.datetime, end: dt.datetime
+                       ) -> list[tuple[str, bool, dt.datetime, dt.datetime]]:
+        """(staff member, exclusive, start, end) of their active assignments anywhere
+        overlapping [start, end)."""
+
+    @abc.abstractmethod
+    def patient_bookings(self, patient_id: str, start: dt.datetime,
+                         end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+        """(start, end) of the patient's slots (as patient_is_booked counts them) overlapping
+        [start, end)."""
 
     @abc.abstractmethod
     def resources_booked_after(self, location_id: str, resource_ids: set[str],
@@ -141,6 +167,32 @@ class SqlAppointmentRepository(AppointmentRepository):
             held, shared = load.get(staff_member_id, (0, 0))
             load[staff_member_id] = (held + 1, shared) if exclusive else (held, shared + 1)
         return load
+
+    def resource_bookings(self, location_ids, start, end):
+        if not location_ids:
+            return []
+        # Core columns, not mapped attributes: plain rows, without the ORM's loading.
+        R = tables.appointment_resources.c
+        query = select(R.location_id, R.resource_id, R.start_time, R.end_time).where(
+            R.location_id.in_(sorted(location_ids)), R.active, R.start_time < end,
+            R.start_time > start - LONGEST_VISIT, R.end_time > start)
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def staff_bookings(self, staff_ids, start, end):
+        if not staff_ids:
+            return []
+        S = tables.appointment_staff.c
+        query = select(S.staff_member_id, S.exclusive, S.start_time, S.end_time).where(
+            S.staff_member_id.in_(sorted(set(staff_ids))), S.active, S.start_time < end,
+            S.start_time > start - LONGEST_VISIT, S.end_time > start)
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def patient_bookings(self, patient_id, start, end):
+        A = tables.appointments.c
+        query = select(A.start_time, A.end_time).where(
+            A.patient_id == patient_id, A.status.in_([str(s) for s in HOLDING]),
+            A.start_time < end, A.start_time > start - LONGEST_VISIT, A.end_time > start)
+        return [tuple(row) for row in self.session.execute(query)]
 
     def resources_booked_after(self, location_id, resource_ids, now):
         if not resource_ids:

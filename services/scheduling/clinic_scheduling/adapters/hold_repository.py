@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from clinic_scheduling.adapters.appointment_repository import LONGEST_VISIT
 from clinic_scheduling.adapters.tables import slot_holds as H
 from clinic_scheduling.domain.hold import HELD, SlotHold
 
@@ -60,3 +61,17 @@ class SqlHoldRepository:
         if excluding:
             query = query.where(H.c.hold_id != excluding)
         return {r for (text,) in self.session.execute(query) for r in text.split(",") if r}
+
+    def holds_over(self, location_ids: list[str], start: dt.datetime, end: dt.datetime,
+                   now: dt.datetime) -> list[tuple[str, tuple[str, ...], dt.datetime,
+                                                   dt.datetime]]:
+        """(location, resources, start, end) of the active holds at those locations
+        overlapping [start, end): what a search loads once for its window."""
+        if not location_ids:
+            return []
+        query = select(H.c.location_id, H.c.resource_list, H.c.start_time, H.c.end_time).where(
+            H.c.location_id.in_(sorted(location_ids)), H.c.status == HELD, H.c.expires_at > now,
+            H.c.start_time < end, H.c.start_time > start - LONGEST_VISIT,
+            H.c.end_time > start)
+        return [(location_id, tuple(r for r in text.split(",") if r), begin, finish)
+                for location_id, text, begin, finish in self.session.execute(query)]

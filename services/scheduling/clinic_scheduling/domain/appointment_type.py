@@ -48,7 +48,7 @@ class BillableLine:
 
 @dataclass(eq=False)
 class Need:
-    """Something a visit needs: a resource kind, or a staff role (enforced once staff exist)."""
+    """Something a visit needs: a resource kind, or a staff role (no booking without one)."""
 
     need_kind: str  # RESOURCE or STAFF
     code: str  # such as INFUSION_CHAIR or RN

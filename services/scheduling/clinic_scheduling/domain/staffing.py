@@ -52,14 +52,15 @@ def pick_staff(needs: Sequence[str], candidates: Mapping[str, list[StaffMember]]
                start: dt.datetime, end: dt.datetime,
                max_shared: int) -> list[tuple[str, str, bool]]:
     """(staff member, need, exclusive) for each need. ``candidates`` are the staff of each
-    role at the location; a role nobody at the location holds (staff not on record there
-    yet) is not staffed. Among those free, the least loaded is picked, then by id."""
+    role at the location. Among those free, the least loaded is picked, then by id; a need
+    nobody can fill (none free, or nobody of its role at the location at all: an IV
+    infusion without an RN on record is not booked) is NoStaffAvailable."""
     chosen: list[tuple[str, str, bool]] = []
     for need in needs:
         role = ROLE_FOR_NEED.get(need)
-        pool = candidates.get(role, []) if role else []
-        if not pool:
-            continue
+        if role is None:
+            raise NoStaffAvailable(location_id, need)
+        pool = candidates.get(role, [])
         taken = {c[0] for c in chosen}
         free = [m for m in pool if m.staff_member_id not in taken and can_take(
             m, need, location_id, zone, start, end, load.get(m.staff_member_id, (0, 0)),

@@ -1,5 +1,10 @@
 """Finding a time: the earliest open slots of a type across locations, each with the
-resources and staff a booking then would use. Reads only; a slot is not held."""
+resources and staff a booking then would use. Reads only; a slot is not held.
+
+A search loads what is taken over the days it walks (bookings of the locations' resources,
+holds, the candidate staff's assignments, the patient's visits) in a few queries per day,
+or per window for a series, and answers each candidate slot in memory (``Taken``): the
+same rules as a booking's checks, without a query per slot."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from clinic_scheduling.domain.appointment_type import AppointmentType
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, pick_staff
+from clinic_scheduling.domain.timeline import Timeline
 from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.appointments import (
     known_patient,
@@ -69,12 +75,14 @@ def search(q: AvailabilityQuery, runner: Runner[SchedulingUnitOfWork], policy: S
             require_treatment_clearance(uow, patient_id, kind)
             minutes = plan_minutes(uow, patient_id, kind)
         places = _locations(uow, q, kind)
+        staff = staff_of(uow, places, kind, q.staff_member_id)
         found: list[Slot] = []
         day = q.start_date
         while day <= q.end_date and len(found) <= limit:
-            slots = sorted((s for loc in places for s in _slots_on(uow, q, kind, loc, day,
-                                                                   minutes, policy, now)),
-                           key=lambda s: (s.start, s.location_id))
+            taken = Taken.load(uow, places, staff, q.patient_id, day, day, now)
+            slots = sorted((s for loc in places for s in _slots_on(
+                uow, q, kind, loc, day, minutes, policy, now, taken,
+                staff[loc.location_id])), key=lambda s: (s.start, s.location_id))
             found += [s for s in slots if after is None or s.key > after]
             day += dt.timedelta(days=1)
         page = found[:limit]
@@ -98,14 +106,91 @@ def _locations(uow: SchedulingUnitOfWork, q: AvailabilityQuery,
         not kind.required_certification or loc.is_certified(kind.required_certification))]
 
 
+def staff_of(uow: SchedulingUnitOfWork, places: list[Location], kind: AppointmentType,
+             preferred: str) -> dict[str, dict[str, list] | None]:
+    """Each location's candidate staff (see _candidates), read once for a whole search."""
+    return {loc.location_id: _candidates(uow, loc, kind, preferred) for loc in places}
+
+
+class Taken:
+    """What is taken over a stretch of days at some locations, loaded in four queries:
+    the active bookings of their resources, the active holds, the candidate staff's
+    assignments anywhere and the patient's visits anywhere. Answers a slot's questions as
+    the booking checks' queries would (busy resources, the patient booked, the staff's
+    load), in memory."""
+
+    def __init__(self, resources: dict[str, Timeline], holds: dict[str, Timeline],
+                 staff: Timeline, patient: Timeline):
+        self._resources, self._holds = resources, holds
+        self._staff, self._patient = staff, patient
+
+    @classmethod
+    def load(cls, uow: SchedulingUnitOfWork, places: list[Location],
+             staff: dict[str, dict[str, list] | None], patient_id: str, first: dt.date,
+             last: dt.date, now: dt.datetime) -> Taken:
+        """For the local days first..last at each of ``places``."""
+        if not places:
+            return cls({}, {}, Timeline(), Timeline())
+        start = min(dt.datetime.combine(first, dt.time(0), loc.zone) for loc in places)
+        end = max(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), loc.zone)
+                  for loc in places)
+        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+        ids = [loc.location_id for loc in places]
+        by_location: dict[str, list] = {i: [] for i in ids}
+        for location_id, resource_id, begin, finish in uow.appointments.resource_bookings(
+                ids, start, end):
+            by_location[location_id].append((begin, finish, (resource_id,)))
+        held: dict[str, list] = {i: [] for i in ids}
+        for location_id, resource_ids, begin, finish in uow.holds.holds_over(ids, start, end,
+                                                                             now):
+            held[location_id].append((begin, finish, resource_ids))
+        members = sorted({m.staff_member_id for pools in staff.values() if pools
+                          for pool in pools.values() for m in pool})
+        assignments = Timeline((begin, finish, (member, exclusive)) for member, exclusive,
+                               begin, finish in uow.appointments.staff_bookings(
+                                   members, start, end))
+        visits = Timeline((begin, finish, None) for begin, finish in (
+            uow.appointments.patient_bookings(patient_id, start, end) if patient_id else ()))
+        return cls({i: Timeline(rows) for i, rows in by_location.items()},
+                   {i: Timeline(rows) for i, rows in held.items()}, assignments, visits)
+
+    def busy_resources(self, location_id: str, start: dt.datetime, end: dt.datetime
+                       ) -> set[str]:
+        """The location's resources booked or held over [start, end)."""
+        busy: set[str] = set()
+        for line in (self._resources.get(location_id), self._holds.get(location_id)):
+            if line is not None:
+                for resource_ids in line.overlapping(start, end):
+                    busy.update(resource_ids)
+        return busy
+
+    def patient_is_booked(self, start: dt.datetime, end: dt.datetime) -> bool:
+        return any(True for _ in self._patient.overlapping(start, end))
+
+    def staff_load(self, start: dt.datetime, end: dt.datetime) -> dict[str, tuple[int, int]]:
+        """Per candidate staff member, (exclusive, shared) assignments over [start, end)."""
+        load: dict[str, tuple[int, int]] = {}
+        for member, exclusive in self._staff.overlapping(start, end):
+            held, shared = load.get(member, (0, 0))
+            load[member] = (held + 1, shared) if exclusive else (held, shared + 1)
+        return load
+
+
 def _slots_on(uow: SchedulingUnitOfWork, q: AvailabilityQuery, kind: AppointmentType,
               location: Location, day: dt.date, minutes: int, policy: SchedulingPolicy,
-              now: dt.datetime):
+              now: dt.datetime, taken: Taken | None = None,
+              candidates: dict[str, list] | None = None):
+    """The open slots at the location on the local day, answered from ``taken`` (loaded
+    for the day when not given) with ``candidates`` (read when not given)."""
     if any(c.date == day for c in location.closures):
         return
-    candidates = _candidates(uow, location, kind, q.staff_member_id)
+    if candidates is None:
+        candidates = _candidates(uow, location, kind, q.staff_member_id)
     if candidates is None:
         return
+    if taken is None:
+        taken = Taken.load(uow, [location], {location.location_id: candidates}, q.patient_id,
+                           day, day, now)
     for hours in location.weekly_hours:
         if hours.weekday != day.isoweekday():
             continue
@@ -116,7 +201,7 @@ def _slots_on(uow: SchedulingUnitOfWork, q: AvailabilityQuery, kind: Appointment
             if end > closes:
                 break
             if start >= now:
-                slot = _slot(uow, q, kind, location, start, end, candidates, policy, now)
+                slot = _slot(q, kind, location, start, end, candidates, policy, taken)
                 if slot is not None:
                     yield slot
             at += STEP
@@ -137,18 +222,17 @@ def _candidates(uow: SchedulingUnitOfWork, location: Location, kind: Appointment
     return None
 
 
-def _slot(uow, q, kind, location, start, end, candidates, policy, now) -> Slot | None:
+def _slot(q: AvailabilityQuery, kind: AppointmentType, location: Location,
+          start: dt.datetime, end: dt.datetime, candidates: dict[str, list],
+          policy: SchedulingPolicy, taken: Taken) -> Slot | None:
     try:
-        busy = set(uow.appointments.busy_resources(location.location_id, start, end))
-        busy |= uow.holds.held_resources(location.location_id, start, end, now)
+        busy = taken.busy_resources(location.location_id, start, end)
         resource_ids = location.pick_resources((), kind.resource_kinds, busy)
-        if q.patient_id and uow.appointments.patient_is_booked(q.patient_id, start, end):
+        if q.patient_id and taken.patient_is_booked(start, end):
             return None
-        ids = [m.staff_member_id for pool in candidates.values() for m in pool]
-        load = uow.appointments.staff_load(ids, start, end)
-        staff = pick_staff(kind.staff_needs, candidates, load, location_id=location.location_id,
-                           zone=location.zone, start=start, end=end,
-                           max_shared=policy.rn_max_chairs)
+        staff = pick_staff(kind.staff_needs, candidates, taken.staff_load(start, end),
+                           location_id=location.location_id, zone=location.zone, start=start,
+                           end=end, max_shared=policy.rn_max_chairs)
     except FailedPrecondition:
         return None
     return Slot(location.location_id, location.time_zone, start, end, tuple(resource_ids),

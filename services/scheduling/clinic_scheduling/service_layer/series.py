@@ -103,9 +103,8 @@ def book_series(cmd: BookSeries, runner: Runner[SchedulingUnitOfWork],
         prefs = cmd.preferences
         if prefs.start_date < c.now.date() - dt.timedelta(days=1):
             raise errors.field("preferences.start_date", "is in the past")
-        placed = place_series(terms, prefs, _open_slots(uow, cmd, kind, patient_id, terms,
-                                                        policy, c.now),
-                              already=[a.start_time for a in held])
+        placed = _place(uow, cmd, kind, patient_id, terms, policy, c.now,
+                        already=[a.start_time for a in held])
         series_id = new_id()
         booked = [_book(BookAppointment(
             location_id=s.location_id, patient_id=patient_id, appointment_type=kind.code,
@@ -121,9 +120,19 @@ def book_series(cmd: BookSeries, runner: Runner[SchedulingUnitOfWork],
     return runner.change_and_read("BookSeries", cmd.key, action, present)[1]
 
 
-def _open_slots(uow, cmd: BookSeries, kind, patient_id: str, terms: SeriesTerms,
-                policy: SchedulingPolicy, now: dt.datetime):
-    """The open slots of the window at the preferred (or all of the caller's) locations."""
+CHUNK_DAYS = 7  # the days of open slots worked out at a time while placing a series
+
+
+def _place(uow, cmd: BookSeries, kind, patient_id: str, terms: SeriesTerms,
+           policy: SchedulingPolicy, now: dt.datetime, *, already: list[dt.datetime]):
+    """The sessions' slots (see place_series) among the open slots of the window at the
+    preferred (or all of the caller's) locations.
+
+    The slots are worked out a week at a time (what is taken over the week loaded in a few
+    queries) until the placement is settled: the greedy placement looks at slots in time
+    order and stops at the last session, so once all sessions are placed before the
+    earliest start the days not yet worked out could hold, those days cannot change it. A
+    refusal is decided over the whole window, as before."""
     prefs = cmd.preferences
     wanted = frozenset(prefs.location_ids) if prefs.location_ids else cmd.location_ids
     if cmd.location_ids is not None and prefs.location_ids:
@@ -136,15 +145,28 @@ def _open_slots(uow, cmd: BookSeries, kind, patient_id: str, terms: SeriesTerms,
                                        patient_id=patient_id)
     places = availability._locations(uow, q, kind)
     minutes = plan_minutes(uow, patient_id, kind)
+    staff = availability.staff_of(uow, places, kind, "")
     slots = []
     day = prefs.start_date
-    while day <= last:
-        if not prefs.weekdays or day.isoweekday() in prefs.weekdays:
-            for location in places:
-                slots += availability._slots_on(uow, q, kind, location, day, minutes, policy,
-                                                now)
-        day += dt.timedelta(days=1)
-    return slots
+    while True:
+        until = min(day + dt.timedelta(days=CHUNK_DAYS - 1), last)
+        taken = availability.Taken.load(uow, places, staff, patient_id, day, until, now)
+        while day <= until:
+            if not prefs.weekdays or day.isoweekday() in prefs.weekdays:
+                for location in places:
+                    slots += availability._slots_on(uow, q, kind, location, day, minutes,
+                                                    policy, now, taken,
+                                                    staff[location.location_id])
+            day += dt.timedelta(days=1)
+        if day > last or not places:
+            return place_series(terms, prefs, slots, already=already)
+        try:
+            placed = place_series(terms, prefs, slots, already=already)
+        except errors.SeriesDoesNotFit:
+            continue
+        settled = min(dt.datetime.combine(day, dt.time(0), loc.zone) for loc in places)
+        if placed[-1].start < settled:
+            return placed
 
 
 def _series(uow: SchedulingUnitOfWork, patient_id: str, series_id: str,
@@ -243,9 +265,13 @@ def _next_available(uow: SchedulingUnitOfWork, cmd: RebookSession, policy: Sched
         end_date=first + dt.timedelta(days=REBOOK_DAYS),
         location_ids=frozenset({location.location_id}), patient_id=appointment.patient_id)
     minutes = plan_minutes(uow, appointment.patient_id, kind)
+    staff = availability.staff_of(uow, [location], kind, "")
+    taken = availability.Taken.load(uow, [location], staff, appointment.patient_id, first,
+                                    q.end_date, now)
     for offset in range(REBOOK_DAYS + 1):
         day = first + dt.timedelta(days=offset)
-        for slot in availability._slots_on(uow, q, kind, location, day, minutes, policy, now):
+        for slot in availability._slots_on(uow, q, kind, location, day, minutes, policy, now,
+                                           taken, staff[location.location_id]):
             if latest is not None and slot.start > latest:
                 break
             if slot.start == appointment.start_time or slot.start < earliest:

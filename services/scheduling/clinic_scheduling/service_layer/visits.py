@@ -127,21 +127,31 @@ def start_visit(cmd: StartVisit, runner: Runner[SchedulingUnitOfWork]) -> str:
 def record_vitals(cmd: RecordVitals, runner: Runner[SchedulingUnitOfWork],
                   policy: SchedulingPolicy) -> tuple[str, list[str]]:
     """Record a set of vital signs; readings out of the policy's range announce an alert.
-    Returns the appointment id and the readings that alerted."""
-    alerts: list[str] = []
-
-    def change(appointment: Appointment, uow: SchedulingUnitOfWork, c: Change) -> None:
+    Returns the appointment id and the readings that alerted. A retry with the request id
+    records nothing more and answers as the first call did: the alerts of the set it
+    recorded."""
+    def action(uow: SchedulingUnitOfWork, c: Change) -> str:
+        appointment = appointment_of(uow, cmd.ref.location_id, cmd.ref.appointment_id,
+                                     cmd.ref.scope)
+        c.concerns(appointment.patient_id)
         vitals = VitalSigns(taken_at=cmd.taken_at or c.now, systolic_mmhg=cmd.systolic_mmhg,
                             diastolic_mmhg=cmd.diastolic_mmhg, pulse_bpm=cmd.pulse_bpm,
                             spo2_percent=cmd.spo2_percent, recorded_by=c.actor)
         appointment.record_vitals(vitals, c.now)
-        alerts[:] = vitals.alerts(policy.visit)
+        alerts = vitals.alerts(policy.visit)
         if alerts:
             uow.emit(announcements.vitals_alert(appointment, vitals, alerts),
                      key=appointment.patient_id)
+        return vitals.vitals_id
 
-    appointment_id = _transition(runner, "RecordVisitVitals", cmd.ref, change)
-    return appointment_id, alerts
+    def present(uow: SchedulingUnitOfWork, vitals_id: str) -> tuple[str, list[str]]:
+        appointment = appointment_of(uow, cmd.ref.location_id, cmd.ref.appointment_id,
+                                     cmd.ref.scope)
+        recorded = [v for v in appointment.vitals if v.vitals_id == vitals_id]
+        return appointment.appointment_id, (recorded[0].alerts(policy.visit) if recorded
+                                            else [])
+
+    return runner.change_and_read("RecordVisitVitals", cmd.ref.key, action, present)[1]
 
 
 def end_visit(ref: AppointmentRef, runner: Runner[SchedulingUnitOfWork]) -> str:
