@@ -84,11 +84,24 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
         start=start, end=end, service_date=location.local_date(start),
         resource_ids=resource_ids, now=now, staff=staff, series_id=series_id)
     uow.appointments.add(appointment)
-    if hold is not None and not end_hold(uow, hold, CONSUMED, now, appointment.appointment_id):
-        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} was ended meanwhile",
-                                   hold_id=cmd.hold_id)
+    if hold is not None:
+        _consume(uow, hold, appointment, now)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
+
+
+def _consume(uow: SchedulingUnitOfWork, hold: SlotHold, appointment: Appointment,
+             now: dt.datetime) -> None:
+    """Ends the hold the booking used. The hold of an open waitlist offer booked directly
+    (CreateAppointment with its hold_id) accepts the offer: the entry is FULFILLED."""
+    # Imported here: the waitlist places holds through the booking rules of this module.
+    from clinic_scheduling.service_layer import waitlist_offers
+
+    # The entry, then the offer, then the hold: the order an accept and a sweep lock them.
+    waitlist_offers.accept_with_booking(uow, hold.hold_id, appointment, now)
+    if not end_hold(uow, hold, CONSUMED, now, appointment.appointment_id):
+        raise errors.HoldNotUsable(f"hold {hold.hold_id!r} was ended meanwhile",
+                                   hold_id=hold.hold_id)
 
 
 def _usable_hold(uow: SchedulingUnitOfWork, cmd: BookAppointment, code: str, patient_id: str,

@@ -23,6 +23,8 @@ from clinic_scheduling.domain.appointment import Appointment, Status, new_id
 from clinic_scheduling.domain.hold import EXPIRED, HELD, RELEASED, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.waitlist import (
+    ACCEPTED,
+    FULFILLED,
     LAPSED,
     OFFERED,
     OPEN,
@@ -125,6 +127,21 @@ def pass_on(uow: SchedulingUnitOfWork, offer: WaitlistOffer, closed_as: str,
         uow.emit(announcements.waitlist_offer_expired(offer, entry), key=entry.patient_id)
     offer_freed(uow, FreedSlot(offer.location_id, entry.appointment_type, offer.start_time,
                                offer.end_time, offer.slot_key), now, policy)
+
+
+def accept_with_booking(uow: SchedulingUnitOfWork, hold_id: str, appointment: Appointment,
+                        now: dt.datetime) -> None:
+    """A booking made directly on an open offer's hold (CreateAppointment with hold_id, not
+    AcceptWaitlistOffer) accepts the offer: it is closed ACCEPTED and its entry FULFILLED
+    with the appointment, so the sweep never lapses it nor offers the slot on."""
+    offer = uow.waitlist.open_offer_of_hold(hold_id)
+    if offer is None:
+        return
+    uow.waitlist.get(offer.entry_id, lock=True)
+    if not uow.waitlist.close_offer(offer.offer_id, ACCEPTED, now) or not uow.waitlist.move(
+            offer.entry_id, (OFFERED,), FULFILLED, now,
+            (appointment.location_id, appointment.appointment_id)):
+        raise StaleDataError(f"waitlist offer {offer.offer_id} was closed meanwhile")
 
 
 def expire_offer(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,

