@@ -30,6 +30,8 @@ from tests.scheduling.integration.test_waitlist import (
     sweep,
 )
 
+EXPIRED = pb.WAITLIST_ENTRY_STATE_EXPIRED
+
 
 def book_on_hold(scheduling, patient, hold_name, start=AT):
     return scheduling.appointment_api.CreateAppointment(appt_pb.CreateAppointmentRequest(
@@ -75,3 +77,44 @@ def test_a_refused_direct_booking_on_an_offers_hold_leaves_the_offer_open(schedu
     assert accepted.state == FULFILLED
     [mine] = scheduling.appointments(patient_id="p2")
     assert mine.start_time.ToDatetime(dt.UTC) == AT_UTC
+
+
+def test_an_entry_whose_window_has_passed_is_expired_by_the_sweep_once(scheduling):
+    ready(scheduling)
+    soon = join(scheduling, "p1", earliest=scheduling.clock(),
+                latest=scheduling.clock() + dt.timedelta(hours=2))
+    later = join(scheduling, "p2")
+    scheduling.clock.advance(minutes=119)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0)
+    scheduling.clock.advance(minutes=1)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 1)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0), "an entry expires once"
+    closed = get(scheduling, soon)
+    assert closed.state == EXPIRED and get(scheduling, later).state == WAITING
+    [(event, key)] = events(scheduling, "WaitlistEntryExpired",
+                            events_pb2.WaitlistEntryExpired)
+    assert (event.entry_id, event.patient_id, key, list(event.location_ids)) == (
+        soon.entry_id, "p1", "p1", ["la-jolla"])
+    assert event.expire_time.ToDatetime(dt.UTC) == scheduling.clock()
+    assert event.latest_start_time == soon.latest_start_time
+    assert refusal(lambda: api(scheduling).CancelWaitlistEntry(
+        pb.CancelWaitlistEntryRequest(name=soon.name))) == "ENTRY_CLOSED"
+    listed = api(scheduling).ListWaitlistEntries(pb.ListWaitlistEntriesRequest(
+        parent="patients/-")).waitlist_entries
+    assert [e.entry_id for e in listed] == [later.entry_id], "closed entries are not listed"
+    every = api(scheduling).ListWaitlistEntries(pb.ListWaitlistEntriesRequest(
+        parent="patients/-", show_closed=True)).waitlist_entries
+    assert [e.state for e in every] == [EXPIRED, WAITING]
+
+
+def test_an_offered_entry_past_its_window_waits_out_its_offer_then_expires(scheduling):
+    ready(scheduling)
+    booked = scheduling.book("p1", AT)
+    entry = join(scheduling, "p2", earliest=AT - dt.timedelta(hours=1), latest=AT)
+    cancel(scheduling, booked)
+    assert get(scheduling, entry).state == OFFERED
+    scheduling.clock.advance(seconds=(AT_UTC - scheduling.clock()).total_seconds() - 600)
+    assert sweep(scheduling) == waitlist.SweepReport(1, 0, 0), "the offer lapses first"
+    scheduling.clock.advance(minutes=10)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 1)
+    assert get(scheduling, entry).state == EXPIRED

@@ -78,6 +78,13 @@ class SqlWaitlistRepository:
             .order_by(E.c.position))
         return [_entry(row) for row in rows]
 
+    def outlived(self, now: dt.datetime, limit: int = 100) -> list[WaitlistEntry]:
+        """Waiting entries whose latest acceptable start has come, first in line first."""
+        rows = self.session.execute(select(E).where(E.c.status == WAITING,
+                                                    E.c.latest_start <= now)
+                                    .order_by(E.c.position).limit(limit))
+        return [_entry(row) for row in rows]
+
     def list(self, *, limit: int, after: list | None, patient_id: str | None,
              appointment_type: str | None, location_id: str | None,
              show_closed: bool) -> keyset.Page:

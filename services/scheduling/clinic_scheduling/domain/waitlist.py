@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 WAITING, OFFERED, FULFILLED, CANCELLED = "WAITING", "OFFERED", "FULFILLED", "CANCELLED"
+# Closed by the sweep once the latest start the patient accepts has passed.
+ENTRY_EXPIRED = "EXPIRED"
 OPEN_STATES = (WAITING, OFFERED)
 # An offer's states: open, then accepted, declined, expired, or withdrawn (entry cancelled).
 OPEN, ACCEPTED, DECLINED, LAPSED, WITHDRAWN = (
@@ -51,6 +53,10 @@ class WaitlistEntry:
     @property
     def closed(self) -> bool:
         return self.status not in OPEN_STATES
+
+    def outlived(self, now: dt.datetime) -> bool:
+        """Still waiting, but no slot can be offered any more: its latest start has come."""
+        return self.status == WAITING and self.latest_start <= now
 
     def wants(self, slot: FreedSlot) -> bool:
         """The slot suits the entry's type, locations and window (not yet the patient's

@@ -28,7 +28,8 @@ ENTRY = Name("patients/{patient}/waitlistEntries/{entry}")
 ANY_ENTRY = Name("patients/{patient}/waitlistEntries/{entry}", wildcard=True)
 STATES = {"WAITING": pb.WAITLIST_ENTRY_STATE_WAITING, "OFFERED": pb.WAITLIST_ENTRY_STATE_OFFERED,
           "FULFILLED": pb.WAITLIST_ENTRY_STATE_FULFILLED,
-          "CANCELLED": pb.WAITLIST_ENTRY_STATE_CANCELLED}
+          "CANCELLED": pb.WAITLIST_ENTRY_STATE_CANCELLED,
+          "EXPIRED": pb.WAITLIST_ENTRY_STATE_EXPIRED}
 
 
 def entry_to_proto(view: waitlist.EntryView) -> pb.WaitlistEntry:

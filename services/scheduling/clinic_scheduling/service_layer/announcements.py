@@ -156,3 +156,10 @@ def waitlist_offer_expired(offer, entry) -> events_pb2.WaitlistOfferExpired:
         appointment_type=entry.appointment_type, location_id=offer.location_id,
         start_time=timestamp(offer.start_time), hold_id=offer.hold_id,
         expire_time=timestamp(offer.expires_at))
+
+
+def waitlist_entry_expired(entry, at: dt.datetime) -> events_pb2.WaitlistEntryExpired:
+    return events_pb2.WaitlistEntryExpired(
+        entry_id=entry.entry_id, patient_id=entry.patient_id,
+        appointment_type=entry.appointment_type, location_ids=list(entry.location_ids),
+        latest_start_time=timestamp(entry.latest_start), expire_time=timestamp(at))

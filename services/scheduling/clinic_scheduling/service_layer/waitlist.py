@@ -264,12 +264,14 @@ def cancel_entry(ref: EntryRef, runner: Runner[SchedulingUnitOfWork],
 class SweepReport:
     expired_offers: int
     expired_holds: int
+    expired_entries: int = 0
 
 
 def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
           batch: int = 100) -> SweepReport:
     """Lapses the waitlist offers and holds whose time ran out by the runner's clock, each
-    in a transaction of its own that also offers the freed slot to the next patient. Safe
+    in a transaction of its own that also offers the freed slot to the next patient; then
+    closes the waiting entries whose latest acceptable start has come (EXPIRED). Safe
     to run in several processes at once: each lapse is a conditional update that only one
     transaction wins. The service runs it every SCHEDULING_SWEEP_SECONDS."""
     now = runner.clock()
@@ -283,7 +285,13 @@ def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
                               lambda uow, c, at=location_id, i=hold_id:
                               waitlist_offers.expire_hold(uow, at, i, c.now, policy))
                         for location_id, hold_id in holds)
-    return SweepReport(expired_offers, expired_holds)
+    # After the offers: an entry whose offer just lapsed waits again, and may be outlived.
+    now = runner.clock()
+    entries = runner.read(lambda uow: [e.entry_id for e in uow.waitlist.outlived(now, batch)])
+    expired_entries = sum(_each(runner, "SweepWaitlistEntry", entry_id,
+                                lambda uow, c, i=entry_id: waitlist_offers.expire_entry(
+                                    uow, i, c.now)) for entry_id in entries)
+    return SweepReport(expired_offers, expired_holds, expired_entries)
 
 
 def _each(runner: Runner[SchedulingUnitOfWork], method: str, item: str, step) -> bool:

@@ -24,6 +24,7 @@ from clinic_scheduling.domain.hold import EXPIRED, HELD, RELEASED, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.waitlist import (
     ACCEPTED,
+    ENTRY_EXPIRED,
     FULFILLED,
     LAPSED,
     OFFERED,
@@ -151,6 +152,19 @@ def expire_offer(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
     if offer is None or not offer.lapsed(now):
         return False
     pass_on(uow, offer, LAPSED, now, policy)
+    return True
+
+
+def expire_entry(uow: SchedulingUnitOfWork, entry_id: str, now: dt.datetime) -> bool:
+    """Closes a waiting entry whose latest acceptable start has come (EXPIRED), announced as
+    WaitlistEntryExpired; False when it is not one (any more)."""
+    entry = uow.waitlist.get(entry_id, lock=True)
+    if entry is None or not entry.outlived(now):
+        return False
+    if not uow.waitlist.move(entry_id, (WAITING,), ENTRY_EXPIRED, now):
+        return False
+    audit.concerns(entry.patient_id)
+    uow.emit(announcements.waitlist_entry_expired(entry, now), key=entry.patient_id)
     return True
 
 
