@@ -7,12 +7,14 @@ import datetime as dt
 
 import grpc
 import pytest
-from clinic.scheduling.v1 import appointment_pb2, events_pb2
+from clinic.intake.v1 import events_pb2 as intake
+from clinic.scheduling.v1 import appointment_pb2, events_pb2, location_pb2, staff_pb2
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import waitlist_service_pb2 as pb
 from clinic_scheduling.service_layer import waitlist
 
 from tests.scheduling.integration.conftest import stamp
+from tests.scheduling.integration.test_staff_assignment import add_staff
 from tests.scheduling.integration.test_waitlist import (
     AT,
     AT_UTC,
@@ -27,6 +29,7 @@ from tests.scheduling.integration.test_waitlist import (
     join,
     ready,
     refusal,
+    running,
     sweep,
 )
 
@@ -118,3 +121,68 @@ def test_an_offered_entry_past_its_window_waits_out_its_offer_then_expires(sched
     scheduling.clock.advance(minutes=10)
     assert sweep(scheduling) == waitlist.SweepReport(0, 0, 1)
     assert get(scheduling, entry).state == EXPIRED
+
+
+TWO_CHAIRS = [location_pb2.Resource(resource_id=r, display_name=r,
+                                    kind=location_pb2.RESOURCE_KIND_INFUSION_CHAIR)
+              for r in ("chair-1", "chair-2")]
+
+
+@pytest.fixture
+def short_offers(database_url, clock):
+    """The service with offers held for 10 minutes, no background sweeper."""
+    service, host, channel = running(database_url, clock, 0, waitlist_offer_minutes=10)
+    yield service
+    channel.close()
+    host.stop()
+    service.runtime.close()
+
+
+def merge(scheduling, survivor, merged):
+    assert scheduling.feed(intake.PatientMerged(surviving_patient_id=survivor,
+                                                merged_patient_id=merged)) == "handled"
+
+
+def test_a_slot_a_merge_releases_is_offered_under_the_configured_policy(short_offers):
+    scheduling = short_offers
+    scheduling.create_location(resources=TWO_CHAIRS)
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
+    for patient in ("keep", "dupe", "p3"):
+        scheduling.register(patient)
+        scheduling.clear(patient)
+    scheduling.book("keep", AT)
+    doubled = scheduling.book("dupe", AT)
+    scheduling.book("p3", AT + dt.timedelta(days=1))  # p3 is free at AT
+    waiting = join(scheduling, "p3", earliest=AT - dt.timedelta(hours=1),
+                   latest=AT + dt.timedelta(hours=1))
+    merge(scheduling, "keep", "dupe")
+    [released] = [a for a in scheduling.appointments(patient_id="keep")
+                  if a.appointment_id == doubled.appointment_id]
+    assert released.status == appointment_pb2.APPOINTMENT_STATUS_CANCELLED
+    offered = get(scheduling, waiting)
+    assert offered.state == OFFERED
+    assert offered.offer.start_time.ToDatetime(dt.UTC) == AT_UTC
+    assert list(offered.offer.resource_ids) == list(doubled.resource_ids)
+    [(made, key)] = events(scheduling, "WaitlistOfferMade", events_pb2.WaitlistOfferMade)
+    assert (made.patient_id, key) == ("p3", "p3")
+    assert made.expire_time.ToDatetime(dt.UTC) == scheduling.clock() + dt.timedelta(minutes=10)
+
+
+def test_a_merged_records_entries_and_open_offer_move_to_the_survivor(scheduling):
+    ready(scheduling, patients=("keep", "dupe", "p1"))
+    booked = scheduling.book("p1", AT)
+    entry = join(scheduling, "dupe")
+    cancel(scheduling, booked)
+    assert get(scheduling, entry).state == OFFERED
+    merge(scheduling, "keep", "dupe")
+    assert refusal(lambda: api(scheduling).GetWaitlistEntry(pb.GetWaitlistEntryRequest(
+        name=entry.name))) == "WAITLIST_ENTRY_NOT_FOUND"
+    moved_name = f"patients/keep/waitlistEntries/{entry.entry_id}"
+    moved = api(scheduling).GetWaitlistEntry(pb.GetWaitlistEntryRequest(
+        name=moved_name)).waitlist_entry
+    assert (moved.patient_id, moved.state) == ("keep", OFFERED)
+    done = api(scheduling).AcceptWaitlistOffer(pb.AcceptWaitlistOfferRequest(
+        name=moved_name)).waitlist_entry
+    assert done.state == FULFILLED
+    [visit] = scheduling.appointments(patient_id="keep")
+    assert visit.name == done.appointment and visit.start_time.ToDatetime(dt.UTC) == AT_UTC

@@ -37,6 +37,13 @@ class SqlHoldRepository:
     def set_status(self, hold_id: str, status: str) -> None:
         self.session.execute(update(H).where(H.c.hold_id == hold_id).values(status=status))
 
+    def repoint(self, from_patient_id: str, to_patient_id: str) -> None:
+        """Gives a merged-away patient's holds still HELD to the survivor (a booking on one,
+        or the accept of a waitlist offer kept by one, names the survivor)."""
+        self.session.execute(update(H).where(H.c.patient_id == from_patient_id,
+                                             H.c.status == HELD)
+                             .values(patient_id=to_patient_id))
+
     def end(self, hold_id: str, status: str) -> bool:
         """Moves a HELD hold to ``status``; False when it was no longer HELD (another
         transaction ended it first: on PostgreSQL this waits for that one's row lock)."""

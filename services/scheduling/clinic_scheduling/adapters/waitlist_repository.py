@@ -71,6 +71,11 @@ class SqlWaitlistRepository:
             E.c.entry_id == entry_id, E.c.status.in_(from_states)).values(**values))
         return result.rowcount == 1
 
+    def repoint(self, from_patient_id: str, to_patient_id: str) -> None:
+        """Gives a merged-away patient's entries, open or closed, to the survivor."""
+        self.session.execute(update(E).where(E.c.patient_id == from_patient_id)
+                             .values(patient_id=to_patient_id))
+
     def waiting_for(self, appointment_type: str) -> list[WaitlistEntry]:
         """The waiting entries of a type, first come first."""
         rows = self.session.execute(select(E).where(
