@@ -186,3 +186,21 @@ def test_a_merged_records_entries_and_open_offer_move_to_the_survivor(scheduling
     assert done.state == FULFILLED
     [visit] = scheduling.appointments(patient_id="keep")
     assert visit.name == done.appointment and visit.start_time.ToDatetime(dt.UTC) == AT_UTC
+
+
+def test_an_offer_of_a_slot_starting_soon_lapses_at_its_start(scheduling):
+    ready(scheduling)
+    monday = dt.datetime(2027, 3, 1, 18, 0, tzinfo=dt.UTC)  # 10:00 in San Diego
+    booked = scheduling.book("p1", monday)
+    entry = join(scheduling, "p2", earliest=monday - dt.timedelta(hours=1), latest=monday)
+    scheduling.clock.advance(seconds=(monday - scheduling.clock()).total_seconds() - 600)
+    cancel(scheduling, booked)
+    offered = get(scheduling, entry)
+    assert offered.state == OFFERED
+    assert offered.offer.expire_time.ToDatetime(dt.UTC) == monday
+    [(made, _)] = events(scheduling, "WaitlistOfferMade", events_pb2.WaitlistOfferMade)
+    assert made.expire_time.ToDatetime(dt.UTC) == monday
+    scheduling.clock.advance(minutes=10)
+    assert refusal(lambda: api(scheduling).AcceptWaitlistOffer(
+        pb.AcceptWaitlistOfferRequest(name=entry.name))) == "OFFER_EXPIRED"
+    assert sweep(scheduling) == waitlist.SweepReport(1, 0, 1)

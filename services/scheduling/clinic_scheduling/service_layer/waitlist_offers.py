@@ -77,7 +77,7 @@ def offer_freed(uow: SchedulingUnitOfWork, slot: FreedSlot, now: dt.datetime,
             continue
         try:
             hold = place_hold(uow, slot.location_id, entry.patient_id, entry.appointment_type,
-                              slot.start, now, policy, policy.waitlist_offer_duration,
+                              slot.start, now, policy, _offer_time(slot, now, policy),
                               moving=current.appointment_id if current else None)
         except ClinicError as refusal:
             log.info("waitlist entry passed over", extra={
@@ -85,6 +85,13 @@ def offer_freed(uow: SchedulingUnitOfWork, slot: FreedSlot, now: dt.datetime,
             continue
         return _offer(uow, entry, slot, hold, now)
     return None
+
+
+def _offer_time(slot: FreedSlot, now: dt.datetime, policy: SchedulingPolicy) -> dt.timedelta:
+    """How long the offer holds its slot: the policy's time, but never past the slot's start
+    (an offer accepted after it would only be refused START_IN_PAST, and the slot would be
+    held from nobody while it could still be booked)."""
+    return min(policy.waitlist_offer_duration, slot.start - now)
 
 
 def _current(uow: SchedulingUnitOfWork, entry: WaitlistEntry) -> Appointment | None | bool:
