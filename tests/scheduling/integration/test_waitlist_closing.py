@@ -11,6 +11,8 @@ from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import appointment_pb2, events_pb2, location_pb2, staff_pb2
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import waitlist_service_pb2 as pb
+from clinic.scheduling.v1 import waitlist_service_pb2_grpc as pb_grpc
+from clinic_devtools.testing import auth
 from clinic_scheduling.service_layer import waitlist
 
 from tests.scheduling.integration.conftest import stamp
@@ -21,6 +23,7 @@ from tests.scheduling.integration.test_waitlist import (
     FULFILLED,
     IV,
     OFFERED,
+    ONE_CHAIR,
     WAITING,
     api,
     cancel,
@@ -204,3 +207,31 @@ def test_an_offer_of_a_slot_starting_soon_lapses_at_its_start(scheduling):
     assert refusal(lambda: api(scheduling).AcceptWaitlistOffer(
         pb.AcceptWaitlistOfferRequest(name=entry.name))) == "OFFER_EXPIRED"
     assert sweep(scheduling) == waitlist.SweepReport(1, 0, 1)
+
+
+def test_a_caller_bound_to_locations_sees_and_changes_only_entries_taking_them(scheduling):
+    ready(scheduling)
+    scheduling.create_location("encinitas", resources=ONE_CHAIR)
+    theirs = join(scheduling, "p1", locations=("encinitas",))
+    anywhere = join(scheduling, "p2", locations=())
+    here = join(scheduling, "p3", locations=("la-jolla", "encinitas"))
+    front_desk = pb_grpc.WaitlistServiceStub(auth.authorized(
+        grpc.insecure_channel(scheduling.address), "FRONT_DESK", locations=("la-jolla",)))
+    listed = front_desk.ListWaitlistEntries(pb.ListWaitlistEntriesRequest(
+        parent="patients/-")).waitlist_entries
+    assert [e.entry_id for e in listed] == [anywhere.entry_id, here.entry_id]
+    for call in (lambda: front_desk.GetWaitlistEntry(pb.GetWaitlistEntryRequest(
+                     name=theirs.name)),
+                 lambda: front_desk.CancelWaitlistEntry(pb.CancelWaitlistEntryRequest(
+                     name=theirs.name)),
+                 lambda: front_desk.DeclineWaitlistOffer(pb.DeclineWaitlistOfferRequest(
+                     name=theirs.name))):
+        assert refusal(call) == "WAITLIST_ENTRY_NOT_FOUND"
+    assert get(scheduling, theirs).state == WAITING, "a refusal changes nothing"
+    assert front_desk.GetWaitlistEntry(pb.GetWaitlistEntryRequest(
+        name=here.name)).waitlist_entry.entry_id == here.entry_id
+    joined = front_desk.CreateWaitlistEntry(pb.CreateWaitlistEntryRequest(
+        parent="patients/p4", waitlist_entry=pb.WaitlistEntry(
+            appointment_type=IV, earliest_start_time=stamp(AT - dt.timedelta(days=1)),
+            latest_start_time=stamp(AT + dt.timedelta(days=1))))).waitlist_entry
+    assert list(joined.location_ids) == ["la-jolla"], "any location means any of theirs"

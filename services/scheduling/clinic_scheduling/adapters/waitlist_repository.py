@@ -33,6 +33,12 @@ def _offer(row) -> WaitlistOffer:
                          row.created_at, row.updated_at)
 
 
+def _takes(location_id: str):
+    """The entry would take a slot at the location: it names it, or no location (any)."""
+    return or_(E.c.location_list == "",
+               ("," + E.c.location_list + ",").contains(f",{location_id},"))
+
+
 class SqlWaitlistRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -92,15 +98,18 @@ class SqlWaitlistRepository:
 
     def list(self, *, limit: int, after: list | None, patient_id: str | None,
              appointment_type: str | None, location_id: str | None,
-             show_closed: bool) -> keyset.Page:
+             show_closed: bool, scope: frozenset[str] | None = None) -> keyset.Page:
+        """``scope``: only the entries that would take one of these locations (or any)."""
         query = select(E)
         if patient_id:
             query = query.where(E.c.patient_id == patient_id)
         if appointment_type:
             query = query.where(E.c.appointment_type == appointment_type)
         if location_id:
+            query = query.where(_takes(location_id))
+        if scope is not None:
             query = query.where(or_(E.c.location_list == "",
-                                    ("," + E.c.location_list + ",").contains(f",{location_id},")))
+                                    *(_takes(at) for at in sorted(scope))))
         if not show_closed:
             query = query.where(E.c.status.in_(OPEN_STATES))
         page = keyset.fetch(self.session, query, [E.c.position], after, limit, scalars=False)

@@ -54,6 +54,11 @@ class WaitlistEntry:
     def closed(self) -> bool:
         return self.status not in OPEN_STATES
 
+    def visible_to(self, scope: frozenset[str] | None) -> bool:
+        """A caller sees an entry that would take one of their locations (or any); None:
+        every location."""
+        return scope is None or not self.location_ids or bool(scope & set(self.location_ids))
+
     def outlived(self, now: dt.datetime) -> bool:
         """Still waiting, but no slot can be offered any more: its latest start has come."""
         return self.status == WAITING and self.latest_start <= now
