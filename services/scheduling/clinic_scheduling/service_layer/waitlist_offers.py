@@ -137,15 +137,20 @@ def pass_on(uow: SchedulingUnitOfWork, offer: WaitlistOffer, closed_as: str,
                                offer.end_time, offer.slot_key), now, policy)
 
 
-def accept_with_booking(uow: SchedulingUnitOfWork, hold_id: str, appointment: Appointment,
-                        now: dt.datetime) -> None:
+def locked_offer_of_hold(uow: SchedulingUnitOfWork, hold_id: str) -> WaitlistOffer | None:
+    """The open offer a hold keeps, with its entry row locked (None: none)."""
+    offer = uow.waitlist.open_offer_of_hold(hold_id)
+    if offer is not None:
+        uow.waitlist.get(offer.entry_id, lock=True)
+    return offer
+
+
+def accept_with_booking(uow: SchedulingUnitOfWork, offer: WaitlistOffer,
+                        appointment: Appointment, now: dt.datetime) -> None:
     """A booking made directly on an open offer's hold (CreateAppointment with hold_id, not
     AcceptWaitlistOffer) accepts the offer: it is closed ACCEPTED and its entry FULFILLED
-    with the appointment, so the sweep never lapses it nor offers the slot on."""
-    offer = uow.waitlist.open_offer_of_hold(hold_id)
-    if offer is None:
-        return
-    uow.waitlist.get(offer.entry_id, lock=True)
+    with the appointment, so the sweep never lapses it nor offers the slot on. The entry
+    is locked already (locked_offer_of_hold)."""
     if not uow.waitlist.close_offer(offer.offer_id, ACCEPTED, now) or not uow.waitlist.move(
             offer.entry_id, (OFFERED,), FULFILLED, now,
             (appointment.location_id, appointment.appointment_id)):
