@@ -82,7 +82,7 @@ def waitlist_list(
         patient: Annotated[str, typer.Option(help="only this patient's entries")] = "",
         location: Annotated[str, typer.Option(help="only entries that take this location")] = "",
         appointment_type: Annotated[str, typer.Option("--type", help="only of this type")] = "",
-        closed: Annotated[bool, typer.Option("--all", help="also fulfilled and cancelled")
+        closed: Annotated[bool, typer.Option("--all", help="also fulfilled, cancelled and expired")
                           ] = False,
         ) -> None:
     """The waitlist, first come first, with each open offer."""

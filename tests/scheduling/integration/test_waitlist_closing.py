@@ -103,6 +103,7 @@ def test_an_entry_whose_window_has_passed_is_expired_by_the_sweep_once(schedulin
         soon.entry_id, "p1", "p1", ["la-jolla"])
     assert event.expire_time.ToDatetime(dt.UTC) == scheduling.clock()
     assert event.latest_start_time == soon.latest_start_time
+    assert event.cause == events_pb2.WAITLIST_ENTRY_EXPIRY_CAUSE_WINDOW_PASSED
     assert refusal(lambda: api(scheduling).CancelWaitlistEntry(
         pb.CancelWaitlistEntryRequest(name=soon.name))) == "ENTRY_CLOSED"
     listed = api(scheduling).ListWaitlistEntries(pb.ListWaitlistEntriesRequest(
@@ -235,3 +236,20 @@ def test_a_caller_bound_to_locations_sees_and_changes_only_entries_taking_them(s
             appointment_type=IV, earliest_start_time=stamp(AT - dt.timedelta(days=1)),
             latest_start_time=stamp(AT + dt.timedelta(days=1))))).waitlist_entry
     assert list(joined.location_ids) == ["la-jolla"], "any location means any of theirs"
+
+
+def test_an_entry_whose_visit_to_move_is_no_longer_booked_is_expired(scheduling):
+    ready(scheduling)
+    later = scheduling.book("p2", AT + dt.timedelta(days=1))
+    kept = scheduling.book("p3", AT + dt.timedelta(days=2))
+    gone = join(scheduling, "p2", current=later.name, latest=AT + dt.timedelta(days=3))
+    stays = join(scheduling, "p3", current=kept.name, latest=AT + dt.timedelta(days=3))
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0)
+    cancel(scheduling, later)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 1)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0)
+    # p3's entry stays open: the slot p2 freed, earlier than p3's visit, is offered to p3.
+    assert (get(scheduling, gone).state, get(scheduling, stays).state) == (EXPIRED, OFFERED)
+    [(event, _)] = events(scheduling, "WaitlistEntryExpired", events_pb2.WaitlistEntryExpired)
+    assert (event.entry_id, event.cause) == (
+        gone.entry_id, events_pb2.WAITLIST_ENTRY_EXPIRY_CAUSE_CURRENT_APPOINTMENT_CLOSED)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from clinic_common import keyset
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from clinic_scheduling.adapters.tables import appointments as A
 from clinic_scheduling.adapters.tables import waitlist_entries as E
 from clinic_scheduling.adapters.tables import waitlist_offers as O
+from clinic_scheduling.domain.appointment import Status
 from clinic_scheduling.domain.waitlist import (
     OPEN,
     OPEN_STATES,
@@ -90,10 +92,16 @@ class SqlWaitlistRepository:
         return [_entry(row) for row in rows]
 
     def outlived(self, now: dt.datetime, limit: int = 100) -> list[WaitlistEntry]:
-        """Waiting entries whose latest acceptable start has come, first in line first."""
-        rows = self.session.execute(select(E).where(E.c.status == WAITING,
-                                                    E.c.latest_start <= now)
-                                    .order_by(E.c.position).limit(limit))
+        """Waiting entries that can take no slot any more, first in line first: their
+        latest acceptable start has come, or the appointment they were to move earlier is
+        no longer booked."""
+        gone = select(A.c.appointment_id).where(
+            A.c.appointment_id == E.c.current_appointment_id, A.c.status == Status.BOOKED.value)
+        rows = self.session.execute(select(E).where(
+            E.c.status == WAITING,
+            or_(E.c.latest_start <= now,
+                and_(E.c.current_appointment_id != "", ~gone.exists())))
+            .order_by(E.c.position).limit(limit))
         return [_entry(row) for row in rows]
 
     def list(self, *, limit: int, after: list | None, patient_id: str | None,

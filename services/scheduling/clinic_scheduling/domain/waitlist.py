@@ -13,8 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 WAITING, OFFERED, FULFILLED, CANCELLED = "WAITING", "OFFERED", "FULFILLED", "CANCELLED"
-# Closed by the sweep once the latest start the patient accepts has passed.
+# Closed by the sweep once the latest start the patient accepts has passed, or the
+# appointment it was to move earlier is no longer booked (the causes).
 ENTRY_EXPIRED = "EXPIRED"
+WINDOW_PASSED, CURRENT_APPOINTMENT_CLOSED = "WINDOW_PASSED", "CURRENT_APPOINTMENT_CLOSED"
 OPEN_STATES = (WAITING, OFFERED)
 # An offer's states: open, then accepted, declined, expired, or withdrawn (entry cancelled).
 OPEN, ACCEPTED, DECLINED, LAPSED, WITHDRAWN = (

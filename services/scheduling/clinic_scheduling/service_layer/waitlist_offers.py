@@ -24,12 +24,14 @@ from clinic_scheduling.domain.hold import EXPIRED, HELD, RELEASED, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.waitlist import (
     ACCEPTED,
+    CURRENT_APPOINTMENT_CLOSED,
     ENTRY_EXPIRED,
     FULFILLED,
     LAPSED,
     OFFERED,
     OPEN,
     WAITING,
+    WINDOW_PASSED,
     FreedSlot,
     WaitlistEntry,
     WaitlistOffer,
@@ -168,15 +170,22 @@ def expire_offer(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
 
 
 def expire_entry(uow: SchedulingUnitOfWork, entry_id: str, now: dt.datetime) -> bool:
-    """Closes a waiting entry whose latest acceptable start has come (EXPIRED), announced as
-    WaitlistEntryExpired; False when it is not one (any more)."""
+    """Closes a waiting entry that can take no slot any more (EXPIRED): its latest
+    acceptable start has come, or the appointment it was to move earlier is no longer
+    booked. Announced as WaitlistEntryExpired; False when it is not one (any more)."""
     entry = uow.waitlist.get(entry_id, lock=True)
-    if entry is None or not entry.outlived(now):
+    if entry is None or entry.status != WAITING:
+        return False
+    if entry.outlived(now):
+        cause = WINDOW_PASSED
+    elif _current(uow, entry) is False:
+        cause = CURRENT_APPOINTMENT_CLOSED
+    else:
         return False
     if not uow.waitlist.move(entry_id, (WAITING,), ENTRY_EXPIRED, now):
         return False
     audit.concerns(entry.patient_id)
-    uow.emit(announcements.waitlist_entry_expired(entry, now), key=entry.patient_id)
+    uow.emit(announcements.waitlist_entry_expired(entry, now, cause), key=entry.patient_id)
     return True
 
 
