@@ -253,3 +253,22 @@ def test_an_entry_whose_visit_to_move_is_no_longer_booked_is_expired(scheduling)
     [(event, _)] = events(scheduling, "WaitlistEntryExpired", events_pb2.WaitlistEntryExpired)
     assert (event.entry_id, event.cause) == (
         gone.entry_id, events_pb2.WAITLIST_ENTRY_EXPIRY_CAUSE_CURRENT_APPOINTMENT_CLOSED)
+
+
+def test_a_patient_is_not_offered_two_slots_at_once(scheduling):
+    scheduling.create_location(resources=TWO_CHAIRS)
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
+    for patient in ("p1", "p2", "p3", "p4"):
+        scheduling.register(patient)
+        scheduling.clear(patient)
+    first, second = scheduling.book("p1", AT), scheduling.book("p3", AT)
+    mine = join(scheduling, "p2")
+    also_mine = join(scheduling, "p2", locations=())
+    theirs = join(scheduling, "p4")
+    cancel(scheduling, first)
+    cancel(scheduling, second)
+    states = [get(scheduling, e).state for e in (mine, also_mine, theirs)]
+    assert states == [OFFERED, WAITING, OFFERED]
+    made = [e.patient_id for e, _ in events(scheduling, "WaitlistOfferMade",
+                                             events_pb2.WaitlistOfferMade)]
+    assert made == ["p2", "p4"]

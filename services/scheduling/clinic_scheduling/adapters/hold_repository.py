@@ -58,6 +58,13 @@ class SqlHoldRepository:
             .limit(limit))
         return [_hold(row) for row in rows]
 
+    def patient_holds(self, patient_id: str, start: dt.datetime, end: dt.datetime,
+                      now: dt.datetime) -> bool:
+        """Whether an active hold of the patient's, anywhere, overlaps [start, end)."""
+        return self.session.execute(select(H.c.hold_id).where(
+            H.c.patient_id == patient_id, H.c.status == HELD, H.c.expires_at > now,
+            H.c.start_time < end, H.c.end_time > start).limit(1)).first() is not None
+
     def held_resources(self, location_id: str, start: dt.datetime, end: dt.datetime,
                        now: dt.datetime, excluding: str | None = None) -> set[str]:
         """The resources active holds keep at the location over [start, end)."""

@@ -77,6 +77,9 @@ def offer_freed(uow: SchedulingUnitOfWork, slot: FreedSlot, now: dt.datetime,
         if current is False or not earlier_than_current(
                 slot.start, current.start_time if current else None):
             continue
+        if uow.holds.patient_holds(entry.patient_id, slot.start, slot.end, now):
+            # Another offer (of another entry of theirs) or a hold keeps them then already.
+            continue
         try:
             hold = place_hold(uow, slot.location_id, entry.patient_id, entry.appointment_type,
                               slot.start, now, policy, _offer_time(slot, now, policy),
