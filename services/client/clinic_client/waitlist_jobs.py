@@ -52,7 +52,7 @@ def waitlist_add(
         start: Annotated[str, typer.Option("--from", help="the earliest start accepted, with "
                                                           "offset (now)")] = "",
         location: Annotated[list[str], typer.Option(
-            help="a location id (repeat; default: any location)")] = [],  # noqa: B006
+            help="a location id (repeat; default: any location you may book at)")] = [],  # noqa: B006
         move: Annotated[str, typer.Option(
             help="the patient's booked appointment to move earlier instead of booking another"
         )] = "",
