@@ -43,10 +43,12 @@ class Sweeper:
             log.exception("sweep failed; trying again at the next interval")
             return None
         self.passes += 1
-        if report.expired_offers or report.expired_holds or report.expired_entries:
+        if any((report.expired_offers, report.expired_holds, report.expired_entries,
+                report.withdrawn_offers)):
             log.info("swept", extra={"expired_offers": report.expired_offers,
                                      "expired_holds": report.expired_holds,
-                                     "expired_entries": report.expired_entries})
+                                     "expired_entries": report.expired_entries,
+                                     "withdrawn_offers": report.withdrawn_offers})
         return report
 
     def stop(self) -> None:

@@ -272,3 +272,40 @@ def test_a_patient_is_not_offered_two_slots_at_once(scheduling):
     made = [e.patient_id for e, _ in events(scheduling, "WaitlistOfferMade",
                                              events_pb2.WaitlistOfferMade)]
     assert made == ["p2", "p4"]
+
+
+def test_an_offer_whose_patient_was_booked_then_another_way_is_passed_on(scheduling):
+    ready(scheduling)
+    booked = scheduling.book("p1", AT)
+    first, second = join(scheduling, "p2"), join(scheduling, "p3")
+    cancel(scheduling, booked)
+    assert get(scheduling, first).state == OFFERED
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0, 0)
+    scheduling.book("p2", AT + dt.timedelta(minutes=30), kind="FOLLOW_UP")
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0, 1)
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0, 0)
+    assert get(scheduling, first).state == WAITING
+    passed = get(scheduling, second)
+    assert passed.state == OFFERED and passed.offer.start_time.ToDatetime(dt.UTC) == AT_UTC
+    assert not events(scheduling, "WaitlistOfferExpired", events_pb2.WaitlistOfferExpired)
+    causes = [e.cause for e, _ in events(scheduling, "HoldReleased", events_pb2.HoldReleased)]
+    assert causes == [events_pb2.HOLD_RELEASE_CAUSE_RELEASED]
+
+
+def test_a_visit_being_moved_does_not_withdraw_its_own_offer(scheduling):
+    scheduling.create_location(resources=TWO_CHAIRS)
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=17)
+    for patient in ("p1", "p2"):
+        scheduling.register(patient)
+        scheduling.clear(patient)
+    booked = scheduling.book("p1", AT, resource_ids=["chair-1"])
+    # p2's visit overlaps the slot p1 frees, and starts after it: an earlier slot to move to.
+    overlapping = scheduling.book("p2", AT + dt.timedelta(minutes=60),
+                                  resource_ids=["chair-2"])
+    entry = join(scheduling, "p2", current=overlapping.name)
+    cancel(scheduling, booked)
+    assert get(scheduling, entry).state == OFFERED
+    assert sweep(scheduling) == waitlist.SweepReport(0, 0, 0, 0)
+    done = api(scheduling).AcceptWaitlistOffer(pb.AcceptWaitlistOfferRequest(
+        name=entry.name)).waitlist_entry
+    assert done.state == FULFILLED and done.appointment == overlapping.name

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from clinic_scheduling.adapters.tables import appointments as A
 from clinic_scheduling.adapters.tables import waitlist_entries as E
 from clinic_scheduling.adapters.tables import waitlist_offers as O
-from clinic_scheduling.domain.appointment import Status
+from clinic_scheduling.domain.appointment import HOLDING, Status
 from clinic_scheduling.domain.waitlist import (
     OPEN,
     OPEN_STATES,
@@ -160,6 +160,19 @@ class SqlWaitlistRepository:
         result = self.session.execute(update(O).where(
             O.c.offer_id == offer_id, O.c.status == OPEN).values(status=status, updated_at=now))
         return result.rowcount == 1
+
+    def overtaken_offers(self, limit: int = 100) -> list[WaitlistOffer]:
+        """Open offers whose patient was booked meanwhile, another way, at a time that
+        overlaps the offered slot (the appointment the entry is to move aside)."""
+        clash = select(A.c.appointment_id).where(
+            A.c.patient_id == E.c.patient_id, A.c.status.in_([s.value for s in HOLDING]),
+            A.c.start_time < O.c.end_time, A.c.end_time > O.c.start_time,
+            A.c.appointment_id != E.c.current_appointment_id)
+        rows = self.session.execute(
+            select(O).join(E, E.c.entry_id == O.c.entry_id)
+            .where(O.c.status == OPEN, clash.exists())
+            .order_by(O.c.expires_at, O.c.offer_id).limit(limit))
+        return [_offer(row) for row in rows]
 
     def lapsed_offers(self, now: dt.datetime, limit: int = 100) -> list[WaitlistOffer]:
         rows = self.session.execute(select(O).where(O.c.status == OPEN, O.c.expires_at <= now)

@@ -276,13 +276,15 @@ class SweepReport:
     expired_offers: int
     expired_holds: int
     expired_entries: int = 0
+    withdrawn_offers: int = 0  # their patient was booked at that time another way
 
 
 def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
           batch: int = 100) -> SweepReport:
     """Lapses the waitlist offers and holds whose time ran out by the runner's clock, each
     in a transaction of its own that also offers the freed slot to the next patient; then
-    closes the waiting entries whose latest acceptable start has come (EXPIRED). Safe
+    closes the waiting entries whose latest acceptable start has come (EXPIRED), and
+    withdraws the open offers whose patient was booked at that time another way. Safe
     to run in several processes at once: each lapse is a conditional update that only one
     transaction wins. The service runs it every SCHEDULING_SWEEP_SECONDS."""
     now = runner.clock()
@@ -290,6 +292,11 @@ def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
     expired_offers = sum(_each(runner, "SweepWaitlistOffer", offer_id,
                                lambda uow, c, i=offer_id: waitlist_offers.expire_offer(
                                    uow, i, c.now, policy)) for offer_id in offers)
+    overtaken = runner.read(lambda uow: [o.offer_id for o in
+                                         uow.waitlist.overtaken_offers(batch)])
+    withdrawn_offers = sum(_each(runner, "SweepWaitlistOffer", offer_id,
+                                 lambda uow, c, i=offer_id: waitlist_offers.withdraw_overtaken(
+                                     uow, i, c.now, policy)) for offer_id in overtaken)
     holds = runner.read(lambda uow: [(h.location_id, h.hold_id)
                                      for h in uow.holds.lapsed(now, batch)])
     expired_holds = sum(_each(runner, "SweepHold", hold_id,
@@ -302,7 +309,7 @@ def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
     expired_entries = sum(_each(runner, "SweepWaitlistEntry", entry_id,
                                 lambda uow, c, i=entry_id: waitlist_offers.expire_entry(
                                     uow, i, c.now)) for entry_id in entries)
-    return SweepReport(expired_offers, expired_holds, expired_entries)
+    return SweepReport(expired_offers, expired_holds, expired_entries, withdrawn_offers)
 
 
 def _each(runner: Runner[SchedulingUnitOfWork], method: str, item: str, step) -> bool:

@@ -32,6 +32,7 @@ from clinic_scheduling.domain.waitlist import (
     OPEN,
     WAITING,
     WINDOW_PASSED,
+    WITHDRAWN,
     FreedSlot,
     WaitlistEntry,
     WaitlistOffer,
@@ -160,6 +161,23 @@ def accept_with_booking(uow: SchedulingUnitOfWork, offer: WaitlistOffer,
             offer.entry_id, (OFFERED,), FULFILLED, now,
             (appointment.location_id, appointment.appointment_id)):
         raise StaleDataError(f"waitlist offer {offer.offer_id} was closed meanwhile")
+
+
+def withdraw_overtaken(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
+                       policy: SchedulingPolicy) -> bool:
+    """Withdraws an open offer whose patient was booked at an overlapping time another way
+    (the offer could only be refused PATIENT_ALREADY_BOOKED): the entry waits again and the
+    slot goes to the next patient. False when it is not one (any more)."""
+    offer = uow.waitlist.offer(offer_id)
+    if offer is None or offer.status != OPEN:
+        return False
+    entry = uow.waitlist.get(offer.entry_id)
+    if not uow.appointments.patient_is_booked(entry.patient_id, offer.start_time,
+                                              offer.end_time,
+                                              excluding=entry.current_appointment_id or None):
+        return False
+    pass_on(uow, offer, WITHDRAWN, now, policy)
+    return True
 
 
 def expire_offer(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
