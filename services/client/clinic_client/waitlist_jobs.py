@@ -52,7 +52,7 @@ def waitlist_add(
         start: Annotated[str, typer.Option("--from", help="the earliest start accepted, with "
                                                           "offset (now)")] = "",
         location: Annotated[list[str], typer.Option(
-            help="a location id (repeat; default: any location)")] = [],  # noqa: B006
+            help="a location id (repeat; default: any location you may book at)")] = [],  # noqa: B006
         move: Annotated[str, typer.Option(
             help="the patient's booked appointment to move earlier instead of booking another"
         )] = "",
@@ -82,7 +82,7 @@ def waitlist_list(
         patient: Annotated[str, typer.Option(help="only this patient's entries")] = "",
         location: Annotated[str, typer.Option(help="only entries that take this location")] = "",
         appointment_type: Annotated[str, typer.Option("--type", help="only of this type")] = "",
-        closed: Annotated[bool, typer.Option("--all", help="also fulfilled and cancelled")
+        closed: Annotated[bool, typer.Option("--all", help="also fulfilled, cancelled and expired")
                           ] = False,
         ) -> None:
     """The waitlist, first come first, with each open offer."""

@@ -65,6 +65,9 @@ def add_services(host: ServiceHost, runtime: Runtime) -> None:
     settings = runtime.settings if isinstance(runtime.settings, SchedulingSettings) \
         else load(SchedulingSettings)
     deps = Deps(runner=runtime.runner, policy=settings.policy())
+    # The consumer (made after this) offers the slots a patient merge frees to the
+    # waitlist under the configured policy, as the API does.
+    runtime.spec.handlers.update(intake_handlers.handlers(deps.policy))
     for descriptor, rules in PERMISSIONS.items():
         generated, servicer = SERVICERS[descriptor.name]
         register = getattr(generated, f"add_{descriptor.name}Servicer_to_server")

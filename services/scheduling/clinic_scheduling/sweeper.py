@@ -1,5 +1,6 @@
 """The sweeper: a background thread of the service that lapses expired holds and waitlist
-offers (announcing them and offering the freed slots to the next patient) every
+offers (announcing them and offering the freed slots to the next patient), and closes the
+waitlist entries whose window has passed, every
 SCHEDULING_SWEEP_SECONDS, so nothing waits for a client to call. The work itself is
 ``service_layer.waitlist.sweep``, which tests call directly with a controlled clock."""
 
@@ -42,9 +43,12 @@ class Sweeper:
             log.exception("sweep failed; trying again at the next interval")
             return None
         self.passes += 1
-        if report.expired_offers or report.expired_holds:
+        if any((report.expired_offers, report.expired_holds, report.expired_entries,
+                report.withdrawn_offers)):
             log.info("swept", extra={"expired_offers": report.expired_offers,
-                                     "expired_holds": report.expired_holds})
+                                     "expired_holds": report.expired_holds,
+                                     "expired_entries": report.expired_entries,
+                                     "withdrawn_offers": report.withdrawn_offers})
         return report
 
     def stop(self) -> None:

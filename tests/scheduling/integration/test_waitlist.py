@@ -27,8 +27,8 @@ OFFERED, WAITING = pb.WAITLIST_ENTRY_STATE_OFFERED, pb.WAITLIST_ENTRY_STATE_WAIT
 FULFILLED = pb.WAITLIST_ENTRY_STATE_FULFILLED
 
 
-def running(database_url, clock, sweep_seconds):
-    host, runtime = start_service(database_url, clock, sweep_seconds=sweep_seconds)
+def running(database_url, clock, sweep_seconds, **settings):
+    host, runtime = start_service(database_url, clock, sweep_seconds=sweep_seconds, **settings)
     address = f"127.0.0.1:{host.port}"
     channel = auth.authorized(grpc.insecure_channel(address))
     return Scheduling(channel, runtime, clock, address), host, channel

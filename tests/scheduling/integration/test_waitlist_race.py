@@ -111,3 +111,40 @@ def test_an_accept_racing_a_sweep_ends_the_offer_one_way(on_postgres, round_):
                 and r.code() not in (grpc.StatusCode.FAILED_PRECONDITION,
                                      grpc.StatusCode.ABORTED)]
     assert len(results) == THREADS
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_direct_bookings_on_an_offers_hold_racing_accepts_and_sweeps_book_it_once(
+        on_postgres, round_):
+    from tests.scheduling.integration.test_waitlist_closing import book_on_hold
+
+    entry, second = offered_to_p2(on_postgres)
+    hold = get(on_postgres, entry).offer.hold
+    # The sweeps run on a clock past the offer's expiry, the others before it.
+    later = FakeClock(on_postgres.clock() + dt.timedelta(minutes=31))
+    sweeper = Runner(on_postgres.runtime.uow, later)
+    policy = on_postgres.runtime.settings.policy()
+
+    def attempt(i):
+        if i % 3 == 0:
+            return book_on_hold(on_postgres, "p2", hold)
+        if i % 3 == 1:
+            return api(on_postgres).AcceptWaitlistOffer(
+                pb.AcceptWaitlistOfferRequest(name=entry.name, request_id=f"d-{round_}-{i}"))
+        return waitlist.sweep(sweeper, policy)
+
+    results = race(attempt)
+    assert not [r for r in results if isinstance(r, grpc.RpcError)
+                and r.code() not in (grpc.StatusCode.FAILED_PRECONDITION,
+                                     grpc.StatusCode.ABORTED)], "no INTERNAL, no deadlock"
+    released = [e for e, _ in events(on_postgres, "HoldReleased", events_pb2.HoldReleased)]
+    assert len(released) == 1, "the hold ends once, one way"
+    booked = on_postgres.appointments(patient_id="p2")
+    assert bookings_at_chair(on_postgres) == len(booked) <= 1
+    final = get(on_postgres, entry)
+    if booked:
+        assert released[0].cause == events_pb2.HOLD_RELEASE_CAUSE_CONSUMED
+        assert final.state == FULFILLED and final.appointment == booked[0].name
+    else:
+        assert released[0].cause == events_pb2.HOLD_RELEASE_CAUSE_EXPIRED
+        assert final.state == WAITING and get(on_postgres, second).state == OFFERED

@@ -68,3 +68,19 @@ def test_an_offer_lapses_at_its_expiry_and_only_while_open():
     assert offer.lapsed(T - dt.timedelta(hours=1))
     offer.status = "ACCEPTED"
     assert not offer.lapsed(T)
+
+
+def test_a_waiting_entry_is_outlived_once_its_latest_start_comes():
+    waiting = entry("w", 1, latest=T)
+    assert not waiting.outlived(T - dt.timedelta(seconds=1))
+    assert waiting.outlived(T), "a slot can no longer start inside the window"
+    assert not entry("o", 2, latest=T, status=OFFERED).outlived(T), \
+        "an offered entry waits out its offer first"
+
+
+def test_a_caller_sees_entries_taking_one_of_their_locations_or_any():
+    assert entry("here", 1).visible_to(frozenset({"la-jolla", "temecula"}))
+    assert entry("any", 2, locations=()).visible_to(frozenset({"temecula"}))
+    assert not entry("there", 3).visible_to(frozenset({"temecula"}))
+    assert not entry("there", 3).visible_to(frozenset())
+    assert entry("there", 3).visible_to(None), "None: every location"

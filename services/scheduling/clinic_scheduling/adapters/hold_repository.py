@@ -38,6 +38,13 @@ class SqlHoldRepository:
     def set_status(self, hold_id: str, status: str) -> None:
         self.session.execute(update(H).where(H.c.hold_id == hold_id).values(status=status))
 
+    def repoint(self, from_patient_id: str, to_patient_id: str) -> None:
+        """Gives a merged-away patient's holds still HELD to the survivor (a booking on one,
+        or the accept of a waitlist offer kept by one, names the survivor)."""
+        self.session.execute(update(H).where(H.c.patient_id == from_patient_id,
+                                             H.c.status == HELD)
+                             .values(patient_id=to_patient_id))
+
     def end(self, hold_id: str, status: str) -> bool:
         """Moves a HELD hold to ``status``; False when it was no longer HELD (another
         transaction ended it first: on PostgreSQL this waits for that one's row lock)."""
@@ -51,6 +58,13 @@ class SqlHoldRepository:
             H.c.status == HELD, H.c.expires_at <= now).order_by(H.c.expires_at, H.c.hold_id)
             .limit(limit))
         return [_hold(row) for row in rows]
+
+    def patient_holds(self, patient_id: str, start: dt.datetime, end: dt.datetime,
+                      now: dt.datetime) -> bool:
+        """Whether an active hold of the patient's, anywhere, overlaps [start, end)."""
+        return self.session.execute(select(H.c.hold_id).where(
+            H.c.patient_id == patient_id, H.c.status == HELD, H.c.expires_at > now,
+            H.c.start_time < end, H.c.end_time > start).limit(1)).first() is not None
 
     def held_resources(self, location_id: str, start: dt.datetime, end: dt.datetime,
                        now: dt.datetime, excluding: str | None = None) -> set[str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from clinic_common import keyset
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from clinic_scheduling.adapters.tables import appointments as A
 from clinic_scheduling.adapters.tables import waitlist_entries as E
 from clinic_scheduling.adapters.tables import waitlist_offers as O
+from clinic_scheduling.domain.appointment import HOLDING, Status
 from clinic_scheduling.domain.waitlist import (
     OPEN,
     OPEN_STATES,
@@ -31,6 +33,12 @@ def _offer(row) -> WaitlistOffer:
     return WaitlistOffer(row.offer_id, row.entry_id, row.slot_key, row.hold_id, row.location_id,
                          row.start_time, row.end_time, row.expires_at, row.status,
                          row.created_at, row.updated_at)
+
+
+def _takes(location_id: str):
+    """The entry would take a slot at the location: it names it, or no location (any)."""
+    return or_(E.c.location_list == "",
+               ("," + E.c.location_list + ",").contains(f",{location_id},"))
 
 
 class SqlWaitlistRepository:
@@ -71,6 +79,11 @@ class SqlWaitlistRepository:
             E.c.entry_id == entry_id, E.c.status.in_(from_states)).values(**values))
         return result.rowcount == 1
 
+    def repoint(self, from_patient_id: str, to_patient_id: str) -> None:
+        """Gives a merged-away patient's entries, open or closed, to the survivor."""
+        self.session.execute(update(E).where(E.c.patient_id == from_patient_id)
+                             .values(patient_id=to_patient_id))
+
     def waiting_for(self, appointment_type: str) -> list[WaitlistEntry]:
         """The waiting entries of a type, first come first."""
         rows = self.session.execute(select(E).where(
@@ -78,17 +91,33 @@ class SqlWaitlistRepository:
             .order_by(E.c.position))
         return [_entry(row) for row in rows]
 
+    def outlived(self, now: dt.datetime, limit: int = 100) -> list[WaitlistEntry]:
+        """Waiting entries that can take no slot any more, first in line first: their
+        latest acceptable start has come, or the appointment they were to move earlier is
+        no longer booked."""
+        gone = select(A.c.appointment_id).where(
+            A.c.appointment_id == E.c.current_appointment_id, A.c.status == Status.BOOKED.value)
+        rows = self.session.execute(select(E).where(
+            E.c.status == WAITING,
+            or_(E.c.latest_start <= now,
+                and_(E.c.current_appointment_id != "", ~gone.exists())))
+            .order_by(E.c.position).limit(limit))
+        return [_entry(row) for row in rows]
+
     def list(self, *, limit: int, after: list | None, patient_id: str | None,
              appointment_type: str | None, location_id: str | None,
-             show_closed: bool) -> keyset.Page:
+             show_closed: bool, scope: frozenset[str] | None = None) -> keyset.Page:
+        """``scope``: only the entries that would take one of these locations (or any)."""
         query = select(E)
         if patient_id:
             query = query.where(E.c.patient_id == patient_id)
         if appointment_type:
             query = query.where(E.c.appointment_type == appointment_type)
         if location_id:
+            query = query.where(_takes(location_id))
+        if scope is not None:
             query = query.where(or_(E.c.location_list == "",
-                                    ("," + E.c.location_list + ",").contains(f",{location_id},")))
+                                    *(_takes(at) for at in sorted(scope))))
         if not show_closed:
             query = query.where(E.c.status.in_(OPEN_STATES))
         page = keyset.fetch(self.session, query, [E.c.position], after, limit, scalars=False)
@@ -131,6 +160,19 @@ class SqlWaitlistRepository:
         result = self.session.execute(update(O).where(
             O.c.offer_id == offer_id, O.c.status == OPEN).values(status=status, updated_at=now))
         return result.rowcount == 1
+
+    def overtaken_offers(self, limit: int = 100) -> list[WaitlistOffer]:
+        """Open offers whose patient was booked meanwhile, another way, at a time that
+        overlaps the offered slot (the appointment the entry is to move aside)."""
+        clash = select(A.c.appointment_id).where(
+            A.c.patient_id == E.c.patient_id, A.c.status.in_([s.value for s in HOLDING]),
+            A.c.start_time < O.c.end_time, A.c.end_time > O.c.start_time,
+            A.c.appointment_id != E.c.current_appointment_id)
+        rows = self.session.execute(
+            select(O).join(E, E.c.entry_id == O.c.entry_id)
+            .where(O.c.status == OPEN, clash.exists())
+            .order_by(O.c.expires_at, O.c.offer_id).limit(limit))
+        return [_offer(row) for row in rows]
 
     def lapsed_offers(self, now: dt.datetime, limit: int = 100) -> list[WaitlistOffer]:
         rows = self.session.execute(select(O).where(O.c.status == OPEN, O.c.expires_at <= now)

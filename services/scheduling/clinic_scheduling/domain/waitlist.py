@@ -13,6 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 WAITING, OFFERED, FULFILLED, CANCELLED = "WAITING", "OFFERED", "FULFILLED", "CANCELLED"
+# Closed by the sweep once the latest start the patient accepts has passed, or the
+# appointment it was to move earlier is no longer booked (the causes).
+ENTRY_EXPIRED = "EXPIRED"
+WINDOW_PASSED, CURRENT_APPOINTMENT_CLOSED = "WINDOW_PASSED", "CURRENT_APPOINTMENT_CLOSED"
 OPEN_STATES = (WAITING, OFFERED)
 # An offer's states: open, then accepted, declined, expired, or withdrawn (entry cancelled).
 OPEN, ACCEPTED, DECLINED, LAPSED, WITHDRAWN = (
@@ -51,6 +55,15 @@ class WaitlistEntry:
     @property
     def closed(self) -> bool:
         return self.status not in OPEN_STATES
+
+    def visible_to(self, scope: frozenset[str] | None) -> bool:
+        """A caller sees an entry that would take one of their locations (or any); None:
+        every location."""
+        return scope is None or not self.location_ids or bool(scope & set(self.location_ids))
+
+    def outlived(self, now: dt.datetime) -> bool:
+        """Still waiting, but no slot can be offered any more: its latest start has come."""
+        return self.status == WAITING and self.latest_start <= now
 
     def wants(self, slot: FreedSlot) -> bool:
         """The slot suits the entry's type, locations and window (not yet the patient's

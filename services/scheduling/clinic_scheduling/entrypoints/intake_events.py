@@ -9,6 +9,7 @@ from clinic_common.envelope import Envelope
 from clinic_common.protoconv import EnumMap, from_timestamp
 from clinic_common.runner import Change
 
+from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.projections import Clearance, PlanTerms, SafetyFlag, TreatmentPlan
 from clinic_scheduling.service_layer import intake_projection as projection
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
@@ -40,11 +41,15 @@ def patient_updated(msg: intake.PatientUpdated, envelope: Envelope,
         projection.preferred_location_changed(uow, msg.patient_id, msg.preferred_location_id)
 
 
-def patient_merged(msg: intake.PatientMerged, envelope: Envelope,
-                   uow: SchedulingUnitOfWork,
-                       change: Change) -> None:
-    projection.patient_merged(uow, msg.surviving_patient_id, msg.merged_patient_id,
-                              _when(msg.merge_time, envelope))
+def merge_handler(policy: SchedulingPolicy) -> Handler:
+    """PatientMerged, offering the slots the merge releases under the service's waitlist
+    policy (how long an offer holds its slot)."""
+    def patient_merged(msg: intake.PatientMerged, envelope: Envelope,
+                       uow: SchedulingUnitOfWork, change: Change) -> None:
+        projection.patient_merged(uow, msg.surviving_patient_id, msg.merged_patient_id,
+                                  _when(msg.merge_time, envelope), change.now, policy)
+
+    return patient_merged
 
 
 def candidacy_decided(msg: intake.CandidacyDecided, envelope: Envelope,
@@ -110,7 +115,7 @@ def safety_flag_acknowledged(msg: intake.SafetyFlagAcknowledged, envelope: Envel
 HANDLERS: dict[str, Handler] = {
     intake.PatientRegistered.DESCRIPTOR.full_name: patient_registered,
     intake.PatientUpdated.DESCRIPTOR.full_name: patient_updated,
-    intake.PatientMerged.DESCRIPTOR.full_name: patient_merged,
+    intake.PatientMerged.DESCRIPTOR.full_name: merge_handler(SchedulingPolicy()),
     intake.CandidacyDecided.DESCRIPTOR.full_name: candidacy_decided,
     intake.TreatmentPlanCreated.DESCRIPTOR.full_name: plan_created,
     intake.TreatmentPlanAmended.DESCRIPTOR.full_name: plan_amended,
@@ -119,3 +124,8 @@ HANDLERS: dict[str, Handler] = {
     intake.SafetyFlagRaised.DESCRIPTOR.full_name: safety_flag_raised,
     intake.SafetyFlagAcknowledged.DESCRIPTOR.full_name: safety_flag_acknowledged,
 }
+
+
+def handlers(policy: SchedulingPolicy) -> dict[str, Handler]:
+    """The handlers, with the service's configured policy where one needs it."""
+    return {**HANDLERS, intake.PatientMerged.DESCRIPTOR.full_name: merge_handler(policy)}

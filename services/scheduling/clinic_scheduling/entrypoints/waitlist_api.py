@@ -28,7 +28,8 @@ ENTRY = Name("patients/{patient}/waitlistEntries/{entry}")
 ANY_ENTRY = Name("patients/{patient}/waitlistEntries/{entry}", wildcard=True)
 STATES = {"WAITING": pb.WAITLIST_ENTRY_STATE_WAITING, "OFFERED": pb.WAITLIST_ENTRY_STATE_OFFERED,
           "FULFILLED": pb.WAITLIST_ENTRY_STATE_FULFILLED,
-          "CANCELLED": pb.WAITLIST_ENTRY_STATE_CANCELLED}
+          "CANCELLED": pb.WAITLIST_ENTRY_STATE_CANCELLED,
+          "EXPIRED": pb.WAITLIST_ENTRY_STATE_EXPIRED}
 
 
 def entry_to_proto(view: waitlist.EntryView) -> pb.WaitlistEntry:
@@ -92,7 +93,8 @@ class WaitlistServicer(pb_grpc.WaitlistServiceServicer):
 
     def GetWaitlistEntry(self, request, context):
         patient_id, entry_id = ANY_ENTRY.parse(request.name)
-        view = waitlist.get_entry(patient_id, entry_id, self.runner, audit.concerns)
+        view = waitlist.get_entry(patient_id, entry_id, self.runner, audit.concerns,
+                                  visible_locations(WAITLIST_RULES["GetWaitlistEntry"]))
         return pb.GetWaitlistEntryResponse(waitlist_entry=entry_to_proto(view))
 
     def ListWaitlistEntries(self, request, context):
@@ -103,7 +105,9 @@ class WaitlistServicer(pb_grpc.WaitlistServiceServicer):
         views, next_key = waitlist.list_entries(waitlist.EntryQuery(
             patient_id=None if patient_id == WILDCARD else patient_id,
             appointment_type=request.appointment_type or None, location_id=location_id,
-            show_closed=request.show_closed), self.runner, limit=want.size, after=want.after)
+            show_closed=request.show_closed,
+            scope=visible_locations(WAITLIST_RULES["ListWaitlistEntries"])),
+            self.runner, limit=want.size, after=want.after)
         for view in views:
             audit.concerns(view.entry.patient_id)
         return pb.ListWaitlistEntriesResponse(

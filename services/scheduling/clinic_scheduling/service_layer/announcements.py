@@ -156,3 +156,14 @@ def waitlist_offer_expired(offer, entry) -> events_pb2.WaitlistOfferExpired:
         appointment_type=entry.appointment_type, location_id=offer.location_id,
         start_time=timestamp(offer.start_time), hold_id=offer.hold_id,
         expire_time=timestamp(offer.expires_at))
+
+
+def waitlist_entry_expired(entry, at: dt.datetime,
+                           cause: str) -> events_pb2.WaitlistEntryExpired:
+    """``cause``: WINDOW_PASSED or CURRENT_APPOINTMENT_CLOSED."""
+    return events_pb2.WaitlistEntryExpired(
+        entry_id=entry.entry_id, patient_id=entry.patient_id,
+        appointment_type=entry.appointment_type, location_ids=list(entry.location_ids),
+        latest_start_time=timestamp(entry.latest_start), expire_time=timestamp(at),
+        cause=events_pb2.WaitlistEntryExpiryCause.Value(
+            f"WAITLIST_ENTRY_EXPIRY_CAUSE_{cause}"))

@@ -70,9 +70,12 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
         raise errors.LocationUnknown(cmd.location_id)
     kind = type_of(uow, cmd.appointment_type, "appointment.appointment_type")
     start, end = kind.slot(cmd.start, cmd.end, plan_minutes(uow, patient_id, kind))
+    hold = _usable_hold(uow, cmd, kind.code, patient_id, start, now) if cmd.hold_id else None
+    # Before the staff rows: a waitlist offer kept by the hold locks its entry first, as an
+    # accept and a sweep do, so neither deadlocks with this booking (PostgreSQL).
+    offer = _offer_of(uow, hold)
     candidates = staff_candidates(uow, location, kind)
     wanted = cmd.resource_ids
-    hold = _usable_hold(uow, cmd, kind.code, patient_id, start, now) if cmd.hold_id else None
     if hold is not None:
         wanted = wanted or hold.resource_ids
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, wanted, now,
@@ -84,11 +87,32 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
         start=start, end=end, service_date=location.local_date(start),
         resource_ids=resource_ids, now=now, staff=staff, series_id=series_id)
     uow.appointments.add(appointment)
-    if hold is not None and not end_hold(uow, hold, CONSUMED, now, appointment.appointment_id):
-        raise errors.HoldNotUsable(f"hold {cmd.hold_id!r} was ended meanwhile",
-                                   hold_id=cmd.hold_id)
+    if hold is not None:
+        _consume(uow, hold, offer, appointment, now)
     uow.emit(announcements.booked(appointment), key=patient_id)
     return appointment
+
+
+def _offer_of(uow: SchedulingUnitOfWork, hold: SlotHold | None):
+    """The open waitlist offer the hold keeps, its entry locked (None: none)."""
+    # Imported here: the waitlist places holds through the booking rules of this module.
+    from clinic_scheduling.service_layer import waitlist_offers
+
+    return waitlist_offers.locked_offer_of_hold(uow, hold.hold_id) if hold else None
+
+
+def _consume(uow: SchedulingUnitOfWork, hold: SlotHold, offer, appointment: Appointment,
+             now: dt.datetime) -> None:
+    """Ends the hold the booking used. The hold of an open waitlist offer booked directly
+    (CreateAppointment with its hold_id) accepts the offer: the entry is FULFILLED."""
+    from clinic_scheduling.service_layer import waitlist_offers
+
+    # The entry, then the offer, then the hold: the order an accept and a sweep lock them.
+    if offer is not None:
+        waitlist_offers.accept_with_booking(uow, offer, appointment, now)
+    if not end_hold(uow, hold, CONSUMED, now, appointment.appointment_id):
+        raise errors.HoldNotUsable(f"hold {hold.hold_id!r} was ended meanwhile",
+                                   hold_id=hold.hold_id)
 
 
 def _usable_hold(uow: SchedulingUnitOfWork, cmd: BookAppointment, code: str, patient_id: str,

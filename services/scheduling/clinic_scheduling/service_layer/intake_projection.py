@@ -9,8 +9,8 @@ import datetime as dt
 from clinic_common.errors import InvalidArgument
 
 from clinic_scheduling.domain import errors
-from clinic_scheduling.domain.appointment import HOLDING
-from clinic_scheduling.domain.policy import overlaps
+from clinic_scheduling.domain.appointment import HOLDING, Appointment
+from clinic_scheduling.domain.policy import SchedulingPolicy, overlaps
 from clinic_scheduling.domain.projections import (
     Clearance,
     KnownPatient,
@@ -18,7 +18,7 @@ from clinic_scheduling.domain.projections import (
     SafetyFlag,
     TreatmentPlan,
 )
-from clinic_scheduling.service_layer import announcements
+from clinic_scheduling.service_layer import announcements, waitlist_offers
 from clinic_scheduling.service_layer.unit_of_work import SchedulingUnitOfWork
 
 
@@ -35,8 +35,12 @@ def preferred_location_changed(uow: SchedulingUnitOfWork, patient_id: str,
 
 
 def patient_merged(uow: SchedulingUnitOfWork, surviving_id: str, merged_id: str,
-                   at: dt.datetime) -> None:
-    """Point the merged-away record, and all it held, at the survivor."""
+                   at: dt.datetime, now: dt.datetime | None = None,
+                   policy: SchedulingPolicy | None = None) -> None:
+    """Point the merged-away record, and all it held, at the survivor: clearances, plans,
+    appointments, waitlist entries (they keep their place in line) and active holds. A
+    future slot the merge releases is offered to the waitlist at ``now`` (the consumer's
+    clock), under ``policy``."""
     if not surviving_id or not merged_id or surviving_id == merged_id:
         raise InvalidArgument("a merge needs two different patient ids", reason="MALFORMED_MERGE")
     survivor = _ensure_patient(uow, _survivor_of(uow, surviving_id)).patient_id
@@ -44,21 +48,31 @@ def patient_merged(uow: SchedulingUnitOfWork, surviving_id: str, merged_id: str,
     for earlier in uow.projections.merged_into(merged_id):
         earlier.merged_into = survivor
     uow.projections.repoint(merged_id, survivor)
-    _move_appointments(uow, merged_id, survivor, at)
+    uow.waitlist.repoint(merged_id, survivor)
+    uow.holds.repoint(merged_id, survivor)
+    released = _move_appointments(uow, merged_id, survivor, at)
+    for appointment in released:
+        waitlist_offers.offer_freed(uow, waitlist_offers.freed_by_cancel(appointment),
+                                    now or at, policy or SchedulingPolicy())
 
 
 def _move_appointments(uow: SchedulingUnitOfWork, merged_id: str, survivor_id: str,
-                       at: dt.datetime) -> None:
-    """A slot both records hold for the same time is released on the merged one."""
+                       at: dt.datetime) -> list[Appointment]:
+    """A slot both records hold for the same time is released on the merged one; returns
+    the appointments so released (cancelled or entered in error)."""
     held = [a for a in uow.appointments.of_patient(survivor_id) if a.status in HOLDING]
+    released = []
     for appointment in uow.appointments.of_patient(merged_id):
         appointment.patient_id = survivor_id
         doubled = appointment.status in HOLDING and any(
             overlaps(appointment.start_time, appointment.end_time, other.start_time,
                      other.end_time) for other in held)
-        if doubled and appointment.withdraw_duplicate(at):
-            uow.emit(announcements.cancelled(appointment, at), key=survivor_id)
+        if doubled:
+            released.append(appointment)
+            if appointment.withdraw_duplicate(at):
+                uow.emit(announcements.cancelled(appointment, at), key=survivor_id)
     uow.appointments.flush()
+    return released
 
 
 def candidacy_decided(uow: SchedulingUnitOfWork, clearance: Clearance) -> None:

@@ -78,6 +78,12 @@ def join(cmd: JoinWaitlist, runner: Runner[SchedulingUnitOfWork]) -> EntryView:
         if cmd.latest_start <= c.now:
             raise errors.field("waitlist_entry.latest_start_time", "is not in the future")
         location_ids, current = cmd.location_ids, None
+        if not location_ids and cmd.scope is not None:
+            # "Any location" from a caller bound to some means any of theirs, as a search's.
+            location_ids = tuple(i for i in sorted(cmd.scope) if uow.locations.get(i))
+            if not location_ids:
+                raise errors.field("waitlist_entry.location_ids",
+                                   "names none, and the caller may book at no location")
         if cmd.current is not None:
             current = _movable(uow, cmd, patient_id, kind.code)
             location_ids = (current.location_id,)
@@ -112,15 +118,19 @@ def _movable(uow: SchedulingUnitOfWork, cmd: JoinWaitlist, patient_id: str,
 
 
 def entry_of(uow: SchedulingUnitOfWork, patient_id: str, entry_id: str, *,
-             lock: bool = False) -> WaitlistEntry:
+             lock: bool = False, scope: frozenset[str] | None = None) -> WaitlistEntry:
+    """The patient's entry ("-": anyone's), as if it did not exist when it takes none of
+    the ``scope`` locations (None: all)."""
     entry = uow.waitlist.get(entry_id, lock=lock)
-    if entry is None or (patient_id != "-" and entry.patient_id != patient_id):
+    if entry is None or (patient_id != "-" and entry.patient_id != patient_id) or \
+            not entry.visible_to(scope):
         raise errors.WaitlistEntryNotFound(patient_id, entry_id)
     return entry
 
 
-def view_of(uow: SchedulingUnitOfWork, patient_id: str, entry_id: str) -> EntryView:
-    return _view(uow, entry_of(uow, patient_id, entry_id))
+def view_of(uow: SchedulingUnitOfWork, patient_id: str, entry_id: str,
+            scope: frozenset[str] | None = None) -> EntryView:
+    return _view(uow, entry_of(uow, patient_id, entry_id, scope=scope))
 
 
 def _view(uow: SchedulingUnitOfWork, entry: WaitlistEntry) -> EntryView:
@@ -133,9 +143,9 @@ def _view(uow: SchedulingUnitOfWork, entry: WaitlistEntry) -> EntryView:
 
 
 def get_entry(patient_id: str, entry_id: str, runner: Runner[SchedulingUnitOfWork],
-              concerns) -> EntryView:
+              concerns, scope: frozenset[str] | None = None) -> EntryView:
     def read(uow: SchedulingUnitOfWork) -> EntryView:
-        view = view_of(uow, patient_id, entry_id)
+        view = view_of(uow, patient_id, entry_id, scope)
         concerns(view.entry.patient_id)
         return view
 
@@ -148,6 +158,7 @@ class EntryQuery:
     appointment_type: str | None = None
     location_id: str | None = None
     show_closed: bool = False
+    scope: frozenset[str] | None = None  # the caller's locations (None: all)
 
 
 def list_entries(q: EntryQuery, runner: Runner[SchedulingUnitOfWork], *, limit: int,
@@ -156,7 +167,7 @@ def list_entries(q: EntryQuery, runner: Runner[SchedulingUnitOfWork], *, limit: 
         page: keyset.Page = uow.waitlist.list(
             limit=limit, after=after, patient_id=q.patient_id,
             appointment_type=q.appointment_type, location_id=q.location_id,
-            show_closed=q.show_closed)
+            show_closed=q.show_closed, scope=q.scope)
         return [_view(uow, e) for e in page.items], page.next_key
 
     return runner.read(read)
@@ -197,7 +208,7 @@ def accept_offer(ref: EntryRef, runner: Runner[SchedulingUnitOfWork],
     """Books the offered slot on its hold (or moves the entry's current appointment there)
     and closes the entry FULFILLED, in one transaction."""
     def action(uow: SchedulingUnitOfWork, c) -> str:
-        entry = entry_of(uow, ref.patient_id, ref.entry_id, lock=True)
+        entry = entry_of(uow, ref.patient_id, ref.entry_id, lock=True, scope=ref.scope)
         c.concerns(entry.patient_id)
         offer = _open_offer(uow, entry, c.now)
         if ref.scope is not None and offer.location_id not in ref.scope:
@@ -210,7 +221,7 @@ def accept_offer(ref: EntryRef, runner: Runner[SchedulingUnitOfWork],
         return entry.entry_id
 
     return runner.change_and_read("AcceptWaitlistOffer", ref.key, action,
-                                  lambda uow, i: view_of(uow, ref.patient_id, i))[1]
+                                  lambda uow, i: view_of(uow, ref.patient_id, i, ref.scope))[1]
 
 
 def _take(uow: SchedulingUnitOfWork, entry: WaitlistEntry, offer: WaitlistOffer,
@@ -231,20 +242,20 @@ def decline_offer(ref: EntryRef, runner: Runner[SchedulingUnitOfWork],
                   policy: SchedulingPolicy) -> EntryView:
     """The patient keeps waiting; the slot goes to the next matching entry."""
     def action(uow: SchedulingUnitOfWork, c) -> str:
-        entry = entry_of(uow, ref.patient_id, ref.entry_id, lock=True)
+        entry = entry_of(uow, ref.patient_id, ref.entry_id, lock=True, scope=ref.scope)
         c.concerns(entry.patient_id)
         waitlist_offers.pass_on(uow, _open_offer(uow, entry, c.now), DECLINED, c.now, policy)
         return entry.entry_id
 
     return runner.change_and_read("DeclineWaitlistOffer", ref.key, action,
-                                  lambda uow, i: view_of(uow, ref.patient_id, i))[1]
+                                  lambda uow, i: view_of(uow, ref.patient_id, i, ref.scope))[1]
 
 
 def cancel_entry(ref: EntryRef, runner: Runner[SchedulingUnitOfWork],
                  policy: SchedulingPolicy) -> EntryView:
     """Takes the entry off the waitlist; its open offer is withdrawn and passed on."""
     def action(uow: SchedulingUnitOfWork, c) -> str:
-        entry = entry_of(uow, ref.patient_id, ref.entry_id, lock=True)
+        entry = entry_of(uow, ref.patient_id, ref.entry_id, lock=True, scope=ref.scope)
         c.concerns(entry.patient_id)
         if entry.closed:
             raise errors.WaitlistEntryClosed(entry.entry_id, entry.status)
@@ -257,19 +268,23 @@ def cancel_entry(ref: EntryRef, runner: Runner[SchedulingUnitOfWork],
         return entry.entry_id
 
     return runner.change_and_read("CancelWaitlistEntry", ref.key, action,
-                                  lambda uow, i: view_of(uow, ref.patient_id, i))[1]
+                                  lambda uow, i: view_of(uow, ref.patient_id, i, ref.scope))[1]
 
 
 @dataclass(frozen=True)
 class SweepReport:
     expired_offers: int
     expired_holds: int
+    expired_entries: int = 0
+    withdrawn_offers: int = 0  # their patient was booked at that time another way
 
 
 def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
           batch: int = 100) -> SweepReport:
     """Lapses the waitlist offers and holds whose time ran out by the runner's clock, each
-    in a transaction of its own that also offers the freed slot to the next patient. Safe
+    in a transaction of its own that also offers the freed slot to the next patient; then
+    closes the waiting entries whose latest acceptable start has come (EXPIRED), and
+    withdraws the open offers whose patient was booked at that time another way. Safe
     to run in several processes at once: each lapse is a conditional update that only one
     transaction wins. The service runs it every SCHEDULING_SWEEP_SECONDS."""
     now = runner.clock()
@@ -277,13 +292,24 @@ def sweep(runner: Runner[SchedulingUnitOfWork], policy: SchedulingPolicy,
     expired_offers = sum(_each(runner, "SweepWaitlistOffer", offer_id,
                                lambda uow, c, i=offer_id: waitlist_offers.expire_offer(
                                    uow, i, c.now, policy)) for offer_id in offers)
+    overtaken = runner.read(lambda uow: [o.offer_id for o in
+                                         uow.waitlist.overtaken_offers(batch)])
+    withdrawn_offers = sum(_each(runner, "SweepWaitlistOffer", offer_id,
+                                 lambda uow, c, i=offer_id: waitlist_offers.withdraw_overtaken(
+                                     uow, i, c.now, policy)) for offer_id in overtaken)
     holds = runner.read(lambda uow: [(h.location_id, h.hold_id)
                                      for h in uow.holds.lapsed(now, batch)])
     expired_holds = sum(_each(runner, "SweepHold", hold_id,
                               lambda uow, c, at=location_id, i=hold_id:
                               waitlist_offers.expire_hold(uow, at, i, c.now, policy))
                         for location_id, hold_id in holds)
-    return SweepReport(expired_offers, expired_holds)
+    # After the offers: an entry whose offer just lapsed waits again, and may be outlived.
+    now = runner.clock()
+    entries = runner.read(lambda uow: [e.entry_id for e in uow.waitlist.outlived(now, batch)])
+    expired_entries = sum(_each(runner, "SweepWaitlistEntry", entry_id,
+                                lambda uow, c, i=entry_id: waitlist_offers.expire_entry(
+                                    uow, i, c.now)) for entry_id in entries)
+    return SweepReport(expired_offers, expired_holds, expired_entries, withdrawn_offers)
 
 
 def _each(runner: Runner[SchedulingUnitOfWork], method: str, item: str, step) -> bool:

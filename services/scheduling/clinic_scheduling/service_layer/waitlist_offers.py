@@ -23,10 +23,16 @@ from clinic_scheduling.domain.appointment import Appointment, Status, new_id
 from clinic_scheduling.domain.hold import EXPIRED, HELD, RELEASED, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.waitlist import (
+    ACCEPTED,
+    CURRENT_APPOINTMENT_CLOSED,
+    ENTRY_EXPIRED,
+    FULFILLED,
     LAPSED,
     OFFERED,
     OPEN,
     WAITING,
+    WINDOW_PASSED,
+    WITHDRAWN,
     FreedSlot,
     WaitlistEntry,
     WaitlistOffer,
@@ -72,9 +78,12 @@ def offer_freed(uow: SchedulingUnitOfWork, slot: FreedSlot, now: dt.datetime,
         if current is False or not earlier_than_current(
                 slot.start, current.start_time if current else None):
             continue
+        if uow.holds.patient_holds(entry.patient_id, slot.start, slot.end, now):
+            # Another offer (of another entry of theirs) or a hold keeps them then already.
+            continue
         try:
             hold = place_hold(uow, slot.location_id, entry.patient_id, entry.appointment_type,
-                              slot.start, now, policy, policy.waitlist_offer_duration,
+                              slot.start, now, policy, _offer_time(slot, now, policy),
                               moving=current.appointment_id if current else None)
         except ClinicError as refusal:
             log.info("waitlist entry passed over", extra={
@@ -82,6 +91,13 @@ def offer_freed(uow: SchedulingUnitOfWork, slot: FreedSlot, now: dt.datetime,
             continue
         return _offer(uow, entry, slot, hold, now)
     return None
+
+
+def _offer_time(slot: FreedSlot, now: dt.datetime, policy: SchedulingPolicy) -> dt.timedelta:
+    """How long the offer holds its slot: the policy's time, but never past the slot's start
+    (an offer accepted after it would only be refused START_IN_PAST, and the slot would be
+    held from nobody while it could still be booked)."""
+    return min(policy.waitlist_offer_duration, slot.start - now)
 
 
 def _current(uow: SchedulingUnitOfWork, entry: WaitlistEntry) -> Appointment | None | bool:
@@ -127,6 +143,43 @@ def pass_on(uow: SchedulingUnitOfWork, offer: WaitlistOffer, closed_as: str,
                                offer.end_time, offer.slot_key), now, policy)
 
 
+def locked_offer_of_hold(uow: SchedulingUnitOfWork, hold_id: str) -> WaitlistOffer | None:
+    """The open offer a hold keeps, with its entry row locked (None: none)."""
+    offer = uow.waitlist.open_offer_of_hold(hold_id)
+    if offer is not None:
+        uow.waitlist.get(offer.entry_id, lock=True)
+    return offer
+
+
+def accept_with_booking(uow: SchedulingUnitOfWork, offer: WaitlistOffer,
+                        appointment: Appointment, now: dt.datetime) -> None:
+    """A booking made directly on an open offer's hold (CreateAppointment with hold_id, not
+    AcceptWaitlistOffer) accepts the offer: it is closed ACCEPTED and its entry FULFILLED
+    with the appointment, so the sweep never lapses it nor offers the slot on. The entry
+    is locked already (locked_offer_of_hold)."""
+    if not uow.waitlist.close_offer(offer.offer_id, ACCEPTED, now) or not uow.waitlist.move(
+            offer.entry_id, (OFFERED,), FULFILLED, now,
+            (appointment.location_id, appointment.appointment_id)):
+        raise StaleDataError(f"waitlist offer {offer.offer_id} was closed meanwhile")
+
+
+def withdraw_overtaken(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
+                       policy: SchedulingPolicy) -> bool:
+    """Withdraws an open offer whose patient was booked at an overlapping time another way
+    (the offer could only be refused PATIENT_ALREADY_BOOKED): the entry waits again and the
+    slot goes to the next patient. False when it is not one (any more)."""
+    offer = uow.waitlist.offer(offer_id)
+    if offer is None or offer.status != OPEN:
+        return False
+    entry = uow.waitlist.get(offer.entry_id)
+    if not uow.appointments.patient_is_booked(entry.patient_id, offer.start_time,
+                                              offer.end_time,
+                                              excluding=entry.current_appointment_id or None):
+        return False
+    pass_on(uow, offer, WITHDRAWN, now, policy)
+    return True
+
+
 def expire_offer(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
                  policy: SchedulingPolicy) -> bool:
     """Lapses an open offer whose time ran out; False when it is not one (any more)."""
@@ -134,6 +187,26 @@ def expire_offer(uow: SchedulingUnitOfWork, offer_id: str, now: dt.datetime,
     if offer is None or not offer.lapsed(now):
         return False
     pass_on(uow, offer, LAPSED, now, policy)
+    return True
+
+
+def expire_entry(uow: SchedulingUnitOfWork, entry_id: str, now: dt.datetime) -> bool:
+    """Closes a waiting entry that can take no slot any more (EXPIRED): its latest
+    acceptable start has come, or the appointment it was to move earlier is no longer
+    booked. Announced as WaitlistEntryExpired; False when it is not one (any more)."""
+    entry = uow.waitlist.get(entry_id, lock=True)
+    if entry is None or entry.status != WAITING:
+        return False
+    if entry.outlived(now):
+        cause = WINDOW_PASSED
+    elif _current(uow, entry) is False:
+        cause = CURRENT_APPOINTMENT_CLOSED
+    else:
+        return False
+    if not uow.waitlist.move(entry_id, (WAITING,), ENTRY_EXPIRED, now):
+        return False
+    audit.concerns(entry.patient_id)
+    uow.emit(announcements.waitlist_entry_expired(entry, now, cause), key=entry.patient_id)
     return True
 
 
