@@ -24,7 +24,14 @@ from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState, ClaimTransition
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
+from clinic_billing.domain.model import (
+    Account,
+    Balance,
+    ChargeSource,
+    ChargeState,
+    LedgerEntry,
+    Responsibility,
+)
 from clinic_billing.domain.payer import Payer
 from clinic_billing.domain.payment import Payment, PaymentKind, WriteOff
 from clinic_billing.domain.plan import PlanFacts
@@ -145,6 +152,19 @@ class SqlChargeRepository:
             query = query.where(Charge.service_date <= flt.end_date)
         return keyset.fetch(self.session, query, [Charge.service_date, Charge.charge_id], after,
                             limit)
+
+    def beyond_authorization(self, patient_id: str, payer_id: str, codes: list[str],
+                             start: dt.date, end: dt.date) -> list[Charge]:
+        """The patient's standing charges to ``payer_id`` for ``codes`` dated in ``start`` to
+        ``end`` that are flagged beyond their authorization, in date order, locked."""
+        return list(self.session.scalars(select(Charge).where(
+            Charge.patient_id == patient_id, Charge.payer_id == payer_id,
+            Charge.procedure_code.in_(codes), Charge.state == ChargeState.POSTED,
+            Charge.responsibility == Responsibility.INSURANCE,
+            Charge.service_date >= start, Charge.service_date <= end,
+            Charge.authorization_problem != "")
+            .order_by(Charge.service_date, Charge.charge_id).with_for_update()
+            .execution_options(populate_existing=True)))
 
     def move(self, from_patient: str, to_patient: str) -> None:
         # Bumping the version makes a void racing with the merge lose, not misfile its entry.
