@@ -20,6 +20,7 @@ from clinic_billing.domain.authorization import (
     AuthorizationUse,
     PriorAuthorization,
 )
+from clinic_billing.domain.booking import Booking, BookingState
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState, ClaimTransition
 from clinic_billing.domain.contract import ContractedRate
@@ -543,6 +544,13 @@ class SqlPriorAuthorizationRepository:
             A.state == AuthorizationState.ACTIVE).order_by(A.prior_authorization_id)
             .with_for_update().execution_options(populate_existing=True)))
 
+    def of_patient(self, patient_id: str) -> list[PriorAuthorization]:
+        """All of a patient's authorizations, locked: their scheduled units are recounted."""
+        A = PriorAuthorization
+        return list(self.session.scalars(select(A).where(A.patient_id == patient_id)
+                                         .order_by(A.prior_authorization_id).with_for_update()
+                                         .execution_options(populate_existing=True)))
+
     def list(self, patient_id: str, payer_id: str, *, limit: int,
              after: list | None = None) -> keyset.Page:
         """A page in (end date, id) order."""
@@ -560,7 +568,7 @@ class SqlPriorAuthorizationRepository:
         A = PriorAuthorization
         query = select(A).where(
             A.state == AuthorizationState.ACTIVE, A.end_date >= flt.as_of,
-            or_(A.units_authorized - A.units_used <= flt.units_at_most,
+            or_(A.units_authorized - A.units_used - A.units_scheduled <= flt.units_at_most,
                 A.end_date <= flt.ending_by))
         if flt.patient_id:
             query = query.where(A.patient_id == flt.patient_id)
@@ -576,4 +584,51 @@ class SqlPriorAuthorizationRepository:
     def move(self, from_patient: str, to_patient: str) -> None:
         A = PriorAuthorization
         self.session.execute(update(A).where(A.patient_id == from_patient)
+                             .values(patient_id=to_patient))
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """Bookings still to come beyond their authorization (of one patient, or all), on or
+    after ``as_of`` when given."""
+
+    patient_id: str = ""
+    as_of: dt.date | None = None
+
+
+class SqlBookingRepository:
+    """Upcoming treatment bookings, kept from scheduling's appointment events."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, booking: Booking) -> None:
+        self.session.add(booking)
+
+    def get(self, appointment_id: str) -> Booking | None:
+        return self.session.get(Booking, appointment_id, with_for_update=True,
+                                populate_existing=True)
+
+    def to_come(self, patient_id: str) -> list[Booking]:
+        """A patient's bookings still to come, and those still flagged, locked."""
+        B = Booking
+        return list(self.session.scalars(select(B).where(
+            B.patient_id == patient_id,
+            or_(B.state == BookingState.BOOKED, B.authorization_problem != ""))
+            .order_by(B.service_date, B.start_time, B.appointment_id).with_for_update()
+            .execution_options(populate_existing=True)))
+
+    def beyond_authorization(self, flt: BookingFilter, *, limit: int,
+                             after: list | None = None) -> keyset.Page:
+        B = Booking
+        query = select(B).where(B.state == BookingState.BOOKED, B.authorization_problem != "")
+        if flt.patient_id:
+            query = query.where(B.patient_id == flt.patient_id)
+        if flt.as_of is not None:
+            query = query.where(B.service_date >= flt.as_of)
+        return keyset.fetch(self.session, query, [B.service_date, B.appointment_id], after,
+                            limit)
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        self.session.execute(update(Booking).where(Booking.patient_id == from_patient)
                              .values(patient_id=to_patient))

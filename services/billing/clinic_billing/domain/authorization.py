@@ -62,6 +62,8 @@ class PriorAuthorization:
     updated_at: dt.datetime = field(kw_only=True)
     updated_by: str = field(default="", kw_only=True)
     prior_authorization_id: str = field(default_factory=sortable_id, kw_only=True)
+    # What the patient's upcoming bookings are expected to use of it (see domain.booking).
+    units_scheduled: int = field(default=0, kw_only=True)
 
     @classmethod
     def create(cls, *, patient_id: str, payer_id: str, authorization_number: str,
@@ -86,6 +88,10 @@ class PriorAuthorization:
     def units_remaining(self) -> int:
         """What is left; negative when charges went past the authorization."""
         return self.units_authorized - self.units_used
+
+    @property
+    def units_left_after_scheduled(self) -> int:
+        return self.units_remaining - self.units_scheduled
 
     def covers(self, code: str) -> bool:
         return self.state == AuthorizationState.ACTIVE and code in self.procedure_codes

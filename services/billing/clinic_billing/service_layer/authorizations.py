@@ -15,7 +15,7 @@ from clinic_common import keyset
 from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
 from clinic_billing.adapters.repository import ExpiringFilter
-from clinic_billing.domain import errors
+from clinic_billing.domain import coding, errors
 from clinic_billing.domain.authorization import (
     AuthorizationUse,
     PriorAuthorization,
@@ -25,7 +25,7 @@ from clinic_billing.domain.authorization import (
 )
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.model import Responsibility
-from clinic_billing.service_layer import messages
+from clinic_billing.service_layer import bookings, messages
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
@@ -105,7 +105,8 @@ class CreateAuthorization:
     key: RequestKey = NO_KEY
 
 
-def create_authorization(cmd: CreateAuthorization, runner: Billing) -> str:
+def create_authorization(cmd: CreateAuthorization, runner: Billing,
+                         rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id)
         auth = PriorAuthorization.create(
@@ -121,6 +122,7 @@ def create_authorization(cmd: CreateAuthorization, runner: Billing) -> str:
         _check_codes(uow, auth.procedure_codes)
         uow.authorizations.add(auth)
         retro_apply(uow, auth, c.now)
+        bookings.recheck(uow, auth.patient_id, rules, c.now)
         return auth.prior_authorization_id
 
     return runner.change("CreatePriorAuthorization", cmd.key, action)
@@ -139,7 +141,8 @@ class UpdateAuthorization:
     key: RequestKey = NO_KEY
 
 
-def update_authorization(cmd: UpdateAuthorization, runner: Billing) -> str:
+def update_authorization(cmd: UpdateAuthorization, runner: Billing,
+                         rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id, cmd.authorization_id)
         auth = _existing(uow, cmd.patient_id, cmd.authorization_id, for_update=True)
@@ -150,17 +153,19 @@ def update_authorization(cmd: UpdateAuthorization, runner: Billing) -> str:
                     end_date=cmd.end_date, note=cmd.note, actor=c.actor, now=c.now)
         _check_codes(uow, auth.procedure_codes)
         retro_apply(uow, auth, c.now)
+        bookings.recheck(uow, auth.patient_id, rules, c.now)
         return auth.prior_authorization_id
 
     return runner.change("UpdatePriorAuthorization", cmd.key, action)
 
 
 def void_authorization(patient_id: str, authorization_id: str, reason: str, key: RequestKey,
-                       runner: Billing) -> str:
+                       runner: Billing, rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(patient_id, authorization_id)
         auth = _existing(uow, patient_id, authorization_id, for_update=True)
         auth.void(reason, actor=c.actor, now=c.now)
+        bookings.recheck(uow, auth.patient_id, rules, c.now)
         return auth.prior_authorization_id
 
     return runner.change("VoidPriorAuthorization", key, action)

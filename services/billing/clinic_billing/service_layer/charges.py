@@ -74,7 +74,7 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     account = account_for_posting(uow, visit.patient_id, now)
     coverage = primary_on(uow.coverages.for_patient(account.patient_id), visit.service_date)
     checked = [line.checked(f"service_lines[{n}]") for n, line in enumerate(visit.lines)]
-    lines = coding.code_visit(_facts(uow, visit, account.patient_id, checked, coverage,
+    lines = coding.code_visit(visit_facts(uow, visit, account.patient_id, checked, coverage,
                                      policy.coding), policy.coding)
     posted = []
     for number, item in enumerate(lines, start=1):
@@ -97,7 +97,7 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     return posted
 
 
-def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
+def visit_facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
            lines: list[LineItem], coverage: Coverage | None,
            rules: coding.CodingRules) -> coding.Visit:
     """What the coding rules need, with billing's fallbacks where the visit says nothing:
