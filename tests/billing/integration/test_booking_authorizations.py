@@ -8,10 +8,12 @@ import datetime as dt
 import grpc
 import pytest
 from clinic.billing.v1 import charge_pb2, payer_pb2
+from clinic.billing.v1 import charge_service_pb2 as charge_pb
 from clinic.billing.v1 import events_pb2 as billing_events
 from clinic.billing.v1 import payer_service_pb2 as payer_pb
 from clinic.billing.v1 import prior_authorization_pb2 as pa
 from clinic.billing.v1 import prior_authorization_service_pb2 as pa_pb
+from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import events_pb2 as scheduling
 from clinic_common.identity import Role
 from clinic_common.protoconv import timestamp
@@ -200,3 +202,28 @@ def test_a_malformed_list_request_is_refused(tms, request_fields):
             pa_pb.ListBookingsBeyondAuthorizationRequest(**request_fields), metadata=AS_BILLING)
     assert (refused.value.code(), reason(refused.value)) == \
         (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
+
+
+def test_a_charge_by_hand_and_its_void_move_the_bookings_check(tms):
+    billing, created = tms
+    billing.deliver(_booked("b1", MARCH + dt.timedelta(days=1)))
+    billing.deliver(_booked("b2", MARCH + dt.timedelta(days=2)))
+    posted = billing.charges.CreateCharge(charge_pb.CreateChargeRequest(
+        parent="accounts/p1", charge=charge_pb2.Charge(procedure_code="90868", units=1,
+                                                       service_date=date(MARCH))),
+        metadata=AS_BILLING).charge
+    assert [b.appointment_id for b in _beyond(billing)] == ["b2"]
+    billing.charges.VoidCharge(charge_pb.VoidChargeRequest(name=posted.name, reason="wrong"),
+                               metadata=AS_BILLING)
+    assert _beyond(billing) == []
+
+
+def test_a_merge_moves_the_bookings_to_the_survivor(tms):
+    billing, created = tms
+    billing.deliver(_booked("b1", MARCH, patient="p2"))
+    billing.deliver(intake.PatientMerged(merged_patient_id="p2", surviving_patient_id="p1"))
+    billing.deliver(_booked("b2", MARCH + dt.timedelta(days=1)))
+    billing.deliver(_booked("b3", MARCH + dt.timedelta(days=2), patient="p2"))  # posted to p1
+    assert [(b.name, b.authorization_problem) for b in _beyond(billing)] == \
+        [("accounts/p1/bookings/b3", EXHAUSTED)]
+    assert _get(billing, created.name).units_scheduled == 3

@@ -2,7 +2,8 @@
 patient's bookings against their prior authorizations.
 
 Every change that can move the check (a booking, move, cancellation, no-show or completed
-visit; an authorization recorded, changed or voided; a coverage added or ended; a merge)
+visit; a charge posted or voided by hand; an authorization recorded, changed or voided; a
+coverage added or ended; a merge)
 rechecks the patient's bookings still to come, in the same transaction. A booking that
 becomes beyond its authorization (or whose problem changes) is announced once
 (BookingBeyondAuthorization); one that stops being so loses its flag silently.
