@@ -23,6 +23,7 @@ from clinic_billing.adapters.repository import BookingFilter
 from clinic_billing.domain import coding, errors
 from clinic_billing.domain.booking import Booking, BookingCheck, BookingState, check_bookings
 from clinic_billing.domain.coverage import Coverage, primary_on
+from clinic_billing.domain.plan import PlanFacts
 from clinic_billing.service_layer import charges, messages
 from clinic_billing.service_layer.accounts import account_for_posting
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
@@ -90,15 +91,18 @@ def recheck(uow: BillingUnitOfWork, patient_id: str, rules: coding.CodingRules,
     to_come = [b for b in uow.bookings.to_come(patient_id) if b.counts]
     coverages = uow.coverages.for_patient(patient_id)
     tms_seen = uow.charges.has_posted(patient_id, _tms_codes(rules))
+    plans = uow.plans.for_patient(patient_id)
+    payers = {}  # held here, the session's identity map answers each payer again
     for booking in to_come:
         coverage = primary_on(coverages, booking.service_date)
-        booking.payer_id = coverage.payer_id if coverage is not None else ""
+        if coverage is not None and coverage.payer_id not in payers:
+            payers[coverage.payer_id] = uow.payers.get(coverage.payer_id)
         first_tms = None
         if booking.appointment_type in rules.tms_types:
             first_tms, tms_seen = not tms_seen, True
-        booking.lines = expected_lines(uow, booking, coverage, rules, first_tms)
+        _set(booking, payer_id=coverage.payer_id if coverage is not None else "",
+             lines=expected_lines(uow, booking, coverage, rules, first_tms, plans))
     authorizations = uow.authorizations.of_patient(patient_id)
-    payers = {}
 
     def required(payer_id: str, code: str) -> bool:
         if payer_id not in payers:
@@ -108,13 +112,14 @@ def recheck(uow: BillingUnitOfWork, patient_id: str, rules: coding.CodingRules,
 
     checked = check_bookings(authorizations, to_come, required)
     for auth in authorizations:
-        auth.units_scheduled = checked.scheduled.get(auth.prior_authorization_id, 0)
+        _set(auth, units_scheduled=checked.scheduled.get(auth.prior_authorization_id, 0))
     for booking in to_come:
         _flag(uow, booking, checked.checks[booking.appointment_id], now)
 
 
 def expected_lines(uow: BillingUnitOfWork, booking: Booking, coverage: Coverage | None,
-                   rules: coding.CodingRules, first_tms: bool | None) -> list[list]:
+                   rules: coding.CodingRules, first_tms: bool | None,
+                   plans: list[PlanFacts] | None = None) -> list[list]:
     """The [code, units] a booked visit is expected to bill: its appointment type coded as
     a completed visit that reports nothing (the plan's dose and infusion length, level 3
     for a follow-up, 90792 for an evaluation). A type the rules do not code bills what
@@ -125,7 +130,7 @@ def expected_lines(uow: BillingUnitOfWork, booking: Booking, coverage: Coverage 
         appointment_type=booking.appointment_type, first_tms_session=first_tms)
     try:
         lines = coding.code_visit(charges.visit_facts(uow, visit, booking.patient_id, [],
-                                                      coverage, rules), rules)
+                                                      coverage, rules, plans), rules)
     except ClinicError as error:
         log.info("booking not coded", extra={"appointment_id": booking.appointment_id,
                                               "reason": error.reason})
@@ -147,14 +152,21 @@ def _flag(uow: BillingUnitOfWork, booking: Booking, check: BookingCheck,
     problem = check.problem.value if check.problem is not None else ""
     was = (booking.authorization_problem, booking.prior_authorization_id,
            booking.authorization_problem_detail)
-    booking.prior_authorization_id = check.prior_authorization_id
-    booking.authorization_problem, booking.authorization_problem_detail = problem, check.detail
     if was == (problem, check.prior_authorization_id, check.detail):
         return
+    booking.prior_authorization_id = check.prior_authorization_id
+    booking.authorization_problem, booking.authorization_problem_detail = problem, check.detail
     booking.updated_at = now
     if problem and was[:2] != (problem, check.prior_authorization_id):
         uow.emit(messages.booking_beyond_authorization(booking, check.procedure_code,
                                                        check.units), key=booking.patient_id)
+
+
+def _set(row, **values) -> None:
+    """Sets what changed only: a recheck rewrites no row it leaves as it was."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _known(uow: BillingUnitOfWork, facts: AppointmentFacts,
