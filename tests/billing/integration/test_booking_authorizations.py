@@ -227,3 +227,21 @@ def test_a_merge_moves_the_bookings_to_the_survivor(tms):
     assert [(b.name, b.authorization_problem) for b in _beyond(billing)] == \
         [("accounts/p1/bookings/b3", EXHAUSTED)]
     assert _get(billing, created.name).units_scheduled == 3
+
+
+def _require(billing, *codes):
+    billing.payers.UpdatePayer(payer_pb.UpdatePayerRequest(
+        payer=payer_pb2.Payer(name="payers/60054", prior_authorization_codes=codes),
+        update_mask=FieldMask(paths=["prior_authorization_codes"])), metadata=AS_BILLING)
+
+
+def test_a_payer_wanting_authorization_for_a_code_flags_the_bookings_billed_to_it(clinic):
+    clinic.deliver(_booked("b1", MARCH, patient="p2"))
+    clinic.deliver(_booked("b2", MARCH, patient="p2", kind="FOLLOW_UP"))
+    assert _beyond(clinic) == []
+    _require(clinic, "90868")
+    assert [(b.name, b.authorization_problem) for b in _beyond(clinic)] == \
+        [("accounts/p2/bookings/b1", charge_pb2.AUTHORIZATION_PROBLEM_MISSING)]
+    _require(clinic)
+    assert _beyond(clinic) == []
+    assert _flagged(clinic) == [("b1", charge_pb2.AUTHORIZATION_PROBLEM_MISSING, "90868")]

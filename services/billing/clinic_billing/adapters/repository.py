@@ -618,6 +618,12 @@ class SqlBookingRepository:
             .order_by(B.service_date, B.start_time, B.appointment_id).with_for_update()
             .execution_options(populate_existing=True)))
 
+    def patients_billing(self, payer_id: str) -> list[str]:
+        """The patients with bookings still to come billed to ``payer_id``, in id order."""
+        B = Booking
+        return list(self.session.scalars(select(B.patient_id).distinct().where(
+            B.state == BookingState.BOOKED, B.payer_id == payer_id).order_by(B.patient_id)))
+
     def beyond_authorization(self, flt: BookingFilter, *, limit: int,
                              after: list | None = None) -> keyset.Page:
         B = Booking

@@ -8,7 +8,7 @@ completed visit ends a booking whatever it was (it is charged, and its charges b
 authorization instead).
 
 A booked visit is expected to bill the lines its appointment type's coding rules give
-(see charges.expected_lines). The patient's bookings are checked in date order against
+(see service_layer.bookings.expected_lines). The patient's bookings are checked in date order against
 the authorizations as the charges left them: each booking counts the units of the earlier
 ones, as if they were charged. A booking is beyond the authorization as a charge would be
 (MISSING, EXHAUSTED, OUT_OF_RANGE; see authorization.check_charge).

@@ -145,6 +145,7 @@ def update_authorization(cmd: UpdateAuthorization, runner: Billing,
                          rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id, cmd.authorization_id)
+        uow.accounts.lock_all([cmd.patient_id])  # first, as every path to bookings does
         auth = _existing(uow, cmd.patient_id, cmd.authorization_id, for_update=True)
         auth.change(authorization_number=cmd.authorization_number,
                     procedure_codes=list(cmd.procedure_codes)
@@ -163,6 +164,7 @@ def void_authorization(patient_id: str, authorization_id: str, reason: str, key:
                        runner: Billing, rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(patient_id, authorization_id)
+        uow.accounts.lock_all([patient_id])  # first, as every path to bookings does
         auth = _existing(uow, patient_id, authorization_id, for_update=True)
         auth.void(reason, actor=c.actor, now=c.now)
         bookings.recheck(uow, auth.patient_id, rules, c.now)

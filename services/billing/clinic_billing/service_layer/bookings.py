@@ -3,8 +3,8 @@ patient's bookings against their prior authorizations.
 
 Every change that can move the check (a booking, move, cancellation, no-show or completed
 visit; a charge posted or voided by hand; an authorization recorded, changed or voided; a
-coverage added or ended; a merge)
-rechecks the patient's bookings still to come, in the same transaction. A booking that
+coverage added or ended; a merge; a payer's kind or codes changed) rechecks the patient's
+bookings still to come, in the same transaction, with the patient's account locked first. A booking that
 becomes beyond its authorization (or whose problem changes) is announced once
 (BookingBeyondAuthorization); one that stops being so loses its flag silently.
 """

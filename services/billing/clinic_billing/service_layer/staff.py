@@ -93,6 +93,7 @@ def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork],
                 rules: coding.CodingRules) -> str:
     """Voids a posted charge with a reversing entry; returns the charge id."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
+        uow.accounts.lock_all([cmd.patient_id])  # first, as every path to bookings does
         charge = uow.charges.get(cmd.charge_id, for_update=True)
         if charge is None or charge.patient_id != cmd.patient_id:
             raise errors.ChargeNotFound(cmd.charge_id)
