@@ -23,6 +23,7 @@ from clinic_billing.adapters.repository import BookingFilter
 from clinic_billing.domain import coding, errors
 from clinic_billing.domain.booking import Booking, BookingCheck, BookingState, check_bookings
 from clinic_billing.domain.coverage import Coverage, primary_on
+from clinic_billing.domain.payer import Payer
 from clinic_billing.domain.plan import PlanFacts
 from clinic_billing.service_layer import charges, messages
 from clinic_billing.service_layer.accounts import account_for_posting
@@ -89,19 +90,7 @@ def recheck(uow: BillingUnitOfWork, patient_id: str, rules: coding.CodingRules,
     recounts each authorization's scheduled units."""
     uow.flush()
     to_come = [b for b in uow.bookings.to_come(patient_id) if b.counts]
-    coverages = uow.coverages.for_patient(patient_id)
-    tms_seen = uow.charges.has_posted(patient_id, _tms_codes(rules))
-    plans = uow.plans.for_patient(patient_id)
-    payers = {}  # held here, the session's identity map answers each payer again
-    for booking in to_come:
-        coverage = primary_on(coverages, booking.service_date)
-        if coverage is not None and coverage.payer_id not in payers:
-            payers[coverage.payer_id] = uow.payers.get(coverage.payer_id)
-        first_tms = None
-        if booking.appointment_type in rules.tms_types:
-            first_tms, tms_seen = not tms_seen, True
-        _set(booking, payer_id=coverage.payer_id if coverage is not None else "",
-             lines=expected_lines(uow, booking, coverage, rules, first_tms, plans))
+    payers = _expect(uow, patient_id, to_come, rules)
     authorizations = uow.authorizations.of_patient(patient_id)
 
     def required(payer_id: str, code: str) -> bool:
@@ -115,6 +104,26 @@ def recheck(uow: BillingUnitOfWork, patient_id: str, rules: coding.CodingRules,
         _set(auth, units_scheduled=checked.scheduled.get(auth.prior_authorization_id, 0))
     for booking in to_come:
         _flag(uow, booking, checked.checks[booking.appointment_id], now)
+
+
+def _expect(uow: BillingUnitOfWork, patient_id: str, to_come: list[Booking],
+            rules: coding.CodingRules) -> dict[str, Payer | None]:
+    """Sets each booking's payer (its day's primary coverage's) and expected lines; returns
+    the payers read, held so that the session's identity map answers each one again."""
+    coverages = uow.coverages.for_patient(patient_id)
+    tms_seen = uow.charges.has_posted(patient_id, _tms_codes(rules))
+    plans = uow.plans.for_patient(patient_id)
+    payers: dict[str, Payer | None] = {}
+    for booking in to_come:
+        coverage = primary_on(coverages, booking.service_date)
+        if coverage is not None and coverage.payer_id not in payers:
+            payers[coverage.payer_id] = uow.payers.get(coverage.payer_id)
+        first_tms = None
+        if booking.appointment_type in rules.tms_types:  # the first TMS booking, if none stands
+            first_tms, tms_seen = not tms_seen, True
+        _set(booking, payer_id=coverage.payer_id if coverage is not None else "",
+             lines=expected_lines(uow, booking, coverage, rules, first_tms, plans))
+    return payers
 
 
 def expected_lines(uow: BillingUnitOfWork, booking: Booking, coverage: Coverage | None,
