@@ -554,3 +554,20 @@ def test_series_book_show_and_rebook_against_scheduling(scheduling_on):
     shown = clinic(scheduling.address, "--json", "series", "show", series["name"])
     assert [a["start_time"] for a in json.loads(shown.stdout)["appointments"]] == \
         [a["start_time"] for a in series["appointments"]]  # the refused move changed nothing
+
+
+def test_billing_auth_bookings_lists_the_bookings_beyond_authorization_from_a_day(stand_in):
+    fake = stand_in({f"{B}.PriorAuthorizationService/ListBookingsBeyondAuthorization": lambda r: {
+        "bookings": [{"name": "accounts/p1/bookings/b3", "appointment_type": "TMS_SESSION",
+                      "payer_id": "60054", "authorization_problem":
+                      "AUTHORIZATION_PROBLEM_EXHAUSTED"}]}})
+    shown = clinic(fake.address, "--json", "billing", "auth", "bookings", "--account", "p1",
+                   "--as-of", "2026-03-16", roles=(Role.BILLING,))
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)[0]["authorization_problem"] == \
+        "AUTHORIZATION_PROBLEM_EXHAUSTED"
+    (asked,) = fake.of("ListBookingsBeyondAuthorization")
+    assert (asked.parent, asked.as_of.month, asked.as_of.day) == ("accounts/p1", 3, 16)
+    bad = clinic(fake.address, "billing", "auth", "bookings", "--as-of", "2026-02-30",
+                 roles=(Role.BILLING,))
+    assert bad.exit_code == 2 and len(fake.of("ListBookingsBeyondAuthorization")) == 1

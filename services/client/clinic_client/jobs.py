@@ -599,7 +599,10 @@ auth_app = typer.Typer(help="Payers' prior authorizations.", no_args_is_help=Tru
 billing_app.add_typer(auth_app, name="auth")
 AUTHORIZATIONS = f"{BILLING}.PriorAuthorizationService"
 AUTH_COLUMNS = ["name", "payer_id", "authorization_number", "procedure_codes",
-                "units_authorized", "units_remaining", "start_date", "end_date", "state"]
+                "units_authorized", "units_remaining", "units_scheduled",
+                "units_left_after_scheduled", "start_date", "end_date", "state"]
+BOOKING_COLUMNS = ["name", "appointment_type", "service_date", "payer_id", "lines",
+                   "authorization_problem", "authorization_problem_detail"]
 
 
 def _auth_rows(items) -> list[dict]:
@@ -665,3 +668,17 @@ def auth_expiring(account: Annotated[str, typer.Option(help="one account (defaul
         parent=account_name(account), as_of=when, units_remaining_at_most=units_left,
         ending_within_days=days)))),
         AUTH_COLUMNS, "about to run out", key="name")
+
+
+@auth_app.command("bookings")
+def auth_bookings(account: Annotated[str, typer.Option(help="one account (default: all)")] = "-",
+                  as_of: Annotated[str, typer.Option(help="from this day, YYYY-MM-DD (today)")
+                                   ] = "") -> None:
+    """Upcoming bookings beyond the patient's prior authorization, the soonest first."""
+    if as_of:
+        _check_date(as_of, "--as-of")
+    when = _day(as_of or dt.date.today().isoformat())
+    show(run(lambda c: [_whole(b) for b in c.billing.pages(
+        f"{AUTHORIZATIONS}/ListBookingsBeyondAuthorization", "bookings",
+        parent=account_name(account), as_of=when)]),
+        BOOKING_COLUMNS, "bookings beyond authorization", key="name")

@@ -259,3 +259,54 @@ def test_an_update_names_only_fields_that_can_change(tms, paths):
             update_mask=FieldMask(paths=paths)), metadata=AS_BILLING)
     assert reason(refused.value) == "INVALID_FIELD"
     assert _get(billing, created.name) == created
+
+
+def _require(billing, *codes):
+    billing.payers.UpdatePayer(payer_pb.UpdatePayerRequest(
+        payer=payer_pb2.Payer(name="payers/60054", prior_authorization_codes=codes),
+        update_mask=FieldMask(paths=["prior_authorization_codes"])), metadata=AS_BILLING)
+
+
+def test_a_retro_authorization_takes_the_flagged_charges_in_date_order_up_to_its_units(clinic):
+    _require(clinic, "90868")
+    for n in (3, 1, 2):
+        clinic.deliver(completed(f"t{n}", "p1", DAY + dt.timedelta(days=n), ("90868", 1)))
+    clinic.deliver(completed("late", "p1", END + dt.timedelta(days=1), ("90868", 1)))
+    created = _authorize(clinic, units=2)
+    assert _get(clinic, created.name).units_used == 2
+    took = [_charges(clinic, f"t{n}")[0] for n in (1, 2)]
+    assert [(c.prior_authorization, c.authorization_problem, c.authorization_problem_detail)
+            for c in took] == [(created.name, charge_pb2.AUTHORIZATION_PROBLEM_UNSPECIFIED, "")] * 2
+    assert _charges(clinic, "t3")[0].authorization_problem == \
+        charge_pb2.AUTHORIZATION_PROBLEM_MISSING
+    assert _charges(clinic, "late")[0].authorization_problem == \
+        charge_pb2.AUTHORIZATION_PROBLEM_MISSING
+    # A void gives the retro use back, once.
+    clinic.charges.VoidCharge(charge_pb.VoidChargeRequest(name=took[0].name, reason="wrong"),
+                              metadata=AS_BILLING)
+    assert _get(clinic, created.name).units_used == 1
+
+
+def test_extending_an_authorization_clears_the_charges_that_went_past_it(tms):
+    billing, created = tms
+    for n in (1, 2, 3, 4):
+        billing.deliver(completed(f"t{n}", "p1", DAY + dt.timedelta(days=n), ("90868", 1)))
+    assert _get(billing, created.name).units_used == 4
+    billing.authorizations.UpdatePriorAuthorization(pa_pb.UpdatePriorAuthorizationRequest(
+        prior_authorization=pa.PriorAuthorization(name=created.name, units_authorized=3),
+        update_mask=FieldMask(paths=["units_authorized"])), metadata=AS_BILLING)
+    assert (_get(billing, created.name).units_used, _get(billing, created.name).units_remaining) \
+        == (4, -1)
+    assert [_charges(billing, f"t{n}")[0].authorization_problem for n in (3, 4)] == \
+        [charge_pb2.AUTHORIZATION_PROBLEM_UNSPECIFIED, charge_pb2.AUTHORIZATION_PROBLEM_EXHAUSTED]
+
+
+def test_a_second_authorization_takes_over_a_charge_that_went_past_the_first(tms):
+    billing, first = tms
+    for n in (1, 2, 3):
+        billing.deliver(completed(f"t{n}", "p1", DAY + dt.timedelta(days=n), ("90868", 1)))
+    second = _authorize(billing, units=5, number="PA-2")
+    third = _charges(billing, "t3")[0]
+    assert (third.prior_authorization, third.authorization_problem) == \
+        (second.name, charge_pb2.AUTHORIZATION_PROBLEM_UNSPECIFIED)
+    assert (_get(billing, first.name).units_used, _get(billing, second.name).units_used) == (2, 1)

@@ -187,7 +187,7 @@ def test_a_visit_without_a_patient_is_dead_lettered(billing):
 
 
 def test_events_billing_does_not_act_on_are_ignored(billing):
-    booked = scheduling.AppointmentBooked(appointment_id="a1", patient_id="p1")
-    assert billing.deliver(booked) == "ignored"
+    checked_in = scheduling.AppointmentCheckedIn(appointment_id="a1", patient_id="p1")
+    assert billing.deliver(checked_in) == "ignored"
     assert row_counts(billing.runtime)["accounts"] == 0
 

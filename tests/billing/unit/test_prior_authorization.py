@@ -8,6 +8,7 @@ from clinic_billing.domain.authorization import (
     AuthorizationProblem,
     PriorAuthorization,
     check_charge,
+    retro_take,
 )
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim
@@ -145,3 +146,40 @@ def test_a_claim_shows_its_lines_beyond_authorization():
     claim = Claim.build("p1", [charge("c1"), charge("c2", "EXHAUSTED")], actor="b", now=NOW)
     assert claim.authorization_issues == [
         {"charge_id": "c2", "problem": "EXHAUSTED", "detail": "why"}]
+
+
+def flagged(day, *, units=1, code="90868", used=""):
+    return Charge(patient_id="p1", source=ChargeSource.VISIT, procedure_code=code, units=units,
+                  service_date=day, responsibility=Responsibility.INSURANCE, amount_cents=100,
+                  payer_id="60054", posted_at=NOW, prior_authorization_id=used,
+                  authorization_problem="MISSING")
+
+
+def test_a_retro_authorization_takes_flagged_charges_in_date_order_up_to_its_units():
+    a = auth(units=2)
+    first, second, third = (flagged(dt.date(2026, 3, d)) for d in (2, 3, 4))
+    assert retro_take(a, [first, second, third]) == [first, second]
+    assert a.units_used == 2
+
+
+def test_a_retro_authorization_skips_other_codes_dates_and_a_charge_too_big_for_what_is_left():
+    a = auth(units=3)
+    other_code = flagged(dt.date(2026, 3, 2), code="90867")
+    outside = flagged(END + dt.timedelta(days=1))
+    big, small = flagged(dt.date(2026, 3, 3), units=5), flagged(dt.date(2026, 3, 4), units=2)
+    assert retro_take(a, [other_code, outside, big, small]) == [small]
+    assert a.units_used == 2
+
+
+def test_an_extended_authorization_takes_back_the_charges_that_went_past_it():
+    a = auth(units=2, used=4, auth_id="A1")  # two charges fitted, two went past it
+    past = [flagged(dt.date(2026, 3, d), used="A1") for d in (5, 6)]
+    a.units_authorized = 3
+    assert retro_take(a, past) == [past[0]]
+    assert a.units_used == 4  # the one still past is counted as before
+
+
+def test_a_void_authorization_takes_nothing_back():
+    a = auth()
+    a.void("payer revoked it", actor="biller-1", now=NOW)
+    assert retro_take(a, [flagged(dt.date(2026, 3, 2))]) == []

@@ -22,6 +22,7 @@ from sqlalchemy.types import JSON
 
 from clinic_billing.domain import (
     authorization,
+    booking,
     charge,
     claim,
     coding,
@@ -386,6 +387,8 @@ prior_authorizations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(128), nullable=False),
+    # The units the patient's upcoming bookings are expected to use of it (0016).
+    Column("units_scheduled", Integer, nullable=False, server_default="0"),
 )
 Index("ix_prior_authorizations_patient", prior_authorizations.c.patient_id,
       prior_authorizations.c.end_date, prior_authorizations.c.prior_authorization_id)
@@ -404,6 +407,30 @@ prior_authorization_uses = Table(
 Index("ix_prior_authorization_uses_authorization",
       prior_authorization_uses.c.prior_authorization_id)
 
+# Upcoming treatment bookings, from scheduling's appointment events (0016).
+bookings = Table(
+    "bookings", metadata,
+    Column("appointment_id", String(64), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("location_id", String(64), nullable=False),
+    Column("appointment_type", String(64), nullable=False),
+    Column("series_id", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("state", _enum(booking.BookingState), nullable=False),
+    Column("payer_id", String(64), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("prior_authorization_id", String(32), nullable=False),
+    Column("authorization_problem", String(16), nullable=False),
+    Column("authorization_problem_detail", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_bookings_patient", bookings.c.patient_id, bookings.c.state)
+Index("ix_bookings_flagged", bookings.c.state, bookings.c.authorization_problem,
+      bookings.c.service_date, bookings.c.appointment_id)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -418,6 +445,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(charge.Charge, charges, version_id_col=charges.c.version)
     mapper_registry.map_imperatively(model.LedgerEntry, ledger_entries)
     mapper_registry.map_imperatively(payer.Payer, payers)
+    mapper_registry.map_imperatively(booking.Booking, bookings)
     mapper_registry.map_imperatively(plan.PlanFacts, plan_facts)
     mapper_registry.map_imperatively(contract.ContractedRate, contracted_rates)
     mapper_registry.map_imperatively(claim.Claim, claims)

@@ -20,11 +20,19 @@ from clinic_billing.domain.authorization import (
     AuthorizationUse,
     PriorAuthorization,
 )
+from clinic_billing.domain.booking import Booking, BookingState
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimLine, ClaimState, ClaimTransition
 from clinic_billing.domain.contract import ContractedRate
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import Account, Balance, ChargeSource, ChargeState, LedgerEntry
+from clinic_billing.domain.model import (
+    Account,
+    Balance,
+    ChargeSource,
+    ChargeState,
+    LedgerEntry,
+    Responsibility,
+)
 from clinic_billing.domain.payer import Payer
 from clinic_billing.domain.payment import Payment, PaymentKind, WriteOff
 from clinic_billing.domain.plan import PlanFacts
@@ -145,6 +153,19 @@ class SqlChargeRepository:
             query = query.where(Charge.service_date <= flt.end_date)
         return keyset.fetch(self.session, query, [Charge.service_date, Charge.charge_id], after,
                             limit)
+
+    def beyond_authorization(self, patient_id: str, payer_id: str, codes: list[str],
+                             start: dt.date, end: dt.date) -> list[Charge]:
+        """The patient's standing charges to ``payer_id`` for ``codes`` dated in ``start`` to
+        ``end`` that are flagged beyond their authorization, in date order, locked."""
+        return list(self.session.scalars(select(Charge).where(
+            Charge.patient_id == patient_id, Charge.payer_id == payer_id,
+            Charge.procedure_code.in_(codes), Charge.state == ChargeState.POSTED,
+            Charge.responsibility == Responsibility.INSURANCE,
+            Charge.service_date >= start, Charge.service_date <= end,
+            Charge.authorization_problem != "")
+            .order_by(Charge.service_date, Charge.charge_id).with_for_update()
+            .execution_options(populate_existing=True)))
 
     def move(self, from_patient: str, to_patient: str) -> None:
         # Bumping the version makes a void racing with the merge lose, not misfile its entry.
@@ -523,6 +544,13 @@ class SqlPriorAuthorizationRepository:
             A.state == AuthorizationState.ACTIVE).order_by(A.prior_authorization_id)
             .with_for_update().execution_options(populate_existing=True)))
 
+    def of_patient(self, patient_id: str) -> list[PriorAuthorization]:
+        """All of a patient's authorizations, locked: their scheduled units are recounted."""
+        A = PriorAuthorization
+        return list(self.session.scalars(select(A).where(A.patient_id == patient_id)
+                                         .order_by(A.prior_authorization_id).with_for_update()
+                                         .execution_options(populate_existing=True)))
+
     def list(self, patient_id: str, payer_id: str, *, limit: int,
              after: list | None = None) -> keyset.Page:
         """A page in (end date, id) order."""
@@ -540,7 +568,7 @@ class SqlPriorAuthorizationRepository:
         A = PriorAuthorization
         query = select(A).where(
             A.state == AuthorizationState.ACTIVE, A.end_date >= flt.as_of,
-            or_(A.units_authorized - A.units_used <= flt.units_at_most,
+            or_(A.units_authorized - A.units_used - A.units_scheduled <= flt.units_at_most,
                 A.end_date <= flt.ending_by))
         if flt.patient_id:
             query = query.where(A.patient_id == flt.patient_id)
@@ -556,4 +584,57 @@ class SqlPriorAuthorizationRepository:
     def move(self, from_patient: str, to_patient: str) -> None:
         A = PriorAuthorization
         self.session.execute(update(A).where(A.patient_id == from_patient)
+                             .values(patient_id=to_patient))
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """Bookings still to come beyond their authorization (of one patient, or all), on or
+    after ``as_of`` when given."""
+
+    patient_id: str = ""
+    as_of: dt.date | None = None
+
+
+class SqlBookingRepository:
+    """Upcoming treatment bookings, kept from scheduling's appointment events."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, booking: Booking) -> None:
+        self.session.add(booking)
+
+    def get(self, appointment_id: str) -> Booking | None:
+        return self.session.get(Booking, appointment_id, with_for_update=True,
+                                populate_existing=True)
+
+    def to_come(self, patient_id: str) -> list[Booking]:
+        """A patient's bookings still to come, and those still flagged, locked."""
+        B = Booking
+        return list(self.session.scalars(select(B).where(
+            B.patient_id == patient_id,
+            or_(B.state == BookingState.BOOKED, B.authorization_problem != ""))
+            .order_by(B.service_date, B.start_time, B.appointment_id).with_for_update()
+            .execution_options(populate_existing=True)))
+
+    def patients_billing(self, payer_id: str) -> list[str]:
+        """The patients with bookings still to come billed to ``payer_id``, in id order."""
+        B = Booking
+        return list(self.session.scalars(select(B.patient_id).distinct().where(
+            B.state == BookingState.BOOKED, B.payer_id == payer_id).order_by(B.patient_id)))
+
+    def beyond_authorization(self, flt: BookingFilter, *, limit: int,
+                             after: list | None = None) -> keyset.Page:
+        B = Booking
+        query = select(B).where(B.state == BookingState.BOOKED, B.authorization_problem != "")
+        if flt.patient_id:
+            query = query.where(B.patient_id == flt.patient_id)
+        if flt.as_of is not None:
+            query = query.where(B.service_date >= flt.as_of)
+        return keyset.fetch(self.session, query, [B.service_date, B.appointment_id], after,
+                            limit)
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        self.session.execute(update(Booking).where(Booking.patient_id == from_patient)
                              .values(patient_id=to_patient))

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from clinic_billing.domain import errors
 from clinic_billing.domain.model import MAX_UNITS, sortable_id
@@ -25,6 +27,9 @@ NUMBER = re.compile(r"[!-~](?:[ -~]{0,48}[!-~])?")  # REF02 takes 1-50 character
 X12_DELIMITERS = "~*:^"
 MAX_CODES = 20
 MAX_NOTE = 500
+
+
+F = TypeVar("F", bound="Flagged")
 
 
 class AuthorizationState(enum.StrEnum):
@@ -57,6 +62,8 @@ class PriorAuthorization:
     updated_at: dt.datetime = field(kw_only=True)
     updated_by: str = field(default="", kw_only=True)
     prior_authorization_id: str = field(default_factory=sortable_id, kw_only=True)
+    # What the patient's upcoming bookings are expected to use of it (see domain.booking).
+    units_scheduled: int = field(default=0, kw_only=True)
 
     @classmethod
     def create(cls, *, patient_id: str, payer_id: str, authorization_number: str,
@@ -81,6 +88,10 @@ class PriorAuthorization:
     def units_remaining(self) -> int:
         """What is left; negative when charges went past the authorization."""
         return self.units_authorized - self.units_used
+
+    @property
+    def units_left_after_scheduled(self) -> int:
+        return self.units_remaining - self.units_scheduled
 
     def covers(self, code: str) -> bool:
         return self.state == AuthorizationState.ACTIVE and code in self.procedure_codes
@@ -200,6 +211,39 @@ def check_charge(authorizations: list[PriorAuthorization], *, procedure_code: st
                                   detail=f"the payer requires a prior authorization for "
                                          f"{procedure_code} and the patient has none")
     return AuthorizationCheck()
+
+
+class Flagged(Protocol):
+    """A charge flagged beyond its authorization, as far as a retro authorization sees it."""
+
+    procedure_code: str
+    service_date: dt.date
+    units: int
+    prior_authorization_id: str
+
+
+def retro_take(auth: PriorAuthorization, flagged: Sequence[F]) -> list[F]:
+    """The flagged charges (in date order) that ``auth``, recorded or extended after they were
+    posted, now takes: those of its codes and dates, as long as its units last. ``auth``
+    burns their units. A charge that went past ``auth`` itself is counted in its units
+    already: it is counted out first, and back in (still past it) when it does not fit."""
+    if auth.state != AuthorizationState.ACTIVE:
+        return []
+    mine = auth.prior_authorization_id
+    candidates = [c for c in flagged
+                  if auth.covers(c.procedure_code) and auth.in_range(c.service_date)]
+    for charge in candidates:
+        if charge.prior_authorization_id == mine:
+            auth.give_back(units_counted(charge.units))
+    taken = []
+    for charge in candidates:
+        units = units_counted(charge.units)
+        if auth.units_remaining >= units:
+            auth.burn(units)
+            taken.append(charge)
+        elif charge.prior_authorization_id == mine:
+            auth.burn(units)
+    return taken
 
 
 def _number(value: str) -> str:

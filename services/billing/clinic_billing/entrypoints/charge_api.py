@@ -62,7 +62,7 @@ class ChargeServicer(pb_grpc.ChargeServiceServicer):
         patient_id, charge_id = cv.CHARGE.parse(request.name)
         staff.void_charge(staff.VoidCharge(
             patient_id=patient_id, charge_id=charge_id, reason=request.reason,
-            key=RequestKey.of(request)), self.runner)
+            key=RequestKey.of(request)), self.runner, self.policy.coding)
         return pb.VoidChargeResponse(charge=self._charge(patient_id, charge_id))
 
     def _charge(self, patient_id: str, charge_id: str):

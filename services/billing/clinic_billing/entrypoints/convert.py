@@ -15,6 +15,7 @@ from clinic_common.names import Name
 from clinic_common.protoconv import fill_date, timestamp, to_date
 
 from clinic_billing.domain.authorization import AuthorizationState, PriorAuthorization
+from clinic_billing.domain.booking import Booking
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.claim import Claim, ClaimBatch, ClaimState, ClaimTransition, Subscriber
 from clinic_billing.domain.coding import PayerKind
@@ -41,6 +42,7 @@ SUSPENSE_ITEM = Name("suspenseItems/{item}")
 DENIAL = Name("denials/{denial}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
 PRIOR_AUTHORIZATION = Name("accounts/{account}/priorAuthorizations/{prior_authorization}")
+BOOKING = Name("accounts/{account}/bookings/{booking}")
 AUTHORIZATION_STATES = {
     AuthorizationState.ACTIVE: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_ACTIVE,
     AuthorizationState.VOID: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_VOID}
@@ -232,9 +234,26 @@ def authorization_to_proto(a: PriorAuthorization) -> prior_authorization_pb2.Pri
         units_used=a.units_used, units_remaining=a.units_remaining,
         state=AUTHORIZATION_STATES[a.state], note=a.note, void_reason=a.void_reason,
         create_time=timestamp(a.created_at), update_time=timestamp(a.updated_at),
-        update_staff_id=a.updated_by)
+        update_staff_id=a.updated_by, units_scheduled=a.units_scheduled,
+        units_left_after_scheduled=a.units_left_after_scheduled)
     fill_date(message.start_date, a.start_date)
     fill_date(message.end_date, a.end_date)
+    return message
+
+
+def booking_to_proto(b: Booking) -> prior_authorization_pb2.Booking:
+    message = prior_authorization_pb2.Booking(
+        name=BOOKING.format(b.patient_id, b.appointment_id), appointment_id=b.appointment_id,
+        patient_id=b.patient_id, location_id=b.location_id,
+        appointment_type=b.appointment_type, start_time=timestamp(b.start_time),
+        payer_id=b.payer_id,
+        lines=[prior_authorization_pb2.BookingLine(procedure_code=code, units=units)
+               for code, units in b.lines],
+        authorization_problem=authorization_problem(b.authorization_problem),
+        authorization_problem_detail=b.authorization_problem_detail,
+        prior_authorization=PRIOR_AUTHORIZATION.format(b.patient_id, b.prior_authorization_id)
+        if b.prior_authorization_id else "")
+    fill_date(message.service_date, b.service_date)
     return message
 
 

@@ -7,6 +7,7 @@ cannot succeed by retrying).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from clinic.intake.v1 import events_pb2 as intake
@@ -15,10 +16,11 @@ from clinic_common.consumer import Handler
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import from_timestamp, to_date
 
+from clinic_billing.domain.booking import BookingState
 from clinic_billing.domain.coverage import Coverage
 from clinic_billing.domain.model import ChargeSource, LineItem
 from clinic_billing.domain.policy import BillingPolicy
-from clinic_billing.service_layer import accounts, charges, plans
+from clinic_billing.service_layer import accounts, bookings, charges, plans
 
 
 def _service_date(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> dt.date:
@@ -53,6 +55,30 @@ def _missed(event, source: ChargeSource, policy: BillingPolicy) -> charges.Misse
         service_date=policy.local_date(start), location_id=event.location_id)
 
 
+def _appointment(event, policy: BillingPolicy, start: dt.datetime | None = None,
+                 revision: int = 0, *, now: dt.datetime | None = None
+                 ) -> bookings.AppointmentFacts:
+    """The appointment an event names. An end (cancel, no-show) without its start is kept
+    dated ``now``: it only has to outrank a booking arriving later."""
+    if start is None:
+        start = now if now is not None and not event.HasField("start_time") else \
+            from_timestamp(event.start_time, "start_time")
+    return bookings.AppointmentFacts(
+        appointment_id=event.appointment_id, patient_id=event.patient_id, start_time=start,
+        service_date=policy.local_date(start), location_id=event.location_id,
+        appointment_type=event.appointment_type, series_id=getattr(event, "series_id", ""),
+        revision=revision)
+
+
+def _completed_appointment(event: scheduling.AppointmentCompleted,
+                           policy: BillingPolicy) -> bookings.AppointmentFacts:
+    start = from_timestamp(event.actual_start_time, "actual_start_time") \
+        if event.HasField("actual_start_time") else \
+        from_timestamp(event.complete_time, "complete_time")
+    facts = _appointment(event, policy, start)
+    return dataclasses.replace(facts, service_date=_service_date(event, policy))
+
+
 def _coverage(event: intake.CoverageAdded) -> Coverage:
     return Coverage(
         coverage_id=event.coverage_id, patient_id=event.patient_id, payer_id=event.payer_id,
@@ -73,17 +99,32 @@ def _modality(value: int) -> str:
 def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
     """The handler of each event type billing acts on, by full message name."""
 
+    rules = policy.coding
+
     def completed(event, _envelope, uow, change):
         charges.post_visit(uow, _visit(event, policy), policy, change.now)
+        bookings.ended(uow, _completed_appointment(event, policy), BookingState.COMPLETED,
+                       rules, change.now)
 
     def no_show(event, _envelope, uow, change):
         charges.post_policy_fee(uow, _missed(event, ChargeSource.NO_SHOW_FEE, policy), policy,
                                 change.now)
+        bookings.ended(uow, _appointment(event, policy, now=change.now), BookingState.NO_SHOW,
+                       rules, change.now)
 
     def cancelled(event, _envelope, uow, change):
         if event.late:
             charges.post_policy_fee(uow, _missed(event, ChargeSource.LATE_CANCEL_FEE, policy),
                                     policy, change.now)
+        bookings.ended(uow, _appointment(event, policy, now=change.now),
+                       BookingState.CANCELLED, rules, change.now)
+
+    def booked(event, _envelope, uow, change):
+        bookings.booked(uow, _appointment(event, policy), rules, change.now)
+
+    def rescheduled(event, _envelope, uow, change):
+        bookings.rescheduled(uow, _appointment(event, policy, revision=event.revision), rules,
+                             change.now)
 
     def registered(event, _envelope, uow, change):
         accounts.register_patient(uow, event.patient_id, event.preferred_location_id, change.now)
@@ -91,13 +132,21 @@ def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
     def merged(event, _envelope, uow, change):
         accounts.merge_patients(uow, event.merged_patient_id, event.surviving_patient_id,
                                 change.now)
+        bookings.recheck(uow, accounts.account_for_posting(uow, event.surviving_patient_id,
+                                                           change.now).patient_id,
+                         rules, change.now)
 
     def coverage_added(event, _envelope, uow, change):
-        accounts.add_coverage(uow, _coverage(event), change.now)
+        coverage = _coverage(event)
+        accounts.add_coverage(uow, coverage, change.now)
+        bookings.recheck(uow, coverage.patient_id, rules, change.now)
 
     def coverage_ended(event, _envelope, uow, change):
         accounts.end_coverage(uow, event.patient_id, event.coverage_id,
                               to_date(event.end_date, "end_date"), change.now)
+        bookings.recheck(uow, accounts.account_for_posting(uow, event.patient_id,
+                                                           change.now).patient_id,
+                         rules, change.now)
 
     def plan_created(event, _envelope, uow, change):
         plans.record_plan(uow, event.patient_id, event.plan_id, modality=_modality(event.modality),
@@ -116,7 +165,8 @@ def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
 
     handlers = {
         scheduling.AppointmentCompleted: completed, scheduling.AppointmentNoShow: no_show,
-        scheduling.AppointmentCancelled: cancelled, intake.PatientRegistered: registered,
+        scheduling.AppointmentCancelled: cancelled, scheduling.AppointmentBooked: booked,
+        scheduling.AppointmentRescheduled: rescheduled, intake.PatientRegistered: registered,
         intake.PatientMerged: merged, intake.CoverageAdded: coverage_added,
         intake.CoverageEnded: coverage_ended, intake.TreatmentPlanCreated: plan_created,
         intake.TreatmentPlanAmended: plan_amended, intake.TreatmentPlanEnded: plan_ended,

@@ -23,6 +23,7 @@ RATE_UPDATABLE = ("allowed_cents", "effective_to")
 class PayerServicer(pb_grpc.PayerServiceServicer):
     def __init__(self, deps: Deps):
         self.runner = deps.runner
+        self.rules = deps.policy.coding
 
     def CreatePayer(self, request, context):
         payer_id = check_id(request.payer_id, "payer_id")
@@ -54,7 +55,7 @@ class PayerServicer(pb_grpc.PayerServiceServicer):
             kind=cv.payer_kind(request.payer.kind, required=True) if "kind" in paths else None,
             prior_authorization_codes=tuple(request.payer.prior_authorization_codes)
             if "prior_authorization_codes" in paths else None,
-            key=RequestKey.of(request)), self.runner)
+            key=RequestKey.of(request)), self.runner, self.rules)
         return pb.UpdatePayerResponse(payer=self._payer(payer_id))
 
     def DeletePayer(self, request, context):

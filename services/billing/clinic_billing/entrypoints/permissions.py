@@ -85,6 +85,7 @@ PERMISSIONS = {
         "UpdatePriorAuthorization": rule(BILLING, ADMIN),
         "VoidPriorAuthorization": rule(BILLING, ADMIN),
         "ListExpiringPriorAuthorizations": rule(BILLING, ADMIN),
+        "ListBookingsBeyondAuthorization": rule(BILLING, ADMIN),
     },
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),

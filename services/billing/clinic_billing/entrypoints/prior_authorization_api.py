@@ -14,7 +14,7 @@ from clinic_common.runner import RequestKey
 
 from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
-from clinic_billing.service_layer import authorizations
+from clinic_billing.service_layer import authorizations, bookings
 
 UPDATABLE = ("authorization_number", "procedure_codes", "units_authorized", "start_date",
              "end_date", "note")
@@ -25,6 +25,7 @@ DEFAULT_WITHIN_DAYS = 14
 class PriorAuthorizationServicer(pb_grpc.PriorAuthorizationServiceServicer):
     def __init__(self, deps: Deps):
         self.runner = deps.runner
+        self.rules = deps.policy.coding
 
     def CreatePriorAuthorization(self, request, context):
         patient_id = cv.ACCOUNT.parse_one(request.parent, "parent")
@@ -37,7 +38,7 @@ class PriorAuthorizationServicer(pb_grpc.PriorAuthorizationServiceServicer):
             procedure_codes=tuple(a.procedure_codes), units_authorized=a.units_authorized,
             start_date=to_date(a.start_date, "prior_authorization.start_date", required=False),
             end_date=to_date(a.end_date, "prior_authorization.end_date", required=False),
-            note=a.note, key=RequestKey.of(request)), self.runner)
+            note=a.note, key=RequestKey.of(request)), self.runner, self.rules)
         return pb.CreatePriorAuthorizationResponse(
             prior_authorization=self._auth(patient_id, auth_id))
 
@@ -70,14 +71,15 @@ class PriorAuthorizationServicer(pb_grpc.PriorAuthorizationServiceServicer):
             if "start_date" in paths else unset,
             end_date=to_date(a.end_date, "prior_authorization.end_date", required=False)
             if "end_date" in paths else unset,
-            note=a.note if "note" in paths else None, key=RequestKey.of(request)), self.runner)
+            note=a.note if "note" in paths else None, key=RequestKey.of(request)), self.runner,
+            self.rules)
         return pb.UpdatePriorAuthorizationResponse(
             prior_authorization=self._auth(patient_id, auth_id))
 
     def VoidPriorAuthorization(self, request, context):
         patient_id, auth_id = cv.PRIOR_AUTHORIZATION.parse(request.name)
         authorizations.void_authorization(patient_id, auth_id, request.reason,
-                                          RequestKey.of(request), self.runner)
+                                          RequestKey.of(request), self.runner, self.rules)
         return pb.VoidPriorAuthorizationResponse(
             prior_authorization=self._auth(patient_id, auth_id))
 
@@ -94,6 +96,17 @@ class PriorAuthorizationServicer(pb_grpc.PriorAuthorizationServiceServicer):
             limit=want.size, after=want.after)
         return pb.ListExpiringPriorAuthorizationsResponse(
             prior_authorizations=[cv.authorization_to_proto(a) for a in page.items],
+            next_page_token=paging.next_page_token(page.next_key, request))
+
+    def ListBookingsBeyondAuthorization(self, request, context):
+        patient_id = cv.ACCOUNTS.parse_one(request.parent, "parent")
+        as_of = to_date(request.as_of, "as_of", required=False)
+        want = paging.page_request(request)
+        page = bookings.list_beyond_authorization(
+            self.runner, "" if patient_id == WILDCARD else patient_id, as_of, limit=want.size,
+            after=want.after)
+        return pb.ListBookingsBeyondAuthorizationResponse(
+            bookings=[cv.booking_to_proto(b) for b in page.items],
             next_page_token=paging.next_page_token(page.next_key, request))
 
     def _auth(self, patient_id: str, auth_id: str) -> prior_authorization_pb2.PriorAuthorization:

@@ -79,6 +79,7 @@ def _move_everything(uow: BillingUnitOfWork, from_id: str, to_id: str) -> None:
     uow.coverages.move(from_id, to_id)
     uow.plans.move(from_id, to_id)
     uow.authorizations.move(from_id, to_id)
+    uow.bookings.move(from_id, to_id)
     uow.accounts.redirect_merged(from_id, to_id)
 
 

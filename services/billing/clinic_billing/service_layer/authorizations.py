@@ -15,15 +15,17 @@ from clinic_common import keyset
 from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
 from clinic_billing.adapters.repository import ExpiringFilter
-from clinic_billing.domain import errors
+from clinic_billing.domain import coding, errors
 from clinic_billing.domain.authorization import (
     AuthorizationUse,
     PriorAuthorization,
     check_charge,
+    retro_take,
+    units_counted,
 )
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.model import Responsibility
-from clinic_billing.service_layer import messages
+from clinic_billing.service_layer import bookings, messages
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
@@ -65,6 +67,31 @@ def give_back(uow: BillingUnitOfWork, charge: Charge, now: dt.datetime) -> None:
     use.released_at = now
 
 
+def retro_apply(uow: BillingUnitOfWork, auth: PriorAuthorization, now: dt.datetime) -> None:
+    """A retro authorization: the account's standing charges to its payer, of its codes and in
+    its dates, flagged beyond their authorization, now use ``auth`` (in date order, as long
+    as its units last) and lose their flag. A charge that went past another authorization
+    gives that one its units back."""
+    flagged = uow.charges.beyond_authorization(auth.patient_id, auth.payer_id,
+                                               auth.procedure_codes, auth.start_date,
+                                               auth.end_date)
+    for charge in retro_take(auth, flagged):
+        units = units_counted(charge.units)
+        use = uow.authorizations.use_of(charge.charge_id)
+        if use is None:
+            uow.authorizations.add_use(AuthorizationUse(
+                charge.charge_id, auth.prior_authorization_id, units, now))
+        else:
+            if not use.released and use.prior_authorization_id != auth.prior_authorization_id:
+                previous = uow.authorizations.get(use.prior_authorization_id, for_update=True)
+                if previous is not None:
+                    previous.give_back(use.units)
+            use.prior_authorization_id, use.units, use.released_at = \
+                auth.prior_authorization_id, units, None
+        charge.prior_authorization_id = auth.prior_authorization_id
+        charge.authorization_problem = charge.authorization_problem_detail = ""
+
+
 @dataclass(frozen=True)
 class CreateAuthorization:
     patient_id: str
@@ -78,7 +105,8 @@ class CreateAuthorization:
     key: RequestKey = NO_KEY
 
 
-def create_authorization(cmd: CreateAuthorization, runner: Billing) -> str:
+def create_authorization(cmd: CreateAuthorization, runner: Billing,
+                         rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id)
         auth = PriorAuthorization.create(
@@ -93,6 +121,8 @@ def create_authorization(cmd: CreateAuthorization, runner: Billing) -> str:
         account.ensure_open()
         _check_codes(uow, auth.procedure_codes)
         uow.authorizations.add(auth)
+        retro_apply(uow, auth, c.now)
+        bookings.recheck(uow, auth.patient_id, rules, c.now)
         return auth.prior_authorization_id
 
     return runner.change("CreatePriorAuthorization", cmd.key, action)
@@ -111,9 +141,11 @@ class UpdateAuthorization:
     key: RequestKey = NO_KEY
 
 
-def update_authorization(cmd: UpdateAuthorization, runner: Billing) -> str:
+def update_authorization(cmd: UpdateAuthorization, runner: Billing,
+                         rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id, cmd.authorization_id)
+        uow.accounts.lock_all([cmd.patient_id])  # first, as every path to bookings does
         auth = _existing(uow, cmd.patient_id, cmd.authorization_id, for_update=True)
         auth.change(authorization_number=cmd.authorization_number,
                     procedure_codes=list(cmd.procedure_codes)
@@ -121,17 +153,21 @@ def update_authorization(cmd: UpdateAuthorization, runner: Billing) -> str:
                     units_authorized=cmd.units_authorized, start_date=cmd.start_date,
                     end_date=cmd.end_date, note=cmd.note, actor=c.actor, now=c.now)
         _check_codes(uow, auth.procedure_codes)
+        retro_apply(uow, auth, c.now)
+        bookings.recheck(uow, auth.patient_id, rules, c.now)
         return auth.prior_authorization_id
 
     return runner.change("UpdatePriorAuthorization", cmd.key, action)
 
 
 def void_authorization(patient_id: str, authorization_id: str, reason: str, key: RequestKey,
-                       runner: Billing) -> str:
+                       runner: Billing, rules: coding.CodingRules) -> str:
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(patient_id, authorization_id)
+        uow.accounts.lock_all([patient_id])  # first, as every path to bookings does
         auth = _existing(uow, patient_id, authorization_id, for_update=True)
         auth.void(reason, actor=c.actor, now=c.now)
+        bookings.recheck(uow, auth.patient_id, rules, c.now)
         return auth.prior_authorization_id
 
     return runner.change("VoidPriorAuthorization", key, action)

@@ -17,7 +17,7 @@ from clinic_billing.domain import coding, errors, pricing
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage, primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem
-from clinic_billing.domain.plan import current, treated_indication
+from clinic_billing.domain.plan import PlanFacts, current, treated_indication
 from clinic_billing.domain.policy import BillingPolicy
 from clinic_billing.service_layer import authorizations, messages
 from clinic_billing.service_layer.accounts import account_for_posting, announce_balance
@@ -74,7 +74,7 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     account = account_for_posting(uow, visit.patient_id, now)
     coverage = primary_on(uow.coverages.for_patient(account.patient_id), visit.service_date)
     checked = [line.checked(f"service_lines[{n}]") for n, line in enumerate(visit.lines)]
-    lines = coding.code_visit(_facts(uow, visit, account.patient_id, checked, coverage,
+    lines = coding.code_visit(visit_facts(uow, visit, account.patient_id, checked, coverage,
                                      policy.coding), policy.coding)
     posted = []
     for number, item in enumerate(lines, start=1):
@@ -97,21 +97,22 @@ def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPol
     return posted
 
 
-def _facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
-           lines: list[LineItem], coverage: Coverage | None,
-           rules: coding.CodingRules) -> coding.Visit:
+def visit_facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
+                lines: list[LineItem], coverage: Coverage | None, rules: coding.CodingRules,
+                plans: list[PlanFacts] | None = None) -> coding.Visit:
     """What the coding rules need, with billing's fallbacks where the visit says nothing:
     a TMS session is the first when the account has no standing TMS charge yet; the
     diagnoses are those of the first reported line that has any, else the plan's indication
     (for a visit type without a modality, such as a follow-up, the indication of the plan
     in force the patient is treated under); the plan of the visit's modality gives the
-    infusion length and dose."""
+    infusion length and dose. ``plans`` are the patient's, when the caller has them."""
     first_tms = visit.first_tms_session
     if first_tms is None and visit.appointment_type in rules.tms_types:
         tms_codes = {rules.tms_initial, rules.tms_subsequent, rules.tms_motor_threshold}
         first_tms = not uow.charges.has_posted(patient_id, tms_codes)
     modality = rules.modality_of(visit.appointment_type)
-    plans = uow.plans.for_patient(patient_id)
+    if plans is None:
+        plans = uow.plans.for_patient(patient_id)
     plan = current(plans, modality) if modality else None
     diagnoses = next((line.diagnosis_codes for line in lines if line.diagnosis_codes), ())
     if not diagnoses and plan is not None and plan.indication_code:

@@ -9,6 +9,7 @@ from clinic.common.v1 import types_pb2
 from clinic_common.protoconv import fill_date, timestamp
 
 from clinic_billing.domain.authorization import AuthorizationProblem
+from clinic_billing.domain.booking import Booking
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.model import Balance, ChargeSource, Responsibility
 
@@ -67,6 +68,17 @@ def charge_beyond_authorization(charge: Charge) -> events_pb2.ChargeBeyondAuthor
         service_date=date(charge.service_date),
         problem=authorization_problem(charge.authorization_problem),
         prior_authorization_id=charge.prior_authorization_id)
+
+
+def booking_beyond_authorization(booking: Booking, procedure_code: str,
+                                 units: int) -> events_pb2.BookingBeyondAuthorization:
+    return events_pb2.BookingBeyondAuthorization(
+        appointment_id=booking.appointment_id, patient_id=booking.patient_id,
+        payer_id=booking.payer_id, appointment_type=booking.appointment_type,
+        service_date=date(booking.service_date), procedure_code=procedure_code, units=units,
+        problem=authorization_problem(booking.authorization_problem),
+        prior_authorization_id=booking.prior_authorization_id,
+        location_id=booking.location_id)
 
 
 def balance_changed(patient_id: str, balance: Balance,

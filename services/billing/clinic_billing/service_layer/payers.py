@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from clinic_common import keyset
 from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
-from clinic_billing.domain import errors
+from clinic_billing.domain import coding, errors
 from clinic_billing.domain.coding import PayerKind
 from clinic_billing.domain.payer import Payer
+from clinic_billing.service_layer import bookings
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
@@ -48,12 +49,19 @@ def create_payer(cmd: CreatePayer, runner: Billing) -> str:
     return runner.change("CreatePayer", cmd.key, action)
 
 
-def update_payer(cmd: UpdatePayer, runner: Billing) -> str:
+def update_payer(cmd: UpdatePayer, runner: Billing, rules: coding.CodingRules) -> str:
+    """Changes a payer; a change of its kind or of the codes it wants authorized checks the
+    upcoming bookings billed to it again (their accounts locked first, in id order)."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
-        payer = _existing(uow, cmd.payer_id, for_update=True)
         codes = cmd.prior_authorization_codes
+        patients = uow.bookings.patients_billing(cmd.payer_id) \
+            if codes is not None or cmd.kind is not None else []
+        uow.accounts.lock_all(patients)
+        payer = _existing(uow, cmd.payer_id, for_update=True)
         payer.change(display_name=cmd.display_name, kind=cmd.kind, actor=c.actor, now=c.now,
                      prior_authorization_codes=list(codes) if codes is not None else None)
+        for patient_id in patients:
+            bookings.recheck(uow, patient_id, rules, c.now)
         return payer.payer_id
 
     return runner.change("UpdatePayer", cmd.key, action)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
-from clinic_billing.domain import errors, pricing
+from clinic_billing.domain import coding, errors, pricing
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import primary_on
 from clinic_billing.domain.model import ChargeSource, LineItem, Responsibility
 from clinic_billing.domain.policy import BillingPolicy
-from clinic_billing.service_layer import authorizations, messages
+from clinic_billing.service_layer import authorizations, bookings, messages
 from clinic_billing.service_layer.accounts import announce_balance
 from clinic_billing.service_layer.charges import fee_entry, record
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
@@ -49,6 +49,7 @@ def create_charge(cmd: CreateCharge, runner: Runner[BillingUnitOfWork],
             source=ChargeSource.MANUAL, service_date=service_date,
             appointment_id=cmd.appointment_id, location_id=cmd.location_id, now=c.now))
         announce_balance(uow, account.patient_id, c.now)
+        bookings.recheck(uow, account.patient_id, policy.coding, c.now)  # units were used
         return charge.charge_id
 
     return runner.change("CreateCharge", cmd.key, action)
@@ -88,9 +89,11 @@ class VoidCharge:
     key: RequestKey = NO_KEY
 
 
-def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
+def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork],
+                rules: coding.CodingRules) -> str:
     """Voids a posted charge with a reversing entry; returns the charge id."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
+        uow.accounts.lock_all([cmd.patient_id])  # first, as every path to bookings does
         charge = uow.charges.get(cmd.charge_id, for_update=True)
         if charge is None or charge.patient_id != cmd.patient_id:
             raise errors.ChargeNotFound(cmd.charge_id)
@@ -103,6 +106,7 @@ def void_charge(cmd: VoidCharge, runner: Runner[BillingUnitOfWork]) -> str:
         uow.flush()
         uow.emit(messages.charge_voided(charge), key=charge.patient_id)
         announce_balance(uow, charge.patient_id, c.now)
+        bookings.recheck(uow, charge.patient_id, rules, c.now)  # units came back
         return charge.charge_id
 
     return runner.change("VoidCharge", cmd.key, action)

@@ -6,6 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from clinic_billing.adapters.fee_schedule import SqlFeeSchedule
 from clinic_billing.adapters.repository import (
     SqlAccountRepository,
+    SqlBookingRepository,
     SqlChargeRepository,
     SqlClaimRepository,
     SqlContractedRateRepository,
@@ -36,6 +37,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.payments = SqlPaymentRepository(session)
         self.reports = SqlReportQueries(session)
         self.authorizations = SqlPriorAuthorizationRepository(session)
+        self.bookings = SqlBookingRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
