@@ -313,6 +313,32 @@ class AppointmentType:
             return dt.timedelta(minutes=plan_minutes + self.observation_minutes)
         return self.duration
 
+    def staff_windows(self, start: dt.datetime, end: dt.datetime
+                      ) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+        """When each staff need is needed in the visit [start, end): from the first part
+        that needs it to the end of the last one (an RN through the infusion, not the
+        recovery). The part taking the plan's length (else the last part) takes whatever
+        the visit's length leaves to it. Empty for a type without stored parts: its staff
+        are needed for the whole visit."""
+        if not self.parts:
+            return {}
+        parts = sorted(self.parts, key=lambda p: p.position)
+        stretch = next((p for p in parts if p.length_from_plan), parts[-1])
+        fixed = sum(p.minutes for p in parts if p is not stretch)
+        left = max(end - start - dt.timedelta(minutes=fixed), dt.timedelta(0))
+        windows: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+        at = start
+        for part in parts:
+            finish = min(at + (left if part is stretch else
+                               dt.timedelta(minutes=part.minutes)), end)
+            if part is parts[-1]:
+                finish = end
+            for role in part.staff_roles:
+                begin = windows[role][0] if role in windows else at
+                windows[role] = (begin, finish)
+            at = finish
+        return windows
+
     @property
     def needs_clearance(self) -> bool:
         return bool(self.modality)
