@@ -42,10 +42,14 @@ def _map_locations() -> None:
 def _map_appointment_types() -> None:
     mapper_registry.map_imperatively(at.Need, t.appointment_type_needs)
     mapper_registry.map_imperatively(at.BillableLine, t.appointment_type_lines)
+    parts = t.appointment_type_parts
+    mapper_registry.map_imperatively(at.Part, parts, properties={
+        "resource_codes": parts.c.resource_kinds, "staff_codes": parts.c.staff_roles})
     mapper_registry.map_imperatively(at.AppointmentType, t.appointment_types, properties={
         "needs": _children(at.Need, [t.appointment_type_needs.c.need_kind,
                                      t.appointment_type_needs.c.code]),
         "lines": _children(at.BillableLine, t.appointment_type_lines.c.position),
+        "parts": _children(at.Part, t.appointment_type_parts.c.position),
     })
 
 

@@ -117,10 +117,15 @@ class SqlAppointmentTypeRepository(AppointmentTypeRepository):
         cached_revision, kind = types.get(code, (None, None))
         if kind is None or cached_revision != revision:
             kind = self.session.get(AppointmentType, code, populate_existing=True)
-            list(kind.needs), list(kind.lines)  # loaded before it leaves the session
+            # loaded before it leaves the session
+            list(kind.needs), list(kind.lines), list(kind.parts)
             self.session.expunge(kind)
             types[code] = (revision, kind)
         return kind
+
+    def add(self, kind):
+        self.session.add(kind)
+        self.session.flush()
 
     def for_update(self, code):
         """The type, row-locked, attached to the session, to change it."""

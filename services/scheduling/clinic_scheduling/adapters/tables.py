@@ -89,6 +89,20 @@ appointment_type_needs = Table(
     Column("need_kind", String(16), primary_key=True),
     Column("code", String(64), primary_key=True),
 )
+# The visit's parts in order (migration 0017): what each holds, space-separated codes.
+appointment_type_parts = Table(
+    "appointment_type_parts", metadata,
+    Column("type_code", String(64), ForeignKey("appointment_types.code", ondelete="CASCADE"),
+           primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("length_from_plan", Boolean, nullable=False, server_default=false()),
+    Column("min_minutes", Integer, nullable=False, server_default="0"),
+    Column("max_minutes", Integer, nullable=False, server_default="0"),
+    Column("resource_kinds", String(200), nullable=False, server_default=""),
+    Column("staff_roles", String(200), nullable=False, server_default=""),
+)
 appointment_type_lines = Table(
     "appointment_type_lines", metadata,
     Column("type_code", String(64), ForeignKey("appointment_types.code", ondelete="CASCADE"),

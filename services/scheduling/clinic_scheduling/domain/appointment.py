@@ -85,7 +85,8 @@ class ResourceBooking:
 
 @dataclass(eq=False)
 class StaffAssignment:
-    """A staff member an appointment uses, over its whole time. Exclusive assignments (a
+    """A staff member an appointment uses, over the parts of the visit that need their
+    role (the whole visit for a type without parts). Exclusive assignments (a
     provider, a TMS technician) may not overlap another of the same person; shared ones
     (an RN's infusion chairs, a Spravato observation) count toward the RN's ratio."""
 
@@ -156,22 +157,29 @@ class Appointment:
     def book(cls, *, location_id: str, patient_id: str, appointment_type: str,
              start: dt.datetime, end: dt.datetime, service_date: dt.date,
              resource_ids: list[str], now: dt.datetime,
-             staff: list[tuple[str, str, bool]] = (), series_id: str = "") -> Appointment:
-        """``staff``: (staff member, the need filled, exclusive) for each staff need."""
+             staff: list[tuple[str, str, bool]] = (), series_id: str = "",
+             staff_windows: dict | None = None) -> Appointment:
+        """``staff``: (staff member, the need filled, exclusive) for each staff need;
+        ``staff_windows``: when in the visit each need is needed (the whole visit when not
+        given; AppointmentType.staff_windows)."""
+        windows = staff_windows or {}
         require_future(start, now)
         return cls(appointment_id=new_id(), location_id=location_id, patient_id=patient_id,
                    appointment_type=appointment_type, start_time=start, end_time=end,
                    service_date=service_date, created_at=now, updated_at=now,
                    resources=[ResourceBooking(r, location_id, start, end) for r in resource_ids],
-                   staff=[StaffAssignment(i, role, location_id, start, end, exclusive)
+                   staff=[StaffAssignment(i, role, location_id,
+                                          *windows.get(role, (start, end)), exclusive)
                           for i, role, exclusive in staff], series_id=series_id)
 
     @property
     def staff_ids(self) -> list[str]:
         return sorted(a.staff_member_id for a in self.staff)
 
-    def assign_staff(self, staff: list[tuple[str, str, bool]]) -> None:
+    def assign_staff(self, staff: list[tuple[str, str, bool]],
+                     staff_windows: dict | None = None) -> None:
         """Replace the staff (a reschedule picks them again for the new time)."""
+        windows = staff_windows or {}
         kept = {(a.staff_member_id, a.role): a for a in self.staff}
         wanted = {(i, role): exclusive for i, role, exclusive in staff}
         for assignment in list(self.staff):
@@ -180,10 +188,12 @@ class Appointment:
         for (staff_member_id, role), exclusive in wanted.items():
             assignment = kept.get((staff_member_id, role))
             if assignment is None:
-                self.staff.append(StaffAssignment(staff_member_id, role, self.location_id,
-                                                  self.start_time, self.end_time, exclusive))
+                self.staff.append(StaffAssignment(
+                    staff_member_id, role, self.location_id,
+                    *windows.get(role, (self.start_time, self.end_time)), exclusive))
             else:
-                assignment.start_time, assignment.end_time = self.start_time, self.end_time
+                assignment.start_time, assignment.end_time = \
+                    windows.get(role, (self.start_time, self.end_time))
 
     @property
     def resource_ids(self) -> list[str]:

@@ -110,6 +110,13 @@ class AppointmentTypeNotFound(NotFound):
                          f"{', '.join(known)}", appointment_type=code)
 
 
+class AppointmentTypeAlreadyExists(AlreadyExists):
+    default_reason = "APPOINTMENT_TYPE_ALREADY_EXISTS"
+
+    def __init__(self, code: str):
+        super().__init__(f"appointment type {code!r} already exists", appointment_type=code)
+
+
 class ResourceKindMismatch(FieldViolation):
     """A resource asked for that the appointment type does not use; names the kinds it does."""
 

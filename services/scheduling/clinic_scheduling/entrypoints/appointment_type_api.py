@@ -8,7 +8,7 @@ from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.runner import RequestKey
 
-from clinic_scheduling.domain.appointment_type import UPDATABLE, TypeChange
+from clinic_scheduling.domain.appointment_type import UPDATABLE, UPDATABLE_BY_DEFAULT, TypeChange
 from clinic_scheduling.entrypoints import messages as m
 from clinic_scheduling.entrypoints.deps import Deps
 from clinic_scheduling.service_layer import appointment_types
@@ -34,7 +34,7 @@ class AppointmentTypeServicer(pb_grpc.AppointmentTypeServiceServicer):
     def UpdateAppointmentType(self, request, context):
         given = request.appointment_type
         code = m.APPOINTMENT_TYPE.parse_one(given.name, "appointment_type.name")
-        paths = set(request.update_mask.paths) or set(UPDATABLE)
+        paths = set(request.update_mask.paths) or set(UPDATABLE_BY_DEFAULT)
         unknown = sorted(paths - set(UPDATABLE))
         if unknown:
             raise FieldViolation("update_mask", f"cannot update {', '.join(unknown)}; "
@@ -46,5 +46,14 @@ class AppointmentTypeServicer(pb_grpc.AppointmentTypeServiceServicer):
                 required_certification=given.required_certification,
                 duration_from_plan=given.duration_from_plan,
                 resource_kinds=tuple(m.RESOURCE_KINDS.lenient(k) for k in given.resource_kinds),
-                staff_roles=tuple(given.staff_roles))), self.runner)
+                staff_roles=tuple(given.staff_roles),
+                parts=m.parts_from_proto(given.parts))), self.runner)
         return pb.UpdateAppointmentTypeResponse(appointment_type=m.appointment_type_to_proto(kind))
+
+    def CreateAppointmentType(self, request, context):
+        given = request.appointment_type
+        kind = appointment_types.create_appointment_type(appointment_types.CreateAppointmentType(
+            code=request.appointment_type_id, display_name=given.display_name,
+            modality=given.modality, required_certification=given.required_certification,
+            parts=m.parts_from_proto(given.parts), key=RequestKey.of(request)), self.runner)
+        return pb.CreateAppointmentTypeResponse(appointment_type=m.appointment_type_to_proto(kind))

@@ -10,7 +10,7 @@ from clinic_common.names import WILDCARD, Name
 from clinic_common.protoconv import EnumMap, fill_date, from_timestamp, timestamp, to_date
 
 from clinic_scheduling.domain.appointment import Appointment
-from clinic_scheduling.domain.appointment_type import STAFF, AppointmentType
+from clinic_scheduling.domain.appointment_type import STAFF, AppointmentType, PartValue
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.location_details import ClosureSpec, LocationDetails, ResourceSpec
 from clinic_scheduling.domain.policy import HoursSpec
@@ -25,6 +25,7 @@ APPOINTMENT = Name("locations/{location}/appointments/{appointment}")
 ANY_APPOINTMENT = Name("locations/{location}/appointments/{appointment}", wildcard=True)
 APPOINTMENT_TYPE = Name("appointmentTypes/{appointment_type}")
 RESOURCE_KINDS = EnumMap(location_pb2.ResourceKind)
+PART_KINDS = EnumMap(appointment_type_pb2.AppointmentTypePartKind)
 STATUSES = EnumMap(appointment_pb2.AppointmentStatus)
 INITIATORS = EnumMap(appointment_pb2.CancellationInitiator)
 
@@ -117,4 +118,21 @@ def appointment_type_to_proto(kind: AppointmentType) -> appointment_type_pb2.App
         required_certification=kind.required_certification,
         duration_from_plan=kind.duration_from_plan,
         resource_kinds=[RESOURCE_KINDS.to_proto(code) for code in kind.resource_kinds],
-        staff_roles=[n.code for n in kind.needs if n.need_kind == STAFF])
+        staff_roles=[n.code for n in kind.needs if n.need_kind == STAFF],
+        parts=[appointment_type_pb2.AppointmentTypePart(
+            kind=PART_KINDS.to_proto(part.kind), minutes=part.minutes,
+            length_from_plan=part.length_from_plan, min_minutes=part.min_minutes,
+            max_minutes=part.max_minutes,
+            resource_kinds=[RESOURCE_KINDS.to_proto(code) for code in part.resource_kinds],
+            staff_roles=list(part.staff_roles)) for part in kind.all_parts()])
+
+
+def parts_from_proto(parts) -> tuple[PartValue, ...]:
+    """The parts as given; unknown enum values read as UNKNOWN_<n> and are refused with the
+    known ones named."""
+    return tuple(PartValue(
+        kind=PART_KINDS.lenient(p.kind), minutes=p.minutes,
+        length_from_plan=p.length_from_plan, min_minutes=p.min_minutes,
+        max_minutes=p.max_minutes,
+        resource_kinds=tuple(RESOURCE_KINDS.lenient(k) for k in p.resource_kinds),
+        staff_roles=tuple(p.staff_roles)) for p in parts)

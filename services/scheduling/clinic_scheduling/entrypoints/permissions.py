@@ -52,6 +52,7 @@ APPOINTMENT_TYPE_RULES = {
     "ListAppointmentTypes": rule(*EVERY_STAFF, phi=False),
     # Ops and admins keep the types, as they keep the locations.
     "UpdateAppointmentType": rule(OPS, ADMIN, phi=False),
+    "CreateAppointmentType": rule(OPS, ADMIN, phi=False),
 }
 
 # Staff are the organization's (one person may work at several locations): ops and admins

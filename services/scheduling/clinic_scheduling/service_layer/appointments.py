@@ -85,7 +85,8 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
-        resource_ids=resource_ids, now=now, staff=staff, series_id=series_id)
+        resource_ids=resource_ids, now=now, staff=staff, series_id=series_id,
+        staff_windows=kind.staff_windows(start, end))
     uow.appointments.add(appointment)
     if hold is not None:
         _consume(uow, hold, offer, appointment, now)
@@ -201,7 +202,7 @@ def move_appointment(uow: SchedulingUnitOfWork, appointment: Appointment, start:
                       moving=appointment.appointment_id)
     left = waitlist_offers.freed_by_move(appointment)
     appointment.reschedule(start, end, location.local_date(start), taken, now)
-    appointment.assign_staff(staff)
+    appointment.assign_staff(staff, kind.staff_windows(start, end))
     uow.appointments.flush()
     uow.emit(announcements.rescheduled(appointment, left.start), key=appointment.patient_id)
     waitlist_offers.offer_freed(uow, left, now, policy)
@@ -258,10 +259,13 @@ def staff_for(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentTy
               moving: str | None = None) -> list[tuple[str, str, bool]]:
     """The staff the visit uses, picked among ``candidates`` (see staff_candidates)."""
     ids = [m.staff_member_id for pool in candidates.values() for m in pool]
-    load = uow.appointments.staff_load(ids, start, end, excluding=moving)
+
+    def load(begin: dt.datetime, finish: dt.datetime):
+        return uow.appointments.staff_load(ids, begin, finish, excluding=moving)
+
     return pick_staff(kind.staff_needs, candidates, load, location_id=location.location_id,
                       zone=location.zone, start=start, end=end,
-                      max_shared=policy.rn_max_chairs)
+                      max_shared=policy.rn_max_chairs, windows=kind.staff_windows(start, end))
 
 
 def plan_minutes(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType) -> int:

@@ -230,9 +230,10 @@ def _slot(q: AvailabilityQuery, kind: AppointmentType, location: Location,
         resource_ids = location.pick_resources((), kind.resource_kinds, busy)
         if q.patient_id and taken.patient_is_booked(start, end):
             return None
-        staff = pick_staff(kind.staff_needs, candidates, taken.staff_load(start, end),
+        staff = pick_staff(kind.staff_needs, candidates, taken.staff_load,
                            location_id=location.location_id, zone=location.zone, start=start,
-                           end=end, max_shared=policy.rn_max_chairs)
+                           end=end, max_shared=policy.rn_max_chairs,
+                           windows=kind.staff_windows(start, end))
     except FailedPrecondition:
         return None
     return Slot(location.location_id, location.time_zone, start, end, tuple(resource_ids),
