@@ -348,10 +348,12 @@ def location_apply(files: Annotated[list[Path], typer.Argument(exists=True, dir_
 def ops(data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR",
                                                 help="where the status files are")] = Path("data"),
         ) -> None:
-    """Each service's health, outbox backlog, consumer lag and dead letters."""
+    """Each service's health, background workers, outbox backlog, consumer lag and dead
+    letters. Exits 4 when a service is not SERVING or one of its workers stopped."""
     rows = ops_view.overview(Settings.from_environment(), data_dir, os.environ)
     show(rows, list(ops_view.COLUMNS), "services")
-    if not all(r["health"] == "SERVING" for r in rows):
+    if not all(r["health"] == "SERVING" and r["workers"] in (ops_view.ALL_RUNNING, "-")
+               for r in rows):
         raise typer.Exit(UNAVAILABLE)
 
 
