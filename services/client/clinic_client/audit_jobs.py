@@ -50,9 +50,9 @@ def audit_list(
     def listing(c):
         rows = []
         for name in service or list(PORTS):
-            caller = getattr(c, name) if name != "intake" else c.intake.caller
-            for count, event in enumerate(caller.pages(AUDIT, "events",
-                                                       page_size=min(limit, 500), **fields)):
+            events = getattr(c, name).pages(AUDIT, "events", page_size=min(limit, 500),
+                                            **fields)
+            for count, event in enumerate(events):
                 if count >= limit:
                     break
                 when = (event.occur_time.seconds, event.occur_time.nanos)
