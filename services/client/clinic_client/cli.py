@@ -336,7 +336,13 @@ def location_apply(files: Annotated[list[Path], typer.Argument(exists=True, dir_
         lines = apply_files(settings.addresses["scheduling"], list(files), settings.bearer())
     except NoToken as exc:
         _fail(UNAUTHENTICATED, str(exc))
-    except (ApplyError, LocationFileError) as exc:
+    except ApplyError as exc:
+        if not isinstance(exc.__cause__, grpc.RpcError):
+            _fail(REFUSED, str(exc))
+        refusal = Refusal.from_error(exc.__cause__)
+        refusal.message = str(exc)  # names the file (or the staff roster) it refused
+        _refused(refusal, EXIT_BY_CODE.get(refusal.code, REFUSED))
+    except LocationFileError as exc:
         _fail(REFUSED, str(exc))
     except grpc.RpcError as error:
         refusal = Refusal.from_error(error)
