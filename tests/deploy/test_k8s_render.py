@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import PurePosixPath
 
 import pytest
@@ -370,3 +371,19 @@ def test_the_location_apply_job_calls_over_tls_with_the_tls_component(tmp_path, 
     assert volume["secret"] == {"secretName": "scheduling-tls", "defaultMode": 0o440}
     # The scheduling certificate names the Service the Job calls.
     assert "scheduling:" in container["args"][container["args"].index("--target") + 1]
+
+
+def test_the_release_deletes_every_job_whose_template_a_new_version_changes(rendered):
+    """A Job's pod template cannot change: the runbook's release step deletes each Job the
+    overlay renders (their images carry the version) before applying the new one."""
+    overlay, docs = rendered
+    readme = (DEPLOY / "README.md").read_text()
+    [selector] = re.findall(r"delete job -l 'app\.kubernetes\.io/component in \(([^)]*)\)'",
+                            readme)
+    deleted = {c.strip() for c in selector.split(",")}
+    jobs = by_kind(docs, "Job")
+    assert {j["metadata"]["labels"]["app.kubernetes.io/component"] for j in jobs.values()} \
+        <= deleted
+    # The location-apply Job stays once finished, so an apply does not recreate it.
+    assert all("ttlSecondsAfterFinished" not in j["spec"] for name, j in jobs.items()
+               if name == "scheduling-apply-location")
