@@ -84,6 +84,17 @@ def test_an_images_pin_in_one_overlay_changes_only_that_location(tmp_path, kusto
     assert before[pinned]["intake"].endswith(f"/clinic-intake:{tag}")
 
 
+def test_a_scheduling_pin_moves_the_location_apply_job_with_the_service(tmp_path, kustomize):
+    """The Job applying the location file runs the version its location's scheduling runs."""
+    tree = _scratch_tree(tmp_path)
+    pinned = LOCATION_OVERLAYS[0]
+    _pin(tree / "overlays" / pinned, [{"name": "clinic-scheduling", "digest": DIGEST}])
+    docs = render(tree / "overlays" / pinned)
+    job = by_kind(docs, "Job")["scheduling-apply-location"]
+    image = job["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == _images(docs)["scheduling"] and image.endswith(f"/clinic-scheduling@{DIGEST}")
+
+
 def test_location_source_files_stay_where_the_dev_stack_reads_them():
     for location in LOCATION_OVERLAYS:
         assert (DEPLOY / "locations" / f"{location}.yaml").is_file()

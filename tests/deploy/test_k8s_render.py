@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import PurePosixPath
 
 import pytest
+import yaml
 from clinic_common.config import AuthSettings
 
 from tests.deploy.invariants import (
@@ -305,3 +307,83 @@ def test_dev_backing_services_accept_only_the_clinic_services(kustomize):
             for name, d in by_kind(docs, "Deployment").items()}
     assert pods["kafka"]["clinic/broker"] == "true"
     assert all(pods["postgres"][f"clinic/database-{s}"] == "true" for s in SERVICES)
+
+
+def test_location_overlays_apply_their_location_file_with_a_job_through_the_scheduling_api(
+        rendered):
+    """The Job ops run after a deploy: scheduling's image and version, the overlay's location
+    file, an ops token from a Secret, hardened like the services, and the network lets it
+    reach scheduling's gRPC port and nothing else."""
+    overlay, docs = rendered
+    jobs, policies = by_kind(docs, "Job"), by_kind(docs, "NetworkPolicy")
+    if overlay == "dev":  # no location file: applied from the checkout (deploy/README.md)
+        assert "scheduling-apply-location" not in jobs
+        assert "scheduling-apply-location-egress" not in policies
+        return
+    job = jobs["scheduling-apply-location"]
+    pod = job["spec"]["template"]["spec"]
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    [container] = pod["containers"]
+    scheduling = service_deployments(by_kind(docs, "Deployment"))["scheduling"]
+    main = scheduling["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == main["image"] and ":" in container["image"].rsplit("/", 1)[1]
+    assert container["command"] == ["python", "-m", "clinic_scheduling.apply_locations"]
+    grpc_port = next(p["containerPort"] for p in main["ports"] if p["name"] == "grpc")
+    args = container["args"]
+    assert args[args.index("--target") + 1] == f"scheduling:{grpc_port}"
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    token_file = PurePosixPath(args[args.index("--token-file") + 1])
+    assert volumes[mounts[str(token_file.parent)]]["secret"] == {
+        "secretName": "clinic-ops-token", "defaultMode": 0o440}
+    location_file = PurePosixPath(args[-1])
+    configmap = volumes[mounts[str(location_file.parent)]]["configMap"]["name"]
+    data = by_kind(docs, "ConfigMap")[configmap]["data"]
+    assert yaml.safe_load(data[location_file.name])["location_id"] == overlay
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False,
+                                            "readOnlyRootFilesystem": True,
+                                            "capabilities": {"drop": ["ALL"]}}
+    assert container["resources"]["limits"] and container["resources"]["requests"]
+    # Admitted by grpc-callers as an in-namespace gRPC client ...
+    callers = policies["grpc-callers"]["spec"]["ingress"][0]["from"]
+    assert any(labels.get(k) == v for peer in callers
+               for k, v in peer.get("podSelector", {}).get("matchLabels", {}).items())
+    # ... and let out to scheduling's gRPC port only.
+    egress = policies["scheduling-apply-location-egress"]["spec"]
+    assert egress["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": labels["app.kubernetes.io/name"]}
+    assert _egress_ports_by_label(policies["scheduling-apply-location-egress"]) == {
+        "app.kubernetes.io/name=scheduling": {grpc_port}}
+    assert "namespaceSelector" not in egress["egress"][0]["to"][0]
+
+
+def test_the_location_apply_job_calls_over_tls_with_the_tls_component(tmp_path, kustomize):
+    docs = render_components(tmp_path, "production", "location", "tls", "mtls")
+    pod = by_kind(docs, "Job")["scheduling-apply-location"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert set(env) == {"TLS_CA_FILE", "TLS_CERT_FILE", "TLS_KEY_FILE"}
+    folder = str(PurePosixPath(env["TLS_CA_FILE"]).parent)
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == folder)
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"] == {"secretName": "scheduling-tls", "defaultMode": 0o440}
+    # The scheduling certificate names the Service the Job calls.
+    assert "scheduling:" in container["args"][container["args"].index("--target") + 1]
+
+
+def test_the_release_deletes_every_job_whose_template_a_new_version_changes(rendered):
+    """A Job's pod template cannot change: the runbook's release step deletes each Job the
+    overlay renders (their images carry the version) before applying the new one."""
+    overlay, docs = rendered
+    readme = (DEPLOY / "README.md").read_text()
+    [selector] = re.findall(r"delete job -l 'app\.kubernetes\.io/component in \(([^)]*)\)'",
+                            readme)
+    deleted = {c.strip() for c in selector.split(",")}
+    jobs = by_kind(docs, "Job")
+    assert {j["metadata"]["labels"]["app.kubernetes.io/component"] for j in jobs.values()} \
+        <= deleted
+    # The location-apply Job stays once finished, so an apply does not recreate it.
+    assert all("ttlSecondsAfterFinished" not in j["spec"] for name, j in jobs.items()
+               if name == "scheduling-apply-location")

@@ -122,7 +122,8 @@ def test_alerts_cover_what_an_operator_must_hear_about():
     by_name = {rule["alert"]: rule for rule in rules()}
     assert len(by_name) == len(rules()), "alert names are unique"
     used = set().union(*(metric_names(r["expr"]) for r in rules()))
-    assert {"up", "clinic_serving", "clinic_outbox_oldest_unsent_age_seconds",
+    assert {"up", "clinic_serving", "clinic_worker_running",
+            "clinic_outbox_oldest_unsent_age_seconds",
             "clinic_consumer_lag", "clinic_dead_letters_total", "clinic_rpc_requests_total",
             "clinic_db_pool_checked_out", "clinic_db_pool_capacity"} <= used
     for name, rule in by_name.items():

@@ -318,23 +318,39 @@ def test_roles_script_refuses_to_run_without_a_password_file(tmp_path):
     assert f"{tmp_path}/nopassword_db_password is missing or empty" in result.stderr
 
 
-def test_location_config_rendered_for_a_cluster_applies_through_the_scheduling_api(
+def test_the_location_apply_job_applies_the_mounted_file_through_the_scheduling_api(
         tmp_path, kustomize):
-    """What ops run in the pod: apply_locations on the file the overlay mounts."""
+    """The overlay's Job, run as rendered: its command line, with the files it mounts
+    (the location-config ConfigMap, the clinic-ops-token Secret) put where it reads them
+    and its target Service name pointed at a scheduling process."""
     docs = render(K8S / "overlays" / "la-jolla")
-    configmap = next(d for name, d in by_kind(docs, "ConfigMap").items()
-                     if name.startswith("location-config-"))
-    mounted = tmp_path / "location.yaml"
-    mounted.write_text(configmap["data"]["location.yaml"])
+    job = by_kind(docs, "Job")["scheduling-apply-location"]["spec"]["template"]["spec"]
+    container = job["containers"][0]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in job["volumes"]}
+    configmap = by_kind(docs, "ConfigMap")[volumes["location-config"]["configMap"]["name"]]
+    assert volumes["ops-token"]["secret"]["secretName"] == "clinic-ops-token"
+    files = {}  # the pod's paths -> this test's files
+    for name, content in (("location-config", configmap["data"]),
+                          ("ops-token", {"token": auth.token(Role.OPS, sub="ops-1")})):
+        for key, text in content.items():
+            local = tmp_path / name / key
+            local.parent.mkdir(exist_ok=True)
+            local.write_text(text)
+            files[f"{mounts[name]}/{key}"] = str(local)
     env = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "SCHEDULING_CONSUME_EVENTS": "false",
            "SCHEDULING_DATABASE_URL": f"sqlite:///{tmp_path / 'scheduling.db'}"}
     service = ServiceProcess("scheduling", env, tmp_path).start()
     try:
-        command = [sys.executable, "-m", "clinic_scheduling.apply_locations", "--target",
-                   service.address, str(mounted)]
-        ops = {**os.environ, "CLINIC_TOKEN": auth.token(Role.OPS, sub="ops-1")}
-        first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=ops)
-        second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=ops)
+        assert container["command"][0] == "python"
+        command = [sys.executable, *container["command"][1:],
+                   *(files.get(a, service.address if a == "scheduling:50052" else a)
+                     for a in container["args"])]
+        assert service.address in command and not any(a.startswith("/etc/") for a in command)
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith("TLS_") and k != "CLINIC_TOKEN"}
+        first = subprocess.run(command, capture_output=True, text=True, timeout=60, env=clean)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=clean)
     finally:
         service.terminate()
     assert first.returncode == 0, first.stderr

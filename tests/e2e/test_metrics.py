@@ -62,6 +62,8 @@ def test_metrics_scraped_during_calls_show_rpcs_and_the_outbox(postgres_database
         assert value(families["clinic_db_pool_capacity"], "clinic_db_pool_capacity",
                      service="intake") == 20  # pool_size 10 plus overflow 10
         assert value(families["clinic_serving"], "clinic_serving", service="intake") == 1
+        assert value(families["clinic_worker_running"], "clinic_worker_running",
+                     service="intake", worker="relay") == 1
         # The relay publishes the patient's event: the backlog drains to zero.
         eventually(lambda: value(scrape(port)["clinic_outbox_backlog"], "clinic_outbox_backlog",
                                  service="intake") == 0)

@@ -336,7 +336,13 @@ def location_apply(files: Annotated[list[Path], typer.Argument(exists=True, dir_
         lines = apply_files(settings.addresses["scheduling"], list(files), settings.bearer())
     except NoToken as exc:
         _fail(UNAUTHENTICATED, str(exc))
-    except (ApplyError, LocationFileError) as exc:
+    except ApplyError as exc:
+        if not isinstance(exc.__cause__, grpc.RpcError):
+            _fail(REFUSED, str(exc))
+        refusal = Refusal.from_error(exc.__cause__)
+        refusal.message = str(exc)  # names the file (or the staff roster) it refused
+        _refused(refusal, EXIT_BY_CODE.get(refusal.code, REFUSED))
+    except LocationFileError as exc:
         _fail(REFUSED, str(exc))
     except grpc.RpcError as error:
         refusal = Refusal.from_error(error)
@@ -348,15 +354,17 @@ def location_apply(files: Annotated[list[Path], typer.Argument(exists=True, dir_
 def ops(data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR",
                                                 help="where the status files are")] = Path("data"),
         ) -> None:
-    """Each service's health, outbox backlog, consumer lag and dead letters."""
+    """Each service's health, background workers, outbox backlog, consumer lag and dead
+    letters. Exits 4 when a service is not SERVING or one of its workers stopped."""
     rows = ops_view.overview(Settings.from_environment(), data_dir, os.environ)
     show(rows, list(ops_view.COLUMNS), "services")
-    if not all(r["health"] == "SERVING" for r in rows):
+    if not all(r["health"] == "SERVING" and r["workers"] in (ops_view.ALL_RUNNING, "-")
+               for r in rows):
         raise typer.Exit(UNAVAILABLE)
 
 
-# Registers scheduling's and billing's commands, and `clinic waitlist`.
-from clinic_client import jobs, waitlist_jobs  # noqa: E402,F401
+# Registers scheduling's and billing's commands, `clinic waitlist` and `clinic audit`.
+from clinic_client import audit_jobs, jobs, waitlist_jobs  # noqa: E402,F401
 
 
 def main() -> None:

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import grpc
 
+from clinic_client.billing import BillingClient
 from clinic_client.calls import Caller
 from clinic_client.intake import IntakeClient
+from clinic_client.scheduling import SchedulingClient
 
 PORTS = {"intake": 50051, "scheduling": 50052, "billing": 50053}
 
@@ -78,8 +80,10 @@ def _path(value: str | None) -> Path | None:
 
 
 class Clinic:
-    """The three services: typed wrappers for intake; scheduling and billing by method name
-    until their APIs settle (``clinic.scheduling.call("clinic.scheduling.v1.X/Y", ...)``)."""
+    """The three services as typed clients (``clinic.intake.register_patient(...)``,
+    ``clinic.scheduling.book_appointment(...)``, ``clinic.billing.get_account(...)``); any
+    method of theirs is also callable by name with the same token, deadline and retries
+    (``clinic.scheduling.call("clinic.scheduling.v1.X/Y", ...)``, ``.pages(...)``)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -87,8 +91,8 @@ class Clinic:
         callers = {name: Caller(channel, token=settings.bearer, deadline=settings.deadline)
                    for name, channel in self._channels.items()}
         self.intake = IntakeClient(callers["intake"])
-        self.scheduling = callers["scheduling"]
-        self.billing = callers["billing"]
+        self.scheduling = SchedulingClient(callers["scheduling"])
+        self.billing = BillingClient(callers["billing"])
 
     @classmethod
     def from_environment(cls) -> Clinic:

@@ -45,6 +45,7 @@ def _message(caller: Caller, method: str, field: str, **values) -> Message:
 class IntakeClient:
     def __init__(self, caller: Caller):
         self.caller = caller
+        self.call, self.pages, self.request = caller.call, caller.pages, caller.request
 
     # Patients
     def register_patient(self, *, given_name: str, family_name: str, date_of_birth: str,

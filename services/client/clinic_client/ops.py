@@ -1,4 +1,5 @@
-"""The ops view: each service's health, outbox backlog, consumer lag and dead letters.
+"""The ops view: each service's health, its background workers (the outbox relay and
+the event consumers: how many of them run), outbox backlog, consumer lag and dead letters.
 
 Health comes from the gRPC health service; the figures from the service's
 Prometheus endpoint (``CLINIC_<SVC>_METRICS_URL``, by default
@@ -22,8 +23,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from clinic_client.connection import PORTS, Settings
 
 METRICS_PORTS = {"intake": 9451, "scheduling": 9452, "billing": 9453}
-COLUMNS = ("service", "address", "health", "outbox_backlog", "oldest_unsent_s",
+COLUMNS = ("service", "address", "health", "workers", "outbox_backlog", "oldest_unsent_s",
            "consumer_lag", "dead_letters", "source")
+ALL_RUNNING = "running"
+WORKER = "clinic_worker_running"
 
 
 def health(settings: Settings, service: str) -> str:
@@ -41,7 +44,8 @@ def health(settings: Settings, service: str) -> str:
 
 
 def scrape(url: str) -> dict[str, float] | None:
-    """Sums per metric name of what ``url`` serves; None when it does not answer."""
+    """Sums per metric name of what ``url`` serves, and each worker's state under
+    ``clinic_worker_running:<worker>``; None when it does not answer."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             text = response.read().decode()
@@ -51,11 +55,24 @@ def scrape(url: str) -> dict[str, float] | None:
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+            if sample.name == "clinic_worker_running":
+                sums[f"{WORKER}:{sample.labels.get('worker', '?')}"] = sample.value
     return sums
 
 
+def workers(running: dict[str, bool]) -> str:
+    """"running" when every worker runs; else which ones stopped ("-": none reported)."""
+    if not running:
+        return "-"
+    stopped = sorted(name for name, alive in running.items() if not alive)
+    return "stopped: " + ", ".join(stopped) if stopped else ALL_RUNNING
+
+
 def from_metrics(figures: dict[str, float]) -> dict:
-    return {"outbox_backlog": int(figures.get("clinic_outbox_backlog", 0)),
+    running = {key.split(":", 1)[1]: value == 1 for key, value in figures.items()
+               if key.startswith(f"{WORKER}:")}
+    return {"workers": workers(running),
+            "outbox_backlog": int(figures.get("clinic_outbox_backlog", 0)),
             "oldest_unsent_s": round(figures.get("clinic_outbox_oldest_unsent_age_seconds", 0), 1),
             "consumer_lag": int(figures.get("clinic_consumer_lag", 0)),
             "dead_letters": int(figures.get("clinic_dead_letters_total", 0)),
@@ -66,11 +83,16 @@ def from_status_file(path: Path) -> dict:
     try:
         status = json.loads(path.read_text())
     except (OSError, ValueError):
-        return {"outbox_backlog": "-", "oldest_unsent_s": "-", "consumer_lag": "-",
-                "dead_letters": "-", "source": "none"}
+        return {"workers": "-", "outbox_backlog": "-", "oldest_unsent_s": "-",
+                "consumer_lag": "-", "dead_letters": "-", "source": "none"}
     lags = [c.get("backlog") for c in status.get("consumers", [])]
     age = round(time.time() - status.get("written_at", 0))
-    return {"outbox_backlog": status.get("relay", {}).get("backlog", "-"),
+    running = {f"consumer:{c.get('group', '?')}": bool(c.get("running"))
+               for c in status.get("consumers", []) if "running" in c}
+    if "running" in status.get("relay", {}):
+        running["relay"] = bool(status["relay"]["running"])
+    return {"workers": workers(running),
+            "outbox_backlog": status.get("relay", {}).get("backlog", "-"),
             "oldest_unsent_s": status.get("relay", {}).get("oldest_unsent_s", "-"),
             "consumer_lag": sum(lags) if lags and None not in lags else "-",
             "dead_letters": "-", "source": f"status file ({age}s old)"}

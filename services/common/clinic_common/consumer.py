@@ -348,11 +348,15 @@ class KafkaEventConsumer:
         self.partition_lag = lags
         return sum(lags.values()) if complete else None
 
+    @property
+    def running(self) -> bool:
+        """Its thread is alive and not told to stop (the ops view and clinic_worker_running)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stopping.is_set()
+
     def status(self) -> dict:
         """Running, last successful poll (epoch seconds), backlog, counters."""
         return {"group": self.group_id, "topics": self.topics,
-                "running": self._thread is not None and self._thread.is_alive()
-                and not self._stopping.is_set(),
+                "running": self.running,
                 "connected": self._consumer is not None, "last_success": self.last_success,
                 "backlog": self.backlog, "processed": self.processed, "rewinds": self.rewinds}
 

@@ -2,9 +2,9 @@
 
 Calls are counted as they happen (:class:`MetricsInterceptor`, a link of the
 chain). The rest is read when Prometheus scrapes: whether the service is
-SERVING, the relay's backlog and the age of its oldest unsent event, each
-consumer's lag per partition, the database pool's checked-out connections and
-its capacity. deploy/monitoring/alerts.yaml alerts on these names (a test holds
+SERVING, whether the relay's and each consumer's threads run, the relay's
+backlog and the age of its oldest unsent event, each consumer's lag per
+partition, the database pool's checked-out connections and its capacity. deploy/monitoring/alerts.yaml alerts on these names (a test holds
 them to what is exported here). Dead letters are counted by the consumer as it
 sends them.
 
@@ -133,6 +133,10 @@ class _Sources(Collector):
         capacity = GaugeMetricFamily("clinic_db_pool_capacity",
                                      "Most database connections the pool opens (its size "
                                      "plus overflow)", labels=["service"])
+        workers = GaugeMetricFamily("clinic_worker_running",
+                                    "1 while a background worker's thread runs (the outbox "
+                                    "relay, each event consumer), else 0",
+                                    labels=["service", "worker"])
         serving = GaugeMetricFamily("clinic_serving",
                                     "1 while the service's health is SERVING (started, its "
                                     "database answers, no shutdown), else 0",
@@ -148,7 +152,12 @@ class _Sources(Collector):
                 age.add_metric([service], oldest)
             except Exception:  # noqa: BLE001 - the database may be down: no figure then
                 log.debug("outbox figures unavailable", exc_info=True)
+            if isinstance(getattr(relay, "running", None), bool):
+                workers.add_metric([service, "relay"], 1.0 if relay.running else 0.0)
             for consumer in consumers():
+                if isinstance(getattr(consumer, "running", None), bool):
+                    workers.add_metric([service, f"consumer:{consumer.group_id}"],
+                                       1.0 if consumer.running else 0.0)
                 for (topic, partition), value in consumer.partition_lag.items():
                     lag.add_metric([service, consumer.group_id, topic, str(partition)], value)
             checked_out = getattr(engine.pool, "checkedout", None)
@@ -158,7 +167,7 @@ class _Sources(Collector):
                 getattr(engine.pool, "_max_overflow", None)
             if callable(size) and isinstance(overflow, int) and overflow >= 0:
                 capacity.add_metric([service], size() + overflow)
-        yield from (backlog, age, lag, pool, capacity, serving)
+        yield from (backlog, age, lag, pool, capacity, serving, workers)
 
 
 SOURCES = _Sources()

@@ -172,12 +172,16 @@ class OutboxRelay:
                 self._wakeup.wait(self.poll_interval)
             self._wakeup.clear()
 
+    @property
+    def running(self) -> bool:
+        """Its thread is alive and not told to stop (the ops view and clinic_worker_running)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stopping.is_set()
+
     def status(self) -> dict:
         """Running, consecutive failures, last success (epoch seconds), the backlog and the
         age of its oldest event (seconds)."""
         backlog, oldest = self.outbox_figures()
-        return {"running": self._thread is not None and self._thread.is_alive()
-                and not self._stopping.is_set(),
+        return {"running": self.running,
                 "failures": self.failures, "last_success": self.last_success,
                 "backlog": backlog, "oldest_unsent_s": round(oldest, 1),
                 "republished": self.republished}

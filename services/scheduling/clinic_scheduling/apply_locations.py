@@ -39,7 +39,8 @@ TIMEOUT_SECONDS = 15.0
 
 
 class ApplyError(RuntimeError):
-    """The service refused a location; the message names the file and the reason."""
+    """The service refused a location; the message names the file and the reason, and
+    ``__cause__`` is the refused call (its status details: reason, correlation id)."""
 
 
 def apply_files(target: str, paths: list[Path], token: str,
@@ -55,7 +56,7 @@ def apply_files(target: str, paths: list[Path], token: str,
         try:
             return lines + apply_roster(channel, files, TIMEOUT_SECONDS)
         except grpc.RpcError as exc:
-            raise ApplyError(f"staff: {exc.code().name}: {exc.details()}") from None
+            raise ApplyError(f"staff: {exc.code().name}: {exc.details()}") from exc
 
 
 def _apply(stub: pb_grpc.LocationServiceStub, file: LocationFile) -> str:
@@ -81,7 +82,7 @@ def _apply(stub: pb_grpc.LocationServiceStub, file: LocationFile) -> str:
             request_id=_request_id(file, changed, current)), timeout=TIMEOUT_SECONDS)
         return f"{file.location_id} updated ({', '.join(changed)})"
     except grpc.RpcError as exc:
-        raise ApplyError(f"{file.path}: {exc.code().name}: {exc.details()}") from None
+        raise ApplyError(f"{file.path}: {exc.code().name}: {exc.details()}") from exc
 
 
 def _value(location: location_pb2.Location, field: str):

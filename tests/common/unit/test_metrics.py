@@ -14,8 +14,8 @@ def samples() -> dict[tuple, float]:
 
 
 def test_a_scrape_reads_the_outbox_the_consumer_lag_per_partition_and_the_pool():
-    relay = SimpleNamespace(outbox_figures=lambda: (3, 12.5))
-    consumer = SimpleNamespace(group_id="billing", partition_lag={("clinic.intake.v1", 0): 0,
+    relay = SimpleNamespace(outbox_figures=lambda: (3, 12.5), running=True)
+    consumer = SimpleNamespace(group_id="billing", running=False, partition_lag={("clinic.intake.v1", 0): 0,
                                                                   ("clinic.intake.v1", 2): 7})
     engine = SimpleNamespace(pool=SimpleNamespace(checkedout=lambda: 2, size=lambda: 10,
                                                   _max_overflow=10))
@@ -32,6 +32,10 @@ def test_a_scrape_reads_the_outbox_the_consumer_lag_per_partition_and_the_pool()
     assert found[("clinic_db_pool_checked_out", (("service", "probe"),))] == 2
     assert found[("clinic_db_pool_capacity", (("service", "probe"),))] == 20
     assert found[("clinic_serving", (("service", "probe"),))] == 0
+    # A consumer whose thread died shows as 0 beside a running relay.
+    assert found[("clinic_worker_running", (("service", "probe"), ("worker", "relay")))] == 1
+    assert found[("clinic_worker_running", (("service", "probe"),
+                                            ("worker", "consumer:billing")))] == 0
 
 
 def test_a_database_that_does_not_answer_leaves_the_outbox_figures_out():
