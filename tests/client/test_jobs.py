@@ -59,7 +59,8 @@ def stand_in():
         for method in answers:
             service, _, name = method.partition("/")
             by_service.setdefault(service, {})[name] = fake.handler(method)
-        server = grpc.server(futures.ThreadPoolExecutor(2))
+        server = grpc.server(futures.ThreadPoolExecutor(2), options=[  # as billing may be set
+            ("grpc.max_receive_message_length", 64 * 1024 * 1024)])
         server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(s, h)
                                          for s, h in by_service.items()])
         fake.address = f"127.0.0.1:{server.add_insecure_port('127.0.0.1:0')}"
@@ -166,6 +167,22 @@ def test_day_and_visit_steps_name_the_appointment(stand_in):
                     roles=(Role.NURSE,))
     assert vitals.exit_code == 0 and "SYSTOLIC_HIGH" in vitals.stderr
     assert fake.of("RecordVisitVitals")[0].systolic_mmhg == 170
+
+
+def test_remittance_import_takes_a_big_file_and_answer_past_grpc_default_limits(stand_in,
+                                                                                 tmp_path):
+    """A 40,000-claim 835 is ~8 MiB and its postings ~4 MiB: over gRPC's 4 MiB default."""
+    claims = [{"claim_reference": f"c{n:07d}", "payer_claim_number": "P" * 90}
+              for n in range(50_000)]
+    fake = stand_in({f"{B}.RemittanceService/ImportRemittance": lambda r: {
+        "remittance": {"name": "remittances/r1", "claims": claims}}})
+    era = tmp_path / "big.835"
+    era.write_bytes(b"ISA*" + b"x" * (5 * 1024 * 1024))
+    imported = clinic(fake.address, "--json", "remittance", "import", era, "--deadline", "60",
+                      roles=(Role.BILLING,))
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["claims"] == 50_000
+    assert len(fake.of("ImportRemittance")[0].content) == era.stat().st_size
 
 
 def test_claims_export_writes_the_837_and_remittance_import_sends_the_file(stand_in, tmp_path):

@@ -385,7 +385,10 @@ app.add_typer(remittance_app, name="remittance")
 
 @remittance_app.command("import")
 def remittance_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                                           help="an 835 file")]) -> None:
+                                                           help="an 835 file")],
+                      deadline: Annotated[float, typer.Option(
+                          help="seconds the import may take: a 10,000-claim file posts in "
+                               "about 20 s (BENCHMARKS.md)")] = 600.0) -> None:
     """Import an 835 and post it (one call; a file imported before is not posted twice)."""
     size = file.stat().st_size
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -399,8 +402,12 @@ def remittance_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay
         content = b"".join(chunks)
         sending = progress.add_task("sending and posting", total=len(content))
         try:
-            answer = run(lambda c: c.billing.call(
-                f"{BILLING}.RemittanceService/ImportRemittance", content=content))
+            def post(c):
+                c.billing.deadline = max(c.billing.deadline, deadline)
+                return c.billing.call(f"{BILLING}.RemittanceService/ImportRemittance",
+                                      content=content)
+
+            answer = run(post)
         finally:
             progress.update(sending, completed=len(content))
     remittance = _plain(answer.remittance)

@@ -39,6 +39,12 @@ class BillingUnitOfWork(SqlUnitOfWork):
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
         self.accounts.lock_all(keys)
 
+    def deferred_writes(self):
+        """A block whose reads do not flush what it added first: its inserts go out
+        together at the next flush (one statement per table, not one per row). A read
+        that must see them flushes first (``flush``)."""
+        return self.session.no_autoflush
+
     def flush(self) -> None:
         """Write pending changes now; a charge changed by someone else is a lost race."""
         try:
