@@ -359,3 +359,28 @@ def test_search_then_book_a_course_see_the_day_and_cancel_against_scheduling(tmp
         early = clinic(scheduling.address, "visit", "complete", second, roles=(Role.NURSE,))
         assert early.exit_code == 3, early.output  # its booked start has not passed
         assert "reason:" in early.stderr and "correlation id" in early.stderr
+
+
+def test_account_superbill_writes_the_pdf_and_lists_its_services(stand_in, tmp_path,
+                                                                 monkeypatch):
+    fake = stand_in({f"{B}.AccountService/GetSuperbill": lambda r: {
+        "pdf": b"%PDF-1.3 superbill", "filename": "superbill-p1-20260301-20260331.pdf",
+        "lines": [{"charge": "accounts/p1/charges/c1", "procedure_code": "96365",
+                   "units": 1, "charge_cents": 45000, "paid_cents": 45000,
+                   "service_date": {"year": 2026, "month": 3, "day": 2}}],
+        "charged_cents": 45000, "paid_cents": 45000}})
+    out = tmp_path / "p1.pdf"
+    made = clinic(fake.address, "account", "superbill", "p1", "--from", "2026-03-01",
+                  "--to", "2026-03-31", "-o", out, roles=(Role.BILLING,))
+    assert made.exit_code == 0, made.output
+    assert out.read_bytes() == b"%PDF-1.3 superbill"
+    assert "96365" in made.stdout and "2026-03-02" in made.stdout
+    [asked] = fake.of("GetSuperbill")
+    assert (asked.name, asked.start_date.month, asked.end_date.day) == ("accounts/p1", 3, 31)
+    monkeypatch.chdir(tmp_path)  # without -o: the name billing gives it, here
+    assert clinic(fake.address, "account", "superbill", "p1", "--from", "2026-03-01",
+                  "--to", "2026-03-31", roles=(Role.BILLING,)).exit_code == 0
+    assert (tmp_path / "superbill-p1-20260301-20260331.pdf").exists()
+    bad = clinic(fake.address, "account", "superbill", "p1", "--from", "March",
+                 "--to", "2026-03-31", roles=(Role.BILLING,))
+    assert bad.exit_code != 0 and len(fake.of("GetSuperbill")) == 2

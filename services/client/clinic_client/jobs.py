@@ -322,6 +322,29 @@ def account_show(account: Annotated[str, typer.Argument(help="account (patient) 
                                              name=account_name(account)).account)), key="name")
 
 
+@account_app.command("superbill")
+def account_superbill(account: Annotated[str, typer.Argument(help="account (patient) id")],
+                      start: Annotated[str, typer.Option("--from",
+                                                         help="first date of service")],
+                      end: Annotated[str, typer.Option("--to", help="last date of service")],
+                      out_file: Annotated[Path | None, typer.Option(
+                          "--out", "-o", dir_okay=False,
+                          help="where the PDF goes (default: the name billing gives it)")
+                      ] = None) -> None:
+    """A self-pay patient's superbill (PDF) for out-of-network reimbursement."""
+    _check_date(start, "--from")
+    _check_date(end, "--to")
+    answer = run(lambda c: c.billing.call(f"{BILLING}.AccountService/GetSuperbill",
+                                          name=account_name(account), start_date=_day(start),
+                                          end_date=_day(end)))
+    target = out_file or Path(answer.filename)
+    target.write_bytes(answer.pdf)
+    show(list(answer.lines), ["service_date", "procedure_code", "units", "charge_cents",
+                              "paid_cents"], "superbill", key="charge")
+    err.print(f"{target}: {len(answer.lines)} services, charged {answer.charged_cents} "
+              f"cents, paid {answer.paid_cents} cents", highlight=False)
+
+
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
 CLAIM_COLUMNS = ["name", "payer_id", "service_date", "state", "total_charge_cents", "batch"]

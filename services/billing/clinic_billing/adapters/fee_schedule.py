@@ -23,6 +23,12 @@ class SqlFeeSchedule:
         entries = self._entries(rows)
         return entries[0] if entries else None
 
+    def descriptions(self, codes: list[str]) -> dict[str, str]:
+        """Each code's description, for the codes the schedule has."""
+        t = fee_schedule_entries
+        return dict(self.session.execute(select(t.c.procedure_code, t.c.description).where(
+            t.c.procedure_code.in_(sorted(set(codes))))).all()) if codes else {}
+
     def list(self, *, limit: int, after: list | None = None) -> keyset.Page:
         """A page of entries in procedure code order."""
         t = fee_schedule_entries

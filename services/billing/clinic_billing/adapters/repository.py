@@ -138,6 +138,12 @@ class SqlChargeRepository:
                 Charge.charge_id.in_(wanted[start:start + IN_CHUNK]))))
         return found
 
+    def of_patient_between(self, patient_id: str, start: dt.date, end: dt.date) -> list[Charge]:
+        """The patient's charges with dates of service from ``start`` to ``end``."""
+        return list(self.session.scalars(select(Charge).where(
+            Charge.patient_id == patient_id, Charge.service_date >= start,
+            Charge.service_date <= end).order_by(Charge.service_date, Charge.charge_id)))
+
     def for_appointment(self, appointment_id: str, sources: set[ChargeSource]) -> list[Charge]:
         return list(self.session.scalars(select(Charge).where(
             Charge.appointment_id == appointment_id, Charge.source.in_(sources))))

@@ -300,3 +300,23 @@ class NothingToApply(FailedPrecondition):
 
     def __init__(self, item_id: str):
         super().__init__(f"suspense item {item_id!r} holds no money to apply", item_id=item_id)
+
+
+class NoSuperbillCharges(FailedPrecondition):
+    """A superbill lists self-pay services; none fell in the dates asked for."""
+
+    default_reason = "NO_SUPERBILL_CHARGES"
+
+    def __init__(self, patient_id: str, start, end):
+        super().__init__(f"no self-pay services on account {patient_id!r} from {start} to "
+                         f"{end}", patient_id=patient_id)
+
+
+class SuperbillNotReady(FailedPrecondition):
+    """A superbill without the identifiers an insurer needs is not produced."""
+
+    default_reason = "SUPERBILL_NOT_READY"
+
+    def __init__(self, patient_id: str, problem: str, detail: str, charge_id: str = ""):
+        super().__init__(f"no superbill for {patient_id!r}: {detail}", patient_id=patient_id,
+                         problem=problem, charge_id=charge_id)

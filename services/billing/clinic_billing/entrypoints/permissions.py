@@ -33,6 +33,7 @@ PERMISSIONS = {
     _service(account_service_pb2, "AccountService"): {
         "GetAccount": rule(DESK, BILLING, ADMIN),
         "ListAccounts": rule(DESK, BILLING, ADMIN),
+        "GetSuperbill": rule(BILLING, ADMIN),
     },
     _service(charge_service_pb2, "ChargeService"): {
         "CreateCharge": rule(BILLING, ADMIN),
