@@ -384,3 +384,36 @@ def test_account_superbill_writes_the_pdf_and_lists_its_services(stand_in, tmp_p
     bad = clinic(fake.address, "account", "superbill", "p1", "--from", "March",
                  "--to", "2026-03-31", roles=(Role.BILLING,))
     assert bad.exit_code != 0 and len(fake.of("GetSuperbill")) == 2
+
+
+def test_prices_and_policy_fees_are_set_from_a_date_and_listed(stand_in):
+    version = {"name": "feeScheduleEntries/99213/priceVersions/v1", "amount_cents": 13500,
+               "effective_date": {"year": 2027, "month": 1, "day": 1},
+               "create_staff_id": "biller-9"}
+    fake = stand_in({
+        f"{B}.FeeScheduleService/UpdateFeeScheduleEntry": lambda r: {
+            "price_version": version},
+        f"{B}.FeeScheduleService/ListPriceVersions": lambda r: {"price_versions": [version]},
+        f"{B}.FeeScheduleService/UpdatePolicyFee": lambda r: {"price_version": {
+            **version, "name": "feeScheduleEntries/NO_SHOW_FEE/priceVersions/v2"}},
+        f"{B}.FeeScheduleService/ListPolicyFees": lambda r: {"policy_fees": [
+            {"name": "policyFees/NO_SHOW_FEE", "amount_cents": 9900}]}})
+    made = clinic(fake.address, "prices", "set", "99213", "--cents", "13500", "--from",
+                  "2027-01-01", roles=(Role.BILLING,))
+    assert made.exit_code == 0, made.output
+    [asked] = fake.of("UpdateFeeScheduleEntry")
+    assert (asked.entry.name, asked.entry.self_pay_price_cents, list(asked.update_mask.paths),
+            asked.effective_date.year, bool(asked.request_id)) == \
+        ("feeScheduleEntries/99213", 13500, ["self_pay_price_cents"], 2027, True)
+    listed = clinic(fake.address, "--json", "prices", "list", "99213")
+    assert json.loads(listed.stdout)[0]["amount_cents"] == "13500"
+    assert fake.of("ListPriceVersions")[0].parent == "feeScheduleEntries/99213"
+    assert clinic(fake.address, "fees", "set", "no_show_fee", "--cents", "9900", "--from",
+                  "2027-01-01", roles=(Role.BILLING,)).exit_code == 0
+    [fee] = fake.of("UpdatePolicyFee")
+    assert (fee.policy_fee.name, fee.policy_fee.amount_cents, list(fee.update_mask.paths)) == \
+        ("policyFees/NO_SHOW_FEE", 9900, ["amount_cents"])
+    fees = clinic(fake.address, "fees", "list")
+    assert fees.exit_code == 0 and "9900" in fees.stdout
+    bad = clinic(fake.address, "prices", "set", "99213", "--cents", "1", "--from", "soon")
+    assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 1

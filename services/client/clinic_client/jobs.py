@@ -345,6 +345,63 @@ def account_superbill(account: Annotated[str, typer.Argument(help="account (pati
               f"cents, paid {answer.paid_cents} cents", highlight=False)
 
 
+FEES = f"{BILLING}.FeeScheduleService"
+VERSION_COLUMNS = ["name", "amount_cents", "effective_date", "create_time", "create_staff_id"]
+prices_app = typer.Typer(help="Self-pay prices by first date of service (with their history).",
+                         no_args_is_help=True)
+app.add_typer(prices_app, name="prices")
+
+
+@prices_app.command("list")
+def prices_list(code: Annotated[str, typer.Argument(
+        help="procedure code (NO_SHOW_FEE, LATE_CANCEL_FEE for the policy fees)")]) -> None:
+    """A code's price versions, by the first date of service each prices."""
+    show(run(lambda c: list(c.billing.pages(f"{FEES}/ListPriceVersions", "price_versions",
+                                            parent=f"feeScheduleEntries/{code}"))),
+         VERSION_COLUMNS, f"{code} prices", key="name")
+
+
+@prices_app.command("set")
+def prices_set(code: Annotated[str, typer.Argument(help="procedure code")],
+               cents: Annotated[int, typer.Option(help="the self-pay price per unit, cents")],
+               start: Annotated[str, typer.Option("--from",
+                                                  help="first date of service it prices")],
+               ) -> None:
+    """Set a code's self-pay price from a date of service on (the earlier prices stay)."""
+    _check_date(start, "--from")
+    answer = run(lambda c: c.billing.call(
+        f"{FEES}/UpdateFeeScheduleEntry", entry={"name": f"feeScheduleEntries/{code}",
+                                                 "self_pay_price_cents": cents},
+        update_mask={"paths": ["self_pay_price_cents"]}, effective_date=_day(start)))
+    show(answer.price_version, key="name")
+
+
+fees_app = typer.Typer(help="Policy fees (no-show, late cancellation).", no_args_is_help=True)
+app.add_typer(fees_app, name="fees")
+
+
+@fees_app.command("list")
+def fees_list() -> None:
+    """The policy fees at the amounts in force today."""
+    show(run(lambda c: list(c.billing.call(f"{FEES}/ListPolicyFees").policy_fees)),
+         ["name", "amount_cents", "effective_date"], "policy fees", key="name")
+
+
+@fees_app.command("set")
+def fees_set(fee: Annotated[str, typer.Argument(help="NO_SHOW_FEE or LATE_CANCEL_FEE")],
+             cents: Annotated[int, typer.Option(help="the amount, cents (0 charges none)")],
+             start: Annotated[str, typer.Option("--from", help="first date of service "
+                                                               "(the missed appointment's)")],
+             ) -> None:
+    """Set a policy fee from a date on (the earlier amounts stay)."""
+    _check_date(start, "--from")
+    name = fee if fee.startswith("policyFees/") else f"policyFees/{fee.upper()}"
+    answer = run(lambda c: c.billing.call(
+        f"{FEES}/UpdatePolicyFee", policy_fee={"name": name, "amount_cents": cents},
+        update_mask={"paths": ["amount_cents"]}, effective_date=_day(start)))
+    show(answer.price_version, key="name")
+
+
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
 CLAIM_COLUMNS = ["name", "payer_id", "service_date", "state", "total_charge_cents", "batch"]

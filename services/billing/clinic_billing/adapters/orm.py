@@ -138,6 +138,21 @@ fee_schedule_entries = Table(
     Column("effective_to", Date),
 )
 
+# Self-pay prices and policy fee amounts set over the API, by first date of service:
+# only added, never changed (the fee_schedule_entries column is the price before any).
+price_versions = Table(
+    "price_versions", metadata,
+    Column("version_id", String(32), primary_key=True),
+    Column("procedure_code", String(16), ForeignKey("fee_schedule_entries.procedure_code"),
+           nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_price_versions_code", price_versions.c.procedure_code, price_versions.c.effective_from,
+      price_versions.c.version_id)
+
 contracted_rates = Table(
     "contracted_rates", metadata,
     Column("rate_id", String(32), primary_key=True),
@@ -362,4 +377,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(remittance.Denial, denials)
     mapper_registry.map_imperatively(payment.Payment, payments)
     mapper_registry.map_imperatively(payment.WriteOff, write_offs)
+    mapper_registry.map_imperatively(pricing.PriceVersion, price_versions)
     _mapped = True

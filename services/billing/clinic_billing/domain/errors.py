@@ -320,3 +320,10 @@ class SuperbillNotReady(FailedPrecondition):
     def __init__(self, patient_id: str, problem: str, detail: str, charge_id: str = ""):
         super().__init__(f"no superbill for {patient_id!r}: {detail}", patient_id=patient_id,
                          problem=problem, charge_id=charge_id)
+
+
+class PolicyFeeNotFound(NotFound):
+    default_reason = "POLICY_FEE_NOT_FOUND"
+
+    def __init__(self, fee: str):
+        super().__init__(f"no policy fee {fee!r} (NO_SHOW_FEE, LATE_CANCEL_FEE)", fee=fee)

@@ -31,6 +31,8 @@ WRITE_OFF = Name("accounts/{account}/writeOffs/{write_off}")
 SUSPENSE_ITEM = Name("suspenseItems/{item}")
 DENIAL = Name("denials/{denial}")
 FEE_SCHEDULE_ENTRY = Name("feeScheduleEntries/{procedure_code}")
+PRICE_VERSION = Name("feeScheduleEntries/{procedure_code}/priceVersions/{version}")
+POLICY_FEE = Name("policyFees/{fee}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
                   AccountState.MERGED: account_pb2.ACCOUNT_STATE_MERGED}

@@ -76,6 +76,10 @@ PERMISSIONS = {
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),
         "GetFeeScheduleEntry": rule(*EVERY_STAFF, phi=False),
+        "ListPriceVersions": rule(*EVERY_STAFF, phi=False),
+        "ListPolicyFees": rule(*EVERY_STAFF, phi=False),
+        "UpdateFeeScheduleEntry": rule(BILLING, ADMIN, phi=False),
+        "UpdatePolicyFee": rule(BILLING, ADMIN, phi=False),
     },
     _service(payer_service_pb2, "PayerService"): {
         "CreatePayer": rule(BILLING, ADMIN, phi=False),

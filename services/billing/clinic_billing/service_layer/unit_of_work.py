@@ -3,7 +3,7 @@
 from clinic_common.unit_of_work import SqlUnitOfWork
 from sqlalchemy.orm.exc import StaleDataError
 
-from clinic_billing.adapters.fee_schedule import SqlFeeSchedule
+from clinic_billing.adapters.fee_schedule import SqlFeeSchedule, SqlPriceVersions
 from clinic_billing.adapters.repository import (
     SqlAccountRepository,
     SqlChargeRepository,
@@ -27,6 +27,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.charges = SqlChargeRepository(session)
         self.ledger = SqlLedger(session)
         self.fee_schedule = SqlFeeSchedule(session)
+        self.prices = SqlPriceVersions(session)
         self.payers = SqlPayerRepository(session)
         self.plans = SqlPlanRepository(session)
         self.rates = SqlContractedRateRepository(session)
