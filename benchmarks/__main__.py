@@ -63,7 +63,7 @@ def main() -> None:
              f"command: python -m benchmarks --suite {args.suite} --database {args.database} "
              f"--calls {args.calls} --callers {args.callers} --workers {args.workers} "
              f"--events {args.events} --remittance-claims {args.remittance_claims}", ""]
-    runs = {args.suite} if args.suite != "all" else {"calls", "events", "remittance"}
+    runs = {"calls", "events", "remittance"} if args.suite == "all" else {args.suite}
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -76,61 +76,53 @@ def main() -> None:
         databases = infra.PostgresDatabases(admin)
         tmp = Path(tmp)
         try:
+            if "calls" in runs:
+                echo = calls.echo_baseline(args.calls * 4, args.callers, args.workers)
+                say(f"echo baseline ({args.callers} callers): {echo.line()}")
+
             def url(kind: str, label: str) -> str:
                 if kind == "sqlite":
                     (tmp / kind).mkdir(exist_ok=True)
                     return f"sqlite:///{tmp / kind / label}.db"
                 return databases.create(label)
 
-            if "calls" in runs:
-                _calls(args, kinds, url, broker.bootstrap, tmp, say)
+            for kind in kinds if "calls" in runs else []:
+                for processes in sorted({1, args.processes}):
+                    label = f"[{kind}, {processes} process{'es' if processes > 1 else ''}]"
+                    run, cpu, memory = calls.create_patient(
+                        url(kind, f"intake{processes}"), args.calls, args.callers,
+                        args.workers, broker.bootstrap, tmp, processes)
+                    say(f"{label} CreatePatient: {run.line()}; {run.rate / echo.rate:.1%} of "
+                        f"echo; {cpu:.1f} ms CPU per call; peak {memory:.0f} MiB")
+                    run, cpu, memory, overlaps = calls.create_appointment(
+                        url(kind, f"scheduling{processes}"), args.calls, args.callers,
+                        args.workers, broker.bootstrap, tmp, processes)
+                    say(f"{label} CreateAppointment: {run.line()}; {run.rate / echo.rate:.1%} "
+                        f"of echo; {cpu:.1f} ms CPU per booking; peak {memory:.0f} MiB; "
+                        f"overlapping bookings {overlaps}")
             if "events" in runs:
-                _events(args, kinds, url, broker.bootstrap, tmp, say)
+                produced, consumed = events.raw_produce_consume(broker.bootstrap, args.events)
+                say(f"raw kafka-python: produce {produced:,.0f}/s, consume {consumed:,.0f}/s")
+            for kind in kinds if "events" in runs else []:
+                rate = events.relay(url(kind, "relay"), broker.bootstrap, args.events)
+                say(f"[{kind}] outbox relay: {rate:,.0f} events/s ({rate / produced:.0%} of raw "
+                    "produce)")
+                rate = events.consumer_throughput(url(kind, "billing"), broker.bootstrap,
+                                                  args.events, tmp)
+                say(f"[{kind}] billing consumer on a backlog: {rate:,.0f} events/s "
+                    f"({rate / consumed:.0%} of raw consume)")
+                for per_second in (50, 200):
+                    p50, p99 = events.commit_to_effect(url(kind, f"lat{per_second}"),
+                                                       broker.bootstrap, per_second,
+                                                       args.latency_seconds, tmp)
+                    say(f"[{kind}] commit to effect at {per_second} events/s: p50 {p50:.0f} ms, "
+                        f"p99 {p99:.0f} ms")
             if "remittance" in runs:
                 remittance.suite(kinds, url, args.remittance_claims, tmp, say)
         finally:
             databases.drop_all()
     if args.write:
         args.write.write_text("\n".join(lines) + "\n")
-
-
-def _calls(args, kinds, url, bootstrap, tmp, say) -> None:
-    echo = calls.echo_baseline(args.calls * 4, args.callers, args.workers)
-    say(f"echo baseline ({args.callers} callers): {echo.line()}")
-
-    for kind in kinds:
-        for processes in sorted({1, args.processes}):
-            label = f"[{kind}, {processes} process{'es' if processes > 1 else ''}]"
-            run, cpu, memory = calls.create_patient(
-                url(kind, f"intake{processes}"), args.calls, args.callers,
-                args.workers, bootstrap, tmp, processes)
-            say(f"{label} CreatePatient: {run.line()}; {run.rate / echo.rate:.1%} of "
-                f"echo; {cpu:.1f} ms CPU per call; peak {memory:.0f} MiB")
-            run, cpu, memory, overlaps = calls.create_appointment(
-                url(kind, f"scheduling{processes}"), args.calls, args.callers,
-                args.workers, bootstrap, tmp, processes)
-            say(f"{label} CreateAppointment: {run.line()}; {run.rate / echo.rate:.1%} "
-                f"of echo; {cpu:.1f} ms CPU per booking; peak {memory:.0f} MiB; "
-                f"overlapping bookings {overlaps}")
-
-
-def _events(args, kinds, url, bootstrap, tmp, say) -> None:
-    produced, consumed = events.raw_produce_consume(bootstrap, args.events)
-    say(f"raw kafka-python: produce {produced:,.0f}/s, consume {consumed:,.0f}/s")
-    for kind in kinds:
-        rate = events.relay(url(kind, "relay"), bootstrap, args.events)
-        say(f"[{kind}] outbox relay: {rate:,.0f} events/s ({rate / produced:.0%} of raw "
-            "produce)")
-        rate = events.consumer_throughput(url(kind, "billing"), bootstrap,
-                                          args.events, tmp)
-        say(f"[{kind}] billing consumer on a backlog: {rate:,.0f} events/s "
-            f"({rate / consumed:.0%} of raw consume)")
-        for per_second in (50, 200):
-            p50, p99 = events.commit_to_effect(url(kind, f"lat{per_second}"),
-                                               bootstrap, per_second,
-                                               args.latency_seconds, tmp)
-            say(f"[{kind}] commit to effect at {per_second} events/s: p50 {p50:.0f} ms, "
-                f"p99 {p99:.0f} ms")
 
 
 if __name__ == "__main__":
