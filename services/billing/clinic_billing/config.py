@@ -26,9 +26,10 @@ class BillingSettings(ServiceSettings):
     service_name: ClassVar[str] = "billing"
     default_port: ClassVar[int] = 50053
 
-    # An 835 comes in one request (~210 bytes a claim with two lines): 16 MiB takes some
-    # 80,000 claims. The other services keep the edge's 1 MiB.
-    max_message_bytes: int = Field(16 * 1024 * 1024, ge=4096, le=64 * 1024 * 1024)
+    # An 835 comes in one request (~210 bytes a claim with two lines): 10 MiB takes some
+    # 48,000 claims, posted in about 400 MiB (BENCHMARKS.md), under the pod's 512 MiB.
+    # The other services keep the edge's 1 MiB.
+    max_message_bytes: int = Field(10 * 1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     no_show_fee_cents: int = 7500
     late_cancel_fee_cents: int = 5000
     time_zone: str = "America/Los_Angeles"
