@@ -72,6 +72,14 @@ def test_a_self_pay_price_applies_from_its_date_and_the_old_one_before(billing):
     set_price(billing, "99213", 13900, dt.date(2026, 4, 1))
     assert history(billing, "99213") == [(13500, 3, 15), (14000, 4, 1), (13900, 4, 1)]
     assert entry(billing, "99213").self_pay_price_cents == 13900  # in force today
+    paged, token = [], ""
+    while True:  # a page at a time, the same order
+        page = billing.fee_schedule.ListPriceVersions(pb.ListPriceVersionsRequest(
+            parent="feeScheduleEntries/99213", page_size=1, page_token=token))
+        paged += [v.amount_cents for v in page.price_versions]
+        if not (token := page.next_page_token):
+            break
+    assert paged == [13500, 14000, 13900]
     set_price(billing, "99213", 20000, TODAY + dt.timedelta(days=30))
     assert entry(billing, "99213").self_pay_price_cents == 13900  # not yet
     assert entry(billing, "99213").list_price_cents == 15000  # untouched
