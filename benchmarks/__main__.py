@@ -1,8 +1,8 @@
 """Runs the benchmarks and reports each figure beside its baseline, measured in the same run.
 
-  python -m benchmarks [--suite all|calls|events|availability]
+  python -m benchmarks [--suite all|calls|events|availability|remittance]
                        [--database sqlite|postgres|both] [--calls N] [--callers N]
-                       [--events N] [--write BENCHMARKS.md]
+                       [--events N] [--remittance-claims N] [--write BENCHMARKS.md]
 
 Calls: a bare gRPC echo server of the same server model and client, then CreatePatient
 and CreateAppointment at the same number of callers. Events: raw kafka-python produce and
@@ -10,7 +10,8 @@ consume on the same broker, then the outbox relay, billing's consumer on a backl
 commit-to-effect latency at 50 and 200 events/s. PostgreSQL comes from
 BENCH_POSTGRES_URL or the local server; the broker is a tansu subprocess unless
 BENCH_KAFKA_BOOTSTRAP names one. Availability: SearchAvailability and BookSeries on a
-large schedule (benchmarks/availability.py).
+large schedule (benchmarks/availability.py). Remittance: ImportRemittance of an 835
+answering --remittance-claims claims, then twice and four times as many.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from clinic_devtools.testing import infra
 
-from benchmarks import availability, calls, events
+from benchmarks import availability, calls, events, remittance
 
 
 def _machine() -> str:
@@ -39,7 +40,7 @@ def _machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", choices=["all", "calls", "events", "availability"],
+    parser.add_argument("--suite", choices=["all", "calls", "events", "availability", "remittance"],
                         default="all")
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--calls", type=int, default=1500)
@@ -49,6 +50,8 @@ def main() -> None:
                         help="server processes per service for the second run of each call")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--latency-seconds", type=float, default=15)
+    parser.add_argument("--remittance-claims", type=int, default=10_000,
+                        help="claims of the smallest 835 (then 2x and 4x)")
     parser.add_argument("--write", type=Path, help="also write the report to this file")
     args = parser.parse_args()
     if os.environ.get("BENCH_POSTGRES_URL"):
@@ -60,7 +63,8 @@ def main() -> None:
              f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
              f"command: python -m benchmarks --suite {args.suite} --database {args.database} "
              f"--calls {args.calls} "
-             f"--callers {args.callers} --workers {args.workers} --events {args.events}", ""]
+             f"--callers {args.callers} --workers {args.workers} --events {args.events} "
+             f"--remittance-claims {args.remittance_claims}", ""]
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -119,6 +123,8 @@ def main() -> None:
                     for line in availability.run(url(kind, "availability"), broker.bootstrap,
                                                  tmp):
                         say(f"[{kind}] {line}")
+            if args.suite in ("all", "remittance"):
+                remittance.suite(kinds, url, args.remittance_claims, tmp, say)
         finally:
             databases.drop_all()
     if args.write:

@@ -21,7 +21,8 @@ COUNTED_TABLES = ["accounts", "charges", "ledger_entries", "coverages", "outbox"
                   "payers", "contracted_rates", "plan_facts", "claims", "claim_lines", "claim_batches",
                   "remittances", "remittance_claims", "suspense_items", "denials", "payments",
                   "write_offs", "prior_authorizations", "prior_authorization_uses",
-                  "claim_transitions", "bookings"]
+                  "claim_transitions", "bookings",
+                  "price_versions"]
 
 # A billing provider claims can go out from (1234567893 is CMS's example NPI).
 PROVIDER = dict(provider_name="Clinic Group", provider_npi="1234567893",

@@ -62,7 +62,8 @@ def stand_in():
         for method in answers:
             service, _, name = method.partition("/")
             by_service.setdefault(service, {})[name] = fake.handler(method)
-        server = grpc.server(futures.ThreadPoolExecutor(2))
+        server = grpc.server(futures.ThreadPoolExecutor(2), options=[  # as billing may be set
+            ("grpc.max_receive_message_length", 64 * 1024 * 1024)])
         server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(s, h)
                                          for s, h in by_service.items()])
         fake.address = f"127.0.0.1:{server.add_insecure_port('127.0.0.1:0')}"
@@ -240,6 +241,22 @@ def test_day_and_visit_steps_name_the_appointment(stand_in):
                     roles=(Role.NURSE,))
     assert vitals.exit_code == 0 and "SYSTOLIC_HIGH" in vitals.stderr
     assert fake.of("RecordVisitVitals")[0].systolic_mmhg == 170
+
+
+def test_remittance_import_takes_a_big_file_and_answer_past_grpc_default_limits(stand_in,
+                                                                                 tmp_path):
+    """A 40,000-claim 835 is ~8 MiB and its postings ~4 MiB: over gRPC's 4 MiB default."""
+    claims = [{"claim_reference": f"c{n:07d}", "payer_claim_number": "P" * 90}
+              for n in range(50_000)]
+    fake = stand_in({f"{B}.RemittanceService/ImportRemittance": lambda r: {
+        "remittance": {"name": "remittances/r1", "claims": claims}}})
+    era = tmp_path / "big.835"
+    era.write_bytes(b"ISA*" + b"x" * (5 * 1024 * 1024))
+    imported = clinic(fake.address, "--json", "remittance", "import", era, "--deadline", "60",
+                      roles=(Role.BILLING,))
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["claims"] == 50_000
+    assert len(fake.of("ImportRemittance")[0].content) == era.stat().st_size
 
 
 def test_claims_export_writes_the_837_and_remittance_import_sends_the_file(stand_in, tmp_path):
@@ -571,3 +588,61 @@ def test_billing_auth_bookings_lists_the_bookings_beyond_authorization_from_a_da
     bad = clinic(fake.address, "billing", "auth", "bookings", "--as-of", "2026-02-30",
                  roles=(Role.BILLING,))
     assert bad.exit_code == 2 and len(fake.of("ListBookingsBeyondAuthorization")) == 1
+
+
+def test_account_superbill_writes_the_pdf_and_lists_its_services(stand_in, tmp_path,
+                                                                 monkeypatch):
+    fake = stand_in({f"{B}.AccountService/GetSuperbill": lambda r: {
+        "pdf": b"%PDF-1.3 superbill", "filename": "superbill-p1-20260301-20260331.pdf",
+        "lines": [{"charge": "accounts/p1/charges/c1", "procedure_code": "96365",
+                   "units": 1, "charge_cents": 45000, "paid_cents": 45000,
+                   "service_date": {"year": 2026, "month": 3, "day": 2}}],
+        "charged_cents": 45000, "paid_cents": 45000}})
+    out = tmp_path / "p1.pdf"
+    made = clinic(fake.address, "account", "superbill", "p1", "--from", "2026-03-01",
+                  "--to", "2026-03-31", "-o", out, roles=(Role.BILLING,))
+    assert made.exit_code == 0, made.output
+    assert out.read_bytes() == b"%PDF-1.3 superbill"
+    assert "96365" in made.stdout and "2026-03-02" in made.stdout
+    [asked] = fake.of("GetSuperbill")
+    assert (asked.name, asked.start_date.month, asked.end_date.day) == ("accounts/p1", 3, 31)
+    monkeypatch.chdir(tmp_path)  # without -o: the name billing gives it, here
+    assert clinic(fake.address, "account", "superbill", "p1", "--from", "2026-03-01",
+                  "--to", "2026-03-31", roles=(Role.BILLING,)).exit_code == 0
+    assert (tmp_path / "superbill-p1-20260301-20260331.pdf").exists()
+    bad = clinic(fake.address, "account", "superbill", "p1", "--from", "March",
+                 "--to", "2026-03-31", roles=(Role.BILLING,))
+    assert bad.exit_code != 0 and len(fake.of("GetSuperbill")) == 2
+
+
+def test_prices_and_policy_fees_are_set_from_a_date_and_listed(stand_in):
+    version = {"name": "feeScheduleEntries/99213/priceVersions/v1", "amount_cents": 13500,
+               "effective_date": {"year": 2027, "month": 1, "day": 1},
+               "create_staff_id": "biller-9"}
+    fake = stand_in({
+        f"{B}.FeeScheduleService/UpdateFeeScheduleEntry": lambda r: {
+            "price_version": version},
+        f"{B}.FeeScheduleService/ListPriceVersions": lambda r: {"price_versions": [version]},
+        f"{B}.FeeScheduleService/UpdatePolicyFee": lambda r: {"price_version": {
+            **version, "name": "feeScheduleEntries/NO_SHOW_FEE/priceVersions/v2"}},
+        f"{B}.FeeScheduleService/ListPolicyFees": lambda r: {"policy_fees": [
+            {"name": "policyFees/NO_SHOW_FEE", "amount_cents": 9900}]}})
+    made = clinic(fake.address, "prices", "set", "99213", "--cents", "13500", "--from",
+                  "2027-01-01", roles=(Role.BILLING,))
+    assert made.exit_code == 0, made.output
+    [asked] = fake.of("UpdateFeeScheduleEntry")
+    assert (asked.entry.name, asked.entry.self_pay_price_cents, list(asked.update_mask.paths),
+            asked.effective_date.year, bool(asked.request_id)) == \
+        ("feeScheduleEntries/99213", 13500, ["self_pay_price_cents"], 2027, True)
+    listed = clinic(fake.address, "--json", "prices", "list", "99213")
+    assert json.loads(listed.stdout)[0]["amount_cents"] == "13500"
+    assert fake.of("ListPriceVersions")[0].parent == "feeScheduleEntries/99213"
+    assert clinic(fake.address, "fees", "set", "no_show_fee", "--cents", "9900", "--from",
+                  "2027-01-01", roles=(Role.BILLING,)).exit_code == 0
+    [fee] = fake.of("UpdatePolicyFee")
+    assert (fee.policy_fee.name, fee.policy_fee.amount_cents, list(fee.update_mask.paths)) == \
+        ("policyFees/NO_SHOW_FEE", 9900, ["amount_cents"])
+    fees = clinic(fake.address, "fees", "list")
+    assert fees.exit_code == 0 and "9900" in fees.stdout
+    bad = clinic(fake.address, "prices", "set", "99213", "--cents", "1", "--from", "soon")
+    assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 1

@@ -10,7 +10,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clinic_common.config import ServiceSettings
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from clinic_billing.adapters import coding_rules
@@ -26,6 +26,10 @@ class BillingSettings(ServiceSettings):
     service_name: ClassVar[str] = "billing"
     default_port: ClassVar[int] = 50053
 
+    # An 835 comes in one request (~210 bytes a claim with two lines): 10 MiB takes some
+    # 48,000 claims, posted in about 400 MiB (BENCHMARKS.md), under the pod's 512 MiB.
+    # The other services keep the edge's 1 MiB.
+    max_message_bytes: int = Field(10 * 1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     no_show_fee_cents: int = 7500
     late_cancel_fee_cents: int = 5000
     time_zone: str = "America/Los_Angeles"

@@ -24,6 +24,12 @@ from clinic_client.intake import IntakeClient
 from clinic_client.scheduling import SchedulingClient
 
 PORTS = {"intake": 50051, "scheduling": 50052, "billing": 50053}
+# The largest message the command sends or takes: a big 835 and the postings
+# ImportRemittance answers with (about 100 bytes a claim) exceed gRPC's 4 MiB default.
+# Each service still bounds what it accepts (<SVC>_MAX_MESSAGE_BYTES).
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+CHANNEL_OPTIONS = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                   ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
 
 
 class NoToken(Exception):
@@ -66,13 +72,13 @@ class Settings:
     def channel(self, service: str) -> grpc.Channel:
         address = self.addresses[service]
         if not self.tls_ca_file:
-            return grpc.insecure_channel(address)
+            return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
         roots = None if self.tls_ca_file == "system" else Path(self.tls_ca_file).read_bytes()
         credentials = grpc.ssl_channel_credentials(
             root_certificates=roots,
             private_key=self.tls_key_file.read_bytes() if self.tls_key_file else None,
             certificate_chain=self.tls_cert_file.read_bytes() if self.tls_cert_file else None)
-        return grpc.secure_channel(address, credentials)
+        return grpc.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
 
 
 def _path(value: str | None) -> Path | None:

@@ -414,6 +414,86 @@ def account_show(account: Annotated[str, typer.Argument(help="account (patient) 
                                              name=account_name(account)).account)), key="name")
 
 
+@account_app.command("superbill")
+def account_superbill(account: Annotated[str, typer.Argument(help="account (patient) id")],
+                      start: Annotated[str, typer.Option("--from",
+                                                         help="first date of service")],
+                      end: Annotated[str, typer.Option("--to", help="last date of service")],
+                      out_file: Annotated[Path | None, typer.Option(
+                          "--out", "-o", dir_okay=False,
+                          help="where the PDF goes (default: the name billing gives it)")
+                      ] = None) -> None:
+    """A self-pay patient's superbill (PDF) for out-of-network reimbursement."""
+    _check_date(start, "--from")
+    _check_date(end, "--to")
+    answer = run(lambda c: c.billing.call(f"{BILLING}.AccountService/GetSuperbill",
+                                          name=account_name(account), start_date=_day(start),
+                                          end_date=_day(end)))
+    target = out_file or Path(answer.filename)
+    target.write_bytes(answer.pdf)
+    show(list(answer.lines), ["service_date", "procedure_code", "units", "charge_cents",
+                              "paid_cents"], "superbill", key="charge")
+    err.print(f"{target}: {len(answer.lines)} services, charged {answer.charged_cents} "
+              f"cents, paid {answer.paid_cents} cents", highlight=False)
+
+
+FEES = f"{BILLING}.FeeScheduleService"
+VERSION_COLUMNS = ["name", "amount_cents", "effective_date", "create_time", "create_staff_id"]
+prices_app = typer.Typer(help="Self-pay prices by first date of service (with their history).",
+                         no_args_is_help=True)
+app.add_typer(prices_app, name="prices")
+
+
+@prices_app.command("list")
+def prices_list(code: Annotated[str, typer.Argument(
+        help="procedure code (NO_SHOW_FEE, LATE_CANCEL_FEE for the policy fees)")]) -> None:
+    """A code's price versions, by the first date of service each prices."""
+    show(run(lambda c: list(c.billing.pages(f"{FEES}/ListPriceVersions", "price_versions",
+                                            parent=f"feeScheduleEntries/{code}"))),
+         VERSION_COLUMNS, f"{code} prices", key="name")
+
+
+@prices_app.command("set")
+def prices_set(code: Annotated[str, typer.Argument(help="procedure code")],
+               cents: Annotated[int, typer.Option(help="the self-pay price per unit, cents")],
+               start: Annotated[str, typer.Option("--from",
+                                                  help="first date of service it prices")],
+               ) -> None:
+    """Set a code's self-pay price from a date of service on (the earlier prices stay)."""
+    _check_date(start, "--from")
+    answer = run(lambda c: c.billing.call(
+        f"{FEES}/UpdateFeeScheduleEntry", entry={"name": f"feeScheduleEntries/{code}",
+                                                 "self_pay_price_cents": cents},
+        update_mask={"paths": ["self_pay_price_cents"]}, effective_date=_day(start)))
+    show(answer.price_version, key="name")
+
+
+fees_app = typer.Typer(help="Policy fees (no-show, late cancellation).", no_args_is_help=True)
+app.add_typer(fees_app, name="fees")
+
+
+@fees_app.command("list")
+def fees_list() -> None:
+    """The policy fees at the amounts in force today."""
+    show(run(lambda c: list(c.billing.call(f"{FEES}/ListPolicyFees").policy_fees)),
+         ["name", "amount_cents", "effective_date"], "policy fees", key="name")
+
+
+@fees_app.command("set")
+def fees_set(fee: Annotated[str, typer.Argument(help="NO_SHOW_FEE or LATE_CANCEL_FEE")],
+             cents: Annotated[int, typer.Option(help="the amount, cents (0 charges none)")],
+             start: Annotated[str, typer.Option("--from", help="first date of service "
+                                                               "(the missed appointment's)")],
+             ) -> None:
+    """Set a policy fee from a date on (the earlier amounts stay)."""
+    _check_date(start, "--from")
+    name = fee if fee.startswith("policyFees/") else f"policyFees/{fee.upper()}"
+    answer = run(lambda c: c.billing.call(
+        f"{FEES}/UpdatePolicyFee", policy_fee={"name": name, "amount_cents": cents},
+        update_mask={"paths": ["amount_cents"]}, effective_date=_day(start)))
+    show(answer.price_version, key="name")
+
+
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
 CLAIM_COLUMNS = ["name", "payer_id", "service_date", "state", "total_charge_cents", "batch"]
@@ -533,7 +613,10 @@ app.add_typer(remittance_app, name="remittance")
 
 @remittance_app.command("import")
 def remittance_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                                           help="an 835 file")]) -> None:
+                                                           help="an 835 file")],
+                      deadline: Annotated[float, typer.Option(
+                          help="seconds the import may take: a 10,000-claim file posts in "
+                               "about 20 s (BENCHMARKS.md)")] = 600.0) -> None:
     """Import an 835 and post it (one call; a file imported before is not posted twice)."""
     size = file.stat().st_size
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -547,8 +630,12 @@ def remittance_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay
         content = b"".join(chunks)
         sending = progress.add_task("sending and posting", total=len(content))
         try:
-            answer = run(lambda c: c.billing.call(
-                f"{BILLING}.RemittanceService/ImportRemittance", content=content))
+            def post(c):
+                c.billing.deadline = max(c.billing.deadline, deadline)
+                return c.billing.call(f"{BILLING}.RemittanceService/ImportRemittance",
+                                      content=content)
+
+            answer = run(post)
         finally:
             progress.update(sending, completed=len(content))
     remittance = _plain(answer.remittance)

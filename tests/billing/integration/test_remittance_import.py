@@ -7,6 +7,8 @@ import pytest
 from clinic.billing.v1 import claim_pb2 as C
 from clinic.billing.v1 import remittance_pb2
 from clinic.billing.v1 import remittance_service_pb2 as pb
+from clinic_billing.service_layer import remittances
+from sqlalchemy import event
 
 from tests.billing.flow import AS_BILLING, answer, balances, imported, state
 from tests.billing.support import error_metadata, reason, row_counts
@@ -118,3 +120,45 @@ def test_a_malformed_file_is_refused_with_the_segment_and_position_and_nothing_i
         imported(billing, "ISA\xe9".encode("latin-1").decode("latin-1"))
     assert reason(refused.value) == "MALFORMED_X12"
     assert row_counts(billing.runtime) == before
+
+
+@pytest.mark.parametrize("chunk", [500, 1])
+def test_a_payment_reversed_and_corrected_within_one_file_posts_in_file_order(sent, chunk,
+                                                                              monkeypatch):
+    """In one chunk of the file or across chunks (one claim each), the same order."""
+    monkeypatch.setattr(remittances, "POST_CHUNK", chunk)
+    billing, claims, charges = sent
+    c2 = claims[1]
+    paid = ClaimPayment(c2.claim_id, "1", 30000, 10000, 5000, lines=[
+        Line("90868", 30000, 10000, [("CO", "45", 15000), ("PR", "1", 5000)])])
+    reversal = ClaimPayment(c2.claim_id, "22", -30000, -10000, -5000, lines=[
+        Line("90868", -30000, -10000, [("CO", "45", -15000), ("PR", "1", -5000)])])
+    corrected = ClaimPayment(c2.claim_id, "1", 30000, 20000, 0, lines=[
+        Line("90868", 30000, 20000, [("CO", "45", 10000)])])
+    remittance = imported(billing, era([paid, reversal, corrected])).remittance
+    P = remittance_pb2
+    assert [c.outcome for c in remittance.claims] == [
+        P.POSTING_OUTCOME_PAID, P.POSTING_OUTCOME_REVERSED, P.POSTING_OUTCOME_PAID]
+    assert list(remittance.suspense_items) == []
+    assert balances(billing, "p2") == (0, 0)  # the deductible was reversed, the rest paid
+    assert state(billing, c2) == C.CLAIM_STATE_PAID
+
+
+def test_an_import_reads_its_claims_and_charges_in_one_query_each(sent):
+    """No query per claim: the claims CLP01 names and their charges are read in batches."""
+    billing, claims, charges = sent
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(billing.runtime.engine, "before_cursor_execute", seen)
+    try:
+        imported(billing, era(answer(claims, charges)))
+    finally:
+        event.remove(billing.runtime.engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len([s for s in reads if "FROM CLAIMS" in s]) == 1  # the claims, locked
+    assert len([s for s in reads if "FROM CHARGES" in s]) == 1
+    assert len([s for s in reads if "FROM LEDGER_ENTRIES" in s]) == 1  # the new balances
+    assert len([s for s in statements if s.startswith("INSERT INTO LEDGER_ENTRIES")]) == 1

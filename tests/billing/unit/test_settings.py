@@ -53,3 +53,11 @@ def test_the_billing_provider_comes_from_the_environment(monkeypatch):
     provider = load(BillingSettings).billing_provider
     assert (provider.npi, provider.tax_id, provider.rendering_npi("dr-lee"),
             provider.rendering_npi("dr-who")) == ("1234567893", "123456789", "1245319599", "")
+
+
+def test_an_835_of_tens_of_thousands_of_claims_fits_one_request_by_default(monkeypatch):
+    monkeypatch.delenv("BILLING_MAX_MESSAGE_BYTES", raising=False)
+    assert load(BillingSettings).max_message_bytes == 10 * 1024 * 1024
+    monkeypatch.setenv("BILLING_MAX_MESSAGE_BYTES", str(64 * 1024 * 1024 + 1))
+    with pytest.raises(ConfigurationError, match="BILLING_MAX_MESSAGE_BYTES"):
+        load(BillingSettings)

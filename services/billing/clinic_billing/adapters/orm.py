@@ -144,6 +144,21 @@ fee_schedule_entries = Table(
     Column("effective_to", Date),
 )
 
+# Self-pay prices and policy fee amounts set over the API, by first date of service:
+# only added, never changed (the fee_schedule_entries column is the price before any).
+price_versions = Table(
+    "price_versions", metadata,
+    Column("version_id", String(32), primary_key=True),
+    Column("procedure_code", String(16), ForeignKey("fee_schedule_entries.procedure_code"),
+           nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_price_versions_code", price_versions.c.procedure_code, price_versions.c.effective_from,
+      price_versions.c.version_id)
+
 contracted_rates = Table(
     "contracted_rates", metadata,
     Column("rate_id", String(32), primary_key=True),
@@ -387,7 +402,7 @@ prior_authorizations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(128), nullable=False),
-    # The units the patient's upcoming bookings are expected to use of it (0016).
+    # The units the patient's upcoming bookings are expected to use of it (0015).
     Column("units_scheduled", Integer, nullable=False, server_default="0"),
 )
 Index("ix_prior_authorizations_patient", prior_authorizations.c.patient_id,
@@ -407,7 +422,7 @@ prior_authorization_uses = Table(
 Index("ix_prior_authorization_uses_authorization",
       prior_authorization_uses.c.prior_authorization_id)
 
-# Upcoming treatment bookings, from scheduling's appointment events (0016).
+# Upcoming treatment bookings, from scheduling's appointment events (0015).
 bookings = Table(
     "bookings", metadata,
     Column("appointment_id", String(64), primary_key=True),
@@ -460,4 +475,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(payment.WriteOff, write_offs)
     mapper_registry.map_imperatively(authorization.PriorAuthorization, prior_authorizations)
     mapper_registry.map_imperatively(authorization.AuthorizationUse, prior_authorization_uses)
+    mapper_registry.map_imperatively(pricing.PriceVersion, price_versions)
     _mapped = True

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic_common import keyset
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from clinic_billing.domain.authorization import (
@@ -43,6 +43,18 @@ from clinic_billing.domain.remittance import (
     RemittanceClaim,
     SuspenseItem,
 )
+
+# Ids per IN (...) of a batched read: well under SQLite's bound parameters per statement.
+IN_CHUNK = 500
+
+
+def _insert_all(session: Session, cls: type, objects: list, key: str) -> None:
+    """``objects`` (dataclasses, their database-made ``key`` unset) as rows of one
+    executemany: the ORM would insert them one by one to read each key back."""
+    rows = [{k: v for k, v in vars(o).items() if not k.startswith("_") and k != key}
+            for o in objects]
+    if rows:
+        session.execute(insert(cls), rows)
 
 
 class SqlAccountRepository:
@@ -129,6 +141,21 @@ class SqlChargeRepository:
     def get(self, charge_id: str, *, for_update: bool = False) -> Charge | None:
         return self.session.get(Charge, charge_id, with_for_update=for_update or None,
                                 populate_existing=for_update)
+
+    def get_many(self, charge_ids: list[str]) -> dict[str, Charge]:
+        """The charges of ``charge_ids`` that exist, by id, one query per IN_CHUNK ids."""
+        found: dict[str, Charge] = {}
+        wanted = sorted(set(charge_ids))
+        for start in range(0, len(wanted), IN_CHUNK):
+            found.update((c.charge_id, c) for c in self.session.scalars(select(Charge).where(
+                Charge.charge_id.in_(wanted[start:start + IN_CHUNK]))))
+        return found
+
+    def of_patient_between(self, patient_id: str, start: dt.date, end: dt.date) -> list[Charge]:
+        """The patient's charges with dates of service from ``start`` to ``end``."""
+        return list(self.session.scalars(select(Charge).where(
+            Charge.patient_id == patient_id, Charge.service_date >= start,
+            Charge.service_date <= end).order_by(Charge.service_date, Charge.charge_id)))
 
     def for_appointment(self, appointment_id: str, sources: set[ChargeSource]) -> list[Charge]:
         return list(self.session.scalars(select(Charge).where(
@@ -260,6 +287,20 @@ class SqlClaimRepository:
         return keyset.fetch(self.session, select(T).where(T.claim_id == claim_id),
                             [T.transition_id], after, limit)
 
+
+    def get_many(self, claim_ids: list[str], *, for_update: bool = False) -> dict[str, Claim]:
+        """The claims of ``claim_ids`` that exist, by id, read (and locked) in id order, in
+        chunks: one query per IN_CHUNK ids rather than one per claim."""
+        found: dict[str, Claim] = {}
+        wanted = sorted(set(claim_ids))
+        for start in range(0, len(wanted), IN_CHUNK):
+            query = select(Claim).where(Claim.claim_id.in_(wanted[start:start + IN_CHUNK])) \
+                .order_by(Claim.claim_id)
+            if for_update:
+                query = query.with_for_update().execution_options(populate_existing=True)
+            found.update((c.claim_id, c) for c in self.session.scalars(query))
+        return found
+
     def release_lines(self, claim: Claim) -> None:
         """Frees a voided claim's charges for another claim."""
         self.session.execute(delete(ClaimLine).where(ClaimLine.claim_id == claim.claim_id))
@@ -317,6 +358,10 @@ class SqlLedger:
     def add(self, entry: LedgerEntry) -> None:
         self.session.add(entry)
 
+    def add_all(self, entries: list[LedgerEntry]) -> None:
+        """Many entries in one INSERT per chunk (their ids are not read back)."""
+        _insert_all(self.session, LedgerEntry, entries, "entry_id")
+
     def of_remittance_claim(self, claim_id: str, remittance_id: str) -> list[LedgerEntry]:
         """The entries one remittance posted to one claim."""
         return list(self.session.scalars(select(LedgerEntry).where(
@@ -332,11 +377,16 @@ class SqlLedger:
 
     def balances(self, patient_ids: list[str]) -> dict[str, Balance]:
         E = LedgerEntry
-        rows = self.session.execute(
-            select(E.patient_id, func.coalesce(func.sum(E.patient_cents), 0),
-                   func.coalesce(func.sum(E.insurance_cents), 0))
-            .where(E.patient_id.in_(patient_ids)).group_by(E.patient_id))
-        return {pid: Balance(int(patient), int(insurance)) for pid, patient, insurance in rows}
+        found: dict[str, Balance] = {}
+        wanted = sorted(set(patient_ids))
+        for start in range(0, len(wanted), IN_CHUNK):
+            rows = self.session.execute(
+                select(E.patient_id, func.coalesce(func.sum(E.patient_cents), 0),
+                       func.coalesce(func.sum(E.insurance_cents), 0))
+                .where(E.patient_id.in_(wanted[start:start + IN_CHUNK])).group_by(E.patient_id))
+            found.update((pid, Balance(int(patient), int(insurance)))
+                         for pid, patient, insurance in rows)
+        return found
 
     def move(self, from_patient: str, to_patient: str) -> None:
         self.session.execute(update(LedgerEntry).where(LedgerEntry.patient_id == from_patient)
@@ -371,7 +421,10 @@ class SqlRemittanceRepository:
 
     def add_claim(self, posted: RemittanceClaim) -> None:
         self.session.add(posted)
-        self.session.flush()  # its id names the entries' posting for a later reversal
+
+    def add_claims(self, posted: list[RemittanceClaim]) -> None:
+        """Many postings in one INSERT per chunk (their ids are not read back)."""
+        _insert_all(self.session, RemittanceClaim, posted, "id")
 
     def claims_of(self, remittance_id: str) -> list[RemittanceClaim]:
         return list(self.session.scalars(select(RemittanceClaim).where(

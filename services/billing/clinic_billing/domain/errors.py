@@ -363,3 +363,30 @@ class SecondaryClaimExists(AlreadyExists):
     def __init__(self, primary_id: str, secondary_id: str):
         super().__init__(f"claim {primary_id!r} has secondary claim {secondary_id!r}; void it "
                          "first", claim_id=primary_id, secondary_claim_id=secondary_id)
+
+
+class NoSuperbillCharges(FailedPrecondition):
+    """A superbill lists self-pay services; none fell in the dates asked for."""
+
+    default_reason = "NO_SUPERBILL_CHARGES"
+
+    def __init__(self, patient_id: str, start, end):
+        super().__init__(f"no self-pay services on account {patient_id!r} from {start} to "
+                         f"{end}", patient_id=patient_id)
+
+
+class SuperbillNotReady(FailedPrecondition):
+    """A superbill without the identifiers an insurer needs is not produced."""
+
+    default_reason = "SUPERBILL_NOT_READY"
+
+    def __init__(self, patient_id: str, problem: str, detail: str, charge_id: str = ""):
+        super().__init__(f"no superbill for {patient_id!r}: {detail}", patient_id=patient_id,
+                         problem=problem, charge_id=charge_id)
+
+
+class PolicyFeeNotFound(NotFound):
+    default_reason = "POLICY_FEE_NOT_FOUND"
+
+    def __init__(self, fee: str):
+        super().__init__(f"no policy fee {fee!r} (NO_SHOW_FEE, LATE_CANCEL_FEE)", fee=fee)

@@ -12,15 +12,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clinic_billing.domain import errors
 from clinic_billing.domain.contract import ContractedRate, allowed_per_unit
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import Responsibility
+from clinic_billing.domain.model import Responsibility, sortable_id
 
 NO_SHOW_FEE = "NO_SHOW_FEE"
 LATE_CANCEL_FEE = "LATE_CANCEL_FEE"
+POLICY_FEE_CODES = (LATE_CANCEL_FEE, NO_SHOW_FEE)
+MAX_PRICE_CENTS = 100_000_000  # a million dollars a unit: anything above is a typo
 
 
 class BillingUnit(enum.StrEnum):
@@ -50,6 +52,35 @@ class FeeScheduleEntry:
         """Whether the entry prices a date of service ``day`` (S0013 ends 2025-12-31)."""
         return ((self.effective_from is None or self.effective_from <= day)
                 and (self.effective_to is None or day <= self.effective_to))
+
+
+@dataclass
+class PriceVersion:
+    """A self-pay price, or a policy fee's amount, for dates of service from
+    ``effective_from`` on, until a version with a later date. Versions are only added:
+    a change is a new version and the history stays; of two versions from the same
+    date the later one set counts."""
+
+    procedure_code: str
+    amount_cents: int
+    effective_from: dt.date
+    created_at: dt.datetime
+    created_by: str
+    version_id: str = field(default_factory=sortable_id)
+
+    def __post_init__(self):
+        if not 0 <= self.amount_cents <= MAX_PRICE_CENTS:
+            raise errors.field("amount_cents", f"must be 0 to {MAX_PRICE_CENTS} cents")
+
+
+def priced(entry: FeeScheduleEntry, version: PriceVersion | None) -> FeeScheduleEntry:
+    """The entry at the price of ``version`` (a policy fee: its list price too)."""
+    if version is None:
+        return entry
+    if entry.kind == FeeKind.POLICY:
+        return dataclasses.replace(entry, list_price_cents=version.amount_cents,
+                                   self_pay_price_cents=version.amount_cents)
+    return dataclasses.replace(entry, self_pay_price_cents=version.amount_cents)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ BOOKING = Name("accounts/{account}/bookings/{booking}")
 AUTHORIZATION_STATES = {
     AuthorizationState.ACTIVE: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_ACTIVE,
     AuthorizationState.VOID: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_VOID}
+PRICE_VERSION = Name("feeScheduleEntries/{procedure_code}/priceVersions/{version}")
+POLICY_FEE = Name("policyFees/{fee}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
                   AccountState.MERGED: account_pb2.ACCOUNT_STATE_MERGED}

@@ -34,6 +34,7 @@ PERMISSIONS = {
     _service(account_service_pb2, "AccountService"): {
         "GetAccount": rule(DESK, BILLING, ADMIN),
         "ListAccounts": rule(DESK, BILLING, ADMIN),
+        "GetSuperbill": rule(BILLING, ADMIN),
     },
     _service(charge_service_pb2, "ChargeService"): {
         "CreateCharge": rule(BILLING, ADMIN),
@@ -90,6 +91,10 @@ PERMISSIONS = {
     _service(fee_schedule_service_pb2, "FeeScheduleService"): {
         "ListFeeScheduleEntries": rule(*EVERY_STAFF, phi=False),
         "GetFeeScheduleEntry": rule(*EVERY_STAFF, phi=False),
+        "ListPriceVersions": rule(*EVERY_STAFF, phi=False),
+        "ListPolicyFees": rule(*EVERY_STAFF, phi=False),
+        "UpdateFeeScheduleEntry": rule(BILLING, ADMIN, phi=False),
+        "UpdatePolicyFee": rule(BILLING, ADMIN, phi=False),
     },
     _service(payer_service_pb2, "PayerService"): {
         "CreatePayer": rule(BILLING, ADMIN, phi=False),

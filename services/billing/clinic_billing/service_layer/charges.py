@@ -56,11 +56,15 @@ class MissedAppointment:
 
 def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy,
               on: dt.date | None = None) -> pricing.FeeScheduleEntry:
-    """The entry pricing ``code`` (for a date of service ``on``, when given)."""
+    """The entry pricing ``code`` (for a date of service ``on``, when given): a policy
+    fee at the settings' amount, then at the price version in force on ``on`` if any."""
     entry = uow.fee_schedule.get(code)
     if entry is None or (on is not None and not entry.in_force(on)):
         raise errors.ProcedureNotInFeeSchedule(code, on)
-    return policy.fees.apply(entry)
+    entry = policy.fees.apply(entry)
+    if on is None:
+        return entry
+    return pricing.priced(entry, uow.prices.in_force([code], on).get(code))
 
 
 def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPolicy,
@@ -145,7 +149,7 @@ def post_policy_fee(uow: BillingUnitOfWork, missed: MissedAppointment, policy: B
     if uow.charges.for_appointment(missed.appointment_id, set(POLICY_FEES)):
         log.info("policy fee already charged", extra={"appointment_id": missed.appointment_id})
         return None
-    entry = fee_entry(uow, POLICY_FEES[missed.source], policy)
+    entry = fee_entry(uow, POLICY_FEES[missed.source], policy, missed.service_date)
     if entry.self_pay_price_cents == 0:
         return None
     account = account_for_posting(uow, missed.patient_id, now)

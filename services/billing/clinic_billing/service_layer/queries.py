@@ -8,7 +8,7 @@ from clinic_common import keyset
 from clinic_common.runner import Runner
 
 from clinic_billing.adapters.repository import ChargeFilter
-from clinic_billing.domain import errors
+from clinic_billing.domain import errors, pricing
 from clinic_billing.domain.charge import Charge
 from clinic_billing.domain.coverage import Coverage, in_priority_order
 from clinic_billing.domain.model import Account, Balance
@@ -72,11 +72,12 @@ def list_charges(runner: Billing, flt: ChargeFilter, *, limit: int,
 
 
 def get_fee_entry(code: str, runner: Billing, policy: BillingPolicy) -> FeeScheduleEntry:
+    """The entry at its prices for today's dates of service."""
     def query(uow: BillingUnitOfWork) -> FeeScheduleEntry:
         entry = uow.fee_schedule.get(code)
         if entry is None:
             raise errors.FeeScheduleEntryNotFound(code)
-        return policy.fees.apply(entry)
+        return _priced_today(uow, [entry], policy, runner)[0]
 
     return runner.read(query)
 
@@ -85,6 +86,14 @@ def list_fee_schedule(runner: Billing, policy: BillingPolicy, *, limit: int,
                       after: list | None) -> keyset.Page:
     def query(uow: BillingUnitOfWork) -> keyset.Page:
         page = uow.fee_schedule.list(limit=limit, after=after)
-        return keyset.Page([policy.fees.apply(e) for e in page.items], page.next_key)
+        return keyset.Page(_priced_today(uow, page.items, policy, runner), page.next_key)
 
     return runner.read(query)
+
+
+def _priced_today(uow: BillingUnitOfWork, entries: list[FeeScheduleEntry],
+                  policy: BillingPolicy, runner: Billing) -> list[FeeScheduleEntry]:
+    versions = uow.prices.in_force([e.procedure_code for e in entries],
+                                   policy.today(runner.clock()))
+    return [pricing.priced(policy.fees.apply(e), versions.get(e.procedure_code))
+            for e in entries]

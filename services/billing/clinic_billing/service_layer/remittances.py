@@ -8,15 +8,16 @@ the same payer trace number (TRN) is refused.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from clinic_common import keyset
 from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
 from clinic_billing.adapters import x12_835
 from clinic_billing.domain import errors
-from clinic_billing.domain.claim import ClaimState
-from clinic_billing.domain.model import EntryKind
+from clinic_billing.domain.charge import Charge
+from clinic_billing.domain.claim import Claim, ClaimState
+from clinic_billing.domain.model import Balance, EntryKind, LedgerEntry
 from clinic_billing.domain.remittance import (
     POSTABLE,
     REVERSAL,
@@ -32,12 +33,13 @@ from clinic_billing.domain.remittance import (
     post_claim,
     reversal_of,
 )
-from clinic_billing.service_layer.accounts import announce_balance
+from clinic_billing.service_layer import messages
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
 AGAIN = ":again"  # a result ending so is a file imported before
 SETTLED = {ClaimState.PAID, ClaimState.PARTIALLY_PAID, ClaimState.DENIED}
+POST_CHUNK = 500  # claims of a file read, posted and written at a time
 
 
 @dataclass(frozen=True)
@@ -66,15 +68,45 @@ def import_remittance(cmd: ImportRemittance, runner: Billing) -> tuple[str, bool
             raise errors.TraceAlreadyImported(era.trace_number, same_trace.remittance_id)
         remittance = _remittance(era, sha256, text, c)
         uow.remittances.add(remittance)
+        # The file in chunks of POST_CHUNK claims: each chunk's claims (locked) and their
+        # charges are read in a query or two, its postings' rows written together; memory
+        # stays bounded by the chunk, not the file.
         patients: set[str] = set()
-        for position, payment in enumerate(era.claims, start=1):
-            patients |= _post(uow, remittance, position, payment, era, c)
+        writes = _Writes()
+        for start in range(0, len(era.claims), POST_CHUNK):
+            chunk = era.claims[start:start + POST_CHUNK]
+            claims = uow.claims.get_many([p.claim_ref[:32] for p in chunk if p.claim_ref],
+                                         for_update=True)
+            charges = uow.charges.get_many([i for claim in claims.values()
+                                            for i in claim.charge_ids])
+            with uow.deferred_writes():
+                for position, payment in enumerate(chunk, start=start + 1):
+                    claim = claims.get(payment.claim_ref[:32]) if payment.claim_ref else None
+                    patients |= _post(uow, writes, remittance, position, payment, era, c,
+                                      claim, charges)
+            writes.write(uow)
+        balances = uow.ledger.balances(sorted(patients))
         for patient_id in sorted(patients):
-            announce_balance(uow, patient_id, c.now)
+            uow.emit(messages.balance_changed(patient_id, balances.get(patient_id, Balance()),
+                                              c.now), key=patient_id)
         return remittance.remittance_id
 
     result = runner.change("ImportRemittance", cmd.key, action)
     return result.removesuffix(AGAIN), result.endswith(AGAIN)
+
+
+@dataclass
+class _Writes:
+    """The postings' rows, inserted together (one statement per table and chunk)."""
+
+    claims: list[RemittanceClaim] = field(default_factory=list)
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    def write(self, uow: BillingUnitOfWork) -> None:
+        uow.flush()  # the remittance first: its rows name it
+        uow.remittances.add_claims(self.claims)
+        uow.ledger.add_all(self.entries)
+        self.claims, self.entries = [], []
 
 
 def _remittance(era: Era, sha256: str, text: str, c: Change) -> Remittance:
@@ -88,10 +120,11 @@ def _remittance(era: Era, sha256: str, text: str, c: Change) -> Remittance:
         created_at=c.now, created_by=c.actor)
 
 
-def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
-          payment: ClaimPayment, era: Era, c: Change) -> set[str]:
-    """Posts one CLP; returns the patients whose balances changed."""
-    claim = uow.claims.get(payment.claim_ref[:32], for_update=True) if payment.claim_ref else None
+def _post(uow: BillingUnitOfWork, writes: _Writes, remittance: Remittance, position: int,
+          payment: ClaimPayment, era: Era, c: Change, claim: Claim | None,
+          charges_by_id: dict[str, Charge]) -> set[str]:
+    """Posts one CLP to ``claim`` (None: CLP01 names no claim of ours); returns the
+    patients whose balances changed."""
     record = RemittanceClaim(
         remittance_id=remittance.remittance_id, position=position,
         claim_ref=payment.claim_ref[:64], claim_id=claim.claim_id if claim else None,
@@ -102,7 +135,7 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
         adjustments=[asdict(a) for a in payment.all_adjustments()], posted_at=c.now)
 
     def suspend(reason: SuspenseReason, cents: int, detail: str) -> set[str]:
-        uow.remittances.add_claim(record)
+        writes.claims.append(record)
         uow.remittances.add_suspense(SuspenseItem(
             remittance_id=remittance.remittance_id, claim_ref=payment.claim_ref[:64],
             reason=reason, amount_cents=cents, detail=detail, created_at=c.now))
@@ -117,20 +150,19 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
                        f"claim {claim.claim_id!r} was billed to {claim.payer_id!r}, not to "
                        f"{era.payer_id!r}")
     if payment.status == REVERSAL:
-        return _reverse(uow, remittance, record, claim, payment, c, suspend)
+        return _reverse(uow, writes, remittance, record, claim, payment, c, suspend)
     if claim.state not in POSTABLE:
         return suspend(SuspenseReason.CLAIM_NOT_POSTABLE, payment.paid_cents,
                        f"claim {claim.claim_id!r} is {claim.state}; it takes no payment "
                        "until a reversal or an appeal")
-    charges = [ch for ch in (uow.charges.get(i) for i in claim.charge_ids) if ch is not None]
+    charges = [charges_by_id[i] for i in claim.charge_ids if i in charges_by_id]
     expected = sum(e.insurance_cents for e in uow.ledger.of_claim(claim.claim_id)
                    if e.kind == EntryKind.COB_TRANSFER) if claim.is_secondary else None
     posting = post_claim(payment, claim, charges, remittance_id=remittance.remittance_id,
                          now=c.now, expected_cents=expected)
     record.outcome = posting.outcome
-    uow.remittances.add_claim(record)
-    for entry in posting.entries:
-        uow.ledger.add(entry)
+    writes.claims.append(record)
+    writes.entries += posting.entries
     for reason, cents, detail in posting.suspense:
         uow.remittances.add_suspense(SuspenseItem(
             remittance_id=remittance.remittance_id, claim_ref=payment.claim_ref[:64],
@@ -147,17 +179,17 @@ def _post(uow: BillingUnitOfWork, remittance: Remittance, position: int,
     return {claim.patient_id}
 
 
-def _reverse(uow, remittance, record, claim, payment, c, suspend) -> set[str]:
+def _reverse(uow, writes, remittance, record, claim, payment, c, suspend) -> set[str]:
+    writes.write(uow)  # the postings before it in this file count (paid, then reversed)
     earlier = uow.remittances.standing_posting(claim.claim_id)
     if earlier is None or claim.state not in SETTLED:
         return suspend(SuspenseReason.REVERSAL_WITHOUT_POSTING, payment.paid_cents,
                        f"claim {claim.claim_id!r} has no posting to reverse")
     record.outcome, record.reverses_id = Outcome.REVERSED, earlier.id
-    uow.remittances.add_claim(record)
-    for entry in reversal_of(uow.ledger.of_remittance_claim(claim.claim_id,
-                                                            earlier.remittance_id),
-                             remittance_id=remittance.remittance_id, now=c.now):
-        uow.ledger.add(entry)
+    writes.claims.append(record)
+    writes.entries += reversal_of(uow.ledger.of_remittance_claim(claim.claim_id,
+                                                                 earlier.remittance_id),
+                                  remittance_id=remittance.remittance_id, now=c.now)
     for denial in uow.remittances.open_denials_of(claim.claim_id):
         denial.state = "REVERSED"
     uow.claims.add_transition(claim.settle(STATE_OF[Outcome.REVERSED], remittance.remittance_id,

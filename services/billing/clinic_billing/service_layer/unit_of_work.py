@@ -3,7 +3,7 @@
 from clinic_common.unit_of_work import SqlUnitOfWork
 from sqlalchemy.orm.exc import StaleDataError
 
-from clinic_billing.adapters.fee_schedule import SqlFeeSchedule
+from clinic_billing.adapters.fee_schedule import SqlFeeSchedule, SqlPriceVersions
 from clinic_billing.adapters.repository import (
     SqlAccountRepository,
     SqlBookingRepository,
@@ -29,6 +29,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.charges = SqlChargeRepository(session)
         self.ledger = SqlLedger(session)
         self.fee_schedule = SqlFeeSchedule(session)
+        self.prices = SqlPriceVersions(session)
         self.payers = SqlPayerRepository(session)
         self.plans = SqlPlanRepository(session)
         self.rates = SqlContractedRateRepository(session)
@@ -42,6 +43,12 @@ class BillingUnitOfWork(SqlUnitOfWork):
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
         self.accounts.lock_all(keys)
+
+    def deferred_writes(self):
+        """A block whose reads do not flush what it added first: its inserts go out
+        together at the next flush (one statement per table, not one per row). A read
+        that must see them flushes first (``flush``)."""
+        return self.session.no_autoflush
 
     def flush(self) -> None:
         """Write pending changes now; a charge changed by someone else is a lost race."""
