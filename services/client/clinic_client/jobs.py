@@ -631,7 +631,7 @@ def remittance_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay
         sending = progress.add_task("sending and posting", total=len(content))
         try:
             def post(c):
-                c.billing.deadline = max(c.billing.deadline, deadline)
+                c.billing.caller.deadline = max(c.billing.caller.deadline, deadline)
                 return c.billing.call(f"{BILLING}.RemittanceService/ImportRemittance",
                                       content=content)
 
