@@ -554,3 +554,64 @@ def test_series_book_show_and_rebook_against_scheduling(scheduling_on):
     shown = clinic(scheduling.address, "--json", "series", "show", series["name"])
     assert [a["start_time"] for a in json.loads(shown.stdout)["appointments"]] == \
         [a["start_time"] for a in series["appointments"]]  # the refused move changed nothing
+
+
+def test_series_show_prints_the_preferences_the_series_keeps(stand_in):
+    def got(request):
+        answer = _series(type("R", (), {"parent": request.name.rsplit("/series/", 1)[0],
+                                        "appointment_type": "IV_KETAMINE_INFUSION"})())
+        if request.name.endswith("/s1"):
+            answer["series"]["preferences"] = {
+                "weekdays": [1, 3, 5], "earliest_start_time": {"hours": 9, "minutes": 30},
+                "location_ids": ["encinitas", "la-jolla"],
+                "start_date": {"year": 2026, "month": 12, "day": 1}}
+        return answer
+
+    fake = stand_in({f"{S}.SeriesService/GetSeries": got})
+    shown = clinic(fake.address, "series", "show", "s1", "--patient", "p1")
+    assert shown.exit_code == 0, shown.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in shown.stdout.splitlines()]
+    for expected in ("from 2026-12-01", "weekdays Mon, Wed, Fri", "earliest_start 09:30",
+                     "latest_start any", "locations encinitas, la-jolla"):
+        assert expected in lines, shown.stdout
+    body = json.loads(clinic(fake.address, "--json", "series", "show", "s1",
+                             "--patient", "p1").stdout)
+    assert body["preferences"]["location_ids"] == ["encinitas", "la-jolla"]
+    old = clinic(fake.address, "series", "show", "s0", "--patient", "p1")
+    assert "not kept" in old.stdout
+
+
+def test_availability_hold_shows_the_held_staff_and_a_booking_names_the_hold(stand_in):
+    def held(request, state="HELD"):
+        return {"hold": {"name": f"{request.parent or 'locations/la-jolla'}/holds/h1",
+                         "hold_id": "h1", "patient_id": request.patient_id or "p1",
+                         "resource_ids": ["chair-1"], "state": state,
+                         "staff": [{"staff_member_id": "rn-ana", "role": "RN"}]}}
+
+    fake = stand_in({f"{S}.AvailabilityService/CreateHold": held,
+                     f"{S}.AvailabilityService/ReleaseHold":
+                         lambda r: held(type("R", (), {"parent": "", "patient_id": ""})(),
+                                        "RELEASED"),
+                     f"{S}.AppointmentService/CreateAppointment": _appointment})
+    result = clinic(fake.address, "availability", "hold", "p1", "--location", "la-jolla",
+                    "--type", "IV_KETAMINE_INFUSION", "--start", "2026-12-01T17:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert "rn-ana (RN)" in result.stdout and "chair-1" in result.stdout
+    (request,) = fake.of("CreateHold")
+    assert (request.parent, request.patient_id, request.appointment_type) == (
+        "locations/la-jolla", "p1", "IV_KETAMINE_INFUSION")
+    assert request.start_time.ToDatetime() == dt.datetime(2026, 12, 1, 17)
+    assert request.request_id
+    as_json = json.loads(clinic(fake.address, "--json", "availability", "hold", "p1",
+                                "--location", "la-jolla", "--type", "T",
+                                "--start", "2026-12-01T17:00:00Z").stdout)
+    assert as_json["staff"] == [{"staff_member_id": "rn-ana", "role": "RN"}]
+    booked = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
+                    "--type", "IV_KETAMINE_INFUSION", "--start", "2026-12-01T17:00:00Z",
+                    "--hold", "h1")
+    assert booked.exit_code == 0, booked.output
+    assert fake.of("CreateAppointment")[0].hold_id == "h1"
+    assert clinic(fake.address, "availability", "release", "h1").exit_code == 2  # where?
+    released = clinic(fake.address, "availability", "release", "h1", "--location", "la-jolla")
+    assert released.exit_code == 0 and "RELEASED" in released.stdout
+    assert fake.of("ReleaseHold")[0].name == "locations/la-jolla/holds/h1"
