@@ -554,6 +554,29 @@ def test_series_book_show_and_rebook_against_scheduling(scheduling_on):
     shown = clinic(scheduling.address, "--json", "series", "show", series["name"])
     assert [a["start_time"] for a in json.loads(shown.stdout)["appointments"]] == \
         [a["start_time"] for a in series["appointments"]]  # the refused move changed nothing
+    table = clinic(scheduling.address, "series", "show", series["name"])
+    lines = [" ".join(line.replace("│", " ").split()) for line in table.stdout.splitlines()]
+    assert {"weekdays Mon, Wed, Fri", "earliest_start 10:00", "locations la-jolla",
+            "from 2027-03-08"} <= set(lines), table.stdout
+
+
+def test_availability_hold_then_book_on_it_against_scheduling(scheduling_on):
+    """The hold shows the RN it keeps, and the booking on it gets her."""
+    from tests.scheduling.integration.test_slot_holds import ready
+
+    ready(scheduling_on)
+    held = clinic(scheduling_on.address, "availability", "hold", "p1", "--location",
+                  "la-jolla", "--type", "IV_KETAMINE_INFUSION", "--start", "2027-03-03T18:00:00Z")
+    assert held.exit_code == 0, held.output
+    assert "rn-ana (RN)" in held.stdout and "HELD" in held.stdout
+    hold_id = json.loads(clinic(scheduling_on.address, "--json", "availability", "hold", "p2",
+                                "--location", "la-jolla", "--type", "IV_KETAMINE_INFUSION",
+                                "--start", "2027-03-03T21:00:00Z").stdout)["hold_id"]
+    booked = clinic(scheduling_on.address, "--json", "appointment", "book", "p2", "--location",
+                    "la-jolla", "--type", "IV_KETAMINE_INFUSION", "--start",
+                    "2027-03-03T21:00:00Z", "--hold", hold_id)
+    assert booked.exit_code == 0, booked.output
+    assert json.loads(booked.stdout)["staff"] == [{"staff_member_id": "rn-ana", "role": "RN"}]
 
 
 def test_series_show_prints_the_preferences_the_series_keeps(stand_in):
