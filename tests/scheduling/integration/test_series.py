@@ -262,3 +262,17 @@ def test_a_series_without_preferences_given_keeps_them_empty(scheduling):
     assert series.HasField("preferences")
     assert (list(series.preferences.weekdays), list(series.preferences.location_ids)) == ([], [])
     assert not series.preferences.HasField("earliest_start_time")
+
+
+def test_a_merged_patients_series_keeps_its_preferences_under_the_survivor(scheduling):
+    from clinic.intake.v1 import events_pb2 as intake
+
+    ready(scheduling)
+    series = book_series(scheduling, **at_ten())
+    scheduling.register("p9")
+    assert scheduling.feed(intake.PatientMerged(surviving_patient_id="p9",
+                                                merged_patient_id="p1")) == "handled"
+    moved = api(scheduling).GetSeries(pb.GetSeriesRequest(
+        name=f"patients/p9/series/{series.series_id}")).series
+    assert moved.preferences == series.preferences
+    assert len(moved.appointments) == 3

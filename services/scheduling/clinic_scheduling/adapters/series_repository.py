@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clinic_scheduling.adapters.tables import series_preferences as P
@@ -34,3 +34,8 @@ class SqlSeriesRepository:
             weekdays=frozenset(int(d) for d in row.weekday_list.split(",") if d),
             earliest_local=row.earliest_start, latest_local=row.latest_start,
             location_ids=tuple(i for i in row.location_list.split(",") if i))
+
+    def repoint(self, from_patient_id: str, to_patient_id: str) -> None:
+        """A merged-away patient's series are the survivor's (their sessions move too)."""
+        self.session.execute(update(P).where(P.c.patient_id == from_patient_id)
+                             .values(patient_id=to_patient_id))
