@@ -10,6 +10,7 @@ from clinic.scheduling.v1 import appointment_pb2, events_pb2, location_pb2, staf
 from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
 from clinic.scheduling.v1 import availability_service_pb2 as pb
 from clinic.scheduling.v1 import availability_service_pb2_grpc as pb_grpc
+from clinic.scheduling.v1 import staff_service_pb2 as staff_api
 from clinic_devtools.testing import auth
 
 from tests.scheduling.helpers import PACIFIC, reason
@@ -216,3 +217,31 @@ def test_a_held_infusion_counts_toward_its_rns_chairs(rn_at_one_chair):
     assert reason(refused.value) == "NO_STAFF_AVAILABLE"
     booked = book_with(service, "p1", held.hold_id)
     assert staff_of(booked) == [("rn-ana", "RN")]
+
+
+def test_a_hold_without_kept_staff_or_whose_staff_left_is_booked_on_staff_picked_again(
+        scheduling):
+    """A hold placed before holds kept staff has no staff rows; a held member who can no
+    longer take the visit (time off added meanwhile) is replaced at booking."""
+    from sqlalchemy import text
+
+    one_provider(scheduling)
+    add_staff(scheduling, "dr-lee", staff_pb2.STAFF_ROLE_PROVIDER, start=8, end=17)
+    old = hold(scheduling, kind="FOLLOW_UP")
+    with scheduling.runtime.engine.begin() as connection:
+        connection.execute(text("DELETE FROM slot_hold_staff WHERE hold_id = :h"),
+                           {"h": old.hold_id})
+    first = book_with(scheduling, "p1", old.hold_id, kind="FOLLOW_UP")
+    assert [role for _, role in staff_of(first)] == ["PROVIDER"]
+    later = AT + dt.timedelta(hours=2)
+    again = hold(scheduling, start=later, kind="FOLLOW_UP")
+    [(kept, _)] = staff_of(again)
+    away = staff_pb2.StaffMember(name=f"staffMembers/{kept}")
+    period = away.time_off.add(reason="sick")
+    period.start_time.FromDatetime(later - dt.timedelta(hours=1))
+    period.end_time.FromDatetime(later + dt.timedelta(hours=1))
+    scheduling.staff_api.UpdateStaffMember(staff_api.UpdateStaffMemberRequest(
+        staff_member=away, update_mask={"paths": ["time_off"]}))
+    booked = book_with(scheduling, "p1", again.hold_id, start=later, kind="FOLLOW_UP")
+    other = ({"dr-kim", "dr-lee"} - {kept}).pop()
+    assert staff_of(booked) == [(other, "PROVIDER")]
