@@ -571,6 +571,10 @@ def test_series_book_show_and_rebook_against_scheduling(scheduling_on):
     shown = clinic(scheduling.address, "--json", "series", "show", series["name"])
     assert [a["start_time"] for a in json.loads(shown.stdout)["appointments"]] == \
         [a["start_time"] for a in series["appointments"]]  # the refused move changed nothing
+    table = clinic(scheduling.address, "series", "show", series["name"])
+    lines = [" ".join(line.replace("│", " ").split()) for line in table.stdout.splitlines()]
+    assert {"weekdays Mon, Wed, Fri", "earliest_start 10:00", "locations la-jolla",
+            "from 2027-03-08"} <= set(lines), table.stdout
 
 
 def test_billing_auth_bookings_lists_the_bookings_beyond_authorization_from_a_day(stand_in):
@@ -646,3 +650,84 @@ def test_prices_and_policy_fees_are_set_from_a_date_and_listed(stand_in):
     assert fees.exit_code == 0 and "9900" in fees.stdout
     bad = clinic(fake.address, "prices", "set", "99213", "--cents", "1", "--from", "soon")
     assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 1
+
+
+
+def test_availability_hold_then_book_on_it_against_scheduling(scheduling_on):
+    """The hold shows the RN it keeps, and the booking on it gets her."""
+    from tests.scheduling.integration.test_slot_holds import ready
+
+    ready(scheduling_on)
+    held = clinic(scheduling_on.address, "availability", "hold", "p1", "--location",
+                  "la-jolla", "--type", "IV_KETAMINE_INFUSION", "--start", "2027-03-03T18:00:00Z")
+    assert held.exit_code == 0, held.output
+    assert "rn-ana (RN)" in held.stdout and "HELD" in held.stdout
+    hold_id = json.loads(clinic(scheduling_on.address, "--json", "availability", "hold", "p2",
+                                "--location", "la-jolla", "--type", "IV_KETAMINE_INFUSION",
+                                "--start", "2027-03-03T21:00:00Z").stdout)["hold_id"]
+    booked = clinic(scheduling_on.address, "--json", "appointment", "book", "p2", "--location",
+                    "la-jolla", "--type", "IV_KETAMINE_INFUSION", "--start",
+                    "2027-03-03T21:00:00Z", "--hold", hold_id)
+    assert booked.exit_code == 0, booked.output
+    assert json.loads(booked.stdout)["staff"] == [{"staff_member_id": "rn-ana", "role": "RN"}]
+
+
+def test_series_show_prints_the_preferences_the_series_keeps(stand_in):
+    def got(request):
+        answer = _series(type("R", (), {"parent": request.name.rsplit("/series/", 1)[0],
+                                        "appointment_type": "IV_KETAMINE_INFUSION"})())
+        if request.name.endswith("/s1"):
+            answer["series"]["preferences"] = {
+                "weekdays": [1, 3, 5], "earliest_start_time": {"hours": 9, "minutes": 30},
+                "location_ids": ["encinitas", "la-jolla"],
+                "start_date": {"year": 2026, "month": 12, "day": 1}}
+        return answer
+
+    fake = stand_in({f"{S}.SeriesService/GetSeries": got})
+    shown = clinic(fake.address, "series", "show", "s1", "--patient", "p1")
+    assert shown.exit_code == 0, shown.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in shown.stdout.splitlines()]
+    for expected in ("from 2026-12-01", "weekdays Mon, Wed, Fri", "earliest_start 09:30",
+                     "latest_start any", "locations encinitas, la-jolla"):
+        assert expected in lines, shown.stdout
+    body = json.loads(clinic(fake.address, "--json", "series", "show", "s1",
+                             "--patient", "p1").stdout)
+    assert body["preferences"]["location_ids"] == ["encinitas", "la-jolla"]
+    old = clinic(fake.address, "series", "show", "s0", "--patient", "p1")
+    assert "not kept" in old.stdout
+
+
+def test_availability_hold_shows_the_held_staff_and_a_booking_names_the_hold(stand_in):
+    def held(request, state="HELD"):
+        return {"hold": {"name": f"{request.parent or 'locations/la-jolla'}/holds/h1",
+                         "hold_id": "h1", "patient_id": request.patient_id or "p1",
+                         "resource_ids": ["chair-1"], "state": state,
+                         "staff": [{"staff_member_id": "rn-ana", "role": "RN"}]}}
+
+    fake = stand_in({f"{S}.AvailabilityService/CreateHold": held,
+                     f"{S}.AvailabilityService/ReleaseHold":
+                         lambda r: held(type("R", (), {"parent": "", "patient_id": ""})(),
+                                        "RELEASED"),
+                     f"{S}.AppointmentService/CreateAppointment": _appointment})
+    result = clinic(fake.address, "availability", "hold", "p1", "--location", "la-jolla",
+                    "--type", "IV_KETAMINE_INFUSION", "--start", "2026-12-01T17:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert "rn-ana (RN)" in result.stdout and "chair-1" in result.stdout
+    (request,) = fake.of("CreateHold")
+    assert (request.parent, request.patient_id, request.appointment_type) == (
+        "locations/la-jolla", "p1", "IV_KETAMINE_INFUSION")
+    assert request.start_time.ToDatetime() == dt.datetime(2026, 12, 1, 17)
+    assert request.request_id
+    as_json = json.loads(clinic(fake.address, "--json", "availability", "hold", "p1",
+                                "--location", "la-jolla", "--type", "T",
+                                "--start", "2026-12-01T17:00:00Z").stdout)
+    assert as_json["staff"] == [{"staff_member_id": "rn-ana", "role": "RN"}]
+    booked = clinic(fake.address, "appointment", "book", "p1", "--location", "la-jolla",
+                    "--type", "IV_KETAMINE_INFUSION", "--start", "2026-12-01T17:00:00Z",
+                    "--hold", "h1")
+    assert booked.exit_code == 0, booked.output
+    assert fake.of("CreateAppointment")[0].hold_id == "h1"
+    assert clinic(fake.address, "availability", "release", "h1").exit_code == 2  # where?
+    released = clinic(fake.address, "availability", "release", "h1", "--location", "la-jolla")
+    assert released.exit_code == 0 and "RELEASED" in released.stdout
+    assert fake.of("ReleaseHold")[0].name == "locations/la-jolla/holds/h1"

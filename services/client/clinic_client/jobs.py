@@ -101,6 +101,52 @@ def availability_search(
     show(run(search), SLOT_COLUMNS, f"open times for {appointment_type}", key="start_time")
 
 
+HOLDS = f"{SCHEDULING}.AvailabilityService"
+
+
+def _show_hold(hold) -> None:
+    """A hold in a field/value table, its staff as "id (need)"; ``--json`` every field."""
+    from clinic_client import cli
+
+    if cli.Output.json or cli.Output.quiet:
+        show(_whole(hold), key="name")
+        return
+    row = _whole(hold)
+    row["staff"] = ", ".join(f"{s.staff_member_id} ({s.role})" for s in hold.staff) or "none"
+    row["resource_ids"] = ", ".join(hold.resource_ids) or "none"
+    show(row, title=row.get("name", "hold"))
+
+
+@availability_app.command("hold")
+def availability_hold(
+        patient: Annotated[str, typer.Argument(help="patient id")],
+        location: Annotated[str, typer.Option(help="location id")],
+        appointment_type: Annotated[str, typer.Option("--type", help="appointment type code")],
+        start: Annotated[str, typer.Option(help="start time with offset (from a search)")],
+        ) -> None:
+    """Hold a slot for a few minutes while the patient confirms: its resources and the staff
+    the visit would use. Book it with `clinic appointment book ... --hold HOLD`."""
+    stamp = _time(start, "--start")
+    _show_hold(run(lambda c: c.scheduling.call(
+        f"{HOLDS}/CreateHold", parent=f"locations/{location}", patient_id=patient,
+        appointment_type=appointment_type, start_time=stamp).hold))
+
+
+@availability_app.command("release")
+def availability_release(
+        hold: Annotated[str, typer.Argument(
+            help="the hold's name locations/LOCATION/holds/ID, or its id with --location")],
+        location: Annotated[str, typer.Option(help="the location, with a bare id")] = "",
+        ) -> None:
+    """Release a held slot (it then goes to the waitlist)."""
+    if not hold.startswith("locations/"):
+        if not location:
+            raise typer.BadParameter("give the full name locations/LOCATION/holds/ID, or "
+                                     "--location", param_hint="HOLD")
+        hold = f"locations/{location}/holds/{hold}"
+    _show_hold(run(lambda c: c.scheduling.call(f"{HOLDS}/ReleaseHold", name=hold).hold))
+
+
 appointment_app = typer.Typer(help="Book, show, cancel and move appointments.",
                               no_args_is_help=True)
 app.add_typer(appointment_app, name="appointment")
@@ -114,6 +160,9 @@ def appointment_book(
         start: Annotated[str, typer.Option(help="start time with offset (from a search)")],
         resource: Annotated[list[str], typer.Option(
             help="a resource id to take (repeat; default: the service picks)")] = [],  # noqa: B006
+        hold: Annotated[str, typer.Option(
+            help="the id of a hold on this slot (`clinic availability hold`): books on its "
+                 "resources and staff")] = "",
         count: Annotated[int | None, typer.Option(hidden=True)] = None,
         every_days: Annotated[int | None, typer.Option(hidden=True)] = None,
         ) -> None:
@@ -127,7 +176,7 @@ def appointment_book(
         f"{APPOINTMENTS}/CreateAppointment", parent=f"locations/{location}",
         appointment={"location_id": location, "patient_id": patient,
                      "appointment_type": appointment_type, "start_time": stamp,
-                     "resource_ids": resource}).appointment),
+                     "resource_ids": resource}, hold_id=hold.rsplit("/", 1)[-1]).appointment),
          APPOINTMENT_COLUMNS, "booked", key="name")
 
 
@@ -205,7 +254,33 @@ def _show_series(series) -> None:
         return
     row = _whole(series)
     show([row], SERIES_COLUMNS, row.get("name", "series"))
+    show(_preferences_row(series), title="preferences")
     show([_plain(a) for a in series.appointments], APPOINTMENT_COLUMNS, "sessions", key="name")
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _preferences_row(series) -> dict:
+    """The preferences the series keeps, in words (a series booked before they were kept
+    has none)."""
+    if not series.HasField("preferences"):
+        return {"preferences": "not kept (booked before series kept them)"}
+    prefs = series.preferences
+
+    def clock(field: str) -> str:
+        if not prefs.HasField(field):
+            return "any"
+        value = getattr(prefs, field)
+        return f"{value.hours:02d}:{value.minutes:02d}"
+
+    first = prefs.start_date
+    return {"from": f"{first.year:04d}-{first.month:02d}-{first.day:02d}",
+            "weekdays": ", ".join(WEEKDAYS[d - 1] for d in prefs.weekdays if 1 <= d <= 7)
+            or "any",
+            "earliest_start": clock("earliest_start_time"),
+            "latest_start": clock("latest_start_time"),
+            "locations": ", ".join(prefs.location_ids) or "any you may book at"}
 
 
 @series_app.command("book")

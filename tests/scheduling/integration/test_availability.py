@@ -100,6 +100,7 @@ def test_what_a_search_loads_once_answers_as_the_per_slot_queries_would(scheduli
     # in-memory view answers as the booking checks' queries do.
     from clinic.scheduling.v1 import appointment_pb2
     from clinic.scheduling.v1 import appointment_service_pb2 as appt_pb
+    from clinic_scheduling.service_layer.appointments import staff_load
     from clinic_scheduling.service_layer.availability import Taken, staff_of
 
     from tests.scheduling.integration.conftest import stamp
@@ -145,7 +146,7 @@ def test_what_a_search_loads_once_answers_as_the_per_slot_queries_would(scheduli
                         assert taken.patient_is_booked(start, end) == \
                             uow.appointments.patient_is_booked(patient, start, end), start
                         assert taken.staff_load(start, end) == \
-                            uow.appointments.staff_load(ids, start, end), start
+                            staff_load(uow, ids, start, end, now), start
                         checked += 1
                     start += dt.timedelta(minutes=15)
         return checked

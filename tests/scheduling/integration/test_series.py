@@ -3,6 +3,7 @@ at once or not at all, its progress, rebooking a session within the spacing, and
 bookings held to the plan's spacing and number of sessions."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -117,10 +118,9 @@ def test_rebooking_a_session_keeps_the_spacing_with_its_neighbours(scheduling):
         name=last.name, start_time=stamp(dt.datetime(2027, 3, 16, 10, tzinfo=PACIFIC))))
     moved = stub.RebookSeriesSession(pb.RebookSeriesSessionRequest(
         name=middle.name, next_available=True)).appointment
-    # Its own time is taken (by itself): the next slot after it, still between its
-    # neighbours.
-    assert dt.datetime(2027, 3, 10, 10) < local(moved) < dt.datetime(2027, 3, 14, 10)
-    assert local(moved).date() == dt.date(2027, 3, 10)
+    # Its own time is taken (by itself): the next slot after it that suits the series'
+    # preferences (10:00 only), still between its neighbours: Thursday at 10.
+    assert local(moved) == dt.datetime(2027, 3, 11, 10)
     assert moved.status == appointment_pb2.APPOINTMENT_STATUS_BOOKED
     with pytest.raises(grpc.RpcError) as refused:
         stub.RebookSeriesSession(pb.RebookSeriesSessionRequest(name=middle.name))
@@ -229,3 +229,50 @@ def test_a_series_across_locations_is_all_or_nothing(scheduling):
     series = book_series(scheduling, **at_ten(location_ids=["la-jolla", "encinitas"]))
     assert [(local(a).day, a.location_id) for a in series.appointments] == [
         (8, "la-jolla"), (10, "encinitas"), (12, "encinitas"), (15, "encinitas")]
+
+
+def test_a_series_keeps_its_preferences_for_the_front_desk_and_next_available(scheduling):
+    two_locations(scheduling)
+    prefs = at_ten(location_ids=["encinitas", "la-jolla"])
+    series = book_series(scheduling, **prefs)
+    shown = series.preferences
+    assert (list(shown.weekdays), list(shown.location_ids)) == ([1, 3, 5],
+                                                                ["encinitas", "la-jolla"])
+    assert (shown.earliest_start_time.hours, shown.latest_start_time.hours) == (10, 10)
+    assert (shown.start_date.year, shown.start_date.month, shown.start_date.day) == (2027, 3, 8)
+    assert api(scheduling).GetSeries(pb.GetSeriesRequest(name=series.name)).series == series
+    [listed] = api(scheduling).ListSeries(pb.ListSeriesRequest(parent="patients/p1")).series
+    assert listed.preferences == shown
+    # Mon, Wed, Fri at 10 at Encinitas; "next available" for the last keeps to Mondays,
+    # Wednesdays and Fridays at 10: not 10:15 on Friday, but Monday at 10 (daylight time
+    # by then).
+    first, middle, last = series.appointments
+    assert [local(a) for a in series.appointments] == [
+        dt.datetime(2027, 3, 8, 10), dt.datetime(2027, 3, 10, 10), dt.datetime(2027, 3, 12, 10)]
+    moved = api(scheduling).RebookSeriesSession(pb.RebookSeriesSessionRequest(
+        name=last.name, next_available=True)).appointment
+    assert moved.start_time.ToDatetime(dt.UTC) == dt.datetime(
+        2027, 3, 15, 10, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert moved.location_id == last.location_id == "encinitas"
+
+
+def test_a_series_without_preferences_given_keeps_them_empty(scheduling):
+    ready(scheduling)
+    series = book_series(scheduling)
+    assert series.HasField("preferences")
+    assert (list(series.preferences.weekdays), list(series.preferences.location_ids)) == ([], [])
+    assert not series.preferences.HasField("earliest_start_time")
+
+
+def test_a_merged_patients_series_keeps_its_preferences_under_the_survivor(scheduling):
+    from clinic.intake.v1 import events_pb2 as intake
+
+    ready(scheduling)
+    series = book_series(scheduling, **at_ten())
+    scheduling.register("p9")
+    assert scheduling.feed(intake.PatientMerged(surviving_patient_id="p9",
+                                                merged_patient_id="p1")) == "handled"
+    moved = api(scheduling).GetSeries(pb.GetSeriesRequest(
+        name=f"patients/p9/series/{series.series_id}")).series
+    assert moved.preferences == series.preferences
+    assert len(moved.appointments) == 3

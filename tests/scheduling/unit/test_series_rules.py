@@ -120,3 +120,16 @@ def test_only_sessions_after_the_plan_was_created_count_against_it():
     assert of_this_plan(created, at(4, 9).start)
     assert not of_this_plan(created, at(1, 9).start)
     assert of_this_plan(None, at(1, 9).start)
+
+
+def test_a_rebooked_sessions_time_suits_the_preferences_whatever_its_location():
+    prefs = SeriesPreferences(start_date=MONDAY + dt.timedelta(days=1),
+                              weekdays=frozenset({2, 4}), earliest_local=dt.time(10),
+                              latest_local=dt.time(12), location_ids=("encinitas",))
+    assert prefs.suits_time(at(1, 10, "la-jolla"))  # Tuesday 10:00, any location
+    assert prefs.suits_time(at(3, 12))  # Thursday at the latest start
+    assert not prefs.suits_time(at(0, 10))  # Monday: before the first day, and a Monday
+    assert not prefs.suits_time(at(2, 10))  # Wednesday
+    assert not prefs.suits_time(at(1, 9, minute=45))  # too early
+    assert not prefs.suits_time(at(1, 12, minute=15))  # too late
+    assert not prefs.suits(at(1, 10, "la-jolla"), SIX_IN_14)  # a series keeps the location

@@ -169,6 +169,32 @@ slot_holds = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 Index("ix_slot_holds_location_start", slot_holds.c.location_id, slot_holds.c.start_time)
+# The staff a hold keeps (migration 0018_hold_staff): counted as assigned while it is held.
+slot_hold_staff = Table(
+    "slot_hold_staff", metadata,
+    Column("hold_id", String(32), ForeignKey("slot_holds.hold_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("staff_member_id", String(63), primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("exclusive", Boolean, nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+)
+Index("ix_slot_hold_staff_slot", slot_hold_staff.c.staff_member_id, slot_hold_staff.c.start_time)
+
+# A treatment series' preferences as BookSeries was given them (migration 0018_hold_staff):
+# read by a front desk (GetSeries) and by RebookSeriesSession's next available slot.
+series_preferences = Table(
+    "series_preferences", metadata,
+    Column("series_id", String(32), primary_key=True),
+    Column("patient_id", String(64), nullable=False),
+    Column("weekday_list", String(20), nullable=False),  # comma-separated ISO weekdays
+    Column("earliest_start", Time),
+    Column("latest_start", Time),
+    Column("location_list", String(1000), nullable=False),  # in order of preference
+    Column("start_date", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
 
 appointment_resources = Table(
     "appointment_resources", metadata,

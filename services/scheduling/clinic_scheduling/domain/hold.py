@@ -1,11 +1,11 @@
-"""A slot hold: the resources of one slot kept for one patient's booking for a few minutes.
-While it is HELD and not expired, searches and other bookings see its resources as busy;
-booking with its id consumes it."""
+"""A slot hold: the resources and staff of one slot kept for one patient's booking for a few
+minutes. While it is HELD and not expired, searches and other bookings see its resources as
+busy and count its staff as assigned; booking with its id consumes it (on the held staff)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HELD, RELEASED, CONSUMED, EXPIRED = "HELD", "RELEASED", "CONSUMED", "EXPIRED"
 
@@ -22,6 +22,12 @@ class SlotHold:
     expires_at: dt.datetime
     status: str
     created_at: dt.datetime
+    # (staff member, need, exclusive) the slot would use; empty for a hold placed before
+    # migration 0018_hold_staff (its staff are picked again at booking).
+    staff: tuple[tuple[str, str, bool], ...] = ()
+    # When in the slot each need is needed (AppointmentType.staff_windows: an RN during
+    # the infusion part only); a need not in it keeps its member for the whole slot.
+    staff_windows: dict = field(default_factory=dict, compare=False)
 
     def active(self, now: dt.datetime) -> bool:
         return self.status == HELD and now < self.expires_at

@@ -56,15 +56,21 @@ class SeriesPreferences:
 
     def suits(self, slot: OpenSlot, terms: SeriesTerms) -> bool:
         local = slot.start.astimezone(ZoneInfo(slot.time_zone))
-        if not self.start_date <= local.date() <= self.window_end(terms):
+        if local.date() > self.window_end(terms) or not self.suits_time(slot):
+            return False
+        return not self.location_ids or slot.location_id in self.location_ids
+
+    def suits_time(self, slot: OpenSlot) -> bool:
+        """Whether the slot's local start is on or after the first day, on a preferred
+        weekday and inside the preferred start times (its location aside)."""
+        local = slot.start.astimezone(ZoneInfo(slot.time_zone))
+        if local.date() < self.start_date:
             return False
         if self.weekdays and local.isoweekday() not in self.weekdays:
             return False
         if self.earliest_local is not None and local.time() < self.earliest_local:
             return False
-        if self.latest_local is not None and local.time() > self.latest_local:
-            return False
-        return not self.location_ids or slot.location_id in self.location_ids
+        return self.latest_local is None or local.time() <= self.latest_local
 
     def rank(self, slot: OpenSlot) -> tuple:
         """Earliest first; at the same time, the preferred location first."""

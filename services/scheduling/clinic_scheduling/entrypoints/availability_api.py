@@ -41,7 +41,8 @@ def _hold(hold: SlotHold, now) -> pb.SlotHold:
         patient_id=hold.patient_id, appointment_type=hold.appointment_type,
         start_time=timestamp(hold.start_time), end_time=timestamp(hold.end_time),
         resource_ids=list(hold.resource_ids), expire_time=timestamp(hold.expires_at),
-        state=state)
+        state=state, staff=[appointment_pb2.AppointmentStaff(staff_member_id=i, role=need)
+                            for i, need, _ in hold.staff])
 
 
 class AvailabilityServicer(pb_grpc.AvailabilityServiceServicer):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from clinic.scheduling.v1 import location_pb2
 from clinic.scheduling.v1 import series_service_pb2 as pb
 from clinic.scheduling.v1 import series_service_pb2_grpc as pb_grpc
 from clinic_common import paging
 from clinic_common.errors import FieldViolation
 from clinic_common.names import Name
-from clinic_common.protoconv import timestamp, to_date
+from clinic_common.protoconv import fill_date, timestamp, to_date
 from clinic_common.runner import RequestKey
 
 from clinic_scheduling.domain import errors
@@ -24,12 +25,29 @@ SERIES = Name("patients/{patient}/series/{series}")
 
 
 def series_to_proto(view: series.SeriesView) -> pb.Series:
-    return pb.Series(
+    message = pb.Series(
         name=SERIES.format(view.patient_id, view.series_id), series_id=view.series_id,
         patient_id=view.patient_id, appointment_type=view.appointment_type,
         appointments=[m.appointment_to_proto(a) for a in view.appointments],
         booked_count=view.booked, completed_count=view.completed,
         cancelled_count=view.cancelled, create_time=timestamp(view.created_at))
+    if view.preferences is not None:
+        message.preferences.CopyFrom(preferences_to_proto(view.preferences))
+    return message
+
+
+def _clock(value) -> location_pb2.TimeOfDay | None:
+    return None if value is None else location_pb2.TimeOfDay(hours=value.hour,
+                                                              minutes=value.minute)
+
+
+def preferences_to_proto(prefs: SeriesPreferences) -> pb.SeriesPreferences:
+    message = pb.SeriesPreferences(weekdays=sorted(prefs.weekdays),
+                                   earliest_start_time=_clock(prefs.earliest_local),
+                                   latest_start_time=_clock(prefs.latest_local),
+                                   location_ids=list(prefs.location_ids))
+    fill_date(message.start_date, prefs.start_date)
+    return message
 
 
 def _preferences(message: pb.SeriesPreferences) -> SeriesPreferences:

@@ -124,7 +124,9 @@ def _hold_ids(hold: SlotHold) -> dict:
 
 def hold_placed(hold: SlotHold) -> events_pb2.HoldPlaced:
     return events_pb2.HoldPlaced(**_hold_ids(hold), resource_ids=list(hold.resource_ids),
-                                 expire_time=timestamp(hold.expires_at))
+                                 expire_time=timestamp(hold.expires_at),
+                                 staff=[appointment_pb2.AppointmentStaff(
+                                     staff_member_id=i, role=need) for i, need, _ in hold.staff])
 
 
 def hold_released(hold: SlotHold, status: str, at: dt.datetime,

@@ -17,7 +17,12 @@ from clinic_scheduling.domain.hold import CONSUMED, SlotHold
 from clinic_scheduling.domain.location import Location
 from clinic_scheduling.domain.policy import SchedulingPolicy
 from clinic_scheduling.domain.series import check_spacing, of_this_plan
-from clinic_scheduling.domain.staffing import ROLE_FOR_NEED, SHARED_NEEDS, pick_staff
+from clinic_scheduling.domain.staffing import (
+    ROLE_FOR_NEED,
+    SHARED_NEEDS,
+    NoStaffAvailable,
+    pick_staff,
+)
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.hold_lifecycle import end_hold
@@ -81,7 +86,7 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, wanted, now,
                               hold_id=cmd.hold_id or None)
     require_plan_sessions(uow, patient_id, kind, start)
-    staff = staff_for(uow, location, kind, start, end, policy, candidates)
+    staff = staff_for(uow, location, kind, start, end, policy, candidates, now=now, held=hold)
     appointment = Appointment.book(
         location_id=location.location_id, patient_id=patient_id, appointment_type=kind.code,
         start=start, end=end, service_date=location.local_date(start),
@@ -199,7 +204,7 @@ def move_appointment(uow: SchedulingUnitOfWork, appointment: Appointment, start:
     require_plan_sessions(uow, appointment.patient_id, kind, start,
                           moving=appointment.appointment_id)
     staff = staff_for(uow, location, kind, start, end, policy, candidates,
-                      moving=appointment.appointment_id)
+                      moving=appointment.appointment_id, now=now)
     left = waitlist_offers.freed_by_move(appointment)
     appointment.reschedule(start, end, location.local_date(start), taken, now)
     appointment.assign_staff(staff, kind.staff_windows(start, end))
@@ -255,17 +260,43 @@ def staff_candidates(uow: SchedulingUnitOfWork, location: Location,
 
 def staff_for(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType,
               start: dt.datetime, end: dt.datetime, policy: SchedulingPolicy,
-              candidates: dict[str, list],
-              moving: str | None = None) -> list[tuple[str, str, bool]]:
-    """The staff the visit uses, picked among ``candidates`` (see staff_candidates)."""
+              candidates: dict[str, list], moving: str | None = None, *,
+              now: dt.datetime, held: SlotHold | None = None) -> list[tuple[str, str, bool]]:
+    """The staff the visit uses, picked among ``candidates`` (see staff_candidates). Their
+    load counts their appointments and the active holds keeping them (but ``held``, the
+    hold being booked, whose staff are taken when they still can take the visit)."""
     ids = [m.staff_member_id for pool in candidates.values() for m in pool]
+    hold_id = held.hold_id if held is not None else None
 
-    def load(begin: dt.datetime, finish: dt.datetime):
-        return uow.appointments.staff_load(ids, begin, finish, excluding=moving)
+    def load(begin: dt.datetime, finish: dt.datetime) -> dict[str, tuple[int, int]]:
+        return staff_load(uow, ids, begin, finish, now, moving=moving, hold_id=hold_id)
 
-    return pick_staff(kind.staff_needs, candidates, load, location_id=location.location_id,
-                      zone=location.zone, start=start, end=end,
-                      max_shared=policy.rn_max_chairs, windows=kind.staff_windows(start, end))
+    def pick(pools: dict[str, list]) -> list[tuple[str, str, bool]]:
+        return pick_staff(kind.staff_needs, pools, load, location_id=location.location_id,
+                          zone=location.zone, start=start, end=end,
+                          max_shared=policy.rn_max_chairs, windows=kind.staff_windows(start, end))
+
+    if held is not None and held.staff:
+        kept = {member for member, _, _ in held.staff}
+        try:
+            return pick({role: [m for m in pool if m.staff_member_id in kept]
+                         for role, pool in candidates.items()})
+        except NoStaffAvailable:
+            pass  # a held member left the roster or shifts meanwhile: pick again
+    return pick(candidates)
+
+
+def staff_load(uow: SchedulingUnitOfWork, staff_ids: list[str], start: dt.datetime,
+               end: dt.datetime, now: dt.datetime, moving: str | None = None,
+               hold_id: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per staff member, (exclusive, shared) over [start, end): their active appointments
+    (but ``moving``) and the active holds keeping them (but ``hold_id``)."""
+    load = dict(uow.appointments.staff_load(staff_ids, start, end, excluding=moving))
+    for member, (exclusive, shared) in uow.holds.staff_load(staff_ids, start, end, now,
+                                                            excluding=hold_id).items():
+        mine = load.get(member, (0, 0))
+        load[member] = (mine[0] + exclusive, mine[1] + shared)
+    return load
 
 
 def plan_minutes(uow: SchedulingUnitOfWork, patient_id: str, kind: AppointmentType) -> int:

@@ -113,9 +113,9 @@ def staff_of(uow: SchedulingUnitOfWork, places: list[Location], kind: Appointmen
 
 
 class Taken:
-    """What is taken over a stretch of days at some locations, loaded in four queries:
+    """What is taken over a stretch of days at some locations, loaded in five queries:
     the active bookings of their resources, the active holds, the candidate staff's
-    assignments anywhere and the patient's visits anywhere. Answers a slot's questions as
+    assignments and holds anywhere and the patient's visits anywhere. Answers a slot's questions as
     the booking checks' queries would (busy resources, the patient booked, the staff's
     load), in memory."""
 
@@ -147,8 +147,9 @@ class Taken:
         members = sorted({m.staff_member_id for pools in staff.values() if pools
                           for pool in pools.values() for m in pool})
         assignments = Timeline((begin, finish, (member, exclusive)) for member, exclusive,
-                               begin, finish in uow.appointments.staff_bookings(
-                                   members, start, end))
+                               begin, finish in [
+                                   *uow.appointments.staff_bookings(members, start, end),
+                                   *uow.holds.staff_holds(members, start, end, now)])
         visits = Timeline((begin, finish, None) for begin, finish in (
             uow.appointments.patient_bookings(patient_id, start, end) if patient_id else ()))
         return cls({i: Timeline(rows) for i, rows in by_location.items()},

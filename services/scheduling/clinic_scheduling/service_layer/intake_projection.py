@@ -38,9 +38,9 @@ def patient_merged(uow: SchedulingUnitOfWork, surviving_id: str, merged_id: str,
                    at: dt.datetime, now: dt.datetime | None = None,
                    policy: SchedulingPolicy | None = None) -> None:
     """Point the merged-away record, and all it held, at the survivor: clearances, plans,
-    appointments, waitlist entries (they keep their place in line) and active holds. A
-    future slot the merge releases is offered to the waitlist at ``now`` (the consumer's
-    clock), under ``policy``."""
+    appointments, waitlist entries (they keep their place in line), active holds and series
+    preferences. A future slot the merge releases is offered to the waitlist at ``now`` (the
+    consumer's clock), under ``policy``."""
     if not surviving_id or not merged_id or surviving_id == merged_id:
         raise InvalidArgument("a merge needs two different patient ids", reason="MALFORMED_MERGE")
     survivor = _ensure_patient(uow, _survivor_of(uow, surviving_id)).patient_id
@@ -50,6 +50,7 @@ def patient_merged(uow: SchedulingUnitOfWork, surviving_id: str, merged_id: str,
     uow.projections.repoint(merged_id, survivor)
     uow.waitlist.repoint(merged_id, survivor)
     uow.holds.repoint(merged_id, survivor)
+    uow.series.repoint(merged_id, survivor)
     released = _move_appointments(uow, merged_id, survivor, at)
     for appointment in released:
         waitlist_offers.offer_freed(uow, waitlist_offers.freed_by_cancel(appointment),

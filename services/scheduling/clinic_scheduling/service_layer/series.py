@@ -51,6 +51,7 @@ class SeriesView:
     appointment_type: str
     appointments: list[Appointment]
     created_at: dt.datetime | None
+    preferences: SeriesPreferences | None = None  # None: booked before they were kept
 
     def count(self, statuses) -> int:
         return sum(1 for a in self.appointments if a.status in statuses)
@@ -106,6 +107,7 @@ def book_series(cmd: BookSeries, runner: Runner[SchedulingUnitOfWork],
         placed = _place(uow, cmd, kind, patient_id, terms, policy, c.now,
                         already=[a.start_time for a in held])
         series_id = new_id()
+        uow.series.add_preferences(series_id, patient_id, prefs, c.now)
         booked = [_book(BookAppointment(
             location_id=s.location_id, patient_id=patient_id, appointment_type=kind.code,
             start=s.start, resource_ids=s.resource_ids), uow, c.now, policy,
@@ -174,14 +176,15 @@ def _series(uow: SchedulingUnitOfWork, patient_id: str, series_id: str,
     mine = [a for a in uow.appointments.of_patient(patient_id) if a.series_id == series_id]
     if not series_id or not mine:
         raise errors.SeriesNotFound(patient_id, series_id)
-    return _view(patient_id, series_id, mine, scope)
+    return _view(uow, patient_id, series_id, mine, scope)
 
 
-def _view(patient_id, series_id, mine: list[Appointment], scope) -> SeriesView:
+def _view(uow: SchedulingUnitOfWork, patient_id, series_id, mine: list[Appointment],
+          scope) -> SeriesView:
     shown = sorted((a for a in mine if scope is None or a.location_id in scope),
                    key=lambda a: (a.start_time, a.appointment_id))
     return SeriesView(series_id, patient_id, mine[0].appointment_type, shown,
-                      min(a.created_at for a in mine))
+                      min(a.created_at for a in mine), uow.series.preferences(series_id))
 
 
 def get_series(patient_id: str, series_id: str, runner: Runner[SchedulingUnitOfWork],
@@ -203,7 +206,7 @@ def list_series(patient_id: str, runner: Runner[SchedulingUnitOfWork],
         for a in uow.appointments.of_patient(patient_id):
             if a.series_id:
                 groups.setdefault(a.series_id, []).append(a)
-        views = [_view(patient_id, sid, rows, scope) for sid, rows in groups.items()]
+        views = [_view(uow, patient_id, sid, rows, scope) for sid, rows in groups.items()]
         views = [v for v in views if v.appointments]
         views.sort(key=lambda v: (v.created_at.isoformat(), v.series_id), reverse=True)
         if after is not None:
@@ -227,7 +230,9 @@ def rebook_session(cmd: RebookSession, runner: Runner[SchedulingUnitOfWork],
                    policy: SchedulingPolicy = DEFAULT_POLICY) -> None:
     """Moves a session of a series under the booking rules, which keep the plan's spacing
     from the patient's other sessions (its neighbours). With no time, the earliest open
-    slot at its location, within REBOOK_DAYS, that keeps the spacing."""
+    slot at its location, within REBOOK_DAYS, that keeps the spacing and suits the
+    series' preferences (first day, weekdays, start times; a reschedule keeps its
+    location)."""
     start = cmd.start
     if start is None:
         start = runner.read(lambda uow: _next_available(uow, cmd, policy, runner.clock()))
@@ -265,6 +270,7 @@ def _next_available(uow: SchedulingUnitOfWork, cmd: RebookSession, policy: Sched
         end_date=first + dt.timedelta(days=REBOOK_DAYS),
         location_ids=frozenset({location.location_id}), patient_id=appointment.patient_id)
     minutes = plan_minutes(uow, appointment.patient_id, kind)
+    prefs = uow.series.preferences(appointment.series_id)
     staff = availability.staff_of(uow, [location], kind, "")
     taken = availability.Taken.load(uow, [location], staff, appointment.patient_id, first,
                                     q.end_date, now)
@@ -276,6 +282,8 @@ def _next_available(uow: SchedulingUnitOfWork, cmd: RebookSession, policy: Sched
                 break
             if slot.start == appointment.start_time or slot.start < earliest:
                 continue
+            if prefs is not None and not prefs.suits_time(slot):
+                continue
             try:
                 check_spacing(slot.start, spacing, others)
             except FailedPrecondition:
@@ -285,4 +293,5 @@ def _next_available(uow: SchedulingUnitOfWork, cmd: RebookSession, policy: Sched
     raise errors.SeriesDoesNotFit(
         order.index(appointment.start_time) + 1, len(order),
         f"no open slot at {location.location_id!r} within {REBOOK_DAYS} days keeps the plan's "
-        f"{spacing}-hour spacing from its neighbours")
+        f"{spacing}-hour spacing from its neighbours"
+        + (" and suits the series' preferences" if prefs is not None else ""))

@@ -9,6 +9,7 @@ from clinic_scheduling.adapters.repository import (
     SqlAppointmentTypeRepository,
     SqlLocationRepository,
 )
+from clinic_scheduling.adapters.series_repository import SqlSeriesRepository
 from clinic_scheduling.adapters.staff_repository import SqlStaffRepository
 from clinic_scheduling.adapters.waitlist_repository import SqlWaitlistRepository
 
@@ -22,3 +23,4 @@ class SchedulingUnitOfWork(SqlUnitOfWork):
         self.staff = SqlStaffRepository(session)
         self.holds = SqlHoldRepository(session)
         self.waitlist = SqlWaitlistRepository(session)
+        self.series = SqlSeriesRepository(session)
