@@ -75,5 +75,19 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     assert "Byron" in done.stdout
     assert "TREATMENT_PLAN_STATE_ACTIVE" in done.stdout
     assert "35650" in done.stdout  # 0.5 mg/kg of 71.3 kg, in micrograms
-    assert "APPOINTMENT_STATUS_BOOKED" in done.stdout  # the consultation the search found
+    # The course: the plan's six sessions booked at La Jolla in one call.
+    course = re.search(r"│ (\w+)\s+│ IV_KETAMINE_INFUSION │ (\d+)\s+│ 0\s+│ 0\s+│", done.stdout)
+    assert course and course.group(2) == "6", done.stdout
+    assert done.stdout.count("APPOINTMENT_STATUS_BOOKED") >= 6
+    # The day shows the first session at its local time; the visit went through every step
+    # the block runs, the last one a discharge with the escort recorded.
+    assert re.search(r"la-jolla \d{4}-\d{2}-\d{2}", done.stdout), done.stdout
+    for phase in ("CHECKED_IN", "IN_PROGRESS", "RECOVERY", "DISCHARGED"):
+        assert f"VISIT_PHASE_{phase}" in done.stdout, phase
+    assert "KET-2411A" in done.stdout  # the lot, kept with the visit
+    assert re.search(r'"escort_recorded":\s+true', done.stdout), done.stdout
+    # Billing knows her (her account came from intake's event) and owes nothing before a
+    # visit is completed: completion waits for the booked start, which is in the future.
+    assert "ACCOUNT_STATE_ACTIVE" in done.stdout
+    assert re.search(r"│ patient_balance_cents\s+│ 0\s+│", done.stdout), done.stdout
     assert done.stdout.count("SERVING") >= 3  # clinic ops: the three services
