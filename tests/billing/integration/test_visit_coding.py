@@ -69,11 +69,12 @@ def test_the_payer_kind_the_billing_team_keeps_decides_over_the_plan_type(billin
     assert _coded(billing, "s1") == [("G2083", 1, [])]
 
 
-def test_medicare_ketamine_line_carries_jz_and_its_ndc_quantity(billing):
+def test_medicare_ketamine_from_a_multiple_dose_vial_has_no_jz_and_carries_its_ndc_quantity(
+        billing):
     billing.register("p1")
     billing.cover("p1", "cov-1", "MCR", plan_type="MEDICARE")
     billing.deliver(_visit("k1", "p1", "IV_KETAMINE_INFUSION", ("96365", 1), ("J3490", 35)))
-    assert _coded(billing, "k1") == [("96365", 1, []), ("J3490", 35, ["JZ"])]
+    assert _coded(billing, "k1") == [("96365", 1, []), ("J3490", 35, [])]
     drug = billing.charges.ListCharges(charge_pb.ListChargesRequest(
         parent="accounts/p1")).charges[1].drug
     assert (drug.unit_of_measure, drug.quantity) == ("ML", "0.7")

@@ -6,9 +6,11 @@ payer, S0013 gives way to J0013 on 2026-01-01, drug lines carry name, NDC, unit
 and quantity.
 """
 
+import dataclasses
 import datetime as dt
 
 import pytest
+import yaml
 from clinic_billing.adapters import coding_rules
 from clinic_billing.domain.coding import PayerKind, Visit, code_visit, infusion_hours
 from clinic_billing.domain.model import LineItem
@@ -32,7 +34,10 @@ def test_infusion_hours_count_an_additional_hour_past_30_minutes_into_it(minutes
 
 @pytest.mark.parametrize("minutes, infusion_lines", [
     (60, [("96365", 1, ())]),
+    (90, [("96365", 1, ())]),
     (91, [("96365", 1, ()), ("96366", 1, ())]),
+    (150, [("96365", 1, ()), ("96366", 1, ())]),
+    (151, [("96365", 1, ()), ("96366", 2, ())]),
     (240, [("96365", 1, ()), ("96366", 3, ())]),
     (None, [("96365", 1, ())]),  # minutes not reported: the first hour only
 ])
@@ -80,15 +85,19 @@ def test_evaluation_codes_by_provider_type(provider_type, reported, expected):
 
 
 @pytest.mark.parametrize("level, expected", [
-    (2, "99212"), (3, "99213"), (4, "99214"), (5, "99215"), (None, "99213"), (9, "99213"),
+    (2, "99212"), (3, "99213"), (4, "99214"), (5, "99215"), (None, "99213"), (1, "99213"),
+    (6, "99213"), (9, "99213"),
 ])
 def test_follow_up_codes_by_visit_level(level, expected):
     assert coded(Visit("FOLLOW_UP", DAY, visit_level=level)) == [(expected, 1, ())]
 
 
 @pytest.mark.parametrize("payer, dose, day, expected", [
+    (MEDICARE, 28, DAY, [("G2082", 1, ())]),
     (MEDICARE, 56, DAY, [("G2082", 1, ())]),
+    (MEDICARE, 57, DAY, [("G2083", 1, ())]),
     (MEDICARE, 84, DAY, [("G2083", 1, ())]),
+    (MEDICAID, 56, DAY, [("99213", 1, ()), ("J0013", 56, ())]),
     (COMMERCIAL, 56, DAY, [("99213", 1, ()), ("J0013", 56, ())]),
     (COMMERCIAL, 84, DAY, [("99213", 1, ()), ("J0013", 84, ())]),
     (MEDICAID, 84, DAY, [("99213", 1, ()), ("J0013", 84, ())]),
@@ -110,17 +119,48 @@ def test_esketamine_line_counts_devices():
     assert (drug.ndc, drug.unit_of_measure, drug.quantity) == ("50458-0028-02", "UN", "3")
 
 
+SINGLE_DOSE_KETAMINE = dataclasses.replace(RULES, drugs={
+    **RULES.drugs,
+    "ketamine": dataclasses.replace(RULES.drugs["ketamine"], single_dose_container=True)})
+
+
 @pytest.mark.parametrize("payer, wasted, expected", [
     (MEDICARE, None, [("J3490", 35, ("JZ",))]),
     (MEDICARE, 0, [("J3490", 35, ("JZ",))]),
     (MEDICARE, 15, [("J3490", 35, ()), ("J3490", 15, ("JW",))]),
     (COMMERCIAL, 15, [("J3490", 35, ())]),
     (MEDICAID, None, [("J3490", 35, ())]),
+    (MEDICAID, 15, [("J3490", 35, ())]),
 ])
 def test_drug_waste_modifiers_where_the_payer_requires_them(payer, wasted, expected):
     visit = Visit("IV_KETAMINE_INFUSION", DAY, payer_kind=payer, minutes=60, dose_mg=35,
                   wasted_mg=wasted)
-    assert coded(visit)[1:] == expected
+    lines = code_visit(visit, SINGLE_DOSE_KETAMINE)
+    assert [(x.procedure_code, x.units, x.modifiers) for x in lines][1:] == expected
+
+
+@pytest.mark.parametrize("wasted", [None, 0, 15])
+def test_ketamine_from_multiple_dose_vials_carries_no_waste_modifier_even_for_medicare(wasted):
+    assert not RULES.drugs["ketamine"].single_dose_container
+    visit = Visit("IV_KETAMINE_INFUSION", DAY, payer_kind=MEDICARE, minutes=60, dose_mg=35,
+                  wasted_mg=wasted)
+    assert coded(visit)[1:] == [("J3490", 35, ())]
+
+
+@pytest.mark.parametrize("payer, expected", [
+    (MEDICARE, [("J0013", 56, ("JZ",))]), (MEDICAID, [("J0013", 56, ())]),
+    (COMMERCIAL, [("J0013", 56, ())]),
+])
+def test_a_single_dose_esketamine_line_carries_jz_for_medicare_only(payer, expected):
+    visit = Visit("VISIT", DAY, reported=(LineItem("J0013", 56),), payer_kind=payer)
+    assert coded(visit) == expected
+
+
+def test_a_drug_without_its_container_kind_is_refused():
+    data = yaml.safe_load(coding_rules.DEFAULT_PATH.read_text(encoding="utf-8"))
+    del data["drugs"]["ketamine"]["single_dose_container"]
+    with pytest.raises(coding_rules.CodingRulesError):
+        coding_rules.rules_from(data)
 
 
 def test_every_line_points_at_the_plan_indication():
@@ -133,7 +173,7 @@ def test_a_visit_type_without_rules_bills_what_it_reported_with_drug_details():
                   payer_kind=MEDICARE)
     lines = code_visit(visit, RULES)
     assert [(x.procedure_code, x.units, x.modifiers) for x in lines] == [
-        ("99214", 1, ()), ("J3490", 20, ("JZ",))]
+        ("99214", 1, ()), ("J3490", 20, ())]
     assert lines[1].drug.quantity == "0.4"
 
 

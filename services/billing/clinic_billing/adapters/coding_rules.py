@@ -28,10 +28,13 @@ def _drug(data: dict) -> Drug:
         raise CodingRulesError(f"NDC {ndc!r} is not 11 digits as 5-4-2")
     if data["unit_of_measure"] not in ("ML", "UN", "MG"):
         raise CodingRulesError(f"unit of measure {data['unit_of_measure']!r} is not ML, UN or MG")
+    if not isinstance(data["single_dose_container"], bool):
+        raise CodingRulesError("single_dose_container is true or false")
     return Drug(codes=tuple(DatedCode(str(c["code"]), _day(c.get("from")), _day(c.get("to")))
                             for c in data["codes"]),
                 name=str(data["name"]), ndc=ndc, unit_of_measure=data["unit_of_measure"],
-                mg_per_unit=int(data["mg_per_unit"]))
+                mg_per_unit=int(data["mg_per_unit"]),
+                single_dose_container=data["single_dose_container"])
 
 
 def rules_from(data: dict) -> CodingRules:

@@ -46,6 +46,7 @@ class Drug:
     ndc: str
     unit_of_measure: str  # ML, UN or MG
     mg_per_unit: int
+    single_dose_container: bool = True  # JZ/JW apply to single-dose containers only
 
     def code_on(self, day: dt.date) -> str:
         for dated in self.codes:
@@ -211,12 +212,13 @@ def _spravato_dose_without_report(visit: Visit, rules: CodingRules) -> int:
 
 
 def _drug_lines(drug: Drug, dose_mg: int, visit: Visit, rules: CodingRules) -> list[LineItem]:
-    """The administered dose; where the payer asks, JZ on it when nothing was discarded,
-    or a second line of the discarded amount with JW. A dose not reported stays 0."""
+    """The administered dose; where the payer asks and the drug comes in single-dose
+    containers, JZ on it when nothing was discarded, or a second line of the discarded
+    amount with JW. A dose not reported stays 0."""
     code = drug.code_on(visit.service_date)
     if not dose_mg:
         return [LineItem(code, 0, drug=drug.detail(0))]
-    if not rules.payers[visit.payer_kind].drug_waste_modifiers:
+    if not (rules.payers[visit.payer_kind].drug_waste_modifiers and drug.single_dose_container):
         return [LineItem(code, dose_mg, drug=drug.detail(dose_mg))]
     if not visit.wasted_mg:
         return [LineItem(code, dose_mg, ("JZ",), drug=drug.detail(dose_mg))]
