@@ -72,3 +72,19 @@ def test_readiness_names_every_problem_and_a_problem_keeps_the_draft():
     with pytest.raises(ClinicError) as refused:
         claim.mark_ready(_subscriber(), found, actor="b", now=NOW)
     assert (refused.value.reason, claim.state) == ("CLAIM_NOT_READY", ClaimState.DRAFT)
+
+
+@pytest.mark.parametrize("units, quantity, problems", [
+    (0, "", ["DRUG_DOSE_MISSING"]), (35, "", ["DRUG_DOSE_MISSING"]),
+    (0, "0.7", ["DRUG_DOSE_MISSING"]), (35, "0.7", []),
+])
+def test_a_drug_line_without_its_dose_keeps_the_claim_a_draft(units, quantity, problems):
+    from clinic_billing.domain.claim import readiness_problems
+    drug = dataclasses.replace(charge("c1"), procedure_code="J3490", units=units,
+                               diagnosis_codes=["F33.2"], rendering_provider_id="dr-1",
+                               ndc="42023-0113-10", ndc_unit="ML", ndc_quantity=quantity)
+    claim = Claim.build("p1", [drug], actor="b", now=NOW)
+    found = readiness_problems(claim, [drug], coverage_active=True, payer_known=True,
+                               provider_complete=True,
+                               rendering_npi={drug.rendering_provider_id: "1234567893"})
+    assert [(p.problem, p.charge_id) for p in found] == [(p, "c1") for p in problems]

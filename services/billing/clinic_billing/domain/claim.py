@@ -315,6 +315,10 @@ def readiness_problems(claim: Claim, charges: list[Charge], *, coverage_active: 
         if not charge.diagnosis_codes:
             found.append(ReadinessProblem("DIAGNOSIS_MISSING", "a line points at no diagnosis",
                                           charge.charge_id))
+        if charge.ndc and (charge.units <= 0 or not charge.ndc_quantity):
+            found.append(ReadinessProblem("DRUG_DOSE_MISSING",
+                                          f"drug line {charge.procedure_code} has no dose: no "
+                                          "units or NDC quantity (LIN/CTP)", charge.charge_id))
         if len(set(charge.diagnosis_codes)) > MAX_POINTERS:
             found.append(ReadinessProblem("TOO_MANY_DIAGNOSES",
                                           f"a line points at more than {MAX_POINTERS} diagnoses",
