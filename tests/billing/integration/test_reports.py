@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
-from clinic.billing.v1 import payment_pb2
+from clinic.billing.v1 import charge_pb2, payment_pb2
 from clinic.billing.v1 import payment_service_pb2 as payment_pb
 from clinic.billing.v1 import report_service_pb2 as pb
 
@@ -109,6 +109,37 @@ def test_daily_totals_per_location(answered):
     [carlsbad] = [r for r in rows if r.location_id == "carlsbad"]
     assert (carlsbad.charge_cents, carlsbad.insurance_payment_cents,
             carlsbad.adjustment_cents) == (65000 + 30000 + 22000, 18000, 55000 + 15000 + 22000)
+
+
+def test_daily_totals_count_desk_money_refunds_and_write_offs_where_they_happened(answered):
+    billing, _, _ = answered
+    desk = billing.payments.RecordPayment(payment_pb.RecordPaymentRequest(
+        parent="accounts/p1", payment=payment_pb2.Payment(
+            method=payment_pb2.PAYMENT_METHOD_CASH, amount_cents=2000, location_id="carlsbad")),
+        metadata=AS_BILLING).payment
+    billing.payments.RefundPayment(payment_pb.RefundPaymentRequest(
+        name=desk.name, amount_cents=300, reason="overpaid"), metadata=AS_BILLING)
+    billing.payments.RecordPayment(payment_pb.RecordPaymentRequest(
+        parent="accounts/p2", payment=payment_pb2.Payment(
+            method=payment_pb2.PAYMENT_METHOD_CHECK, amount_cents=700, reference="CHK-1")),
+        metadata=AS_BILLING)
+    billing.payments.CreateWriteOff(payment_pb.CreateWriteOffRequest(
+        parent="accounts/p2", responsibility=charge_pb2.RESPONSIBILITY_PATIENT,
+        amount_cents=1000, reason="hardship", approver_staff_id="manager-1"),
+        metadata=AS_BILLING)
+    today = dt.datetime.now(ZoneInfo("America/Los_Angeles")).date()
+    rows = {r.location_id: r for r in billing.reports.GetDailyTotals(
+        pb.GetDailyTotalsRequest(date=date(today)), metadata=AS_BILLING).locations}
+    carlsbad, nowhere = rows["carlsbad"], rows["-"]
+    assert (carlsbad.charge_cents, carlsbad.patient_payment_cents, carlsbad.refund_cents,
+            carlsbad.insurance_payment_cents, carlsbad.adjustment_cents,
+            carlsbad.write_off_cents) == \
+        (65000 + 30000 + 22000, 2000, 300, 18000, 55000 + 15000 + 22000, 0)
+    assert (nowhere.charge_cents, nowhere.patient_payment_cents, nowhere.refund_cents,
+            nowhere.write_off_cents) == (0, 700, 0, 1000)
+    yesterday = billing.reports.GetDailyTotals(pb.GetDailyTotalsRequest(
+        date=date(today - dt.timedelta(days=1))), metadata=AS_BILLING).locations
+    assert list(yesterday) == []
 
 
 def test_report_refusals(answered):

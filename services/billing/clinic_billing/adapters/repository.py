@@ -530,11 +530,6 @@ class SqlReportQueries:
                                         .where(E.charge_id.is_(None), E.posted_at < until))
                    .scalar_one())
 
-    def claims_between(self, start: dt.date, end: dt.date, states: set) -> list[Claim]:
-        return list(self.session.scalars(select(Claim).where(
-            Claim.service_date >= start, Claim.service_date <= end, Claim.state.in_(states))
-            .order_by(Claim.payer_id, Claim.claim_id)))
-
     def denials_between(self, start: dt.datetime | None, end: dt.datetime | None
                         ) -> list[Denial]:
         query = select(Denial).where(Denial.state != "REVERSED")
@@ -551,17 +546,42 @@ class SqlReportQueries:
             select(E, C.procedure_code).outerjoin(C, C.charge_id == E.charge_id)
             .where(E.patient_id == patient_id).order_by(E.entry_id))]
 
-    def entries_between(self, start: dt.datetime, end: dt.datetime
-                        ) -> list[tuple[LedgerEntry, str]]:
-        """Entries posted in [start, end) with their location: the charge's, else the
-        payment's, else empty."""
+    def settled_claims_by_payer(self, start: dt.date, end: dt.date, states: set
+                                ) -> list[tuple[str, int, int]]:
+        """(payer, claims, contracted cents) of the claims in ``states`` with a date of
+        service in [start, end], summed in the database."""
+        C = Claim
+        return [(payer, int(n), int(cents)) for payer, n, cents in self.session.execute(
+            select(C.payer_id, func.count(), func.coalesce(func.sum(C.total_allowed_cents), 0))
+            .where(C.service_date >= start, C.service_date <= end, C.state.in_(states))
+            .group_by(C.payer_id))]
+
+    def claim_entries_by_payer(self, start: dt.date, end: dt.date, states: set
+                               ) -> list[tuple[str, str, int]]:
+        """(payer, entry kind, insurance cents) summed over the ledger entries of the
+        claims in ``states`` with a date of service in [start, end]."""
+        E, C = LedgerEntry, Claim
+        return [(payer, kind, int(cents)) for payer, kind, cents in self.session.execute(
+            select(C.payer_id, E.kind, func.coalesce(func.sum(E.insurance_cents), 0))
+            .join(C, C.claim_id == E.claim_id)
+            .where(C.service_date >= start, C.service_date <= end, C.state.in_(states))
+            .group_by(C.payer_id, E.kind))]
+
+    def totals_between(self, start: dt.datetime, end: dt.datetime
+                       ) -> list[tuple[str, str, int]]:
+        """(location, entry kind, patient + insurance cents) summed in the database over
+        the entries posted in [start, end); the location is the charge's, else the
+        payment's, else "-"."""
         E, C, P = LedgerEntry, Charge, Payment
-        return [(e, charge_location or payment_location or "") for e, charge_location,
-                payment_location in self.session.execute(
-                    select(E, C.location_id, P.location_id)
-                    .outerjoin(C, C.charge_id == E.charge_id)
-                    .outerjoin(P, P.payment_id == E.payment_id)
-                    .where(E.posted_at >= start, E.posted_at < end).order_by(E.entry_id))]
+        location = func.coalesce(func.nullif(C.location_id, ""), func.nullif(P.location_id, ""),
+                                 "-")
+        return [(where, kind, int(cents)) for where, kind, cents in self.session.execute(
+            select(location, E.kind,
+                   func.coalesce(func.sum(E.patient_cents + E.insurance_cents), 0))
+            .outerjoin(C, C.charge_id == E.charge_id)
+            .outerjoin(P, P.payment_id == E.payment_id)
+            .where(E.posted_at >= start, E.posted_at < end)
+            .group_by(location, E.kind))]
 
 
 @dataclass(frozen=True)

@@ -72,23 +72,28 @@ def claim_balances(patient_id: str, runner: Billing, *, limit: int,
 
 
 def payment_variance(start: dt.date, end: dt.date, runner: Billing) -> list[dict]:
+    """Per payer over dates of service, summed by the database from the claims and their
+    ledger entries (payments and suspense applied are paid; PR is the patient's share)."""
     def query(uow: BillingUnitOfWork) -> list[dict]:
-        rows: dict[str, dict] = {}
-        for claim in uow.reports.claims_between(start, end, SETTLED):
-            b = _balance(uow, claim)
-            row = rows.setdefault(claim.payer_id, dict(payer_id=claim.payer_id, claim_count=0,
-                                                       contracted_cents=0, paid_cents=0,
-                                                       patient_responsibility_cents=0))
-            row["claim_count"] += 1
-            row["contracted_cents"] += b.contracted_cents
-            row["paid_cents"] += b.paid_cents
-            row["patient_responsibility_cents"] += b.patient_responsibility_cents
+        rows = {payer: dict(payer_id=payer, claim_count=n, contracted_cents=contracted,
+                            paid_cents=0, patient_responsibility_cents=0)
+                for payer, n, contracted in uow.reports.settled_claims_by_payer(start, end,
+                                                                              SETTLED)}
+        for payer, kind, insurance_cents in uow.reports.claim_entries_by_payer(start, end,
+                                                                               SETTLED):
+            column = VARIANCE_COLUMNS.get(EntryKind(kind))
+            if column is not None:
+                rows[payer][column] -= insurance_cents  # money off insurance's side
         for row in rows.values():
             row["variance_cents"] = (row["paid_cents"] + row["patient_responsibility_cents"]
                                      - row["contracted_cents"])
         return [rows[p] for p in sorted(rows)]
 
     return runner.read(query)
+
+
+VARIANCE_COLUMNS = {EntryKind.PAYMENT: "paid_cents", EntryKind.SUSPENSE_APPLIED: "paid_cents",
+                    EntryKind.PATIENT_RESPONSIBILITY: "patient_responsibility_cents"}
 
 
 def denial_summary(start: dt.datetime | None, end: dt.datetime | None,
@@ -161,18 +166,18 @@ TOTALS = {EntryKind.CHARGE: "charge_cents", EntryKind.VOID: "charge_cents",
 
 
 def daily_totals(day: dt.date, policy: BillingPolicy, runner: Billing) -> list[dict]:
+    """One clinic day's totals per location, summed by the database per location and kind."""
     start, end = _day_start(day, policy), _day_start(day + dt.timedelta(days=1), policy)
 
     def query(uow: BillingUnitOfWork) -> list[dict]:
         rows: dict[str, dict] = defaultdict(lambda: dict.fromkeys(set(TOTALS.values()), 0))
-        for entry, location in uow.reports.entries_between(start, end):
-            column = TOTALS.get(EntryKind(entry.kind))
+        for location, kind, cents in uow.reports.totals_between(start, end):
+            column = TOTALS.get(EntryKind(kind))
             if column is None:
                 continue  # patient responsibility moves money between payers, not in or out
-            cents = entry.patient_cents + entry.insurance_cents
             # Charges count as posted; money in and adjustments as positive amounts.
-            rows[location or "-"][column] += cents if column == "charge_cents" else \
-                cents if column == "refund_cents" else -cents
+            rows[location][column] += cents if column in ("charge_cents", "refund_cents") \
+                else -cents
         return [dict(location_id=k, **rows[k]) for k in sorted(rows)]
 
     return runner.read(query)
