@@ -12,7 +12,13 @@ import datetime as dt
 import pytest
 import yaml
 from clinic_billing.adapters import coding_rules
-from clinic_billing.domain.coding import PayerKind, Visit, code_visit, infusion_hours
+from clinic_billing.domain.coding import (
+    PayerKind,
+    Visit,
+    code_visit,
+    infusion_hours,
+    opened_but_not_given,
+)
 from clinic_billing.domain.model import LineItem
 
 RULES = coding_rules.load()
@@ -125,7 +131,7 @@ SINGLE_DOSE_KETAMINE = dataclasses.replace(RULES, drugs={
 
 
 @pytest.mark.parametrize("payer, wasted, expected", [
-    (MEDICARE, None, [("J3490", 35, ("JZ",))]),
+    (MEDICARE, None, [("J3490", 35, ()), ("J3490", 15, ("JW",))]),  # 50 mg opened
     (MEDICARE, 0, [("J3490", 35, ("JZ",))]),
     (MEDICARE, 15, [("J3490", 35, ()), ("J3490", 15, ("JW",))]),
     (COMMERCIAL, 15, [("J3490", 35, ())]),
@@ -145,6 +151,21 @@ def test_ketamine_from_multiple_dose_vials_carries_no_waste_modifier_even_for_me
     visit = Visit("IV_KETAMINE_INFUSION", DAY, payer_kind=MEDICARE, minutes=60, dose_mg=35,
                   wasted_mg=wasted)
     assert coded(visit)[1:] == [("J3490", 35, ())]
+
+
+@pytest.mark.parametrize("dose, mg_per_container, left", [
+    (56, 28, 0), (84, 28, 0), (28, 28, 0), (30, 28, 26), (55, 28, 1), (35, 50, 15),
+])
+def test_what_a_single_dose_container_leaves(dose, mg_per_container, left):
+    assert opened_but_not_given(dose, mg_per_container) == left
+
+
+def test_an_unreported_discard_is_what_the_opened_devices_left():
+    visit = Visit("VISIT", DAY, reported=(LineItem("J0013", 30),), payer_kind=MEDICARE)
+    lines = code_visit(visit, RULES)
+    assert [(x.procedure_code, x.units, x.modifiers) for x in lines] == [
+        ("J0013", 30, ()), ("J0013", 26, ("JW",))]
+    assert coded(dataclasses.replace(visit, wasted_mg=0)) == [("J0013", 30, ("JZ",))]
 
 
 @pytest.mark.parametrize("payer, expected", [

@@ -220,10 +220,18 @@ def _drug_lines(drug: Drug, dose_mg: int, visit: Visit, rules: CodingRules) -> l
         return [LineItem(code, 0, drug=drug.detail(0))]
     if not (rules.payers[visit.payer_kind].drug_waste_modifiers and drug.single_dose_container):
         return [LineItem(code, dose_mg, drug=drug.detail(dose_mg))]
-    if not visit.wasted_mg:
+    wasted = visit.wasted_mg if visit.wasted_mg is not None else \
+        opened_but_not_given(dose_mg, drug.mg_per_unit)
+    if not wasted:
         return [LineItem(code, dose_mg, ("JZ",), drug=drug.detail(dose_mg))]
     return [LineItem(code, dose_mg, drug=drug.detail(dose_mg)),
-            LineItem(code, visit.wasted_mg, ("JW",), drug=drug.detail(visit.wasted_mg))]
+            LineItem(code, wasted, ("JW",), drug=drug.detail(wasted))]
+
+
+def opened_but_not_given(dose_mg: int, mg_per_container: int) -> int:
+    """The mg left in the single-dose containers a dose opened: what a visit that does not
+    report its discarded amount discarded (84 mg from 28 mg devices: 0; 30 mg: 26)."""
+    return -dose_mg % mg_per_container
 
 
 def _with_drug(line: LineItem, visit: Visit, rules: CodingRules) -> list[LineItem]:
