@@ -363,8 +363,9 @@ def ops(data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR",
         raise typer.Exit(UNAVAILABLE)
 
 
-# Registers scheduling's and billing's commands, `clinic waitlist` and `clinic audit`.
-from clinic_client import audit_jobs, jobs, waitlist_jobs  # noqa: E402,F401
+# Registers scheduling's and billing's commands, `clinic coverage`, `clinic waitlist` and
+# `clinic audit`.
+from clinic_client import audit_jobs, coverage_jobs, jobs, waitlist_jobs  # noqa: E402,F401
 
 
 def main() -> None:
