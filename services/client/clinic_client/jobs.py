@@ -463,12 +463,12 @@ app.add_typer(charges_app, name="charges")
 @charges_app.command("list")
 def charges_list(account: Annotated[str, typer.Argument(help="account (patient) id; "
                                                               "default: every account")] = "-",
-                 appointment: Annotated[str, typer.Option(help="appointment id")] = "",
+                 appointment: Annotated[str, typer.Option(help="appointment id or name")] = "",
                  start: Annotated[str, typer.Option("--from", help="first date of service")] = "",
                  end: Annotated[str, typer.Option("--to", help="last date of service")] = "",
                  ) -> None:
     """Charges of an account (or of every account), by appointment and date of service."""
-    fields: dict = {"appointment_id": appointment}
+    fields: dict = {"appointment_id": appointment.rsplit("/", 1)[-1]}  # an id or its name
     for value, option, key in ((start, "--from", "start_date"), (end, "--to", "end_date")):
         if value:
             _check_date(value, option)
@@ -572,17 +572,43 @@ def fees_set(fee: Annotated[str, typer.Argument(help="NO_SHOW_FEE or LATE_CANCEL
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
 CLAIM_COLUMNS = ["name", "payer_id", "service_date", "state", "total_charge_cents", "batch"]
+RESPONSIBILITY_INSURANCE, CHARGE_POSTED = 2, 1  # billing.v1 Responsibility, ChargeState
 
 
 @claims_app.command("create")
 def claims_create(account: Annotated[str, typer.Argument(help="account (patient) id")],
                   charge: Annotated[list[str], typer.Option(
-                      help="a charge id or name (repeat)")]) -> None:
-    """Build a draft claim from an account's charges."""
+                      help="a charge id or name (repeat)")] = [],  # noqa: B006
+                  appointment: Annotated[str, typer.Option(
+                      help="instead of --charge: the visit's standing charges to insurance")
+                  ] = "") -> None:
+    """Build a draft claim from an account's charges: those named, or a visit's charges
+    billed to insurance (`--appointment`; exits 5 when it has none: self-pay codes, no
+    coverage in force, or already claimed charges are still listed by `clinic charges list`)."""
+    if bool(charge) == bool(appointment):
+        raise typer.BadParameter("give --charge C (repeat) or --appointment A",
+                                 param_hint="--charge")
     parent = account_name(account)
     names = [c if "/" in c else f"{parent}/charges/{c}" for c in charge]
-    show(run(lambda c: c.billing.call(f"{CLAIMS}/CreateClaim", parent=parent,
-                                      charges=names).claim), key="name")
+
+    def create(c):
+        if appointment:
+            names.extend(x.name for x in c.billing.pages(
+                f"{BILLING}.ChargeService/ListCharges", "charges", parent=parent,
+                appointment_id=appointment.rsplit("/", 1)[-1])
+                if x.responsibility == RESPONSIBILITY_INSURANCE and x.state == CHARGE_POSTED)
+            if not names:
+                return None
+        return c.billing.call(f"{CLAIMS}/CreateClaim", parent=parent, charges=names).claim
+
+    claim = run(create)
+    if claim is None:
+        from clinic_client.cli import NOT_FOUND, _fail
+
+        _fail(NOT_FOUND, f"appointment {appointment} has no standing charges to insurance on "
+                         f"{parent}: its codes are self-pay, or no coverage was in force "
+                         "(see `clinic charges list`)")
+    show(claim, CLAIM_COLUMNS, key="name")
 
 
 @claims_app.command("ready")
