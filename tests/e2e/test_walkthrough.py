@@ -95,4 +95,9 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     # visit is completed: completion waits for the booked start, which is in the future.
     assert "ACCOUNT_STATE_ACTIVE" in done.stdout
     assert re.search(r"│ patient_balance_cents\s+│ 0\s+│", done.stdout), done.stdout
+    # ... and knows her coverage from intake's event by the time the block shows her account.
+    recorded = re.search(r"│ name\s+│ patients/\w+/coverages/(\w+)", done.stdout)
+    known = re.search(r'│ coverages\s+│ \[\{"coverage_id": "(\w+)", "payer_id": "60054"',
+                      done.stdout)
+    assert recorded and known and known.group(1) == recorded.group(1), done.stdout
     assert done.stdout.count("SERVING") >= 3  # clinic ops: the three services
