@@ -74,6 +74,11 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr + rest
     assert "Byron" in done.stdout
     assert "TREATMENT_PLAN_STATE_ACTIVE" in done.stdout
+    # Her insurance card, recorded in intake and listed back: primary, Aetna PPO, she the
+    # subscriber, in force from today with no end.
+    card = re.search(r"│ 1\s+│ 60054\s+│ Aetna\s+│ W123456789\s+│ 88120\s+│ PPO\s+│ SELF\s+│ "
+                     r"(\d{4}-\d{2}-\d{2})\s+│\s+│ False", done.stdout)
+    assert card, done.stdout
     assert "35650" in done.stdout  # 0.5 mg/kg of 71.3 kg, in micrograms
     # The course: the plan's six sessions booked at La Jolla in one call.
     course = re.search(r"│ (\w+)\s+│ IV_KETAMINE_INFUSION │ (\d+)\s+│ 0\s+│ 0\s+│", done.stdout)
@@ -90,4 +95,9 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     # visit is completed: completion waits for the booked start, which is in the future.
     assert "ACCOUNT_STATE_ACTIVE" in done.stdout
     assert re.search(r"│ patient_balance_cents\s+│ 0\s+│", done.stdout), done.stdout
+    # ... and knows her coverage from intake's event by the time the block shows her account.
+    recorded = re.search(r"│ name\s+│ patients/\w+/coverages/(\w+)", done.stdout)
+    known = re.search(r'│ coverages\s+│ \[\{"coverage_id": "(\w+)", "payer_id": "60054"',
+                      done.stdout)
+    assert recorded and known and known.group(1) == recorded.group(1), done.stdout
     assert done.stdout.count("SERVING") >= 3  # clinic ops: the three services

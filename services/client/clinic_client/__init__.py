@@ -8,6 +8,8 @@
     clinic.scheduling.book_appointment(patient.patient_id, location_id=slot.location_id,
                                        appointment_type="FREE_CONSULTATION",
                                        start=slot.start_time.ToDatetime(datetime.UTC))
+    clinic.intake.add_coverage(patient.patient_id, payer_id="60054", member_id="W123",
+                               effective_date=today)
     clinic.billing.get_account(patient.patient_id)
 
 Typed methods for the daily jobs of each service (``intake``, ``scheduling``,

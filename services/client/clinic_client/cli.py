@@ -29,6 +29,7 @@ from typing import Annotated
 
 import grpc
 import typer
+import typer.core
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from rich.console import Console
@@ -42,8 +43,23 @@ OK, FAILED, USAGE, REFUSED, UNAVAILABLE, NOT_FOUND, UNAUTHENTICATED = 0, 1, 2, 3
 EXIT_BY_CODE = {"NOT_FOUND": NOT_FOUND, "UNAUTHENTICATED": UNAUTHENTICATED,
                 "PERMISSION_DENIED": UNAUTHENTICATED, "UNAVAILABLE": UNAVAILABLE,
                 "DEADLINE_EXCEEDED": UNAVAILABLE}
+EXIT_NAMES = {FAILED: "FAILED", USAGE: "USAGE", REFUSED: "FAILED_PRECONDITION",
+              UNAVAILABLE: "UNAVAILABLE", NOT_FOUND: "NOT_FOUND",
+              UNAUTHENTICATED: "UNAUTHENTICATED"}
 
-app = typer.Typer(help="Everyday jobs on the clinic services.", no_args_is_help=True,
+class _ByPanel(typer.core.TyperGroup):
+    """Lists the commands panel by panel, in the order of ``PANELS``."""
+
+    def list_commands(self, ctx) -> list[str]:
+        order = [name for names in PANELS.values() for name in names]
+        return sorted(super().list_commands(ctx),
+                      key=lambda name: order.index(name) if name in order else len(order))
+
+
+app = typer.Typer(help="Everyday jobs on the clinic services. Tables by default; --json for "
+                       "scripts, -q for ids only. Exit codes: 0 done, 1 unexpected error, "
+                       "2 usage, 3 refused, 4 no answer, 5 not found, 6 no token or not "
+                       "allowed.", no_args_is_help=True, cls=_ByPanel,
                   pretty_exceptions_enable=False, add_completion=False)
 out = Console()
 err = Console(stderr=True)
@@ -137,6 +153,12 @@ def _refused(refusal: Refusal, code: int) -> None:
 
 
 def _fail(code: int, message: str) -> None:
+    """Stop with ``code`` and a message on stderr (as JSON with ``--json``, as refusals are)."""
+    if Output.json:
+        print(json.dumps({"error": {"code": EXIT_NAMES.get(code, "FAILED"), "reason": "",
+                                    "message": message, "correlation_id": "", "fields": {}}}),
+              file=sys.stderr)
+        raise typer.Exit(code)
     err.print(f"[bold red]error[/]: {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -154,7 +176,8 @@ def token_issue(sub: Annotated[str, typer.Option(help="your staff id")],
                 location: Annotated[list[str], typer.Option(
                     help="a location you act at (repeat; '*' for all)")] = ["*"],  # noqa: B006
                 ttl_hours: Annotated[float, typer.Option(help="lifetime in hours")] = 8.0,
-                data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR")] = Path("data"),
+                data_dir: Annotated[Path, typer.Option(
+                    envvar="CLINIC_DATA_DIR", help="where make run keeps data/auth")] = Path("data"),
                 ) -> None:
     """Print a token signed with the local key (<data dir>/auth/signing.jwk)."""
     from clinic_common.config import AuthSettings, load
@@ -185,7 +208,8 @@ PATIENT_COLUMNS = ["patient_id", "given_name", "family_name", "date_of_birth",
 def patient_register(given: Annotated[str, typer.Option(help="given name")],
                      family: Annotated[str, typer.Option(help="family name")],
                      born: Annotated[str, typer.Option(help="date of birth, YYYY-MM-DD")],
-                     phone: str = "", email: str = "",
+                     phone: Annotated[str, typer.Option(help="phone number")] = "",
+                     email: Annotated[str, typer.Option(help="email address")] = "",
                      location: Annotated[str, typer.Option(help="preferred location id")] = "",
                      ) -> None:
     """Register a new patient."""
@@ -197,7 +221,7 @@ def patient_register(given: Annotated[str, typer.Option(help="given name")],
 
 @patient_app.command("find")
 def patient_find(name: Annotated[str, typer.Option(help="start of the family name")] = "",
-                 phone: str = "",
+                 phone: Annotated[str, typer.Option(help="phone number")] = "",
                  born: Annotated[str, typer.Option(help="date of birth, YYYY-MM-DD")] = "",
                  ) -> None:
     """Find patients by name, phone or date of birth."""
@@ -222,15 +246,17 @@ def _check_date(value: str, option: str) -> None:
                                  param_hint=option) from None
 
 
-vitals_app = typer.Typer(help="Vitals.", no_args_is_help=True)
+vitals_app = typer.Typer(help="A patient's weight and blood pressure (intake).",
+                         no_args_is_help=True)
 app.add_typer(vitals_app, name="vitals")
 
 
 @vitals_app.command("record")
-def vitals_record(patient: str,
+def vitals_record(patient: Annotated[str, typer.Argument(help="patient id")],
                   weight_kg: Annotated[float, typer.Option(help="weight in kg")] = 0.0,
                   bp: Annotated[str, typer.Option(help="blood pressure, e.g. 124/80")] = "",
-                  location: str = "") -> None:
+                  location: Annotated[str, typer.Option(help="where measured (location id)")
+                                      ] = "") -> None:
     """Record a patient's weight and blood pressure."""
     systolic, _, diastolic = bp.partition("/")
     if bp and not (systolic.isdigit() and diastolic.isdigit()):
@@ -246,7 +272,7 @@ app.add_typer(screening_app, name="screening")
 
 
 @screening_app.command("record")
-def screening_record(patient: str,
+def screening_record(patient: Annotated[str, typer.Argument(help="patient id")],
                      instrument: Annotated[str, typer.Option(help="e.g. PHQ-9")],
                      answers: Annotated[str, typer.Option(
                          help="item values in order, comma-separated: 1,2,0,...")]) -> None:
@@ -259,16 +285,17 @@ def screening_record(patient: str,
     show(run(lambda c: c.intake.record_screening(patient, instrument, values)))
 
 
-consent_app = typer.Typer(help="Consents.", no_args_is_help=True)
+consent_app = typer.Typer(help="Signed consents (treatment forms, REMS).", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
 
 
 @consent_app.command("record")
-def consent_record(patient: str,
+def consent_record(patient: Annotated[str, typer.Argument(help="patient id")],
                    type: Annotated[str, typer.Option(  # noqa: A002 - the consent's type
                        help="ketamine_treatment, spravato_treatment, tms_treatment, ...")],
                    form_version: Annotated[str, typer.Option(help="the signed form's version")],
-                   signed_by: str = "patient") -> None:
+                   signed_by: Annotated[str, typer.Option(
+                       help="who signed: patient, or a guardian's name")] = "patient") -> None:
     """Record a signed consent."""
     show(run(lambda c: c.intake.record_consent(patient, type, form_version=form_version,
                                                signed_by=signed_by)))
@@ -281,14 +308,14 @@ MODALITY_HELP = "iv_ketamine, spravato or tms"
 
 
 @candidacy_app.command("evaluate")
-def candidacy_evaluate(patient: str,
+def candidacy_evaluate(patient: Annotated[str, typer.Argument(help="patient id")],
                        modality: Annotated[str, typer.Option(help=MODALITY_HELP)]) -> None:
     """Check a patient's record against a modality's contraindications."""
     show(run(lambda c: c.intake.evaluate(patient, modality)), title="findings")
 
 
 @candidacy_app.command("decide")
-def candidacy_decide(patient: str,
+def candidacy_decide(patient: Annotated[str, typer.Argument(help="patient id")],
                      modality: Annotated[str, typer.Option(help=MODALITY_HELP)],
                      outcome: Annotated[str, typer.Option(
                          help="cleared, not_a_candidate or needs_more_information")],
@@ -297,12 +324,13 @@ def candidacy_decide(patient: str,
     show(run(lambda c: c.intake.decide(patient, modality, outcome, reason)))
 
 
-plan_app = typer.Typer(help="Treatment plans.", no_args_is_help=True)
+plan_app = typer.Typer(help="Treatment plans: create one, show a patient's.",
+                       no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
 
 @plan_app.command("create")
-def plan_create(patient: str, modality: Annotated[str, typer.Option(help=MODALITY_HELP)],
+def plan_create(patient: Annotated[str, typer.Argument(help="patient id")], modality: Annotated[str, typer.Option(help=MODALITY_HELP)],
                 indication: Annotated[str, typer.Option(help="ICD-10-CM code, e.g. F33.2")],
                 ) -> None:
     """Plan a course; the service works out the dose from the latest weight."""
@@ -310,7 +338,7 @@ def plan_create(patient: str, modality: Annotated[str, typer.Option(help=MODALIT
 
 
 @plan_app.command("show")
-def plan_show(patient: str) -> None:
+def plan_show(patient: Annotated[str, typer.Argument(help="patient id")]) -> None:
     """A patient's treatment plans."""
     show(run(lambda c: list(c.intake.plans(patient))),
          ["plan_id", "modality", "indication_code", "state", "version"], "plans")
@@ -323,7 +351,8 @@ app.add_typer(location_app, name="location")
 
 
 @location_app.command("apply")
-def location_apply(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)]
+def location_apply(files: Annotated[list[Path], typer.Argument(
+        exists=True, dir_okay=False, help="location files (YAML)")]
                    ) -> None:
     """Apply location files (deploy/locations/*.yaml) through the scheduling API (ops)."""
     try:
@@ -363,8 +392,38 @@ def ops(data_dir: Annotated[Path, typer.Option(envvar="CLINIC_DATA_DIR",
         raise typer.Exit(UNAVAILABLE)
 
 
-# Registers scheduling's and billing's commands, `clinic waitlist` and `clinic audit`.
-from clinic_client import audit_jobs, jobs, waitlist_jobs  # noqa: E402,F401
+# Registers scheduling's and billing's commands, `clinic coverage`, `clinic waitlist` and
+# `clinic audit`.
+from clinic_client import audit_jobs, coverage_jobs, jobs, waitlist_jobs  # noqa: E402,F401
+
+# `clinic --help` in panels, by who does the job; a group not named here goes under "Other".
+PANELS = {
+    "Front desk and intake": ("patient", "coverage", "vitals", "screening", "consent",
+                              "candidacy", "plan"),
+    "Scheduling and the visit": ("availability", "appointment", "series", "waitlist", "day",
+                                 "visit"),
+    "Billing": ("account", "charges", "claims", "authorizations", "remittance", "report",
+                "prices", "fees"),
+    "Ops and admin": ("location", "ops", "audit", "token"),
+}
+# Prior authorizations sit beside claims and charges; `clinic billing auth` and
+# `clinic auth`, their earlier and short spellings, still work (hidden from the help).
+app.add_typer(jobs.auth_app, name="authorizations",
+              help="Payers' prior authorizations: add, list, expiring, void, bookings beyond "
+                   "them (alias: auth; formerly `clinic billing auth`).")
+app.add_typer(jobs.auth_app, name="auth", hidden=True)
+
+
+def _arrange() -> None:
+    panel_of = {name: panel for panel, names in PANELS.items() for name in names}
+    for info in [*app.registered_groups, *app.registered_commands]:
+        name = info.name if isinstance(info.name, str) else getattr(info.callback, "__name__", "")
+        if name == "billing":
+            info.hidden = True
+        info.rich_help_panel = panel_of.get(name, "Other")
+
+
+_arrange()
 
 
 def main() -> None:

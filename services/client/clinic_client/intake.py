@@ -17,6 +17,9 @@ SCREENING = f"{V1}.ScreeningService"
 CONSENT = f"{V1}.ConsentService"
 CANDIDACY = f"{V1}.CandidacyService"
 PLANS = f"{V1}.TreatmentPlanService"
+COVERAGES = f"{V1}.CoverageService"
+RELATIONSHIPS = ("self", "spouse", "child", "other")
+PLAN_TYPES = ("ppo", "hmo", "epo", "pos", "medicare", "medicaid", "tricare", "other")
 
 
 def patient_name(patient: str) -> str:
@@ -24,8 +27,17 @@ def patient_name(patient: str) -> str:
     return patient if patient.startswith("patients/") else f"patients/{patient}"
 
 
-def _date(value: str) -> dict:
-    day = dt.date.fromisoformat(value)
+def coverage_name(coverage: str, patient: str = "") -> str:
+    """``patients/{patient}/coverages/{id}`` from a name, or from an id and its patient."""
+    if coverage.startswith("patients/"):
+        return coverage
+    if not patient:
+        raise ValueError(f"{coverage}: give the name patients/P/coverages/C, or the patient")
+    return f"{patient_name(patient)}/coverages/{coverage}"
+
+
+def _date(value: str | dt.date) -> dict:
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
     return {"year": day.year, "month": day.month, "day": day.day}
 
 
@@ -112,3 +124,47 @@ class IntakeClient:
     def plans(self, patient: str) -> Iterator[Message]:
         return self.caller.pages(f"{PLANS}/ListTreatmentPlans", "plans",
                                  parent=patient_name(patient))
+
+    # Insurance coverages (front desk, billing, admin)
+    def add_coverage(self, patient: str, *, payer_id: str, member_id: str,
+                     effective_date: str | dt.date, priority: int = 1,
+                     relationship: str = "self", payer_name: str = "", group_number: str = "",
+                     plan_type: str = "", end_date: str | dt.date | None = None,
+                     subscriber_name: str = "",
+                     subscriber_date_of_birth: str | dt.date | None = None,
+                     request_id: str = "") -> Message:
+        """Record a coverage (``relationship``: self, spouse, child or other; a subscriber
+        other than the patient needs their name and date of birth). Refused with
+        ``COVERAGE_EXISTS`` (the same card in force) or ``COVERAGE_PRIORITY_TAKEN``."""
+        fields: dict = {
+            "payer_id": payer_id, "payer_name": payer_name, "member_id": member_id,
+            "group_number": group_number, "priority": priority,
+            "subscriber_relationship": f"SUBSCRIBER_RELATIONSHIP_{relationship.upper()}",
+            "plan_type": f"PLAN_TYPE_{plan_type.upper()}" if plan_type else 0,
+            "subscriber_name": subscriber_name, "effective_date": _date(effective_date)}
+        if end_date:
+            fields["end_date"] = _date(end_date)
+        if subscriber_date_of_birth:
+            fields["subscriber_date_of_birth"] = _date(subscriber_date_of_birth)
+        coverage = _message(self.caller, f"{COVERAGES}/CreateCoverage", "coverage", **fields)
+        return self.caller.call(f"{COVERAGES}/CreateCoverage", parent=patient_name(patient),
+                                coverage=coverage, request_id=request_id).coverage
+
+    def coverages(self, patient: str, *, on: str | dt.date | None = None) -> Iterator[Message]:
+        """A patient's coverages by priority, then effective date; with ``on``, only those in
+        force that day, in the order payers are billed."""
+        if on is None:
+            return self.caller.pages(f"{COVERAGES}/ListCoverages", "coverages",
+                                     parent=patient_name(patient))
+        return self.caller.pages(f"{COVERAGES}/ListActiveCoverages", "coverages",
+                                 parent=patient_name(patient), date=_date(on))
+
+    def get_coverage(self, coverage: str, patient: str = "") -> Message:
+        return self.caller.call(f"{COVERAGES}/GetCoverage",
+                                name=coverage_name(coverage, patient)).coverage
+
+    def end_coverage(self, coverage: str, end_date: str | dt.date, *, patient: str = "",
+                     request_id: str = "") -> Message:
+        """End a coverage on ``end_date`` (its last day in force); the earlier revision stays."""
+        return self.caller.call(f"{COVERAGES}/EndCoverage", name=coverage_name(coverage, patient),
+                                end_date=_date(end_date), request_id=request_id).coverage

@@ -190,7 +190,7 @@ def appointment_show(appointment: Annotated[str, typer.Argument(help="appointmen
 
 
 @appointment_app.command("cancel")
-def appointment_cancel(appointment: str,
+def appointment_cancel(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                        reason: Annotated[str, typer.Option(help="why")] = "",
                        by: Annotated[str, typer.Option(help="patient or clinic")] = "patient",
                        ) -> None:
@@ -203,7 +203,7 @@ def appointment_cancel(appointment: str,
 
 
 @appointment_app.command("reschedule")
-def appointment_reschedule(appointment: str,
+def appointment_reschedule(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                            start: Annotated[str, typer.Option(help="new start, with offset")],
                            resource: Annotated[list[str], typer.Option(
                                help="a resource id (repeat; default: keep)")] = [],  # noqa: B006
@@ -390,7 +390,7 @@ def _step(method: str, appointment: str, **fields) -> None:
 
 
 @visit_app.command("check-in")
-def visit_check_in(appointment: str,
+def visit_check_in(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                    escort: Annotated[bool, typer.Option(help="an escort is confirmed")] = False,
                    fasting: Annotated[bool, typer.Option(help="fasting is confirmed")] = False,
                    ) -> None:
@@ -399,7 +399,8 @@ def visit_check_in(appointment: str,
 
 
 @visit_app.command("start")
-def visit_start(appointment: str, drug: str = "",
+def visit_start(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
+                drug: Annotated[str, typer.Option(help="the drug given, e.g. ketamine")] = "",
                 dose_mg: Annotated[str, typer.Option(help="dose given in mg, e.g. 37.5")] = "",
                 lot: Annotated[str, typer.Option(help="lot number")] = "") -> None:
     """Start the treatment (you are recorded as the rendering staff)."""
@@ -407,7 +408,7 @@ def visit_start(appointment: str, drug: str = "",
 
 
 @visit_app.command("vitals")
-def visit_vitals(appointment: str,
+def visit_vitals(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                  bp: Annotated[str, typer.Option(help="blood pressure, e.g. 124/80")] = "",
                  pulse: Annotated[int, typer.Option(help="beats per minute")] = 0,
                  spo2: Annotated[int, typer.Option(help="SpO2 percent")] = 0) -> None:
@@ -419,19 +420,24 @@ def visit_vitals(appointment: str,
         f"{VISITS}/RecordVisitVitals", name=appointment_name(appointment),
         systolic_mmhg=int(systolic or 0), diastolic_mmhg=int(diastolic or 0), pulse_bpm=pulse,
         spo2_percent=spo2))
+    from clinic_client import cli
+
+    if cli.Output.json:  # the alerts go with the visit, for scripts
+        show({**_plain(answer.appointment), "alerts": list(answer.alerts)})
+        return
     show(answer.appointment, key="name")
     for alert in answer.alerts:
         err.print(f"[bold yellow]alert[/]: {alert}", highlight=False)
 
 
 @visit_app.command("end")
-def visit_end(appointment: str) -> None:
+def visit_end(appointment: Annotated[str, typer.Argument(help="appointment id or name")]) -> None:
     """End the treatment; recovery begins."""
     _step("EndVisit", appointment)
 
 
 @visit_app.command("discharge")
-def visit_discharge(appointment: str,
+def visit_discharge(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                     escort_name: Annotated[str, typer.Option(help="who takes the patient home")
                                            ] = "") -> None:
     """Discharge the patient (an escort's name after IV ketamine or Spravato)."""
@@ -439,7 +445,7 @@ def visit_discharge(appointment: str,
 
 
 @visit_app.command("complete")
-def visit_complete(appointment: str,
+def visit_complete(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                    provider: Annotated[str, typer.Option(help="rendering provider id")] = "",
                    dose_mcg: Annotated[int, typer.Option(help="administered dose in mcg")] = 0,
                    ) -> None:
@@ -449,26 +455,27 @@ def visit_complete(appointment: str,
 
 
 @visit_app.command("no-show")
-def visit_no_show(appointment: str) -> None:
+def visit_no_show(appointment: Annotated[str, typer.Argument(help="appointment id or name")]) -> None:
     """Mark the appointment a no-show."""
     _step("MarkAppointmentNoShow", appointment)
 
 
 # --- billing ---------------------------------------------------------------------------------
 
-charges_app = typer.Typer(help="Charges.", no_args_is_help=True)
+charges_app = typer.Typer(help="Charges from completed visits, fees and by hand: list them.",
+                          no_args_is_help=True)
 app.add_typer(charges_app, name="charges")
 
 
 @charges_app.command("list")
 def charges_list(account: Annotated[str, typer.Argument(help="account (patient) id; "
                                                               "default: every account")] = "-",
-                 appointment: Annotated[str, typer.Option(help="appointment id")] = "",
+                 appointment: Annotated[str, typer.Option(help="appointment id or name")] = "",
                  start: Annotated[str, typer.Option("--from", help="first date of service")] = "",
                  end: Annotated[str, typer.Option("--to", help="last date of service")] = "",
                  ) -> None:
     """Charges of an account (or of every account), by appointment and date of service."""
-    fields: dict = {"appointment_id": appointment}
+    fields: dict = {"appointment_id": appointment.rsplit("/", 1)[-1]}  # an id or its name
     for value, option, key in ((start, "--from", "start_date"), (end, "--to", "end_date")):
         if value:
             _check_date(value, option)
@@ -478,7 +485,8 @@ def charges_list(account: Annotated[str, typer.Argument(help="account (patient) 
          CHARGE_COLUMNS, "charges", key="name")
 
 
-account_app = typer.Typer(help="Patient accounts.", no_args_is_help=True)
+account_app = typer.Typer(help="Patient accounts: balances, coverages, superbills.",
+                          no_args_is_help=True)
 app.add_typer(account_app, name="account")
 
 
@@ -572,17 +580,43 @@ def fees_set(fee: Annotated[str, typer.Argument(help="NO_SHOW_FEE or LATE_CANCEL
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)
 app.add_typer(claims_app, name="claims")
 CLAIM_COLUMNS = ["name", "payer_id", "service_date", "state", "total_charge_cents", "batch"]
+RESPONSIBILITY_INSURANCE, CHARGE_POSTED = 2, 1  # billing.v1 Responsibility, ChargeState
 
 
 @claims_app.command("create")
 def claims_create(account: Annotated[str, typer.Argument(help="account (patient) id")],
                   charge: Annotated[list[str], typer.Option(
-                      help="a charge id or name (repeat)")]) -> None:
-    """Build a draft claim from an account's charges."""
+                      help="a charge id or name (repeat)")] = [],  # noqa: B006
+                  appointment: Annotated[str, typer.Option(
+                      help="instead of --charge: the visit's standing charges to insurance")
+                  ] = "") -> None:
+    """Build a draft claim from an account's charges: those named, or a visit's charges
+    billed to insurance (`--appointment`; exits 5 when it has none: self-pay codes, no
+    coverage in force, or already claimed charges are still listed by `clinic charges list`)."""
+    if bool(charge) == bool(appointment):
+        raise typer.BadParameter("give --charge C (repeat) or --appointment A",
+                                 param_hint="--charge")
     parent = account_name(account)
     names = [c if "/" in c else f"{parent}/charges/{c}" for c in charge]
-    show(run(lambda c: c.billing.call(f"{CLAIMS}/CreateClaim", parent=parent,
-                                      charges=names).claim), key="name")
+
+    def create(c):
+        if appointment:
+            names.extend(x.name for x in c.billing.pages(
+                f"{BILLING}.ChargeService/ListCharges", "charges", parent=parent,
+                appointment_id=appointment.rsplit("/", 1)[-1])
+                if x.responsibility == RESPONSIBILITY_INSURANCE and x.state == CHARGE_POSTED)
+            if not names:
+                return None
+        return c.billing.call(f"{CLAIMS}/CreateClaim", parent=parent, charges=names).claim
+
+    claim = run(create)
+    if claim is None:
+        from clinic_client.cli import NOT_FOUND, _fail
+
+        _fail(NOT_FOUND, f"appointment {appointment} has no standing charges to insurance on "
+                         f"{parent}: its codes are self-pay, or no coverage was in force "
+                         "(see `clinic charges list`)")
+    show(claim, CLAIM_COLUMNS, key="name")
 
 
 @claims_app.command("ready")
@@ -591,8 +625,11 @@ def claims_ready(claim: Annotated[str, typer.Argument(help="claim name, accounts
                  first: Annotated[str, typer.Option(help="subscriber's first name")] = "",
                  born: Annotated[str, typer.Option(help="subscriber's birth date")] = "",
                  gender: Annotated[str, typer.Option(help="F, M or U")] = "",
-                 address: str = "", city: str = "", state: str = "",
-                 postal_code: str = "") -> None:
+                 address: Annotated[str, typer.Option(help="subscriber's street address")] = "",
+                 city: Annotated[str, typer.Option(help="subscriber's city")] = "",
+                 state: Annotated[str, typer.Option(help="two-letter state, e.g. CA")] = "",
+                 postal_code: Annotated[str, typer.Option(help="5- or 9-digit ZIP")] = "",
+                 ) -> None:
     """Make a draft claim ready, with the subscriber as the insurance card names them."""
     subscriber: dict = {"last_name": last, "first_name": first, "gender": gender,
                         "address_line": address, "city": city, "state": state,
@@ -755,7 +792,8 @@ def report_aging(as_of: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] 
 
 # --- prior authorizations ----------------------------------------------------------------------
 
-billing_app = typer.Typer(help="Billing's records kept by hand.", no_args_is_help=True)
+billing_app = typer.Typer(help="Billing's records kept by hand (now `clinic authorizations`).",
+                          no_args_is_help=True)
 app.add_typer(billing_app, name="billing")
 auth_app = typer.Typer(help="Payers' prior authorizations.", no_args_is_help=True)
 billing_app.add_typer(auth_app, name="auth")
@@ -780,7 +818,8 @@ def auth_add(account: Annotated[str, typer.Argument(help="account (patient) id")
              units: Annotated[int, typer.Option(min=1, help="units authorized")],
              start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
              end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
-             note: str = "") -> None:
+             note: Annotated[str, typer.Option(help="a note, at most 500 characters")] = "",
+             ) -> None:
     """Record a payer's prior authorization for a patient."""
     _check_date(start, "--from")
     _check_date(end, "--to")
