@@ -650,6 +650,16 @@ def test_prices_and_policy_fees_are_set_from_a_date_and_listed(stand_in):
     assert fees.exit_code == 0 and "9900" in fees.stdout
     bad = clinic(fake.address, "prices", "set", "99213", "--cents", "1", "--from", "soon")
     assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 1
+    listed = clinic(fake.address, "prices", "set", "99213", "--list-cents", "16000", "--from",
+                    "2027-01-01", roles=(Role.BILLING,))
+    assert listed.exit_code == 0, listed.output
+    asked = fake.of("UpdateFeeScheduleEntry")[-1]
+    assert (asked.entry.list_price_cents, asked.entry.self_pay_price_cents,
+            list(asked.update_mask.paths)) == (16000, 0, ["list_price_cents"])
+    for both_or_none in (("--cents", "1", "--list-cents", "2"), ()):
+        bad = clinic(fake.address, "prices", "set", "99213", *both_or_none, "--from",
+                     "2027-01-01", roles=(Role.BILLING,))
+        assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 2
 
 
 

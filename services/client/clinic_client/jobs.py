@@ -513,16 +513,17 @@ def account_superbill(account: Annotated[str, typer.Argument(help="account (pati
 
 
 FEES = f"{BILLING}.FeeScheduleService"
-VERSION_COLUMNS = ["name", "amount_cents", "effective_date", "create_time", "create_staff_id"]
-prices_app = typer.Typer(help="Self-pay prices by first date of service (with their history).",
-                         no_args_is_help=True)
+VERSION_COLUMNS = ["name", "price_kind", "amount_cents", "effective_date", "create_time",
+                   "create_staff_id"]
+prices_app = typer.Typer(help="Self-pay and list prices by first date of service (with their "
+                              "history).", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
 
 
 @prices_app.command("list")
 def prices_list(code: Annotated[str, typer.Argument(
         help="procedure code (NO_SHOW_FEE, LATE_CANCEL_FEE for the policy fees)")]) -> None:
-    """A code's price versions, by the first date of service each prices."""
+    """A code's price versions (self-pay and list), by the first date of service each prices."""
     show(run(lambda c: list(c.billing.pages(f"{FEES}/ListPriceVersions", "price_versions",
                                             parent=f"feeScheduleEntries/{code}"))),
          VERSION_COLUMNS, f"{code} prices", key="name")
@@ -530,16 +531,26 @@ def prices_list(code: Annotated[str, typer.Argument(
 
 @prices_app.command("set")
 def prices_set(code: Annotated[str, typer.Argument(help="procedure code")],
-               cents: Annotated[int, typer.Option(help="the self-pay price per unit, cents")],
                start: Annotated[str, typer.Option("--from",
                                                   help="first date of service it prices")],
+               cents: Annotated[int | None, typer.Option(
+                   help="the self-pay price per unit, cents")] = None,
+               list_cents: Annotated[int | None, typer.Option(
+                   "--list-cents", help="the list price per unit insurance is charged, "
+                                        "cents")] = None,
                ) -> None:
-    """Set a code's self-pay price from a date of service on (the earlier prices stay)."""
+    """Set a code's self-pay price (--cents) or list price (--list-cents) from a date of
+    service on (the earlier prices stay)."""
+    if (cents is None) == (list_cents is None):
+        raise typer.BadParameter("give one price: --cents (self-pay) or --list-cents (list)",
+                                 param_hint="--cents/--list-cents")
     _check_date(start, "--from")
+    field, amount = (("self_pay_price_cents", cents) if cents is not None
+                     else ("list_price_cents", list_cents))
     answer = run(lambda c: c.billing.call(
         f"{FEES}/UpdateFeeScheduleEntry", entry={"name": f"feeScheduleEntries/{code}",
-                                                 "self_pay_price_cents": cents},
-        update_mask={"paths": ["self_pay_price_cents"]}, effective_date=_day(start)))
+                                                 field: amount},
+        update_mask={"paths": [field]}, effective_date=_day(start)))
     show(answer.price_version, key="name")
 
 

@@ -155,6 +155,8 @@ price_versions = Table(
     Column("effective_from", Date, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(128), nullable=False),
+    # SELF_PAY (a policy fee's amount too) or LIST (0016; the earlier versions are SELF_PAY).
+    Column("price_kind", _enum(pricing.PriceKind), nullable=False, server_default="SELF_PAY"),
 )
 Index("ix_price_versions_code", price_versions.c.procedure_code, price_versions.c.effective_from,
       price_versions.c.version_id)
