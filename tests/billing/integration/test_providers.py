@@ -3,6 +3,7 @@ the settings, rendering providers by staff id, what the 837P (validated by pyx12
 superbill take from them, and refusals that change nothing."""
 
 import datetime as dt
+import io
 
 import grpc
 import pytest
@@ -13,6 +14,7 @@ from clinic.billing.v1 import provider_service_pb2 as pb
 from clinic_common.identity import Role
 from clinic_devtools.testing import auth
 from google.protobuf.field_mask_pb2 import FieldMask
+from pypdf import PdfReader
 
 from tests.billing.flow import AS_BILLING, DAY, draft, export, ready
 from tests.billing.integration.test_claim_export import assert_valid_837
@@ -141,8 +143,11 @@ def test_a_superbill_is_headed_by_the_provider_set_over_the_api(start_billing):
     add_rendering(billing)
     bill = superbill()
     assert (bill.billing_provider_name, bill.billing_provider_npi, bill.billing_provider_tax_id,
-            bill.lines[0].rendering_provider_npi) == \
-        ("Coastal Mind Clinics", "9876543213", "987654321", "1111111112")
+            bill.lines[0].rendering_provider_npi, bill.lines[0].rendering_provider_name) == \
+        ("Coastal Mind Clinics", "9876543213", "987654321", "1111111112", "Anna Lee, MD")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(bill.pdf)).pages)
+    assert "Coastal Mind Clinics" in text and "200 Ocean St, Oceanside, CA 92054-1234" in text
+    assert "Anna Lee, MD: NPI 1111111112" in text
 
 
 def test_bad_provider_changes_are_refused_and_change_nothing(start_billing):

@@ -106,6 +106,12 @@ class RenderingName:
     credentials: str = ""
     taxonomy_code: str = ""
 
+    @property
+    def display(self) -> str:
+        """"Anna Lee, MD", as a superbill shows it."""
+        name = f"{self.first_name} {self.last_name}"
+        return f"{name}, {self.credentials}" if self.credentials else name
+
 
 @dataclass(frozen=True)
 class BillingProvider:

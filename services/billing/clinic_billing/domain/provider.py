@@ -94,7 +94,8 @@ class BillingProviderVersion:
         """As claims use it; the rendering providers stay ``fallback``'s."""
         return dataclasses.replace(
             fallback, name=self.organization_name, npi=self.npi, tax_id=self.tax_id,
-            address=f"{self.street}, {self.city}, {self.state} {self.postal_code}",
+            address=f"{self.street}, {self.city}, {self.state} "
+                    f"{self.postal_code[:5]}-{self.postal_code[5:]}",
             taxonomy_code=self.taxonomy_code, phone=self.phone, version_id=self.version_id)
 
 
