@@ -22,7 +22,7 @@ COUNTED_TABLES = ["accounts", "charges", "ledger_entries", "coverages", "outbox"
                   "remittances", "remittance_claims", "suspense_items", "denials", "payments",
                   "write_offs", "prior_authorizations", "prior_authorization_uses",
                   "claim_transitions", "bookings",
-                  "price_versions"]
+                  "price_versions", "billing_provider_versions", "rendering_providers"]
 
 # A billing provider claims can go out from (1234567893 is CMS's example NPI).
 PROVIDER = dict(provider_name="Clinic Group", provider_npi="1234567893",

@@ -650,7 +650,76 @@ def test_prices_and_policy_fees_are_set_from_a_date_and_listed(stand_in):
     assert fees.exit_code == 0 and "9900" in fees.stdout
     bad = clinic(fake.address, "prices", "set", "99213", "--cents", "1", "--from", "soon")
     assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 1
+    listed = clinic(fake.address, "prices", "set", "99213", "--list-cents", "16000", "--from",
+                    "2027-01-01", roles=(Role.BILLING,))
+    assert listed.exit_code == 0, listed.output
+    asked = fake.of("UpdateFeeScheduleEntry")[-1]
+    assert (asked.entry.list_price_cents, asked.entry.self_pay_price_cents,
+            list(asked.update_mask.paths)) == (16000, 0, ["list_price_cents"])
+    for both_or_none in (("--cents", "1", "--list-cents", "2"), ()):
+        bad = clinic(fake.address, "prices", "set", "99213", *both_or_none, "--from",
+                     "2027-01-01", roles=(Role.BILLING,))
+        assert bad.exit_code != 0 and len(fake.of("UpdateFeeScheduleEntry")) == 2
 
+
+
+def test_provider_show_set_and_rendering_providers(stand_in):
+    version = {"name": "billingProvider", "organization_name": "Coastal Mind Clinics",
+               "npi": "9876543213", "version": "billingProvider/versions/v1"}
+    rendering = {"name": "renderingProviders/dr-lee", "first_name": "Anna", "last_name": "Lee",
+                 "npi": "1111111112"}
+    fake = stand_in({
+        f"{B}.ProviderService/GetBillingProvider": lambda r: {"billing_provider": version},
+        f"{B}.ProviderService/ListBillingProviderVersions": lambda r: {
+            "billing_providers": [version]},
+        f"{B}.ProviderService/UpdateBillingProvider": lambda r: {"billing_provider": version},
+        f"{B}.ProviderService/CreateRenderingProvider": lambda r: {
+            "rendering_provider": rendering},
+        f"{B}.ProviderService/ListRenderingProviders": lambda r: {
+            "rendering_providers": [rendering]},
+        f"{B}.ProviderService/UpdateRenderingProvider": lambda r: {
+            "rendering_provider": rendering}})
+    shown = clinic(fake.address, "provider", "show", "--as-of", "2026-03-01",
+                   roles=(Role.BILLING,))
+    assert shown.exit_code == 0, shown.output
+    assert "Coastal Mind Clinics" in shown.stdout
+    [asked] = fake.of("GetBillingProvider")
+    assert (asked.name, asked.as_of.month) == ("billingProvider", 3)
+    assert clinic(fake.address, "provider", "show", roles=(Role.BILLING,)).exit_code == 0
+    assert not fake.of("GetBillingProvider")[-1].HasField("as_of")
+    history = clinic(fake.address, "--json", "provider", "show", "--history",
+                     roles=(Role.BILLING,))
+    assert json.loads(history.stdout)[0]["version"] == "billingProvider/versions/v1"
+    made = clinic(fake.address, "provider", "set", "--name", "Coastal Mind Clinics", "--npi",
+                  "9876543213", "--street", "200 Ocean St", "--city", "Oceanside", "--state",
+                  "CA", "--zip", "92054-1234", "--from", "2026-03-01", roles=(Role.BILLING,))
+    assert made.exit_code == 0, made.output
+    [update] = fake.of("UpdateBillingProvider")
+    assert (list(update.update_mask.paths), update.billing_provider.name,
+            update.billing_provider.address.postal_code, update.effective_date.day,
+            bool(update.request_id)) == \
+        (["organization_name", "npi", "address"], "billingProvider", "92054-1234", 1, True)
+    for bad in (("--street", "200 Ocean St"), ()):  # a partial address, or nothing to set
+        assert clinic(fake.address, "provider", "set", *bad, roles=(Role.BILLING,)).exit_code != 0
+    assert len(fake.of("UpdateBillingProvider")) == 1
+    added = clinic(fake.address, "provider", "rendering", "add", "dr-lee", "--first", "Anna",
+                   "--last", "Lee", "--npi", "1111111112", "--credentials", "MD",
+                   roles=(Role.BILLING,))
+    assert added.exit_code == 0, added.output
+    [create] = fake.of("CreateRenderingProvider")
+    assert (create.rendering_provider_id, create.rendering_provider.last_name,
+            create.rendering_provider.credentials) == ("dr-lee", "Lee", "MD")
+    listed = clinic(fake.address, "provider", "rendering", "list", roles=(Role.BILLING,))
+    assert listed.exit_code == 0 and "1111111112" in listed.stdout
+    changed = clinic(fake.address, "provider", "rendering", "set", "dr-lee", "--npi",
+                     "1111111112", roles=(Role.BILLING,))
+    assert changed.exit_code == 0, changed.output
+    [change] = fake.of("UpdateRenderingProvider")
+    assert (change.rendering_provider.name, list(change.update_mask.paths)) == \
+        ("renderingProviders/dr-lee", ["npi"])
+    assert clinic(fake.address, "provider", "rendering", "set", "dr-lee",
+                  roles=(Role.BILLING,)).exit_code != 0
+    assert len(fake.of("UpdateRenderingProvider")) == 1
 
 
 def test_availability_hold_then_book_on_it_against_scheduling(scheduling_on):

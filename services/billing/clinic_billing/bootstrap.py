@@ -10,6 +10,7 @@ from clinic.billing.v1 import (
     payer_service_pb2_grpc,
     payment_service_pb2_grpc,
     prior_authorization_service_pb2_grpc,
+    provider_service_pb2_grpc,
     remittance_service_pb2_grpc,
     report_service_pb2_grpc,
 )
@@ -32,6 +33,7 @@ from clinic_billing.entrypoints.payer_api import PayerServicer
 from clinic_billing.entrypoints.payment_api import PaymentServicer
 from clinic_billing.entrypoints.permissions import PERMISSIONS
 from clinic_billing.entrypoints.prior_authorization_api import PriorAuthorizationServicer
+from clinic_billing.entrypoints.provider_api import ProviderServicer
 from clinic_billing.entrypoints.remittance_api import RemittanceServicer
 from clinic_billing.entrypoints.report_api import ReportServicer
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
@@ -49,6 +51,7 @@ SERVICERS = {
     "PaymentService": (payment_service_pb2_grpc, PaymentServicer),
     "PriorAuthorizationService": (prior_authorization_service_pb2_grpc,
                                   PriorAuthorizationServicer),
+    "ProviderService": (provider_service_pb2_grpc, ProviderServicer),
     "RemittanceService": (remittance_service_pb2_grpc, RemittanceServicer),
     "ReportService": (report_service_pb2_grpc, ReportServicer),
 }

@@ -112,7 +112,8 @@ class BillingSettings(ServiceSettings):
         return BillingProvider(
             name=self.provider_name, npi=self.provider_npi,
             tax_id=self.provider_tax_id, address=self.provider_address,
-            rendering_npis=dict(self.rendering_provider_npis))
+            rendering_npis=dict(self.rendering_provider_npis),
+            phone="".join(c for c in self.provider_phone if c.isdigit()))
 
     @property
     def zone(self) -> ZoneInfo:

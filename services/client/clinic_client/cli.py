@@ -403,7 +403,7 @@ PANELS = {
     "Scheduling and the visit": ("availability", "appointment", "series", "waitlist", "day",
                                  "visit"),
     "Billing": ("account", "charges", "claims", "authorizations", "remittance", "report",
-                "prices", "fees"),
+                "prices", "fees", "provider"),
     "Ops and admin": ("location", "ops", "audit", "token"),
 }
 # Prior authorizations sit beside claims and charges; `clinic billing auth` and

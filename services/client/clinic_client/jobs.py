@@ -521,16 +521,17 @@ def account_superbill(account: Annotated[str, typer.Argument(help="account (pati
 
 
 FEES = f"{BILLING}.FeeScheduleService"
-VERSION_COLUMNS = ["name", "amount_cents", "effective_date", "create_time", "create_staff_id"]
-prices_app = typer.Typer(help="Self-pay prices by first date of service (with their history).",
-                         no_args_is_help=True)
+VERSION_COLUMNS = ["name", "price_kind", "amount_cents", "effective_date", "create_time",
+                   "create_staff_id"]
+prices_app = typer.Typer(help="Self-pay and list prices by first date of service (with their "
+                              "history).", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
 
 
 @prices_app.command("list")
 def prices_list(code: Annotated[str, typer.Argument(
         help="procedure code (NO_SHOW_FEE, LATE_CANCEL_FEE for the policy fees)")]) -> None:
-    """A code's price versions, by the first date of service each prices."""
+    """A code's price versions (self-pay and list), by the first date of service each prices."""
     show(run(lambda c: list(c.billing.pages(f"{FEES}/ListPriceVersions", "price_versions",
                                             parent=f"feeScheduleEntries/{code}"))),
          VERSION_COLUMNS, f"{code} prices", key="name")
@@ -538,16 +539,26 @@ def prices_list(code: Annotated[str, typer.Argument(
 
 @prices_app.command("set")
 def prices_set(code: Annotated[str, typer.Argument(help="procedure code")],
-               cents: Annotated[int, typer.Option(help="the self-pay price per unit, cents")],
                start: Annotated[str, typer.Option("--from",
                                                   help="first date of service it prices")],
+               cents: Annotated[int | None, typer.Option(
+                   help="the self-pay price per unit, cents")] = None,
+               list_cents: Annotated[int | None, typer.Option(
+                   "--list-cents", help="the list price per unit insurance is charged, "
+                                        "cents")] = None,
                ) -> None:
-    """Set a code's self-pay price from a date of service on (the earlier prices stay)."""
+    """Set a code's self-pay price (--cents) or list price (--list-cents) from a date of
+    service on (the earlier prices stay)."""
+    if (cents is None) == (list_cents is None):
+        raise typer.BadParameter("give one price: --cents (self-pay) or --list-cents (list)",
+                                 param_hint="--cents/--list-cents")
     _check_date(start, "--from")
+    field, amount = (("self_pay_price_cents", cents) if cents is not None
+                     else ("list_price_cents", list_cents))
     answer = run(lambda c: c.billing.call(
         f"{FEES}/UpdateFeeScheduleEntry", entry={"name": f"feeScheduleEntries/{code}",
-                                                 "self_pay_price_cents": cents},
-        update_mask={"paths": ["self_pay_price_cents"]}, effective_date=_day(start)))
+                                                 field: amount},
+        update_mask={"paths": [field]}, effective_date=_day(start)))
     show(answer.price_version, key="name")
 
 
@@ -575,6 +586,121 @@ def fees_set(fee: Annotated[str, typer.Argument(help="NO_SHOW_FEE or LATE_CANCEL
         f"{FEES}/UpdatePolicyFee", policy_fee={"name": name, "amount_cents": cents},
         update_mask={"paths": ["amount_cents"]}, effective_date=_day(start)))
     show(answer.price_version, key="name")
+
+
+PROVIDERS = f"{BILLING}.ProviderService"
+PROVIDER_COLUMNS = ["version", "organization_name", "npi", "tax_id", "taxonomy_code", "address",
+                    "phone", "effective_date", "create_staff_id"]
+RENDERING_COLUMNS = ["name", "last_name", "first_name", "credentials", "npi", "taxonomy_code",
+                     "update_staff_id"]
+provider_app = typer.Typer(help="The billing provider (dated versions) and rendering "
+                                "providers claims go out with.", no_args_is_help=True)
+app.add_typer(provider_app, name="provider")
+rendering_app = typer.Typer(help="Rendering providers by staff id: names and NPIs.",
+                            no_args_is_help=True)
+provider_app.add_typer(rendering_app, name="rendering")
+
+
+@provider_app.command("show")
+def provider_show(as_of: Annotated[str, typer.Option(
+        "--as-of", help="the date it is in force for (default today)")] = "",
+                  history: Annotated[bool, typer.Option(
+                      help="every version instead, by effective date")] = False) -> None:
+    """The billing provider in force (an empty version: the BILLING_PROVIDER_* settings)."""
+    if history:
+        show(run(lambda c: list(c.billing.pages(f"{PROVIDERS}/ListBillingProviderVersions",
+                                                "billing_providers"))),
+             PROVIDER_COLUMNS, "billing provider versions", key="version")
+        return
+    if as_of:
+        _check_date(as_of, "--as-of")
+    show(run(lambda c: c.billing.call(
+        f"{PROVIDERS}/GetBillingProvider", name="billingProvider",
+        as_of=_day(as_of) if as_of else None).billing_provider), key="version")
+
+
+@provider_app.command("set")
+def provider_set(
+        name: Annotated[str | None, typer.Option(help="the organization's legal name")] = None,
+        npi: Annotated[str | None, typer.Option(help="its NPI (10 digits, Luhn-checked)")] = None,
+        tax_id: Annotated[str | None, typer.Option(help="its EIN, 12-3456789")] = None,
+        taxonomy: Annotated[str | None, typer.Option(help="its taxonomy code")] = None,
+        street: Annotated[str | None, typer.Option(help="street (with --city --state --zip)")
+                          ] = None,
+        city: Annotated[str | None, typer.Option()] = None,
+        state: Annotated[str | None, typer.Option(help="two-letter state")] = None,
+        zip_code: Annotated[str | None, typer.Option("--zip", help="ZIP+4, 92008-1234")] = None,
+        phone: Annotated[str | None, typer.Option(help="the billing office's phone")] = None,
+        start: Annotated[str, typer.Option("--from", help="first date it is in force for "
+                                                          "(default today)")] = "",
+) -> None:
+    """Set the billing provider from a date on: a new version; what is not given is kept."""
+    fields = {"organization_name": name, "npi": npi, "tax_id": tax_id,
+              "taxonomy_code": taxonomy, "phone": phone}
+    provider = {k: v for k, v in fields.items() if v is not None}
+    address = (street, city, state, zip_code)
+    if any(part is not None for part in address):
+        if any(part is None for part in address):
+            raise typer.BadParameter("an address takes all of --street --city --state --zip",
+                                     param_hint="--street")
+        provider["address"] = {"street": street, "city": city, "state": state,
+                               "postal_code": zip_code}
+    if not provider:
+        raise typer.BadParameter("give at least one field to set", param_hint="--name")
+    if start:
+        _check_date(start, "--from")
+    answer = run(lambda c: c.billing.call(
+        f"{PROVIDERS}/UpdateBillingProvider", billing_provider={"name": "billingProvider",
+                                                                **provider},
+        update_mask={"paths": list(provider)}, effective_date=_day(start) if start else None))
+    show(answer.billing_provider, key="version")
+
+
+def _rendering_name(staff: str) -> str:
+    return staff if staff.startswith("renderingProviders/") else f"renderingProviders/{staff}"
+
+
+@rendering_app.command("add")
+def rendering_add(staff: Annotated[str, typer.Argument(help="the staff id charges name")],
+                  first: Annotated[str, typer.Option(help="first name")],
+                  last: Annotated[str, typer.Option(help="last name")],
+                  npi: Annotated[str, typer.Option(help="NPI (10 digits, Luhn-checked)")],
+                  credentials: Annotated[str, typer.Option(help="MD, PMHNP-BC, ...")] = "",
+                  taxonomy: Annotated[str, typer.Option(help="taxonomy code")] = "") -> None:
+    """Record a rendering provider's name and NPI under their staff id."""
+    show(run(lambda c: c.billing.call(
+        f"{PROVIDERS}/CreateRenderingProvider", rendering_provider_id=staff,
+        rendering_provider={"first_name": first, "last_name": last, "npi": npi,
+                            "credentials": credentials, "taxonomy_code": taxonomy},
+    ).rendering_provider), key="name")
+
+
+@rendering_app.command("list")
+def rendering_list() -> None:
+    """The rendering providers, by staff id."""
+    show(run(lambda c: list(c.billing.pages(f"{PROVIDERS}/ListRenderingProviders",
+                                            "rendering_providers"))),
+         RENDERING_COLUMNS, "rendering providers", key="name")
+
+
+@rendering_app.command("set")
+def rendering_set(staff: Annotated[str, typer.Argument(help="staff id or renderingProviders/ID")],
+                  first: Annotated[str | None, typer.Option(help="first name")] = None,
+                  last: Annotated[str | None, typer.Option(help="last name")] = None,
+                  npi: Annotated[str | None, typer.Option(help="NPI")] = None,
+                  credentials: Annotated[str | None, typer.Option()] = None,
+                  taxonomy: Annotated[str | None, typer.Option(help="taxonomy code")] = None,
+                  ) -> None:
+    """Change what is given of a rendering provider."""
+    fields = {"first_name": first, "last_name": last, "npi": npi, "credentials": credentials,
+              "taxonomy_code": taxonomy}
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        raise typer.BadParameter("give at least one field to change", param_hint="--npi")
+    show(run(lambda c: c.billing.call(
+        f"{PROVIDERS}/UpdateRenderingProvider",
+        rendering_provider={"name": _rendering_name(staff), **given},
+        update_mask={"paths": list(given)}).rendering_provider), key="name")
 
 
 claims_app = typer.Typer(help="Draft, ready and export claims (837P).", no_args_is_help=True)

@@ -16,6 +16,7 @@ from clinic.billing.v1 import (
     payer_service_pb2_grpc,
     payment_service_pb2_grpc,
     prior_authorization_service_pb2_grpc,
+    provider_service_pb2_grpc,
     remittance_service_pb2_grpc,
     report_service_pb2_grpc,
 )
@@ -64,6 +65,10 @@ class Billing:
     @property
     def authorizations(self) -> prior_authorization_service_pb2_grpc.PriorAuthorizationServiceStub:
         return prior_authorization_service_pb2_grpc.PriorAuthorizationServiceStub(self.channel)
+
+    @property
+    def providers(self) -> provider_service_pb2_grpc.ProviderServiceStub:
+        return provider_service_pb2_grpc.ProviderServiceStub(self.channel)
 
     @property
     def reports(self) -> report_service_pb2_grpc.ReportServiceStub:

@@ -1,4 +1,4 @@
-"""Self-pay prices and policy fees set over FeeScheduleService, on SQLite and PostgreSQL:
+"""Self-pay prices, list prices and policy fees set over FeeScheduleService, on SQLite and PostgreSQL:
 versions by first date of service (history, never edited), what charges they price,
 retries, refusals."""
 
@@ -25,7 +25,7 @@ def set_price(billing, code, cents, day, *, paths=("self_pay_price_cents",), met
               **kw):
     return billing.fee_schedule.UpdateFeeScheduleEntry(pb.UpdateFeeScheduleEntryRequest(
         entry=fee.FeeScheduleEntry(name=f"feeScheduleEntries/{code}",
-                                   self_pay_price_cents=cents),
+                                   self_pay_price_cents=cents, list_price_cents=cents),
         update_mask=FieldMask(paths=list(paths)),
         effective_date=date(day) if day else None, **kw), metadata=metadata)
 
@@ -85,6 +85,31 @@ def test_a_self_pay_price_applies_from_its_date_and_the_old_one_before(billing):
     assert entry(billing, "99213").list_price_cents == 15000  # untouched
 
 
+def test_a_list_price_prices_insurance_charges_from_its_date(billing):
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "AETNA")  # in force since 2025: 99213 goes to insurance
+    billing.register("p2")  # self-pay
+    first = set_price(billing, "99213", 16000, dt.date(2026, 3, 15), request_id="list-1",
+                      paths=("list_price_cents",))
+    assert (first.price_version.price_kind, first.price_version.amount_cents) == \
+        (fee.PRICE_KIND_LIST, 16000)
+    # The entry at its prices on that date: the new list price, the self-pay price kept.
+    assert (first.entry.list_price_cents, first.entry.self_pay_price_cents) == (16000, 12500)
+    assert set_price(billing, "99213", 16000, dt.date(2026, 3, 15), request_id="list-1",
+                     paths=("list_price_cents",)) == first  # a retry adds nothing
+    set_price(billing, "99213", 13000, dt.date(2026, 3, 1))  # a self-pay version, apart
+    billing.deliver(completed("a1", "p1", dt.date(2026, 3, 10), ("99213", 1)))
+    billing.deliver(completed("a2", "p1", dt.date(2026, 3, 20), ("99213", 2)))
+    billing.deliver(completed("a3", "p2", dt.date(2026, 3, 20), ("99213", 1)))
+    assert (amounts(billing, "a1"), amounts(billing, "a2"), amounts(billing, "a3")) == \
+        ([15000], [32000], [13000])  # the seeded list price, then the version's; self-pay apart
+    kinds = [(v.price_kind, v.amount_cents) for v in billing.fee_schedule.ListPriceVersions(
+        pb.ListPriceVersionsRequest(parent="feeScheduleEntries/99213")).price_versions]
+    assert kinds == [(fee.PRICE_KIND_SELF_PAY, 13000), (fee.PRICE_KIND_LIST, 16000)]
+    today = entry(billing, "99213")
+    assert (today.list_price_cents, today.self_pay_price_cents) == (16000, 13000)
+
+
 def test_policy_fees_are_set_from_a_date_and_override_the_settings(start_billing):
     billing = start_billing()
     fees = billing.fee_schedule.ListPolicyFees(pb.ListPolicyFeesRequest()).policy_fees
@@ -120,7 +145,13 @@ def test_bad_changes_are_refused_and_change_nothing(billing):
     before = row_counts(billing.runtime)
     cases = [
         (lambda: set_price(billing, "99213", 100, TODAY, paths=()), "INVALID_FIELD"),
-        (lambda: set_price(billing, "99213", 100, TODAY, paths=("list_price_cents",)),
+        (lambda: set_price(billing, "99213", 100, TODAY, paths=("description",)),
+         "INVALID_FIELD"),
+        (lambda: set_price(billing, "99213", 100, TODAY,
+                           paths=("list_price_cents", "self_pay_price_cents")), "INVALID_FIELD"),
+        (lambda: set_price(billing, "99213", 10**9, TODAY, paths=("list_price_cents",)),
+         "INVALID_FIELD"),
+        (lambda: set_price(billing, "NO_SHOW_FEE", 100, TODAY, paths=("list_price_cents",)),
          "INVALID_FIELD"),
         (lambda: set_price(billing, "99213", -1, TODAY), "INVALID_FIELD"),
         (lambda: set_price(billing, "99213", 100, None), "INVALID_FIELD"),

@@ -14,8 +14,11 @@ from clinic_billing.domain.pricing import (
     FeeKind,
     FeeScheduleEntry,
     PolicyFees,
+    PriceKind,
+    PriceVersion,
     billable_units,
     price,
+    priced,
     responsibility_for,
 )
 
@@ -88,3 +91,19 @@ def test_zero_units_of_a_service_is_one_service():
 def test_zero_units_of_a_drug_per_milligram_is_no_dose_to_charge():
     assert billable_units(KETAMINE, 0) == 0
     assert price(KETAMINE, billable_units(KETAMINE, 0), None).amount_cents == 0
+
+
+def _version(cents: int, kind: PriceKind) -> PriceVersion:
+    return PriceVersion("x", cents, dt.date(2026, 1, 1), dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                        "biller-1", price_kind=kind)
+
+
+def test_each_price_version_sets_the_price_of_its_kind():
+    both = priced(TMS, _version(31000, PriceKind.LIST), None, _version(26000, PriceKind.SELF_PAY))
+    assert (both.list_price_cents, both.self_pay_price_cents) == (31000, 26000)
+    only_list = priced(TMS, _version(31000, PriceKind.LIST))
+    assert (only_list.list_price_cents, only_list.self_pay_price_cents) == (31000, 25000)
+    assert price(only_list, 2, COVERAGE).amount_cents == 62000  # insurance: the list price
+    assert price(only_list, 2, None).amount_cents == 50000  # self-pay: the seeded price
+    fee = priced(NO_SHOW, _version(9900, PriceKind.SELF_PAY))
+    assert (fee.list_price_cents, fee.self_pay_price_cents) == (9900, 9900)

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from clinic_billing.adapters.orm import fee_schedule_entries
 from clinic_billing.domain.contract import ContractedRate
-from clinic_billing.domain.pricing import BillingUnit, FeeKind, FeeScheduleEntry, PriceVersion
+from clinic_billing.domain.pricing import (
+    BillingUnit,
+    FeeKind,
+    FeeScheduleEntry,
+    PriceKind,
+    PriceVersion,
+)
 
 
 class SqlFeeSchedule:
@@ -70,13 +76,16 @@ class SqlPriceVersions:
     def get(self, version_id: str) -> PriceVersion | None:
         return self.session.get(PriceVersion, version_id)
 
-    def in_force(self, codes: list[str], day: dt.date) -> dict[str, PriceVersion]:
-        """Each code's version pricing a date of service ``day``: the latest from on or
-        before it (of two from one date, the later set); codes without one are left out."""
+    def in_force(self, codes: list[str], day: dt.date,
+                 kind: PriceKind = PriceKind.SELF_PAY) -> dict[str, PriceVersion]:
+        """Each code's version of the price ``kind`` pricing a date of service ``day``: the
+        latest from on or before it (of two from one date, the later set); codes without
+        one are left out."""
         V = PriceVersion
         found: dict[str, PriceVersion] = {}
         for v in self.session.scalars(select(V).where(
-                V.procedure_code.in_(sorted(set(codes))), V.effective_from <= day)
+                V.procedure_code.in_(sorted(set(codes))), V.effective_from <= day,
+                V.price_kind == kind)
                 .order_by(V.procedure_code, V.effective_from, V.version_id)):
             found[v.procedure_code] = v  # the last of each code wins
         return found

@@ -33,6 +33,7 @@ from clinic_billing.domain import (
     payment,
     plan,
     pricing,
+    provider,
     remittance,
 )
 
@@ -155,6 +156,8 @@ price_versions = Table(
     Column("effective_from", Date, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(128), nullable=False),
+    # SELF_PAY (a policy fee's amount too) or LIST (0016; the earlier versions are SELF_PAY).
+    Column("price_kind", _enum(pricing.PriceKind), nullable=False, server_default="SELF_PAY"),
 )
 Index("ix_price_versions_code", price_versions.c.procedure_code, price_versions.c.effective_from,
       price_versions.c.version_id)
@@ -197,6 +200,40 @@ payers = Table(
     Column("updated_by", String(128), nullable=False),
     # The codes the payer pays only with a prior authorization (0012); null is none.
     Column("prior_authorization_codes", JSON),
+)
+
+# The billing provider, as dated versions only added (0016); none: the settings'.
+billing_provider_versions = Table(
+    "billing_provider_versions", metadata,
+    Column("version_id", String(32), primary_key=True),
+    Column("organization_name", String(60), nullable=False),
+    Column("npi", String(10), nullable=False),
+    Column("tax_id", String(9), nullable=False),
+    Column("taxonomy_code", String(10), nullable=False),
+    Column("street", String(55), nullable=False),
+    Column("city", String(30), nullable=False),
+    Column("state", String(2), nullable=False),
+    Column("postal_code", String(9), nullable=False),
+    Column("phone", String(10), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+Index("ix_billing_provider_versions_effective", billing_provider_versions.c.effective_from,
+      billing_provider_versions.c.version_id)
+
+# Rendering providers by staff id (0016): their names and NPIs for the 837P.
+rendering_providers = Table(
+    "rendering_providers", metadata,
+    Column("staff_id", String(64), primary_key=True),
+    Column("first_name", String(35), nullable=False),
+    Column("last_name", String(60), nullable=False),
+    Column("credentials", String(20), nullable=False),
+    Column("npi", String(10), nullable=False),
+    Column("taxonomy_code", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
 )
 
 plan_facts = Table(
@@ -278,6 +315,8 @@ claim_batches = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(128), nullable=False),
     UniqueConstraint("control_number", name="uq_claim_batches_control_number"),
+    # The billing provider version the file went out from (0016); null: the settings'.
+    Column("billing_provider_version_id", String(32)),
 )
 
 # An imported 835: the same file (hash) or the same payer trace (TRN) is imported once.
@@ -476,4 +515,6 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(authorization.PriorAuthorization, prior_authorizations)
     mapper_registry.map_imperatively(authorization.AuthorizationUse, prior_authorization_uses)
     mapper_registry.map_imperatively(pricing.PriceVersion, price_versions)
+    mapper_registry.map_imperatively(provider.BillingProviderVersion, billing_provider_versions)
+    mapper_registry.map_imperatively(provider.RenderingProvider, rendering_providers)
     _mapped = True

@@ -76,6 +76,13 @@ def render(bill: Superbill, policy: BillingPolicy) -> bytes:
                        str(c.units or 1), item.rendering_npi, money(c.amount_cents),
                        money(item.paid_cents)])
     pdf.ln(3)
+    rendering = sorted({item.charge.rendering_provider_id for item in bill.lines}
+                       & set(p.rendering_names))
+    if rendering:
+        line("Rendering providers", 11, "B")
+        for staff_id in rendering:
+            line(f"{p.rendering_names[staff_id].display}: NPI {p.rendering_npi(staff_id)}")
+        pdf.ln(2)
     line(f"Total charged: {money(bill.charged_cents)}", 11, "B")
     line(f"Paid by the patient: {money(bill.paid_cents)}", 11, "B")
     pdf.ln(2)

@@ -73,6 +73,7 @@ def render(batch_id: str, control_number: int, provider: BillingProvider, env: E
         ["PER", "IC", "BILLING OFFICE", "TE", env.contact_phone or "0000000000"],
         ["NM1", "40", "2", _clean(env.receiver_name), "", "", "", "", "46", env.receiver_id],
         ["HL", "1", "", "20", "1"],
+        *([["PRV", "BI", "PXC", provider.taxonomy_code]] if provider.taxonomy_code else []),
         ["NM1", "85", "2", _clean(provider.name), "", "", "", "", "XX", provider.npi],
         ["N3", _clean(street)],
         ["N4", _clean(city), state, postal],
@@ -97,6 +98,20 @@ def _trim(segment: list[str]) -> list[str]:
     while len(segment) > 1 and segment[-1] == "":
         segment = segment[:-1]
     return segment
+
+
+def _rendering(staff_id: str, npi: str, provider: BillingProvider) -> list[list[str]]:
+    """Loop 2310B: the rendering provider by name when billing keeps it (with its taxonomy,
+    PRV*PE), else by staff id as the last name."""
+    name = provider.rendering_names.get(staff_id)
+    if name is None:
+        return [["NM1", "82", "1", _clean(staff_id), "", "", "", "", "XX", npi]]
+    # Credentials are not a name suffix (NM107 is Jr., III): the 837P leaves them out.
+    segments = [["NM1", "82", "1", _clean(name.last_name), _clean(name.first_name), "", "", "",
+                 "XX", npi]]
+    if name.taxonomy_code:
+        segments.append(["PRV", "PE", "PXC", name.taxonomy_code])
+    return segments
 
 
 def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[str]]:
@@ -125,8 +140,7 @@ def _claim(hl: int, item: ClaimToSend, provider: BillingProvider) -> list[list[s
         *([["REF", "G1", _clean(claim_authorization)]] if claim_authorization else []),
         ["HI", *[("ABK" if i == 0 else "ABF") + ":" + d.replace(".", "")
                  for i, d in enumerate(diagnoses)]],
-        ["NM1", "82", "1", _clean(item.charges[0].rendering_provider_id), "", "", "", "", "XX",
-         rendering],
+        *_rendering(item.charges[0].rendering_provider_id, rendering, provider),
     ]
     if item.cob is not None:
         segments += _other_payer(item.cob, item.other_subscriber or sub)

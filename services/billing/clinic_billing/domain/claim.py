@@ -354,6 +354,7 @@ class ClaimBatch:
     created_at: dt.datetime = field(kw_only=True)
     created_by: str = field(kw_only=True)
     batch_id: str = field(default_factory=sortable_id, kw_only=True)
+    billing_provider_version_id: str | None = field(default=None, kw_only=True)  # None: settings
 
     MAX_CONTROL_NUMBER = 999_999_999  # ISA13 is 9 digits
 

@@ -390,3 +390,17 @@ class PolicyFeeNotFound(NotFound):
 
     def __init__(self, fee: str):
         super().__init__(f"no policy fee {fee!r} (NO_SHOW_FEE, LATE_CANCEL_FEE)", fee=fee)
+
+
+class RenderingProviderNotFound(NotFound):
+    default_reason = "RENDERING_PROVIDER_NOT_FOUND"
+
+    def __init__(self, staff_id: str):
+        super().__init__(f"no rendering provider {staff_id!r}", staff_id=staff_id)
+
+
+class RenderingProviderAlreadyExists(AlreadyExists):
+    default_reason = "RENDERING_PROVIDER_ALREADY_EXISTS"
+
+    def __init__(self, staff_id: str):
+        super().__init__(f"rendering provider {staff_id!r} exists already", staff_id=staff_id)

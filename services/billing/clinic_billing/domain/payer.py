@@ -98,14 +98,35 @@ def checked_npi(npi: str, field_name: str) -> str:
 
 
 @dataclass(frozen=True)
+class RenderingName:
+    """A rendering provider's name as the 837P writes it (NM1*82) and their taxonomy."""
+
+    last_name: str
+    first_name: str
+    credentials: str = ""
+    taxonomy_code: str = ""
+
+    @property
+    def display(self) -> str:
+        """"Anna Lee, MD", as a superbill shows it."""
+        name = f"{self.first_name} {self.last_name}"
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+
+@dataclass(frozen=True)
 class BillingProvider:
-    """Who claims go out from (837P loop 2010AA) and the NPI of each rendering provider."""
+    """Who claims go out from (837P loop 2010AA) and the NPI of each rendering provider:
+    a version kept over the API (``version_id``) or the settings (``version_id`` empty)."""
 
     name: str = ""
     npi: str = ""
     tax_id: str = ""  # the EIN, 9 digits
     address: str = ""
     rendering_npis: dict[str, str] = field(default_factory=dict)  # staff id -> NPI
+    rendering_names: dict[str, RenderingName] = field(default_factory=dict)  # kept ones only
+    taxonomy_code: str = ""
+    phone: str = ""  # digits; empty: the settings' phone
+    version_id: str = ""
 
     def __post_init__(self):
         if self.npi:

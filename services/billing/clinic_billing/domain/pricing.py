@@ -35,6 +35,14 @@ class FeeKind(enum.StrEnum):
     POLICY = "POLICY"
 
 
+class PriceKind(enum.StrEnum):
+    """Which price a version sets: the self-pay price (a policy fee's amount) or the list
+    price insurance is charged."""
+
+    SELF_PAY = "SELF_PAY"
+    LIST = "LIST"
+
+
 @dataclass(frozen=True)
 class FeeScheduleEntry:
     procedure_code: str
@@ -56,7 +64,7 @@ class FeeScheduleEntry:
 
 @dataclass
 class PriceVersion:
-    """A self-pay price, or a policy fee's amount, for dates of service from
+    """A self-pay price, a list price, or a policy fee's amount, for dates of service from
     ``effective_from`` on, until a version with a later date. Versions are only added:
     a change is a new version and the history stays; of two versions from the same
     date the later one set counts."""
@@ -67,20 +75,27 @@ class PriceVersion:
     created_at: dt.datetime
     created_by: str
     version_id: str = field(default_factory=sortable_id)
+    price_kind: PriceKind = PriceKind.SELF_PAY
 
     def __post_init__(self):
         if not 0 <= self.amount_cents <= MAX_PRICE_CENTS:
             raise errors.field("amount_cents", f"must be 0 to {MAX_PRICE_CENTS} cents")
 
 
-def priced(entry: FeeScheduleEntry, version: PriceVersion | None) -> FeeScheduleEntry:
-    """The entry at the price of ``version`` (a policy fee: its list price too)."""
-    if version is None:
-        return entry
-    if entry.kind == FeeKind.POLICY:
-        return dataclasses.replace(entry, list_price_cents=version.amount_cents,
-                                   self_pay_price_cents=version.amount_cents)
-    return dataclasses.replace(entry, self_pay_price_cents=version.amount_cents)
+def priced(entry: FeeScheduleEntry, *versions: PriceVersion | None) -> FeeScheduleEntry:
+    """The entry at the prices of ``versions`` (each sets the price of its kind; None
+    sets nothing). A policy fee's amount is its list price too."""
+    for version in versions:
+        if version is None:
+            continue
+        if entry.kind == FeeKind.POLICY:
+            entry = dataclasses.replace(entry, list_price_cents=version.amount_cents,
+                                        self_pay_price_cents=version.amount_cents)
+        elif version.price_kind == PriceKind.LIST:
+            entry = dataclasses.replace(entry, list_price_cents=version.amount_cents)
+        else:
+            entry = dataclasses.replace(entry, self_pay_price_cents=version.amount_cents)
+    return entry
 
 
 @dataclass(frozen=True)

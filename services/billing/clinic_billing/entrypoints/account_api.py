@@ -44,6 +44,7 @@ class AccountServicer(pb_grpc.AccountServiceServicer):
             charged_cents=bill.charged_cents, paid_cents=bill.paid_cents,
             billing_provider_name=bill.provider.name, billing_provider_npi=bill.provider.npi,
             billing_provider_tax_id=bill.provider.tax_id)
+        names = bill.provider.rendering_names
         for item in bill.lines:
             c = item.charge
             line = response.lines.add(
@@ -53,6 +54,8 @@ class AccountServicer(pb_grpc.AccountServiceServicer):
                 place_of_service=item.place_of_service,
                 rendering_provider_id=c.rendering_provider_id,
                 rendering_provider_npi=item.rendering_npi, charge_cents=c.amount_cents,
+                rendering_provider_name=names[c.rendering_provider_id].display
+                if c.rendering_provider_id in names else "",
                 paid_cents=item.paid_cents)
             fill_date(line.service_date, c.service_date)
         return response

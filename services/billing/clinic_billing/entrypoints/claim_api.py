@@ -66,7 +66,7 @@ class ClaimServicer(pb_grpc.ClaimServiceServicer):
                  for index, name in enumerate(request.claims)]
         batch_id = claims.export_claims(
             claims.ExportClaims(claims=named, key=RequestKey.of(request)), self.deps.provider,
-            self.deps.envelope, self.runner)
+            self.deps.envelope, self.runner, self.deps.policy.today)
         batch = claims.get_batch(batch_id, self.runner)
         patients = dict((claim_id, patient_id) for patient_id, claim_id in named)
         return pb.ExportClaimsResponse(batch=cv.batch_to_proto(batch, patients))

@@ -48,6 +48,15 @@ AUTHORIZATION_STATES = {
     AuthorizationState.VOID: prior_authorization_pb2.PRIOR_AUTHORIZATION_STATE_VOID}
 PRICE_VERSION = Name("feeScheduleEntries/{procedure_code}/priceVersions/{version}")
 POLICY_FEE = Name("policyFees/{fee}")
+BILLING_PROVIDER = "billingProvider"
+
+
+def billing_provider_version(version_id: str) -> str:
+    """A billing provider version's name (a singleton's child: not a Name pattern)."""
+    return f"{BILLING_PROVIDER}/versions/{version_id}"
+
+
+RENDERING_PROVIDER = Name("renderingProviders/{staff_id}")
 
 ACCOUNT_STATES = {AccountState.ACTIVE: account_pb2.ACCOUNT_STATE_ACTIVE,
                   AccountState.MERGED: account_pb2.ACCOUNT_STATE_MERGED}
@@ -224,7 +233,9 @@ def batch_to_proto(b: ClaimBatch, patients: dict[str, str]) -> claim_pb2.ClaimBa
         interchange_control_number=b.control_number, group_control_number=b.control_number,
         claims=[CLAIM.format(patients[i], i) for i in b.claim_ids],
         content=b.content.encode("ascii", "replace"), create_time=timestamp(b.created_at),
-        create_staff_id=b.created_by)
+        create_staff_id=b.created_by,
+        billing_provider_version=billing_provider_version(b.billing_provider_version_id)
+        if b.billing_provider_version_id else "")
 
 
 def authorization_to_proto(a: PriorAuthorization) -> prior_authorization_pb2.PriorAuthorization:

@@ -10,7 +10,7 @@ from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import fill_date, timestamp, to_date
 from clinic_common.runner import RequestKey
 
-from clinic_billing.domain.pricing import PriceVersion
+from clinic_billing.domain.pricing import PriceKind, PriceVersion
 from clinic_billing.entrypoints import convert as cv
 from clinic_billing.entrypoints.deps import Deps
 from clinic_billing.service_layer import prices, queries
@@ -37,11 +37,15 @@ class FeeScheduleServicer(pb_grpc.FeeScheduleServiceServicer):
 
     def UpdateFeeScheduleEntry(self, request, context):
         code = cv.FEE_SCHEDULE_ENTRY.parse_one(request.entry.name, "entry.name")
-        _mask(request.update_mask.paths, ("self_pay_price_cents",))
+        _mask(request.update_mask.paths, tuple(_ENTRY_PRICES))
+        if len(request.update_mask.paths) != 1:
+            raise FieldViolation("update_mask", "names one price: self_pay_price_cents or "
+                                 "list_price_cents (each is a version of its own)")
+        path = request.update_mask.paths[0]
         version_id = prices.set_price(prices.SetPrice(
-            procedure_code=code, amount_cents=request.entry.self_pay_price_cents,
+            procedure_code=code, amount_cents=getattr(request.entry, path),
             effective_from=to_date(request.effective_date, "effective_date"),
-            key=RequestKey.of(request)), self.runner)
+            key=RequestKey.of(request), price_kind=_ENTRY_PRICES[path]), self.runner)
         version, entry = prices.get_version(version_id, self.policy, self.runner)
         return pb.UpdateFeeScheduleEntryResponse(entry=cv.fee_entry_to_proto(entry),
                                                  price_version=version_to_proto(version))
@@ -72,6 +76,11 @@ class FeeScheduleServicer(pb_grpc.FeeScheduleServiceServicer):
             price_version=version_to_proto(version))
 
 
+_ENTRY_PRICES = {"self_pay_price_cents": PriceKind.SELF_PAY,
+                 "list_price_cents": PriceKind.LIST}
+_KIND_TO_PROTO = {PriceKind.SELF_PAY: msg.PRICE_KIND_SELF_PAY, PriceKind.LIST: msg.PRICE_KIND_LIST}
+
+
 def _mask(paths, allowed: tuple[str, ...]) -> None:
     if not paths:
         raise FieldViolation("update_mask", "is required: name the fields to change")
@@ -84,7 +93,8 @@ def version_to_proto(v: PriceVersion) -> msg.PriceVersion:
     message = msg.PriceVersion(
         name=cv.PRICE_VERSION.format(v.procedure_code, v.version_id),
         procedure_code=v.procedure_code, amount_cents=v.amount_cents,
-        create_time=timestamp(v.created_at), create_staff_id=v.created_by)
+        create_time=timestamp(v.created_at), create_staff_id=v.created_by,
+        price_kind=_KIND_TO_PROTO[v.price_kind])
     fill_date(message.effective_date, v.effective_from)
     return message
 

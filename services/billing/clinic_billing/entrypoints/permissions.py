@@ -16,6 +16,7 @@ from clinic.billing.v1 import (
     payer_service_pb2,
     payment_service_pb2,
     prior_authorization_service_pb2,
+    provider_service_pb2,
     remittance_service_pb2,
     report_service_pb2,
 )
@@ -95,6 +96,17 @@ PERMISSIONS = {
         "ListPolicyFees": rule(*EVERY_STAFF, phi=False),
         "UpdateFeeScheduleEntry": rule(BILLING, ADMIN, phi=False),
         "UpdatePolicyFee": rule(BILLING, ADMIN, phi=False),
+    },
+    # Provider identities hold no patient data: not audited (a version and a rendering
+    # provider record who set them). Read and kept by the billing team.
+    _service(provider_service_pb2, "ProviderService"): {
+        "GetBillingProvider": rule(BILLING, ADMIN, phi=False),
+        "UpdateBillingProvider": rule(BILLING, ADMIN, phi=False),
+        "ListBillingProviderVersions": rule(BILLING, ADMIN, phi=False),
+        "CreateRenderingProvider": rule(BILLING, ADMIN, phi=False),
+        "GetRenderingProvider": rule(BILLING, ADMIN, phi=False),
+        "ListRenderingProviders": rule(BILLING, ADMIN, phi=False),
+        "UpdateRenderingProvider": rule(BILLING, ADMIN, phi=False),
     },
     _service(payer_service_pb2, "PayerService"): {
         "CreatePayer": rule(BILLING, ADMIN, phi=False),

@@ -57,14 +57,17 @@ class MissedAppointment:
 def fee_entry(uow: BillingUnitOfWork, code: str, policy: BillingPolicy,
               on: dt.date | None = None) -> pricing.FeeScheduleEntry:
     """The entry pricing ``code`` (for a date of service ``on``, when given): a policy
-    fee at the settings' amount, then at the price version in force on ``on`` if any."""
+    fee at the settings' amount, then at the price versions (list, self-pay) in force on
+    ``on`` if any."""
     entry = uow.fee_schedule.get(code)
     if entry is None or (on is not None and not entry.in_force(on)):
         raise errors.ProcedureNotInFeeSchedule(code, on)
     entry = policy.fees.apply(entry)
     if on is None:
         return entry
-    return pricing.priced(entry, uow.prices.in_force([code], on).get(code))
+    return pricing.priced(entry,
+                          uow.prices.in_force([code], on, pricing.PriceKind.LIST).get(code),
+                          uow.prices.in_force([code], on).get(code))
 
 
 def post_visit(uow: BillingUnitOfWork, visit: CompletedVisit, policy: BillingPolicy,

@@ -8,6 +8,7 @@ key is the charge).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from clinic_billing.domain.claim import Claim, ClaimBatch, Subscriber, readiness
 from clinic_billing.domain.cob import PrimaryAdjudication
 from clinic_billing.domain.coding import payer_kind_of
 from clinic_billing.domain.payer import BillingProvider
-from clinic_billing.service_layer import secondary_claims
+from clinic_billing.service_layer import providers, secondary_claims
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
 Billing = Runner[BillingUnitOfWork]
@@ -92,10 +93,13 @@ def _claim_for_update(uow: BillingUnitOfWork, patient_id: str, claim_id: str) ->
     return claim
 
 
-def mark_claim_ready(cmd: MarkClaimReady, provider: BillingProvider, runner: Billing,
+def mark_claim_ready(cmd: MarkClaimReady, settings_provider: BillingProvider, runner: Billing,
                      today: Callable[[dt.datetime], dt.date]) -> str:
+    """Checks the claim against the billing provider in force today (the settings' before
+    any version) and the rendering providers kept."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
         c.concerns(cmd.patient_id, cmd.claim_id)
+        provider = providers.in_force(uow, settings_provider, today(c.now))
         subscriber = cmd.subscriber.checked(today(c.now))
         claim = _claim_for_update(uow, cmd.patient_id, cmd.claim_id)
         charges = [uow.charges.get(charge_id) for charge_id in claim.charge_ids]
@@ -195,11 +199,16 @@ class ExportClaims:
     key: RequestKey = NO_KEY
 
 
-def export_claims(cmd: ExportClaims, provider: BillingProvider, envelope: x12_837.Envelope,
-                  runner: Billing) -> str:
-    """Writes the ready claims to one 837P file, stores the batch and submits the claims;
-    returns the batch id. Any claim not ready refuses the whole batch."""
+def export_claims(cmd: ExportClaims, settings_provider: BillingProvider,
+                  envelope: x12_837.Envelope, runner: Billing,
+                  today: Callable[[dt.datetime], dt.date]) -> str:
+    """Writes the ready claims to one 837P file from the billing provider in force today
+    (the settings' before any version; the batch names the version), stores the batch and
+    submits the claims; returns the batch id. Any claim not ready refuses the whole batch."""
     def action(uow: BillingUnitOfWork, c: Change) -> str:
+        provider = providers.in_force(uow, settings_provider, today(c.now))
+        env = (dataclasses.replace(envelope, contact_phone=provider.phone) if provider.phone
+               else envelope)
         if not cmd.claims:
             raise errors.field("claims", "name at least one claim")
         if len(cmd.claims) > MAX_BATCH:
@@ -208,14 +217,15 @@ def export_claims(cmd: ExportClaims, provider: BillingProvider, envelope: x12_83
             raise errors.field("claims", "names a claim twice")
         batch = ClaimBatch(ClaimBatch.next_control_number(uow.claims.last_control_number()),
                            [claim_id for _, claim_id in cmd.claims], "", created_at=c.now,
-                           created_by=c.actor)
+                           created_by=c.actor,
+                           billing_provider_version_id=provider.version_id or None)
         to_send = []
         for patient_id, claim_id in cmd.claims:
             c.concerns(patient_id, claim_id)
             claim = _claim_for_update(uow, patient_id, claim_id)
             to_send.append(_to_send(uow, claim))
             uow.claims.add_transition(claim.submit(batch.batch_id, actor=c.actor, now=c.now))
-        batch.content = x12_837.render(batch.batch_id, batch.control_number, provider, envelope,
+        batch.content = x12_837.render(batch.batch_id, batch.control_number, provider, env,
                                        to_send, c.now)
         uow.claims.add_batch(batch)
         return batch.batch_id

@@ -1,4 +1,5 @@
-"""Self-pay prices and policy fees set over the API, as versions by first date of service.
+"""Self-pay prices, list prices and policy fees set over the API, as versions by first
+date of service.
 
 A change never edits a price: it adds a version from a date of service on, so the
 history stays and a charge's date of service decides its price. Policy fees are the
@@ -20,6 +21,7 @@ from clinic_billing.domain.pricing import (
     POLICY_FEE_CODES,
     FeeKind,
     FeeScheduleEntry,
+    PriceKind,
     PriceVersion,
     priced,
 )
@@ -30,13 +32,15 @@ Billing = Runner[BillingUnitOfWork]
 
 @dataclass(frozen=True)
 class SetPrice:
-    """A new self-pay price (``policy_fee``: a policy fee's amount) from ``effective_from``."""
+    """A new self-pay price (``policy_fee``: a policy fee's amount; ``price_kind`` LIST:
+    the list price insurance is charged) from ``effective_from``."""
 
     procedure_code: str
     amount_cents: int
     effective_from: dt.date
     policy_fee: bool = False
     key: RequestKey = NO_KEY
+    price_kind: PriceKind = PriceKind.SELF_PAY
 
 
 def set_price(cmd: SetPrice, runner: Billing) -> str:
@@ -55,7 +59,7 @@ def set_price(cmd: SetPrice, runner: Billing) -> str:
         version = PriceVersion(procedure_code=cmd.procedure_code,
                                amount_cents=cmd.amount_cents,
                                effective_from=cmd.effective_from, created_at=c.now,
-                               created_by=c.actor)
+                               created_by=c.actor, price_kind=cmd.price_kind)
         uow.prices.add(version)
         return version.version_id
 
@@ -65,18 +69,24 @@ def set_price(cmd: SetPrice, runner: Billing) -> str:
 
 def get_version(version_id: str, policy: BillingPolicy, runner: Billing
                 ) -> tuple[PriceVersion, FeeScheduleEntry]:
-    """A version and its entry as the version prices it."""
+    """A version and its entry at its prices on the version's date (the version's own
+    price, and the other price's version in force then)."""
     def query(uow: BillingUnitOfWork) -> tuple[PriceVersion, FeeScheduleEntry]:
         version = uow.prices.get(version_id)
-        entry = uow.fee_schedule.get(version.procedure_code)
-        return version, priced(policy.fees.apply(entry), version)
+        code, on = version.procedure_code, version.effective_from
+        entry = uow.fee_schedule.get(code)
+        other = (PriceKind.SELF_PAY if version.price_kind == PriceKind.LIST
+                 else PriceKind.LIST)
+        return version, priced(policy.fees.apply(entry),
+                               uow.prices.in_force([code], on, other).get(code), version)
 
     return runner.read(query)
 
 
 def list_versions(procedure_code: str, runner: Billing, *, limit: int,
                   after: list | None) -> keyset.Page:
-    """One entry's versions (a service's self-pay prices or a policy fee's amounts)."""
+    """One entry's versions (a service's self-pay and list prices, or a policy fee's
+    amounts)."""
     def query(uow: BillingUnitOfWork) -> keyset.Page:
         if uow.fee_schedule.get(procedure_code) is None:
             raise errors.FeeScheduleEntryNotFound(procedure_code)

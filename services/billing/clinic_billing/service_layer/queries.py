@@ -93,7 +93,9 @@ def list_fee_schedule(runner: Billing, policy: BillingPolicy, *, limit: int,
 
 def _priced_today(uow: BillingUnitOfWork, entries: list[FeeScheduleEntry],
                   policy: BillingPolicy, runner: Billing) -> list[FeeScheduleEntry]:
-    versions = uow.prices.in_force([e.procedure_code for e in entries],
-                                   policy.today(runner.clock()))
-    return [pricing.priced(policy.fees.apply(e), versions.get(e.procedure_code))
+    codes, today = [e.procedure_code for e in entries], policy.today(runner.clock())
+    self_pay = uow.prices.in_force(codes, today)
+    list_prices = uow.prices.in_force(codes, today, pricing.PriceKind.LIST)
+    return [pricing.priced(policy.fees.apply(e), list_prices.get(e.procedure_code),
+                           self_pay.get(e.procedure_code))
             for e in entries]

@@ -4,6 +4,7 @@ from clinic_common.unit_of_work import SqlUnitOfWork
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic_billing.adapters.fee_schedule import SqlFeeSchedule, SqlPriceVersions
+from clinic_billing.adapters.providers import SqlProviderRepository
 from clinic_billing.adapters.repository import (
     SqlAccountRepository,
     SqlBookingRepository,
@@ -39,6 +40,7 @@ class BillingUnitOfWork(SqlUnitOfWork):
         self.reports = SqlReportQueries(session)
         self.authorizations = SqlPriorAuthorizationRepository(session)
         self.bookings = SqlBookingRepository(session)
+        self.providers = SqlProviderRepository(session)
 
     def prepare_batch(self, keys: list[str]) -> None:
         """Events are keyed by patient: lock the batch's accounts in one query, in id order."""
