@@ -627,7 +627,7 @@ def provider_set(
         taxonomy: Annotated[str | None, typer.Option(help="its taxonomy code")] = None,
         street: Annotated[str | None, typer.Option(help="street (with --city --state --zip)")
                           ] = None,
-        city: Annotated[str | None, typer.Option()] = None,
+        city: Annotated[str | None, typer.Option(help="city of the billing address")] = None,
         state: Annotated[str | None, typer.Option(help="two-letter state")] = None,
         zip_code: Annotated[str | None, typer.Option("--zip", help="ZIP+4, 92008-1234")] = None,
         phone: Annotated[str | None, typer.Option(help="the billing office's phone")] = None,
@@ -688,7 +688,7 @@ def rendering_set(staff: Annotated[str, typer.Argument(help="staff id or renderi
                   first: Annotated[str | None, typer.Option(help="first name")] = None,
                   last: Annotated[str | None, typer.Option(help="last name")] = None,
                   npi: Annotated[str | None, typer.Option(help="NPI")] = None,
-                  credentials: Annotated[str | None, typer.Option()] = None,
+                  credentials: Annotated[str | None, typer.Option(help="MD, PMHNP-BC, ...")] = None,
                   taxonomy: Annotated[str | None, typer.Option(help="taxonomy code")] = None,
                   ) -> None:
     """Change what is given of a rendering provider."""
