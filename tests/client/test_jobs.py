@@ -343,7 +343,25 @@ def test_cancel_reschedule_and_the_other_visit_steps_send_what_was_asked(stand_i
     (completed,) = fake.of("CompleteAppointment")
     assert (completed.rendering_provider_id, completed.administered_dose_mcg) == \
         ("dr-lee", 35650)
+    assert (completed.em_level, completed.provider_credential,
+            completed.motor_threshold_redetermined, completed.drug_wasted_mg) == (0, "", False, "")
     assert clinic(fake.address, "appointment", "cancel", "a1", "--by", "nobody").exit_code == 2
+
+
+def test_visit_complete_sends_what_the_clinician_reports_for_billing(stand_in):
+    appointment = {"appointment": {"name": "locations/la-jolla/appointments/a1"}}
+    fake = stand_in({f"{S}.VisitService/CompleteAppointment": lambda r: appointment})
+    runs = [("visit", "complete", "a1", "--em-level", "4", "--credential", "NP",
+             "--wasted-mg", "28"),
+            ("visit", "complete", "a2", "--motor-threshold-redetermined")]
+    for args in runs:
+        result = clinic(fake.address, "-q", *args, roles=(Role.NURSE,))
+        assert result.exit_code == 0, (args, result.output)
+    follow_up, tms = fake.of("CompleteAppointment")
+    assert (follow_up.em_level, follow_up.provider_credential, follow_up.drug_wasted_mg,
+            follow_up.motor_threshold_redetermined) == (4, "NP", "28", False)
+    assert (tms.name, tms.motor_threshold_redetermined, tms.em_level) == \
+        ("locations/-/appointments/a2", True, 0)
 
 
 def test_charges_accounts_claims_and_reconciliation(stand_in):

@@ -448,10 +448,23 @@ def visit_discharge(appointment: Annotated[str, typer.Argument(help="appointment
 def visit_complete(appointment: Annotated[str, typer.Argument(help="appointment id or name")],
                    provider: Annotated[str, typer.Option(help="rendering provider id")] = "",
                    dose_mcg: Annotated[int, typer.Option(help="administered dose in mcg")] = 0,
+                   em_level: Annotated[int, typer.Option(
+                       help="established-patient E/M level 2-5 (99212-99215)")] = 0,
+                   credential: Annotated[str, typer.Option(
+                       help="rendering provider's credential: MD, DO, NP, PA, PHD, PSYD, "
+                            "LCSW, LPC, LMFT")] = "",
+                   motor_threshold_redetermined: Annotated[bool, typer.Option(
+                       help="a TMS session re-determined the motor threshold")] = False,
+                   wasted_mg: Annotated[str, typer.Option(
+                       help="drug discarded from the opened containers in mg, e.g. 28; "
+                            "0 for none")] = "",
                    ) -> None:
-    """Complete the appointment (FULFILLED); billing codes its charges from it."""
+    """Complete the appointment (FULFILLED); billing codes its charges from it and from
+    what you report: the E/M level, the provider's credential, a motor threshold
+    re-determination, the drug discarded."""
     _step("CompleteAppointment", appointment, rendering_provider_id=provider,
-          administered_dose_mcg=dose_mcg)
+          administered_dose_mcg=dose_mcg, em_level=em_level, provider_credential=credential,
+          motor_threshold_redetermined=motor_threshold_redetermined, drug_wasted_mg=wasted_mg)
 
 
 @visit_app.command("no-show")

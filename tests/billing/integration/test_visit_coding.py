@@ -137,3 +137,74 @@ def test_the_visit_scheduling_recorded_decides_over_the_fallbacks(billing):
     tms.first_tms_session = False  # mapped elsewhere before: not billed as the first
     billing.deliver(tms)
     assert _coded(billing, "t1") == [("90868", 1, [])]
+
+
+def test_a_follow_up_bills_the_e_m_level_the_visit_reports(billing):
+    billing.register("p1")
+    for appointment_id, level in (("f2", 2), ("f4", 4), ("f5", 5)):
+        event = _visit(appointment_id, "p1", "FOLLOW_UP", ("99213", 1))
+        event.em_level = level
+        billing.deliver(event)
+    assert [_coded(billing, a) for a in ("f2", "f4", "f5")] == [
+        [("99212", 1, [])], [("99214", 1, [])], [("99215", 1, [])]]
+
+
+def test_an_evaluation_bills_by_the_provider_credential_the_visit_reports(billing):
+    billing.register("p1")
+    for appointment_id, credential in (("e-md", "MD"), ("e-np", "NP"), ("e-psyd", "PSYD"),
+                                       ("e-lcsw", "LCSW")):
+        event = _visit(appointment_id, "p1", "PSYCHIATRIC_EVALUATION", ("90792", 1))
+        event.provider_credential = credential
+        billing.deliver(event)
+    assert [_coded(billing, a)[0][0] for a in ("e-md", "e-np", "e-psyd", "e-lcsw")] == \
+        ["90792", "90792", "90791", "90791"]
+
+
+def test_a_tms_session_with_a_motor_threshold_re_determination_bills_90869(billing):
+    billing.register("p1")
+    first = _visit("t1", "p1", "TMS_SESSION", ("90868", 1))
+    first.first_tms_session, first.motor_threshold_redetermined = True, False
+    billing.deliver(first)
+    redone = _visit("t2", "p1", "TMS_SESSION", ("90868", 1), day=DAY + dt.timedelta(days=1))
+    redone.first_tms_session, redone.motor_threshold_redetermined = False, True
+    billing.deliver(redone)
+    assert (_coded(billing, "t1"), _coded(billing, "t2")) == \
+        ([("90867", 1, [])], [("90869", 1, [])])
+
+
+def test_the_drug_discarded_the_visit_reports_is_the_jw_line(billing):
+    """Medicare, esketamine from 28 mg single-dose devices reported per mg (J0013): the
+    discarded amount the visit reports is billed with JW, not what billing would infer
+    from the devices (30 mg given leaves 26 mg of two devices); nothing discarded is JZ."""
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "MCR", plan_type="MEDICARE")
+    wasted = _visit("w1", "p1", "VISIT", ("J0013", 30))
+    wasted.drug, wasted.drug_wasted_mcg = "esketamine", 54_000
+    billing.deliver(wasted)
+    whole = _visit("w2", "p1", "VISIT", ("J0013", 56), day=DAY + dt.timedelta(days=1))
+    whole.drug, whole.drug_wasted_mcg = "esketamine", 0
+    billing.deliver(whole)
+    assert _coded(billing, "w1") == [("J0013", 30, []), ("J0013", 54, ["JW"])]
+    assert _coded(billing, "w2") == [("J0013", 56, ["JZ"])]
+
+
+def test_a_medicare_spravato_session_is_bundled_whatever_was_discarded(billing):
+    """G2082/G2083 include the drug: a discarded amount adds no JW line to them."""
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "MCR", plan_type="MEDICARE")
+    event = _visit("s1", "p1", "SPRAVATO_SESSION", ("G2082", 1))
+    event.drug, event.dose_given_mcg, event.drug_wasted_mcg = "esketamine", 56_000, 28_000
+    billing.deliver(event)
+    assert _coded(billing, "s1") == [("G2082", 1, [])]
+
+
+def test_an_event_without_the_reported_facts_codes_with_the_fallbacks(billing):
+    """An AppointmentCompleted from before scheduling reported these facts."""
+    billing.register("p1")
+    billing.cover("p1", "cov-1", "MCR", plan_type="MEDICARE")
+    billing.deliver(_visit("f1", "p1", "FOLLOW_UP", ("99213", 1)))
+    billing.deliver(_visit("e1", "p1", "PSYCHIATRIC_EVALUATION", ("90791", 1)))
+    billing.deliver(_visit("j1", "p1", "VISIT", ("J0013", 30)))
+    assert _coded(billing, "f1") == [("99213", 1, [])]
+    assert _coded(billing, "e1") == [("90791", 1, [])]
+    assert _coded(billing, "j1") == [("J0013", 30, []), ("J0013", 26, ["JW"])]

@@ -230,3 +230,75 @@ def test_a_retried_vitals_call_records_once_and_answers_as_the_first(ready):
         request_id="vitals-2"))
     visit = api.RecordVisitVitals(request).appointment.visit
     assert [v.systolic_mmhg for v in visit.vitals] == [186, 120]
+
+
+def invalid(call):
+    with pytest.raises(grpc.RpcError) as error:
+        call()
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    return reason(error.value)
+
+
+def _ready_to_complete(scheduling):
+    api = scheduling.visit_api
+    name = scheduling.book("p1", START).name
+    at(scheduling, START)
+    api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(
+        name=name, escort_confirmed=True, fasting_confirmed=True))
+    api.StartVisit(visit_pb.StartVisitRequest(name=name, drug="ketamine", dose_given_mg="35",
+                                              lot_number="K-1"))
+    at(scheduling, START + 41 * MIN)
+    api.EndVisit(visit_pb.EndVisitRequest(name=name))
+    at(scheduling, START + 80 * MIN)
+    api.DischargeVisit(visit_pb.DischargeVisitRequest(name=name, escort_name="Sam Doe"))
+    return name
+
+
+def test_completion_carries_what_the_clinician_reports_for_billing(ready):
+    api = ready.visit_api
+    name = _ready_to_complete(ready)
+    api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+        name=name, em_level=4, provider_credential="np", drug_wasted_mg="12.5"))
+    [completed] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert (completed.em_level, completed.provider_credential, completed.drug_wasted_mcg) == \
+        (4, "NP", 12_500)
+    assert not completed.HasField("motor_threshold_redetermined")  # not a TMS visit
+
+
+def test_a_completion_without_billing_facts_leaves_them_unset(ready):
+    name = _ready_to_complete(ready)
+    ready.visit_api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(name=name))
+    [completed] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert not completed.HasField("em_level")
+    assert not completed.HasField("drug_wasted_mcg")
+    assert completed.provider_credential == ""
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"em_level": 1}, "EM_LEVEL_INVALID"),
+    ({"em_level": 6}, "EM_LEVEL_INVALID"),
+    ({"provider_credential": "RN"}, "PROVIDER_CREDENTIAL_INVALID"),
+    ({"motor_threshold_redetermined": True}, "MOTOR_THRESHOLD_NOT_TMS"),
+    ({"drug_wasted_mg": "-1"}, "DRUG_WASTED_INVALID"),
+    ({"drug_wasted_mg": "abc"}, "DRUG_WASTED_INVALID"),
+])
+def test_billing_facts_out_of_range_are_refused_and_change_nothing(ready, fields, expected):
+    api = ready.visit_api
+    name = _ready_to_complete(ready)
+    assert invalid(lambda: api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+        name=name, **fields))) == expected
+    assert events_of(ready, scheduling_events.AppointmentCompleted) == []
+    api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(name=name))
+    assert len(events_of(ready, scheduling_events.AppointmentCompleted)) == 1
+
+
+def test_waste_is_refused_on_a_visit_without_a_drug(ready):
+    api = ready.visit_api
+    name = ready.book("p1", START, kind="FOLLOW_UP").name
+    at(ready, START)
+    api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(name=name))
+    assert invalid(lambda: api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(
+        name=name, drug_wasted_mg="5"))) == "DRUG_WASTED_WITHOUT_DRUG"
+    api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(name=name, em_level=5))
+    [completed] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert completed.em_level == 5

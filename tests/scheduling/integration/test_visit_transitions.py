@@ -269,3 +269,20 @@ def test_a_negative_dose_is_invalid(ready):
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert [e.event_type.rsplit(".", 1)[1] for e in ready.events()] == \
         ["AppointmentBooked", "AppointmentCheckedIn", "VisitStarted"]
+
+
+def test_a_tms_session_reports_a_motor_threshold_re_determination(ready):
+    ready.clear("p1", intake.MODALITY_TMS, dose_mcg=0)
+    complete(ready, ready.book("p1", START, kind="TMS_SESSION").name,
+             motor_threshold_redetermined=True)
+    [event] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert event.HasField("motor_threshold_redetermined")
+    assert event.motor_threshold_redetermined is True
+
+
+def test_a_tms_session_without_a_re_determination_says_so(ready):
+    ready.clear("p1", intake.MODALITY_TMS, dose_mcg=0)
+    complete(ready, ready.book("p1", START, kind="TMS_SESSION").name)
+    [event] = events_of(ready, scheduling_events.AppointmentCompleted)
+    assert (event.HasField("motor_threshold_redetermined"),
+            event.motor_threshold_redetermined) == (True, False)

@@ -3,9 +3,10 @@
 import datetime as dt
 
 import pytest
+from clinic_common.errors import FieldViolation
 from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import Appointment, Status
-from clinic_scheduling.domain.visit import Checklist, Phase, VisitPolicy, VitalSigns
+from clinic_scheduling.domain.visit import BillingFacts, Checklist, Phase, VisitPolicy, VitalSigns
 
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
 START = dt.datetime(2027, 3, 3, 17, tzinfo=dt.UTC)
@@ -141,3 +142,50 @@ def test_an_outdated_weight_for_a_weight_based_dose_is_a_missing_checklist_item(
         appointment.check_in(START, Checklist(True, True, weight_outdated=True))
     assert (refused.value.reason, refused.value.metadata["missing"]) == \
         ("CHECKLIST_INCOMPLETE", "recent_weight")
+
+
+def _field_reason(call) -> str:
+    with pytest.raises(FieldViolation) as refused:
+        call()
+    return refused.value.reason
+
+
+def test_a_tms_session_records_a_motor_threshold_re_determination():
+    appointment = booked("TMS_SESSION")
+    appointment.check_in(START - 10 * MIN, Checklist(True, True))
+    appointment.start_visit(START, drug="", dose_mcg=0, lot_number="", staff_id="tech-1")
+    appointment.end_visit(START + 20 * MIN)
+    appointment.discharge(START + 25 * MIN, "", "TMS", POLICY)
+    appointment.complete(START + 30 * MIN, treatment=True, modality="TMS",
+                         facts=BillingFacts(motor_threshold_redetermined=True))
+    assert appointment.motor_threshold_redetermined
+    assert appointment.drug_wasted_mcg is None
+
+
+@pytest.mark.parametrize(("facts", "modality", "drug", "expected"), [
+    (BillingFacts(motor_threshold_redetermined=True), "IV_KETAMINE", "ketamine",
+     "MOTOR_THRESHOLD_NOT_TMS"),
+    (BillingFacts(motor_threshold_redetermined=True), "", "", "MOTOR_THRESHOLD_NOT_TMS"),
+    (BillingFacts(drug_wasted_mcg=1_000), "TMS", "", "DRUG_WASTED_WITHOUT_DRUG"),
+    (BillingFacts(drug_wasted_mcg=-1), "SPRAVATO", "esketamine", "DRUG_WASTED_INVALID"),
+    (BillingFacts(em_level=1), "", "", "EM_LEVEL_INVALID"),
+    (BillingFacts(provider_credential="RN"), "", "", "PROVIDER_CREDENTIAL_INVALID"),
+])
+def test_billing_facts_the_visit_cannot_have_are_refused(facts, modality, drug, expected):
+    assert _field_reason(lambda: facts.validate(modality=modality, drug=drug)) == expected
+
+
+def test_billing_facts_in_range_are_accepted():
+    for level in (2, 3, 4, 5):
+        BillingFacts(em_level=level, provider_credential="PSYD").validate(modality="", drug="")
+    BillingFacts(drug_wasted_mcg=0).validate(modality="SPRAVATO", drug="esketamine")
+
+
+def test_a_refused_fact_leaves_the_visit_unfulfilled():
+    appointment = booked("FOLLOW_UP")
+    appointment.check_in(START - 10 * MIN, Checklist(False, False))
+    with pytest.raises(FieldViolation):
+        appointment.complete(START, facts=BillingFacts(em_level=9))
+    assert appointment.status != Status.FULFILLED
+    appointment.complete(START, facts=BillingFacts(em_level=2))
+    assert (appointment.status, appointment.em_level) == (Status.FULFILLED, 2)

@@ -45,7 +45,14 @@ def _visit(event: scheduling.AppointmentCompleted, policy: BillingPolicy) -> cha
         dose_mg=(event.dose_given_mcg + 500) // 1000
         if event.HasField("dose_given_mcg") and event.dose_given_mcg > 0 else None,
         first_tms_session=event.first_tms_session
-        if event.HasField("first_tms_session") else None)
+        if event.HasField("first_tms_session") else None,
+        # What the clinician reported at completion; an older event has none of them.
+        visit_level=event.em_level if event.HasField("em_level") else None,
+        provider_type=event.provider_credential,
+        motor_threshold_redetermination=event.HasField("motor_threshold_redetermined")
+        and event.motor_threshold_redetermined,
+        wasted_mg=(event.drug_wasted_mcg + 500) // 1000
+        if event.HasField("drug_wasted_mcg") and event.drug_wasted_mcg >= 0 else None)
 
 
 def _missed(event, source: ChargeSource, policy: BillingPolicy) -> charges.MissedAppointment:

@@ -43,6 +43,10 @@ class CompletedVisit:
     minutes: int | None = None
     dose_mg: int | None = None
     first_tms_session: bool | None = None
+    visit_level: int | None = None  # the established-patient E/M level (2-5)
+    provider_type: str = ""  # the rendering provider's credential, such as "MD"
+    motor_threshold_redetermination: bool = False
+    wasted_mg: int | None = None  # the drug discarded from the opened containers
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ def visit_facts(uow: BillingUnitOfWork, visit: CompletedVisit, patient_id: str,
         minutes=visit.minutes, dose_mg=visit.dose_mg, first_tms_session=first_tms,
         plan_minutes=plan.duration_minutes or None if plan else None,
         plan_dose_mg=plan.dose_mg if plan else None,
+        wasted_mg=visit.wasted_mg,
+        motor_threshold_redetermination=visit.motor_threshold_redetermination,
+        provider_type=visit.provider_type, visit_level=visit.visit_level,
         diagnosis_codes=diagnoses)
 
 

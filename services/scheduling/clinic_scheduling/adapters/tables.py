@@ -146,6 +146,11 @@ appointments = Table(
     Column("escort_name", String(200), nullable=False, server_default=""),
     # The treatment series it belongs to, "" when none (migration 0012).
     Column("series_id", String(32), nullable=False, server_default=""),
+    # What the clinician reported at completion for billing (migration 0019).
+    Column("em_level", Integer, nullable=False, server_default="0"),
+    Column("provider_credential", String(16), nullable=False, server_default=""),
+    Column("motor_threshold_redetermined", Boolean, nullable=False, server_default=false()),
+    Column("drug_wasted_mcg", BigInteger),
     CheckConstraint("end_time > start_time", name="ends_after_start"),
 )
 Index("ix_appointments_start", appointments.c.start_time, appointments.c.appointment_id)

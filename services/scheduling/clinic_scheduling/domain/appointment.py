@@ -13,6 +13,7 @@ from clinic_scheduling.domain.policy import is_late_cancellation
 from clinic_scheduling.domain.visit import (
     ESCORTED_MODALITIES,
     SPRAVATO,
+    BillingFacts,
     Checklist,
     Phase,
     VisitPolicy,
@@ -152,6 +153,11 @@ class Appointment:
     escort_name: str = ""
     vitals: list[VitalSigns] = field(default_factory=list)
     series_id: str = ""  # the treatment series it belongs to (domain/series.py)
+    # What the clinician reported at completion for billing (migration 0019).
+    em_level: int = 0
+    provider_credential: str = ""
+    motor_threshold_redetermined: bool = False
+    drug_wasted_mcg: int | None = None
 
     @classmethod
     def book(cls, *, location_id: str, patient_id: str, appointment_type: str,
@@ -309,7 +315,8 @@ class Appointment:
         self.updated_at = now
 
     def complete(self, now: dt.datetime, rendering_provider_id: str = "", *,
-                 treatment: bool = False) -> None:
+                 treatment: bool = False, modality: str = "",
+                 facts: BillingFacts | None = None) -> None:
         """Fulfilled: only once the visit started (a completion before the booked start
         is a mistake, and would bill a visit that has not happened), and only once the
         steps its type needs are done."""
@@ -323,8 +330,13 @@ class Appointment:
             raise errors.VisitStepRefused(
                 self.appointment_id, "VISIT_STEPS_INCOMPLETE",
                 f"the visit still needs: {', '.join(missing)}", missing=",".join(missing))
+        facts = facts or BillingFacts()
+        facts.validate(modality=modality, drug=self.drug)
         self._move(Status.FULFILLED, now)
         self.rendering_provider_id = rendering_provider_id or self.started_by
+        self.em_level, self.provider_credential = facts.em_level, facts.provider_credential
+        self.motor_threshold_redetermined = facts.motor_threshold_redetermined
+        self.drug_wasted_mcg = facts.drug_wasted_mcg
 
     def _check_spravato(self, now: dt.datetime, policy: VisitPolicy) -> None:
         assert self.started_at is not None

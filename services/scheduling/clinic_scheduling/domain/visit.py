@@ -120,3 +120,41 @@ def steps_missing(*, treatment: bool, checked_in: bool, started: bool, ended: bo
     if treatment:
         steps += [("started", started), ("ended", ended), ("discharged", discharged)]
     return [name for name, done in steps if not done]
+
+
+EM_LEVELS = (2, 3, 4, 5)  # established-patient E/M, 99212-99215
+PROVIDER_CREDENTIALS = ("MD", "DO", "NP", "PA", "PHD", "PSYD", "LCSW", "LPC", "LMFT")
+TMS = "TMS"
+
+
+@dataclass(frozen=True)
+class BillingFacts:
+    """What the clinician reports at completion for billing's coding; 0/""/None: not
+    reported."""
+
+    em_level: int = 0
+    provider_credential: str = ""
+    motor_threshold_redetermined: bool = False
+    drug_wasted_mcg: int | None = None
+
+    def validate(self, *, modality: str, drug: str) -> None:
+        """Refuse a fact out of range or one the visit cannot have."""
+        if self.em_level and self.em_level not in EM_LEVELS:
+            raise errors.field("em_level", "must be one of 2, 3, 4, 5 (99212-99215), "
+                               "or 0 when not reported", reason="EM_LEVEL_INVALID")
+        if self.provider_credential and self.provider_credential not in PROVIDER_CREDENTIALS:
+            raise errors.field("provider_credential",
+                               f"must be one of {', '.join(PROVIDER_CREDENTIALS)}",
+                               reason="PROVIDER_CREDENTIAL_INVALID")
+        if self.motor_threshold_redetermined and modality != TMS:
+            raise errors.field("motor_threshold_redetermined",
+                               "is reported for a TMS session only",
+                               reason="MOTOR_THRESHOLD_NOT_TMS")
+        if self.drug_wasted_mcg is not None:
+            if self.drug_wasted_mcg < 0:
+                raise errors.field("drug_wasted_mg", "must not be negative",
+                                   reason="DRUG_WASTED_INVALID")
+            if not drug:
+                raise errors.field("drug_wasted_mg",
+                                   "is reported for a visit that recorded a drug at its start",
+                                   reason="DRUG_WASTED_WITHOUT_DRUG")

@@ -7,10 +7,11 @@ from clinic.scheduling.v1 import visit_service_pb2_grpc as pb_grpc
 from clinic_common.errors import FieldViolation
 from clinic_common.protoconv import from_timestamp
 
+from clinic_scheduling.domain.visit import BillingFacts
 from clinic_scheduling.entrypoints.appointment_refs import appointment_message, ref_of
 from clinic_scheduling.entrypoints.deps import Deps
 from clinic_scheduling.entrypoints.permissions import VISIT_RULES
-from clinic_scheduling.entrypoints.visit_messages import dose_mcg
+from clinic_scheduling.entrypoints.visit_messages import dose_mcg, wasted_mcg
 from clinic_scheduling.service_layer import visits
 
 
@@ -76,5 +77,11 @@ class VisitServicer(pb_grpc.VisitServiceServicer):
             raise FieldViolation("rendering_provider_id", "is longer than 64 characters")
         visits.complete_appointment(visits.CompleteAppointment(
             ref=ref, rendering_provider_id=request.rendering_provider_id,
-            administered_dose_mcg=request.administered_dose_mcg), self.runner)
+            administered_dose_mcg=request.administered_dose_mcg,
+            facts=BillingFacts(
+                em_level=request.em_level,
+                provider_credential=_short("provider_credential",
+                                           request.provider_credential, 16).upper(),
+                motor_threshold_redetermined=request.motor_threshold_redetermined,
+                drug_wasted_mcg=wasted_mcg(request.drug_wasted_mg))), self.runner)
         return pb.CompleteAppointmentResponse(appointment=appointment_message(ref, self.runner))

@@ -51,3 +51,23 @@ def dose_mcg(text: str, field_name: str = "dose_given_mg") -> int:
     if mcg != mcg.to_integral_value():
         raise FieldViolation(field_name, "has more than three decimals (whole micrograms)")
     return int(mcg)
+
+
+def wasted_mcg(text: str) -> int | None:
+    """The drug discarded, in milligrams as a decimal string, in whole micrograms; "" is
+    not reported (None), "0" is nothing discarded."""
+    if not text.strip():
+        return None
+    try:
+        mg = Decimal(text.strip())
+    except InvalidOperation:
+        raise FieldViolation("drug_wasted_mg", "is not a decimal number of milligrams",
+                             reason="DRUG_WASTED_INVALID") from None
+    if not mg.is_finite() or mg < 0 or mg > MAX_DOSE_MG:
+        raise FieldViolation("drug_wasted_mg", f"must be between 0 and {MAX_DOSE_MG} mg",
+                             reason="DRUG_WASTED_INVALID")
+    mcg = mg * 1000
+    if mcg != mcg.to_integral_value():
+        raise FieldViolation("drug_wasted_mg", "has more than three decimals (whole micrograms)",
+                             reason="DRUG_WASTED_INVALID")
+    return int(mcg)

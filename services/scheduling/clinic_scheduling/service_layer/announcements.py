@@ -98,6 +98,14 @@ def completed(appointment: Appointment, lines: list[ServiceLineValue],
     if infusion and appointment.started_at and appointment.ended_at:
         seconds = (appointment.ended_at - appointment.started_at).total_seconds()
         event.infusion_minutes = int(seconds // 60 + (1 if seconds % 60 >= 30 else 0))
+    # What the clinician reported for billing; unset where not reported.
+    if appointment.em_level:
+        event.em_level = appointment.em_level
+    event.provider_credential = appointment.provider_credential
+    if first_tms_session is not None:
+        event.motor_threshold_redetermined = appointment.motor_threshold_redetermined
+    if appointment.drug_wasted_mcg is not None:
+        event.drug_wasted_mcg = appointment.drug_wasted_mcg
     return event
 
 

@@ -11,7 +11,7 @@ from clinic_common.runner import NO_KEY, Change, RequestKey, Runner
 
 from clinic_scheduling.domain.appointment import Appointment, Initiator, Status
 from clinic_scheduling.domain.policy import SchedulingPolicy
-from clinic_scheduling.domain.visit import Checklist, VitalSigns
+from clinic_scheduling.domain.visit import BillingFacts, Checklist, VitalSigns
 from clinic_scheduling.service_layer import announcements, waitlist_offers
 from clinic_scheduling.service_layer.appointments import (
     appointment_of,
@@ -43,6 +43,7 @@ class CompleteAppointment:
     ref: AppointmentRef
     rendering_provider_id: str = ""
     administered_dose_mcg: int = 0  # 0: the treatment plan's dose
+    facts: BillingFacts = BillingFacts()
 
 
 def cancel_appointment(cmd: CancelAppointment, runner: Runner[SchedulingUnitOfWork],
@@ -179,7 +180,8 @@ def complete_appointment(cmd: CompleteAppointment, runner: Runner[SchedulingUnit
     """
     def change(appointment: Appointment, uow: SchedulingUnitOfWork, c: Change) -> None:
         kind = uow.appointment_types.get(appointment.appointment_type)
-        appointment.complete(c.now, cmd.rendering_provider_id, treatment=bool(kind.modality))
+        appointment.complete(c.now, cmd.rendering_provider_id, treatment=bool(kind.modality),
+                             modality=kind.modality, facts=cmd.facts)
         plan = uow.projections.active_plan(appointment.patient_id, kind.modality) \
             if kind.modality else None
         dose_mcg = appointment.dose_given_mcg or cmd.administered_dose_mcg or \
