@@ -126,6 +126,8 @@ ledger_entries = Table(
     Column("reason", String(64), nullable=False, server_default=""),
     Column("payment_id", String(32)),
     Column("write_off_id", String(32)),
+    # A merge transfer's other account: the survivor on the merged one's entry and back.
+    Column("counterpart_patient_id", String(64)),
 )
 Index("ix_ledger_entries_patient_id", ledger_entries.c.patient_id)
 Index("ix_ledger_entries_remittance", ledger_entries.c.remittance_id)

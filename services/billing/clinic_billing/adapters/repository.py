@@ -31,6 +31,7 @@ from clinic_billing.domain.model import (
     ChargeSource,
     ChargeState,
     LedgerEntry,
+    OpenAmount,
     Responsibility,
 )
 from clinic_billing.domain.payer import Payer
@@ -268,6 +269,12 @@ class SqlClaimRepository:
         for number, charge_id in enumerate(claim.charge_ids, start=1):
             self.session.add(ClaimLine(charge_id, claim.claim_id, number))
 
+    def move(self, from_patient: str, to_patient: str) -> None:
+        """A merged patient's claims are the survivor's: what a remittance posts to them
+        later lands on the surviving account. Their ledger entries stay where they are."""
+        self.session.execute(update(Claim).where(Claim.patient_id == from_patient)
+                             .values(patient_id=to_patient))
+
     def secondary_of(self, primary_id: str) -> Claim | None:
         """The standing (not void) secondary claim of a primary one."""
         return self.session.scalars(select(Claim).where(
@@ -388,9 +395,22 @@ class SqlLedger:
                          for pid, patient, insurance in rows)
         return found
 
-    def move(self, from_patient: str, to_patient: str) -> None:
-        self.session.execute(update(LedgerEntry).where(LedgerEntry.patient_id == from_patient)
-                             .values(patient_id=to_patient))
+    def open_amounts(self, patient_id: str) -> list[OpenAmount]:
+        """What the patient's entries add up to per (charge, claim), in that order, leaving
+        out what nets to zero. The ledger has no ``move``: rows are only ever inserted."""
+        E = LedgerEntry
+        patient = func.coalesce(func.sum(E.patient_cents), 0)
+        insurance = func.coalesce(func.sum(E.insurance_cents), 0)
+        rows = self.session.execute(
+            select(E.charge_id, E.claim_id, patient, insurance).where(E.patient_id == patient_id)
+            .group_by(E.charge_id, E.claim_id))
+        found = [OpenAmount(charge, claim, int(p), int(i)) for charge, claim, p, i in rows
+                 if p or i]
+        return sorted(found, key=lambda a: (a.charge_id or "", a.claim_id or ""))
+
+    def of_patient(self, patient_id: str) -> list[LedgerEntry]:
+        return list(self.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.patient_id == patient_id).order_by(LedgerEntry.entry_id)))
 
 
 class SqlRemittanceRepository:
@@ -495,6 +515,12 @@ class SqlPaymentRepository:
         if patient_id:
             query = query.where(Payment.patient_id == patient_id)
         return keyset.fetch(self.session, query, [Payment.payment_id], after, limit)
+
+    def move(self, from_patient: str, to_patient: str) -> None:
+        """A merged patient's payments and refunds are the survivor's to refund; their
+        ledger entries stay on the merged account."""
+        self.session.execute(update(Payment).where(Payment.patient_id == from_patient)
+                             .values(patient_id=to_patient))
 
     def add_write_off(self, write_off: WriteOff) -> None:
         self.session.add(write_off)

@@ -72,6 +72,9 @@ class EntryKind(enum.StrEnum):
     # The primary's patient responsibility expected from the secondary payer instead (and
     # back, when the secondary claim is voided).
     COB_TRANSFER = "COB_TRANSFER"
+    # A merge: a merged account's open amount taken to zero and the same added to the
+    # surviving account, a pair per charge (or claim, or none) and responsibility.
+    MERGE_TRANSFER = "MERGE_TRANSFER"
 
 
 @dataclass
@@ -135,6 +138,40 @@ class LedgerEntry:
     reason: str = field(default="", kw_only=True)
     payment_id: str | None = field(default=None, kw_only=True)
     write_off_id: str | None = field(default=None, kw_only=True)
+    counterpart_patient_id: str | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class OpenAmount:
+    """What an account's entries naming one charge and claim (either may be none) add up
+    to, per responsibility."""
+
+    charge_id: str | None
+    claim_id: str | None
+    patient_cents: int
+    insurance_cents: int
+
+
+def merge_transfers(merged_id: str, survivor_id: str, merge_id: str,
+                    open_amounts: list[OpenAmount], now: dt.datetime) -> list[LedgerEntry]:
+    """The entries that move a merged account's open amounts to the survivor: for each
+    charge (claim, or none) and responsibility with an amount, one entry taking it off the
+    merged account and one adding it to the survivor, both naming the merge (``reason``)
+    and the other account. The merged account's own entries are never edited."""
+    if merged_id == survivor_id:
+        raise errors.InvalidMerge(merged_id, survivor_id, "it is the same patient")
+    entries = []
+    for amount in open_amounts:
+        for patient, insurance in ((amount.patient_cents, 0), (0, amount.insurance_cents)):
+            if not patient and not insurance:
+                continue
+            for owner, other, sign in ((merged_id, survivor_id, -1), (survivor_id, merged_id, 1)):
+                entries.append(LedgerEntry(
+                    patient_id=owner, charge_id=amount.charge_id,
+                    kind=EntryKind.MERGE_TRANSFER, patient_cents=sign * patient,
+                    insurance_cents=sign * insurance, posted_at=now, claim_id=amount.claim_id,
+                    reason=merge_id[:64], counterpart_patient_id=other))
+    return entries
 
 
 @dataclass(frozen=True)

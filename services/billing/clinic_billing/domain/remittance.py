@@ -316,9 +316,10 @@ def post_claim(payment: ClaimPayment, claim: Claim, charges: list[Charge], *,
 
 
 def reversal_of(entries: list[LedgerEntry], *, remittance_id: str,
-                now: dt.datetime) -> list[LedgerEntry]:
-    """New entries that undo ``entries`` (the ledger is never edited)."""
-    return [LedgerEntry(patient_id=e.patient_id, charge_id=e.charge_id, kind=e.kind,
+                now: dt.datetime, patient_id: str | None = None) -> list[LedgerEntry]:
+    """New entries that undo ``entries`` (the ledger is never edited), on ``patient_id``'s
+    account when given (the claim's owner now: a merged patient's survivor)."""
+    return [LedgerEntry(patient_id=patient_id or e.patient_id, charge_id=e.charge_id, kind=e.kind,
                         patient_cents=-e.patient_cents, insurance_cents=-e.insurance_cents,
                         posted_at=now, claim_id=e.claim_id, remittance_id=remittance_id,
                         reason=f"REVERSAL {e.reason}".strip()) for e in entries]

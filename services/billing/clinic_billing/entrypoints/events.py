@@ -136,9 +136,9 @@ def build_handlers(policy: BillingPolicy) -> dict[str, Handler]:
     def registered(event, _envelope, uow, change):
         accounts.register_patient(uow, event.patient_id, event.preferred_location_id, change.now)
 
-    def merged(event, _envelope, uow, change):
+    def merged(event, envelope, uow, change):
         accounts.merge_patients(uow, event.merged_patient_id, event.surviving_patient_id,
-                                change.now)
+                                change.now, merge_id=envelope.id if envelope else "")
         bookings.recheck(uow, accounts.account_for_posting(uow, event.surviving_patient_id,
                                                            change.now).patient_id,
                          rules, change.now)

@@ -12,7 +12,7 @@ import datetime as dt
 
 from clinic_billing.domain import errors
 from clinic_billing.domain.coverage import Coverage
-from clinic_billing.domain.model import Account
+from clinic_billing.domain.model import Account, merge_transfers
 from clinic_billing.service_layer import messages
 from clinic_billing.service_layer.unit_of_work import BillingUnitOfWork
 
@@ -51,8 +51,12 @@ def register_patient(uow: BillingUnitOfWork, patient_id: str, preferred_location
 
 
 def merge_patients(uow: BillingUnitOfWork, merged_id: str, surviving_id: str,
-                   now: dt.datetime) -> None:
-    """Moves the merged patient's charges, ledger and coverages to the survivor's account."""
+                   now: dt.datetime, merge_id: str = "") -> None:
+    """Closes the merged patient's account into the survivor's: its open amounts move by
+    new MERGE_TRANSFER entries (the ledger is never edited, so both accounts' figures stay
+    reproducible from their own entries); its charges, claims, payments, coverages, plans,
+    authorizations and bookings are the survivor's from now on. ``merge_id`` (the event's
+    id) is named by the transfer entries."""
     if not merged_id or merged_id == surviving_id:
         raise errors.InvalidMerge(merged_id, surviving_id, "two different patients are needed")
     for patient_id in sorted({merged_id, surviving_id}):  # one lock order, no deadlock
@@ -65,17 +69,22 @@ def merge_patients(uow: BillingUnitOfWork, merged_id: str, surviving_id: str,
         raise errors.InvalidMerge(merged_id, surviving_id, f"already merged into {merged.merged_into}")
     if survivor.patient_id == merged_id:
         raise errors.InvalidMerge(merged_id, surviving_id, "the survivor was merged into it")
-    _move_everything(uow, merged_id, survivor.patient_id)
+    uow.flush()
+    uow.ledger.add_all(merge_transfers(merged_id, survivor.patient_id,
+                                       merge_id or f"merge:{merged_id}",
+                                       uow.ledger.open_amounts(merged_id), now))
+    _move_records(uow, merged_id, survivor.patient_id)
     merged.merge_into(survivor.patient_id, now)
     survivor.updated_at = now
     announce_balance(uow, merged_id, now)
     announce_balance(uow, survivor.patient_id, now)
 
 
-def _move_everything(uow: BillingUnitOfWork, from_id: str, to_id: str) -> None:
-    uow.flush()
-    uow.charges.move(from_id, to_id)  # charges before entries: see SqlChargeRepository.move
-    uow.ledger.move(from_id, to_id)
+def _move_records(uow: BillingUnitOfWork, from_id: str, to_id: str) -> None:
+    """The records that are not the ledger change owner (a charge's version is bumped)."""
+    uow.charges.move(from_id, to_id)
+    uow.claims.move(from_id, to_id)
+    uow.payments.move(from_id, to_id)
     uow.coverages.move(from_id, to_id)
     uow.plans.move(from_id, to_id)
     uow.authorizations.move(from_id, to_id)

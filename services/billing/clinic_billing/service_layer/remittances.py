@@ -189,7 +189,8 @@ def _reverse(uow, writes, remittance, record, claim, payment, c, suspend) -> set
     writes.claims.append(record)
     writes.entries += reversal_of(uow.ledger.of_remittance_claim(claim.claim_id,
                                                                  earlier.remittance_id),
-                                  remittance_id=remittance.remittance_id, now=c.now)
+                                  remittance_id=remittance.remittance_id, now=c.now,
+                                  patient_id=claim.patient_id)
     for denial in uow.remittances.open_denials_of(claim.claim_id):
         denial.state = "REVERSED"
     uow.claims.add_transition(claim.settle(STATE_OF[Outcome.REVERSED], remittance.remittance_id,

@@ -98,13 +98,14 @@ def _transfers(uow: BillingUnitOfWork, primary: Claim, secondary: Claim,
 
 
 def transfers_back(uow: BillingUnitOfWork, claim: Claim, now: dt.datetime) -> None:
-    """A voided secondary claim hands the patient's share back to the patient."""
+    """A voided secondary claim hands the patient's share back to the patient (the claim's
+    owner now: after a merge, the survivor)."""
     if not claim.is_secondary:
         return
     moved = [e for e in uow.ledger.of_claim(claim.claim_id) if e.kind == EntryKind.COB_TRANSFER]
     for entry in moved:
         uow.ledger.add(LedgerEntry(
-            patient_id=entry.patient_id, charge_id=entry.charge_id, kind=EntryKind.COB_TRANSFER,
+            patient_id=claim.patient_id, charge_id=entry.charge_id, kind=EntryKind.COB_TRANSFER,
             patient_cents=-entry.patient_cents, insurance_cents=-entry.insurance_cents,
             posted_at=now, claim_id=claim.claim_id, reason=f"VOID {entry.reason}"[:64]))
     if moved:
