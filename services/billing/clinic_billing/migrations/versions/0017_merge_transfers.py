@@ -5,14 +5,14 @@ Expand only: a new nullable column. Earlier merges moved their entries' patient_
 are left as they are (no data migration): their figures already read from the survivor.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
