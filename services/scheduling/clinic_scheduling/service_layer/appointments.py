@@ -390,6 +390,7 @@ class AppointmentQuery:
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     rendering_staff_id: str | None = None  # who started the visit's treatment
+    staff_member_id: str | None = None  # assigned to the visit by the booking, any role
 
 
 def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQuery, *,
@@ -399,4 +400,4 @@ def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQu
     return runner.read(lambda uow: uow.appointments.list(
         limit=limit, after=after, location_ids=query.location_ids, patient_id=query.patient_id,
         start_date=query.start_date, end_date=query.end_date,
-        rendering_staff_id=query.rendering_staff_id))
+        rendering_staff_id=query.rendering_staff_id, staff_member_id=query.staff_member_id))
