@@ -257,3 +257,28 @@ def test_a_retried_vitals_call_records_once_and_answers_as_the_first(ready):
         request_id="vitals-2"))
     visit = api.RecordVisitVitals(request).appointment.visit
     assert [v.systolic_mmhg for v in visit.vitals] == [186, 120]
+
+
+def test_the_completed_visit_says_whether_it_was_the_patients_first_tms_session(scheduling):
+    # Billing codes the first TMS session (mapping) apart from the later ones: the event
+    # says which, from the patient's completed TMS visits, not from the type booked.
+    scheduling.create_location()
+    scheduling.register("p1")
+    scheduling.clear("p1", modality=intake.MODALITY_TMS)
+    api = scheduling.visit_api
+    firsts = []
+    for day, kind in ((0, "TMS_MAPPING"), (1, "TMS_SESSION")):
+        start = START + dt.timedelta(days=day)
+        name = scheduling.book("p1", start, kind=kind).name
+        at(scheduling, start)
+        api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(name=name))
+        api.StartVisit(visit_pb.StartVisitRequest(name=name))
+        at(scheduling, start + 40 * MIN)
+        api.EndVisit(visit_pb.EndVisitRequest(name=name))
+        api.DischargeVisit(visit_pb.DischargeVisitRequest(name=name))
+        api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(name=name))
+        [*_, completed] = events_of(scheduling, scheduling_events.AppointmentCompleted)
+        assert completed.HasField("first_tms_session") and not completed.HasField(
+            "infusion_minutes")
+        firsts.append((completed.appointment_type, completed.first_tms_session))
+    assert firsts == [("TMS_MAPPING", True), ("TMS_SESSION", False)]
