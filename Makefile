@@ -84,11 +84,12 @@ deploy-render: install ## Print one overlay's manifests: make deploy-render OVER
 	$(VENV)/bin/kubectl kustomize deploy/k8s/overlays/$(OVERLAY)
 
 .PHONY: locations
-locations: ## Copy each deploy/locations/<location>.yaml into its overlay (deploy/k8s/overlays/<location>/location.yaml)
+locations: ## Copy each deploy/locations/<location>.yaml into its overlay (deploy/k8s/overlays/<location>/location.yaml), and deploy/appointment-types.yaml into every location overlay
 	@for file in deploy/locations/*.yaml; do \
 		location=$$(basename $$file .yaml); \
 		test -d deploy/k8s/overlays/$$location || { echo "no overlay deploy/k8s/overlays/$$location for $$file" >&2; exit 1; }; \
 		cp $$file deploy/k8s/overlays/$$location/location.yaml; \
+		cp deploy/appointment-types.yaml deploy/k8s/overlays/$$location/appointment-types.yaml; \
 	done
 
 .PHONY: bench

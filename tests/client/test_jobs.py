@@ -232,6 +232,11 @@ def test_day_and_visit_steps_name_the_appointment(stand_in):
     (listed,) = fake.of("ListAppointments")
     assert (listed.parent, listed.start_date, listed.rendering_staff_id) == \
         ("locations/la-jolla", listed.end_date, "rn-1")
+    assert listed.staff_member_id == ""
+    mine = clinic(fake.address, "day", "la-jolla", "--date", "2026-12-01", "--assigned", "rn-2")
+    assert mine.exit_code == 0 and "a1" in mine.stdout
+    assigned = fake.of("ListAppointments")[-1]
+    assert (assigned.staff_member_id, assigned.rendering_staff_id) == ("rn-2", "")
     checked = clinic(fake.address, "visit", "check-in", "a1", "--escort", "--fasting")
     assert checked.exit_code == 0, checked.output
     (check_in,) = fake.of("CheckInAppointment")

@@ -13,6 +13,7 @@ from clinic_devtools.testing.servers import running
 from typer.testing import CliRunner
 
 LOCATION_FILE = Path(__file__).resolve().parents[2] / "deploy" / "locations" / "la-jolla.yaml"
+TYPES_FILE = Path(__file__).resolve().parents[2] / "deploy" / "appointment-types.yaml"
 
 
 def clinic(address, *args, roles=(Role.OPS,), token=True):
@@ -47,6 +48,25 @@ def test_location_apply_creates_then_leaves_unchanged_and_refuses_plainly(tmp_pa
     assert no_token.exit_code == 6 and "CLINIC_TOKEN" in no_token.stderr
     assert malformed.exit_code == 3 and "broken.yaml" in malformed.stderr
     assert missing.exit_code == 2
+
+
+def test_location_apply_takes_the_appointment_type_file_first(tmp_path):
+    renamed = tmp_path / "appointment-types.yaml"
+    renamed.write_text(TYPES_FILE.read_text().replace("display_name: Follow-up\n",
+                                                      "display_name: Follow-up visit\n"))
+    broken = tmp_path / "types.yaml"
+    broken.write_text("appointment_types: [{code: X, display_name: X, parts: [{kind: NAP}]}]\n")
+    with running("scheduling", f"sqlite:///{tmp_path}/scheduling.db") as scheduling:
+        first = clinic(scheduling.address, "--json", "location", "apply", LOCATION_FILE,
+                       renamed)
+        malformed = clinic(scheduling.address, "location", "apply", broken, LOCATION_FILE)
+    assert first.exit_code == 0, first.output
+    applied = [row["location"] for row in json.loads(first.stdout)]
+    assert "appointment type FOLLOW_UP updated (display_name)" in applied
+    assert applied.index("appointment type FOLLOW_UP updated (display_name)") < \
+        applied.index("la-jolla created")
+    assert malformed.exit_code == 3 and "types.yaml" in malformed.stderr and "NAP" in \
+        malformed.stderr
 
 
 @pytest.fixture(scope="module")

@@ -206,4 +206,6 @@ def test_compose_file_matches_the_compose_specification():
 def test_scheduling_sees_the_location_files_read_only():
     volumes = SERVICE_DEFS["scheduling"]["volumes"]
     assert "./locations:/etc/clinic/locations:ro" in volumes
+    assert "./appointment-types.yaml:/etc/clinic/appointment-types.yaml:ro" in volumes
+    assert (DEPLOY / "appointment-types.yaml").is_file()
     assert sorted((DEPLOY / "locations").glob("*.yaml"))

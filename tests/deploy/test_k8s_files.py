@@ -32,7 +32,8 @@ def test_every_yaml_file_under_deploy_parses():
     for path in files:
         docs = load_all(path)
         assert docs, f"{path} is empty"
-        if K8S in path.parents and path.name not in {"kustomization.yaml", "location.yaml"}:
+        if K8S in path.parents and path.name not in {"kustomization.yaml", "location.yaml",
+                                                     "appointment-types.yaml"}:
             for doc in docs:
                 assert {"apiVersion", "kind", "metadata"} <= set(doc), path
 
@@ -57,7 +58,7 @@ def test_location_overlay_takes_its_configuration_from_the_location_file(locatio
     assert {"clinic/location": location} in [entry["pairs"] for entry in spec["labels"]]
     generator = next(g for g in spec["configMapGenerator"] if g["name"] == "location-config")
     # Inside the overlay's folder: kustomize's default load restrictor allows nothing else.
-    assert generator["files"] == ["location.yaml"]
+    assert generator["files"] == ["location.yaml", "appointment-types.yaml"]
     assert "../../components/location" in spec["components"]
 
 
@@ -66,6 +67,17 @@ def test_overlay_location_file_is_a_current_copy_of_the_source(location):
     """deploy/locations/ is what the dev stack and ops read; the overlay carries a copy."""
     source = DEPLOY / "locations" / f"{location}.yaml"
     copy = K8S / "overlays" / location / "location.yaml"
+    assert copy.is_file() and copy.read_text() == source.read_text(), (
+        f"{copy.relative_to(DEPLOY.parent)} differs from {source.relative_to(DEPLOY.parent)}: "
+        "run `make locations`")
+
+
+@pytest.mark.parametrize("location", LOCATION_OVERLAYS)
+def test_overlay_appointment_type_file_is_a_current_copy_of_the_source(location):
+    """deploy/appointment-types.yaml is what the dev stack and ops read; every location
+    overlay carries a copy, which its location-apply Job applies before the location."""
+    source = DEPLOY / "appointment-types.yaml"
+    copy = K8S / "overlays" / location / "appointment-types.yaml"
     assert copy.is_file() and copy.read_text() == source.read_text(), (
         f"{copy.relative_to(DEPLOY.parent)} differs from {source.relative_to(DEPLOY.parent)}: "
         "run `make locations`")

@@ -89,7 +89,9 @@ def test_location_overlay_labels_pods_and_ships_the_location_file(location, kust
                      if name.startswith("location-config-")]
     assert len(location_maps) == 1
     expected = (DEPLOY / "locations" / f"{location}.yaml").read_text()
-    assert location_maps[0]["data"] == {"location.yaml": expected}
+    assert location_maps[0]["data"] == {
+        "location.yaml": expected,
+        "appointment-types.yaml": (DEPLOY / "appointment-types.yaml").read_text()}
     pod = deployments["scheduling"]["spec"]["template"]["spec"]
     volume = next(v for v in pod["volumes"] if v["name"] == "location-config")
     assert volume["configMap"]["name"] == location_maps[0]["metadata"]["name"]
@@ -340,6 +342,12 @@ def test_location_overlays_apply_their_location_file_with_a_job_through_the_sche
     configmap = volumes[mounts[str(location_file.parent)]]["configMap"]["name"]
     data = by_kind(docs, "ConfigMap")[configmap]["data"]
     assert yaml.safe_load(data[location_file.name])["location_id"] == overlay
+    # The appointment types, from the same ConfigMap, applied before the location.
+    types_file = PurePosixPath(args[-2])
+    assert types_file.parent == location_file.parent
+    assert [t["code"] for t in yaml.safe_load(data[types_file.name])["appointment_types"]] == \
+        [t["code"] for t in yaml.safe_load(
+            (DEPLOY / "appointment-types.yaml").read_text())["appointment_types"]]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["automountServiceAccountToken"] is False
     assert container["securityContext"] == {"allowPrivilegeEscalation": False,

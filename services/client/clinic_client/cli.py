@@ -354,9 +354,13 @@ app.add_typer(location_app, name="location")
 def location_apply(files: Annotated[list[Path], typer.Argument(
         exists=True, dir_okay=False, help="location files (YAML)")]
                    ) -> None:
-    """Apply location files (deploy/locations/*.yaml) through the scheduling API (ops)."""
+    """Apply location files (deploy/locations/*.yaml), and the appointment types
+    (deploy/appointment-types.yaml, applied first), through the scheduling API (ops)."""
     try:
         from clinic_scheduling.apply_locations import ApplyError, apply_files
+        from clinic_scheduling.entrypoints.appointment_type_files import (
+            AppointmentTypeFileError,
+        )
         from clinic_scheduling.entrypoints.location_files import LocationFileError
     except ImportError:
         _fail(FAILED, "applying location files needs the scheduling package installed")
@@ -371,7 +375,7 @@ def location_apply(files: Annotated[list[Path], typer.Argument(
         refusal = Refusal.from_error(exc.__cause__)
         refusal.message = str(exc)  # names the file (or the staff roster) it refused
         _refused(refusal, EXIT_BY_CODE.get(refusal.code, REFUSED))
-    except LocationFileError as exc:
+    except (LocationFileError, AppointmentTypeFileError) as exc:
         _fail(REFUSED, str(exc))
     except grpc.RpcError as error:
         refusal = Refusal.from_error(error)

@@ -352,6 +352,9 @@ def series_rebook(appointment: Annotated[str, typer.Argument(help="the session's
 def day(location: Annotated[str, typer.Argument(help="location id")],
         date: Annotated[str, typer.Option(help="YYYY-MM-DD (today)")] = "",
         staff: Annotated[str, typer.Option(help="only visits this staff member rendered")] = "",
+        assigned: Annotated[str, typer.Option(
+            help="only visits this staff member is booked on (a nurse's or provider's day)",
+        )] = "",
         ) -> None:
     """A location's day: its appointments in start order, with their local times."""
     if date:
@@ -366,7 +369,7 @@ def day(location: Annotated[str, typer.Argument(help="location id")],
         for appointment in c.scheduling.pages(
                 f"{APPOINTMENTS}/ListAppointments", "appointments",
                 parent=f"locations/{location}", start_date=when, end_date=when,
-                rendering_staff_id=staff):
+                rendering_staff_id=staff, staff_member_id=assigned):
             row = _plain(appointment)
             row["local_time"] = appointment.start_time.ToDatetime(dt.UTC).astimezone(
                 zone).strftime("%H:%M")

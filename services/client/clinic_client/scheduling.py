@@ -97,12 +97,15 @@ class SchedulingClient:
                          resource_ids=list(resource_ids)).appointment
 
     def appointments(self, location_id: str, start: dt.date | str, end: dt.date | str | None = None,
-                     *, patient_id: str = "", rendering_staff_id: str = "") -> Iterator[Message]:
-        """A location's appointments from ``start`` to ``end`` (default: that one day)."""
+                     *, patient_id: str = "", rendering_staff_id: str = "",
+                     staff_member_id: str = "") -> Iterator[Message]:
+        """A location's appointments from ``start`` to ``end`` (default: that one day); with
+        ``staff_member_id``, those the staff member is booked on."""
         return self.pages(f"{APPOINTMENTS}/ListAppointments", "appointments",
                           parent=f"locations/{location_id}", start_date=day(start),
                           end_date=day(end if end is not None else start),
-                          patient_id=patient_id, rendering_staff_id=rendering_staff_id)
+                          patient_id=patient_id, rendering_staff_id=rendering_staff_id,
+                          staff_member_id=staff_member_id)
 
     # The visit's steps
     def visit_step(self, step: str, appointment: str, **fields) -> Message:

@@ -19,7 +19,7 @@ from clinic_devtools import token_cli
 
 
 def load_demo(addresses: dict[str, str], repo: Path, signing_key: Path) -> None:
-    """Apply the location files as ops, then register the demo patients at the front desk,
+    """Apply the appointment types and the location files as ops, then register the demo patients at the front desk,
     with tokens signed by the embedded stack's key."""
     from clinic_scheduling.apply_locations import apply_files
 
@@ -27,7 +27,8 @@ def load_demo(addresses: dict[str, str], repo: Path, signing_key: Path) -> None:
     ops = tokens.issue("demo-ops", [Role.OPS], [ALL_LOCATIONS], ttl=dt.timedelta(minutes=10))
     desk = tokens.issue("demo-front-desk", [Role.FRONT_DESK], [ALL_LOCATIONS],
                         ttl=dt.timedelta(minutes=10))
-    location_files = sorted((repo / "deploy" / "locations").glob("*.yaml"))
+    location_files = [repo / "deploy" / "appointment-types.yaml",
+                      *sorted((repo / "deploy" / "locations").glob("*.yaml"))]
     applied = apply_files(addresses["scheduling"], location_files, ops)
     print(f"locations  {', '.join(applied)}")
     patients = register_patients(addresses["intake"], repo / "deploy" / "demo" / "patients.yaml",

@@ -1,7 +1,12 @@
 """Applies location files through the scheduling API: creates or updates each location.
 
   CLINIC_TOKEN=... python -m clinic_scheduling.apply_locations --target HOST:PORT \
-      deploy/locations/*.yaml
+      deploy/appointment-types.yaml deploy/locations/*.yaml
+
+The appointment type file (deploy/appointment-types.yaml, told apart from a location file
+by its only key, ``appointment_types``) is applied first, through CreateAppointmentType and
+UpdateAppointmentType, so a location may list a type the same run creates: one line per
+type, "appointment type TMS_MAPPING created", "... updated (parts)" or "... unchanged".
 
 The token is an ops or admin bearer token (CLINIC_TOKEN, or --token-file); with
 TLS_CA_FILE set the call goes over TLS.
@@ -24,14 +29,20 @@ import sys
 from pathlib import Path
 
 import grpc
-from clinic.scheduling.v1 import location_pb2
+from clinic.scheduling.v1 import appointment_type_pb2, location_pb2
+from clinic.scheduling.v1 import appointment_type_service_pb2 as type_pb
+from clinic.scheduling.v1 import appointment_type_service_pb2_grpc as type_grpc
 from clinic.scheduling.v1 import location_service_pb2 as pb
 from clinic.scheduling.v1 import location_service_pb2_grpc as pb_grpc
 from clinic_common.client import connect, static_token
 from clinic_common.config import ConfigurationError, TlsSettings, load
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from clinic_scheduling.entrypoints import location_files
+from clinic_scheduling.entrypoints import appointment_type_files, location_files
+from clinic_scheduling.entrypoints.appointment_type_files import (
+    AppointmentTypeFile,
+    AppointmentTypeFileError,
+)
 from clinic_scheduling.entrypoints.location_files import LocationFile, LocationFileError
 from clinic_scheduling.staff_roster import apply_roster, roster
 
@@ -48,11 +59,17 @@ def apply_files(target: str, paths: list[Path], token: str,
     """Apply each file to the service at ``target`` with an ops ``token``; returns one line
     per location, such as "la-jolla created", "encinitas unchanged" or "temecula updated
     (resources)"."""
-    files = [location_files.read(Path(p)) for p in paths]
+    type_files = [appointment_type_files.read(Path(p)) for p in paths
+                  if appointment_type_files.is_appointment_type_file(Path(p))]
+    files = [location_files.read(Path(p)) for p in paths
+             if not appointment_type_files.is_appointment_type_file(Path(p))]
+    _one_definition_each(type_files)
     roster(files)  # one person's name and role agree across the files, before any call
     with connect(target, token=static_token(token), tls=tls) as channel:
+        types = type_grpc.AppointmentTypeServiceStub(channel)
+        lines = [_apply_type(types, file, kind) for file in type_files for kind in file.types]
         stub = pb_grpc.LocationServiceStub(channel)
-        lines = [_apply(stub, file) for file in files]
+        lines += [_apply(stub, file) for file in files]
         try:
             return lines + apply_roster(channel, files, TIMEOUT_SECONDS)
         except grpc.RpcError as exc:
@@ -83,6 +100,79 @@ def _apply(stub: pb_grpc.LocationServiceStub, file: LocationFile) -> str:
         return f"{file.location_id} updated ({', '.join(changed)})"
     except grpc.RpcError as exc:
         raise ApplyError(f"{file.path}: {exc.code().name}: {exc.details()}") from exc
+
+
+def _one_definition_each(files: list[AppointmentTypeFile]) -> None:
+    seen: dict[str, Path] = {}
+    for file in files:
+        for kind in file.types:
+            if kind.code in seen:
+                raise AppointmentTypeFileError(
+                    f"{file.path}: type {kind.code!r} is defined in {seen[kind.code]} too")
+            seen[kind.code] = file.path
+
+
+# What an appointment type file says of a type, and what UpdateAppointmentType may change.
+TYPE_FIELDS = ("display_name", "required_certification", "parts")
+
+
+def _apply_type(stub: type_grpc.AppointmentTypeServiceStub, file: AppointmentTypeFile,
+                kind: appointment_type_pb2.AppointmentType) -> str:
+    name = f"appointmentTypes/{kind.code}"
+    line = f"appointment type {kind.code}"
+    try:
+        try:
+            current = stub.GetAppointmentType(type_pb.GetAppointmentTypeRequest(name=name),
+                                              timeout=TIMEOUT_SECONDS).appointment_type
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            given = appointment_type_pb2.AppointmentType()
+            given.CopyFrom(kind)
+            given.ClearField("code")
+            stub.CreateAppointmentType(type_pb.CreateAppointmentTypeRequest(
+                appointment_type_id=kind.code, appointment_type=given,
+                request_id=_type_request_id(kind, TYPE_FIELDS)), timeout=TIMEOUT_SECONDS)
+            return f"{line} created"
+        if current.modality != kind.modality:
+            raise ApplyError(f"{file.path}: type {kind.code!r}: modality is "
+                             f"{current.modality or 'none'!r} and cannot change to "
+                             f"{kind.modality or 'none'!r} (create a new type instead)")
+        changed = [f for f in TYPE_FIELDS if _type_value(current, f) != _type_value(kind, f)]
+        if not changed:
+            return f"{line} unchanged"
+        desired = appointment_type_pb2.AppointmentType()
+        desired.CopyFrom(kind)
+        desired.name = name
+        stub.UpdateAppointmentType(type_pb.UpdateAppointmentTypeRequest(
+            appointment_type=desired, update_mask=FieldMask(paths=changed),
+            request_id=_type_request_id(kind, changed, current)), timeout=TIMEOUT_SECONDS)
+        return f"{line} updated ({', '.join(changed)})"
+    except grpc.RpcError as exc:
+        raise ApplyError(f"{file.path}: type {kind.code!r}: {exc.code().name}: "
+                         f"{exc.details()}") from exc
+
+
+def _type_value(kind: appointment_type_pb2.AppointmentType, field: str):
+    """A field's value in a form that ignores whitespace and the order of a part's resource
+    kinds and staff roles (the parts' order counts)."""
+    if field != "parts":
+        return getattr(kind, field).strip()
+    return [(p.kind, p.minutes, p.length_from_plan, p.min_minutes, p.max_minutes,
+             tuple(sorted(p.resource_kinds)), tuple(sorted(p.staff_roles)))
+            for p in kind.parts]
+
+
+def _type_request_id(kind: appointment_type_pb2.AppointmentType, fields,
+                     current: appointment_type_pb2.AppointmentType | None = None) -> str:
+    """As _request_id: the same change of the same state is the same request. A type shows
+    no update time, so its current state itself is part of it."""
+    digest = hashlib.sha256(kind.SerializeToString(deterministic=True))
+    digest.update(",".join(fields).encode())
+    if current is not None:
+        digest.update(current.SerializeToString(deterministic=True))
+    verb = "update" if current is not None else "create"
+    return f"apply-{verb}-type-{kind.code}-{digest.hexdigest()[:24]}"
 
 
 def _value(location: location_pb2.Location, field: str):
@@ -116,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", required=True, help="the scheduling service, HOST:PORT")
     parser.add_argument("--token-file", type=Path,
                         help="a file holding the bearer token (default: $CLINIC_TOKEN)")
-    parser.add_argument("files", nargs="+", type=Path, help="location files (YAML)")
+    parser.add_argument("files", nargs="+", type=Path,
+                        help="location files and the appointment type file (YAML)")
     args = parser.parse_args(argv)
     token = args.token_file.read_text().strip() if args.token_file else \
         os.environ.get("CLINIC_TOKEN", "")
@@ -132,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for line in apply_files(args.target, args.files, token, tls):
             print(line)
-    except (LocationFileError, ApplyError) as exc:
+    except (LocationFileError, AppointmentTypeFileError, ApplyError) as exc:
         print(f"apply_locations: {exc}", file=sys.stderr)
         return 1
     return 0

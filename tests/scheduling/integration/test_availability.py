@@ -5,6 +5,7 @@ import datetime as dt
 import grpc
 import pytest
 from clinic.common.v1 import types_pb2
+from clinic.intake.v1 import events_pb2 as intake
 from clinic.scheduling.v1 import availability_service_pb2 as pb
 from clinic.scheduling.v1 import availability_service_pb2_grpc as pb_grpc
 from clinic.scheduling.v1 import location_pb2, staff_pb2
@@ -152,3 +153,38 @@ def test_what_a_search_loads_once_answers_as_the_per_slot_queries_would(scheduli
         return checked
 
     assert scheduling.runtime.runner.read(compare) > 400
+
+
+def test_a_search_skips_closures_uncertified_locations_staff_time_off_and_the_patients_visits(
+        scheduling):
+    # What a front desk asks first: "when can she come in?" across every location. A
+    # closure day, a location without the REMS certification (for Spravato), an RN's time
+    # off and the patient's own visit at another location are not offered.
+    thursday = WEDNESDAY + dt.timedelta(days=1)
+    scheduling.create_location(roster=False, closures=[location_pb2.Closure(
+        date=day(thursday), reason="staff training")])
+    scheduling.create_location("temecula", display_name="Temecula", certifications=[])
+    at = dt.datetime.combine(WEDNESDAY, dt.time(8), PACIFIC)
+    add_staff(scheduling, "rn-ana", staff_pb2.STAFF_ROLE_RN, start=8, end=19,
+              time_off=[(at, at + dt.timedelta(hours=3))])
+    scheduling.register("p0")
+    scheduling.clear("p0")
+    scheduling.clear("p0", modality=intake.MODALITY_SPRAVATO)
+
+    spravato = search(scheduling, kind="SPRAVATO_SESSION", page_size=50,
+                      end=thursday, patient_id="p0")
+    assert {s.location_id for s in spravato.slots} == {"la-jolla"}
+    assert all(s.local_start_time.startswith("2027-03-03") for s in spravato.slots), \
+        "nothing on the closure day"
+    # La Jolla's only RN is away until 11:00; an observer is an RN.
+    assert local(spravato.slots[0]) == "11:00"
+
+    # The patient's infusion at Temecula 13:00-14:30: no La Jolla slot overlapping it.
+    scheduling.book("p0", at.replace(hour=13), location_id="temecula")
+    infusions = search(scheduling, page_size=100, location_ids=["la-jolla"], patient_id="p0")
+    starts = [s.start_time.ToDatetime(dt.UTC) for s in infusions.slots]
+    ends = [s.end_time.ToDatetime(dt.UTC) for s in infusions.slots]
+    assert starts and local(infusions.slots[0]) == "11:00"
+    busy = (at.replace(hour=13), at.replace(hour=14, minute=30))
+    assert not [s for s, e in zip(starts, ends, strict=True) if s < busy[1] and e > busy[0]]
+    assert any(e <= busy[0] for e in ends) and any(s >= busy[1] for s in starts)

@@ -153,8 +153,9 @@ def race(attempt) -> list:
     ("chair", {"RESOURCE_ALREADY_BOOKED"}),
     ("rn", {"NO_STAFF_AVAILABLE"}),
     ("patient", {"PATIENT_ALREADY_BOOKED"}),
-    # No lock guards a provider: on PostgreSQL the exclusion constraint refuses the losers
-    # whose checks ran before the winner committed.
+    # The provider rows are locked as a hold locks them (appointments.lock_slot); the
+    # exclusion constraint still refuses any loser whose checks ran before the winner
+    # committed.
     ("provider", {"NO_STAFF_AVAILABLE", "STAFF_ALREADY_BOOKED"}),
 ])
 def test_many_clients_racing_for_one_chair_rn_or_patient_leave_exactly_one(at_ratio, contest,

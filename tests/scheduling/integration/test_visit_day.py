@@ -166,6 +166,33 @@ def test_a_day_view_lists_a_locations_day_in_local_dates_and_a_staff_members_vis
     assert scheduling.appointments(rendering_staff_id="someone-else") == []
 
 
+def test_a_nurses_day_lists_the_visits_she_is_booked_on_before_any_has_started(scheduling):
+    # The RN an infusion is booked on sees it in her day at once, not only once she has
+    # started it; a provider's day holds their consultations, not the infusions.
+    scheduling.create_location()
+    for patient_id in ("p1", "p2", "p3"):
+        scheduling.register(patient_id)
+        scheduling.clear(patient_id)
+    booked = [scheduling.book(p, START + dt.timedelta(hours=h), kind=kind)
+              for p, h, kind in (("p1", 0, "IV_KETAMINE_INFUSION"),
+                                 ("p2", 2, "IV_KETAMINE_INFUSION"),
+                                 ("p3", 4, "FOLLOW_UP"))]
+    day = Date(year=2027, month=3, day=3)
+    by_staff: dict[str, list[str]] = {}
+    for appointment in booked:
+        for member in appointment.staff:
+            by_staff.setdefault(member.staff_member_id, []).append(appointment.name)
+    assert len(by_staff) >= 2
+    for member, names in by_staff.items():
+        listed = scheduling.appointments(parent="locations/-", start_date=day, end_date=day,
+                                         staff_member_id=member, page_size=1)
+        assert [a.name for a in listed] == names, member
+    provider = next(m.staff_member_id for m in booked[2].staff)
+    assert [a.name for a in scheduling.appointments(
+        start_date=day, end_date=day, staff_member_id=provider)] == [booked[2].name]
+    assert scheduling.appointments(staff_member_id="nobody") == []
+
+
 def test_an_acknowledgement_seen_before_its_flag_keeps_the_flag_closed(ready):
     ack = intake.SafetyFlagAcknowledged(patient_id="p1", flag_id="f-2", acknowledged_by="dr-1")
     flag = intake.SafetyFlagRaised(patient_id="p1", flag_id="f-2", kind="SUICIDALITY")
@@ -302,3 +329,28 @@ def test_waste_is_refused_on_a_visit_without_a_drug(ready):
     api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(name=name, em_level=5))
     [completed] = events_of(ready, scheduling_events.AppointmentCompleted)
     assert completed.em_level == 5
+
+
+def test_the_completed_visit_says_whether_it_was_the_patients_first_tms_session(scheduling):
+    # Billing codes the first TMS session (mapping) apart from the later ones: the event
+    # says which, from the patient's completed TMS visits, not from the type booked.
+    scheduling.create_location()
+    scheduling.register("p1")
+    scheduling.clear("p1", modality=intake.MODALITY_TMS)
+    api = scheduling.visit_api
+    firsts = []
+    for day, kind in ((0, "TMS_MAPPING"), (1, "TMS_SESSION")):
+        start = START + dt.timedelta(days=day)
+        name = scheduling.book("p1", start, kind=kind).name
+        at(scheduling, start)
+        api.CheckInAppointment(visit_pb.CheckInAppointmentRequest(name=name))
+        api.StartVisit(visit_pb.StartVisitRequest(name=name))
+        at(scheduling, start + 40 * MIN)
+        api.EndVisit(visit_pb.EndVisitRequest(name=name))
+        api.DischargeVisit(visit_pb.DischargeVisitRequest(name=name))
+        api.CompleteAppointment(visit_pb.CompleteAppointmentRequest(name=name))
+        [*_, completed] = events_of(scheduling, scheduling_events.AppointmentCompleted)
+        assert completed.HasField("first_tms_session") and not completed.HasField(
+            "infusion_minutes")
+        firsts.append((completed.appointment_type, completed.first_tms_session))
+    assert firsts == [("TMS_MAPPING", True), ("TMS_SESSION", False)]

@@ -51,3 +51,15 @@ def test_the_waitlist_offer_time_and_sweep_interval_come_from_the_environment(mo
     settings = load(SchedulingSettings)
     assert settings.policy().waitlist_offer_duration == dt.timedelta(minutes=90)
     assert settings.sweep_seconds == 0
+
+
+def test_the_hold_time_comes_from_the_environment(monkeypatch):
+    # "A short hold on a slot (minutes, configurable)": 5 minutes unless ops set another.
+    monkeypatch.delenv("SCHEDULING_HOLD_MINUTES", raising=False)
+    assert load(SchedulingSettings).policy().hold_duration == dt.timedelta(minutes=5)
+    monkeypatch.setenv("SCHEDULING_HOLD_MINUTES", "12")
+    assert load(SchedulingSettings).policy().hold_duration == dt.timedelta(minutes=12)
+    monkeypatch.setenv("SCHEDULING_HOLD_MINUTES", "0")
+    with pytest.raises(ConfigurationError) as failed:
+        load(SchedulingSettings)
+    assert "SCHEDULING_HOLD_MINUTES" in str(failed.value)

@@ -101,7 +101,8 @@ class AppointmentRepository(abc.ABC):
     @abc.abstractmethod
     def list(self, *, limit: int, after: list | None, location_ids: frozenset[str] | None,
              patient_id: str | None, start_date: dt.date | None,
-             end_date: dt.date | None, rendering_staff_id: str | None = None) -> keyset.Page:
+             end_date: dt.date | None, rendering_staff_id: str | None = None,
+             staff_member_id: str | None = None) -> keyset.Page:
         """A page of appointments in (start_time, appointment_id) order, at the given
         locations (None: every location), of the patient, in the dates of service and
         started by the staff member, where given."""
@@ -208,9 +209,13 @@ class SqlAppointmentRepository(AppointmentRepository):
         return list(self.session.scalars(query))
 
     def list(self, *, limit, after, location_ids, patient_id, start_date, end_date,
-             rendering_staff_id=None):
+             rendering_staff_id=None, staff_member_id=None):
         A = Appointment
         query = select(A)
+        if staff_member_id:
+            S = tables.appointment_staff.c
+            query = query.where(A.appointment_id.in_(select(S.appointment_id).where(
+                S.staff_member_id == staff_member_id)))
         if location_ids is not None:
             query = query.where(A.location_id.in_(sorted(location_ids)))
         if patient_id:

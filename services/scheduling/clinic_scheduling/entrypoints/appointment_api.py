@@ -47,7 +47,8 @@ class AppointmentServicer(pb_grpc.AppointmentServiceServicer):
             patient_id=request.patient_id or None,
             start_date=to_date(request.start_date, "start_date", required=False),
             end_date=to_date(request.end_date, "end_date", required=False),
-            rendering_staff_id=request.rendering_staff_id or None)
+            rendering_staff_id=request.rendering_staff_id or None,
+            staff_member_id=request.staff_member_id or None)
         want = paging.page_request(request)
         page = appointments.list_appointments(self.runner, query, limit=want.size,
                                               after=want.after)

@@ -79,6 +79,7 @@ def _book(cmd: BookAppointment, uow: SchedulingUnitOfWork, now: dt.datetime,
     # Before the staff rows: a waitlist offer kept by the hold locks its entry first, as an
     # accept and a sweep do, so neither deadlocks with this booking (PostgreSQL).
     offer = _offer_of(uow, hold)
+    lock_slot(uow, location, kind)
     candidates = staff_candidates(uow, location, kind)
     wanted = cmd.resource_ids
     if hold is not None:
@@ -197,6 +198,7 @@ def move_appointment(uow: SchedulingUnitOfWork, appointment: Appointment, start:
     location = uow.locations.for_booking(appointment.location_id)
     kind = type_of(uow, appointment.appointment_type, "name")
     start, end = kind.slot(start, end, plan_minutes(uow, appointment.patient_id, kind))
+    lock_slot(uow, location, kind)
     candidates = staff_candidates(uow, location, kind)
     wanted = resource_ids or _still_free(uow, appointment, kind, start, end)
     taken = _free_slot(uow, location, kind, appointment.patient_id, start, end, wanted, now,
@@ -238,6 +240,21 @@ def require_plan_sessions(uow: SchedulingUnitOfWork, patient_id: str, kind: Appo
         raise errors.SeriesComplete(patient_id, plan.series_sessions)
     check_spacing(start, plan.min_spacing_hours,
                   [(a.appointment_id, a.start_time) for a in sessions])
+
+
+def lock_slot(uow: SchedulingUnitOfWork, location: Location, kind: AppointmentType) -> None:
+    """Locks the rows of the location's staff of every role the type needs and of its
+    resources of the kinds the type needs, each in id order, staff first, before any check
+    reads the bookings and holds. A booking, a reschedule and a hold placement all take
+    these locks in this order: a booking and a hold going for the same TMS device, room or
+    provider at the same instant run one after the other, and the later one sees the
+    earlier's appointment or hold and is refused (PostgreSQL; SQLite serializes writers).
+    Without it a booking saw a hold's or a hold saw a booking's uncommitted row neither,
+    and both committed (only the RN rows were locked by both)."""
+    roles = sorted({ROLE_FOR_NEED[n] for n in kind.staff_needs if n in ROLE_FOR_NEED})
+    uow.holds.lock_slot(location.location_id, list(kind.resource_kinds), [
+        m.staff_member_id for role in roles
+        for m in uow.staff.of_role_at(location.location_id, role)])
 
 
 def staff_candidates(uow: SchedulingUnitOfWork, location: Location,
@@ -373,6 +390,7 @@ class AppointmentQuery:
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     rendering_staff_id: str | None = None  # who started the visit's treatment
+    staff_member_id: str | None = None  # assigned to the visit by the booking, any role
 
 
 def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQuery, *,
@@ -382,4 +400,4 @@ def list_appointments(runner: Runner[SchedulingUnitOfWork], query: AppointmentQu
     return runner.read(lambda uow: uow.appointments.list(
         limit=limit, after=after, location_ids=query.location_ids, patient_id=query.patient_id,
         start_date=query.start_date, end_date=query.end_date,
-        rendering_staff_id=query.rendering_staff_id))
+        rendering_staff_id=query.rendering_staff_id, staff_member_id=query.staff_member_id))

@@ -9,11 +9,11 @@ from clinic_scheduling.domain import errors
 from clinic_scheduling.domain.appointment import new_id
 from clinic_scheduling.domain.hold import HELD, SlotHold
 from clinic_scheduling.domain.policy import SchedulingPolicy
-from clinic_scheduling.domain.staffing import ROLE_FOR_NEED
 from clinic_scheduling.service_layer import announcements
 from clinic_scheduling.service_layer.appointment_types import type_of
 from clinic_scheduling.service_layer.appointments import (
     _free_slot,
+    lock_slot,
     plan_minutes,
     require_plan_sessions,
     staff_candidates,
@@ -31,18 +31,16 @@ def place_hold(uow: SchedulingUnitOfWork, location_id: str, patient_id: str,
     its resources and the staff a booking then would use. Announced as HoldPlaced.
 
     Before the checks, the rows of the staff of the roles the type needs and of the
-    location's resources of the kinds it needs are locked (staff first, each in id order):
-    concurrent holds that may take the same chair or person run one after the other, and
-    the later one sees the earlier's hold (PostgreSQL; SQLite serializes writers)."""
+    location's resources of the kinds it needs are locked (appointments.lock_slot, as a
+    booking locks them): concurrent holds and bookings that may take the same chair or
+    person run one after the other, and the later one sees the earlier's hold or booking
+    (PostgreSQL; SQLite serializes writers)."""
     location = uow.locations.for_booking(location_id)
     if location is None:
         raise errors.LocationUnknown(location_id)
     kind = type_of(uow, appointment_type, "appointment_type")
     start, end = kind.slot(start, None, plan_minutes(uow, patient_id, kind))
-    roles = sorted({ROLE_FOR_NEED[n] for n in kind.staff_needs if n in ROLE_FOR_NEED})
-    uow.holds.lock_slot(location.location_id, list(kind.resource_kinds), [
-        m.staff_member_id for role in roles for m in uow.staff.of_role_at(
-            location.location_id, role)])
+    lock_slot(uow, location, kind)
     candidates = staff_candidates(uow, location, kind)
     resource_ids = _free_slot(uow, location, kind, patient_id, start, end, (), now,
                               moving=moving)
