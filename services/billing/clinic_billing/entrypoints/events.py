@@ -79,9 +79,15 @@ def _appointment(event, policy: BillingPolicy, start: dt.datetime | None = None,
 
 def _completed_appointment(event: scheduling.AppointmentCompleted,
                            policy: BillingPolicy) -> bookings.AppointmentFacts:
-    start = from_timestamp(event.actual_start_time, "actual_start_time") \
-        if event.HasField("actual_start_time") else \
-        from_timestamp(event.complete_time, "complete_time")
+    if event.HasField("actual_start_time"):
+        start = from_timestamp(event.actual_start_time, "actual_start_time")
+    elif event.HasField("complete_time"):
+        start = from_timestamp(event.complete_time, "complete_time")
+    else:
+        # An older producer's event names only its date of service: the booking it ends is
+        # found by appointment id, and its day is all the check needs (noon UTC keeps the
+        # date in every zone the clinics use).
+        start = dt.datetime.combine(_service_date(event, policy), dt.time(12), tzinfo=dt.UTC)
     facts = _appointment(event, policy, start)
     return dataclasses.replace(facts, service_date=_service_date(event, policy))
 
