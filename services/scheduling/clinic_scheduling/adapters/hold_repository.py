@@ -41,9 +41,9 @@ class SqlHoldRepository:
         if hold.staff:
             self.session.execute(HS.insert(), [dict(
                 hold_id=hold.hold_id, staff_member_id=member, role=need, exclusive=exclusive,
-                start_time=hold.staff_windows.get(need, (hold.start_time, hold.end_time))[0],
-                end_time=hold.staff_windows.get(need, (hold.start_time, hold.end_time))[1])
-                for member, need, exclusive in hold.staff])
+                start_time=start, end_time=end)
+                for member, need, exclusive in hold.staff
+                for start, end in [hold.staff_window(need)]])
 
     def get(self, location_id: str, hold_id: str) -> SlotHold | None:
         row = self.session.execute(select(H).where(

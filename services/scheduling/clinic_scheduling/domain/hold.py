@@ -29,6 +29,10 @@ class SlotHold:
     # the infusion part only); a need not in it keeps its member for the whole slot.
     staff_windows: dict = field(default_factory=dict, compare=False)
 
+    def staff_window(self, need: str) -> tuple[dt.datetime, dt.datetime]:
+        """When in the slot the member filling ``need`` is kept."""
+        return self.staff_windows.get(need, (self.start_time, self.end_time))
+
     def active(self, now: dt.datetime) -> bool:
         return self.status == HELD and now < self.expires_at
 
